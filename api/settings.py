@@ -1,0 +1,186 @@
+"""Settings read from the environment once, validated, and shared by every part of the service."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ("Settings", "SettingsError", "get_settings", "settings_table")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot use."""
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return value
+
+    return parse
+
+
+def _float(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return value
+
+    return parse
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return raw
+
+    return parse
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if not raw.startswith(tuple(f"{s}://" for s in schemes)):
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return raw
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _setting(env: str, default: Any, parse: Callable[[str], Any] = str, doc: str = "") -> Any:
+    return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting the service reads, each from one environment variable."""
+
+    env: str = _setting(
+        "JIANWU_ENV", "development", _choice("development", "test", "production"),
+        "development, test or production; production refuses demo data and requires JIANWU_SECRET_KEY.",
+    )
+    database_url: str | None = _setting(
+        "DATABASE_URL", None, _url("postgresql", "postgres"),
+        "PostgreSQL server to use. Unset: `jianwu serve` starts an embedded one under the data directory.",
+    )
+    redis_url: str | None = _setting(
+        "REDIS_URL", None, _url("redis", "rediss", "unix"),
+        "Redis server to use. Unset: `jianwu serve` starts an embedded one under the data directory.",
+    )
+    data_dir: Path = _setting(
+        "JIANWU_DATA_DIR", Path(".data"), Path,
+        "Where embedded PostgreSQL and Redis keep their data, plus keys, uploads and the SMS outbox.",
+    )
+    host: str = _setting("JIANWU_HOST", "127.0.0.1", str, "Address the API listens on.")
+    port: int = _setting("PORT", 8000, _int(1, 65535), "Port the API listens on.")
+    workers: int = _setting(
+        "JIANWU_WORKERS", max(2, os.cpu_count() or 1), _int(1, 64),
+        "Server worker processes (default: one per core, at least two).",
+    )
+    embedded_pg_port: int = _setting(
+        "JIANWU_EMBEDDED_PG_PORT", 55432, _int(1, 65535), "Port of the embedded PostgreSQL (127.0.0.1 only)."
+    )
+    embedded_redis_port: int = _setting(
+        "JIANWU_EMBEDDED_REDIS_PORT", 56379, _int(1, 65535), "Port of the embedded Redis (127.0.0.1 only)."
+    )
+    db_pool_max: int = _setting("JIANWU_DB_POOL_MAX", 10, _int(1, 500), "Most connections per worker.")
+    db_connect_timeout: float = _setting(
+        "JIANWU_DB_CONNECT_TIMEOUT", 3.0, _float(0.1, 60), "Seconds to wait for a new PostgreSQL connection."
+    )
+    db_acquire_timeout: float = _setting(
+        "JIANWU_DB_ACQUIRE_TIMEOUT", 2.0, _float(0.1, 60), "Seconds a request waits for a free pooled connection."
+    )
+    db_command_timeout: float = _setting(
+        "JIANWU_DB_COMMAND_TIMEOUT", 10.0, _float(0.1, 600), "Client-side limit in seconds on one SQL command."
+    )
+    db_statement_timeout_ms: int = _setting(
+        "JIANWU_DB_STATEMENT_TIMEOUT_MS", 8000, _int(100, 600_000), "Server-side statement_timeout."
+    )
+    db_idle_tx_timeout_ms: int = _setting(
+        "JIANWU_DB_IDLE_TX_TIMEOUT_MS", 15000, _int(100, 600_000), "Server-side idle_in_transaction_session_timeout."
+    )
+    redis_timeout: float = _setting(
+        "JIANWU_REDIS_TIMEOUT", 0.5, _float(0.05, 30), "Seconds to connect to or wait on Redis before giving up."
+    )
+    redis_prefix: str = _setting("JIANWU_REDIS_PREFIX", "jw:", str, "Prefix of every Redis key the service writes.")
+    max_body_bytes: int = _setting(
+        "JIANWU_MAX_BODY_BYTES", 1_048_576, _int(1024, 1_073_741_824), "Largest JSON request body accepted (413 above)."
+    )
+    log_level: str = _setting(
+        "JIANWU_LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "Level of the JSON log on stdout."
+    )
+    access_log: bool = _setting("JIANWU_ACCESS_LOG", True, _bool, "Write one JSON line per request.")
+    secret_key: str | None = _setting(
+        "JIANWU_SECRET_KEY", None, str,
+        "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "
+        "one is generated into the data directory when unset.",
+    )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | os._Environ[str] | None = None) -> Settings:
+        """Read and validate every setting; raise SettingsError naming the first bad variable."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.metadata["env"]
+            raw = environ.get(name)
+            if raw is None or (raw == "" and f.default is None):
+                continue
+            try:
+                values[f.name] = f.metadata["parse"](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r} is invalid: {exc}") from None
+        settings = cls(**values)
+        if settings.secret_key is not None and len(settings.secret_key) < 32:
+            raise SettingsError("JIANWU_SECRET_KEY is invalid: must be at least 32 characters")
+        if settings.env == "production" and settings.secret_key is None:
+            raise SettingsError("JIANWU_SECRET_KEY is required when JIANWU_ENV=production")
+        return settings
+
+    @property
+    def data_path(self) -> Path:
+        """The data directory as an absolute path."""
+        return self.data_dir.expanduser().resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; exits with one clear line when a value is bad."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"jianwu: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting, for the README."""
+    rows = []
+    for f in fields(Settings):
+        default = "unset" if f.default is None else str(f.default)
+        if f.name == "workers":
+            default = "cores (≥ 2)"
+        rows.append((f.metadata["env"], default, f.metadata["doc"]))
+    return rows

@@ -1,0 +1,101 @@
+"""Test fixtures: real PostgreSQL and Redis (embedded, or the servers in TEST_DATABASE_URL / TEST_REDIS_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.db import connect
+from api.embedded import embedded_services
+from api.serve import ensure_database, prepare_database
+from api.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DB = f"jianwu_test_{os.getpid()}"
+
+
+def _base_settings(**overrides: object) -> Settings:
+    values = {"env": "test", "access_log": False, "log_level": "WARNING",
+              "data_dir": Path(os.environ.get("JIANWU_DATA_DIR", ROOT / ".data")), **overrides}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", name="servers")
+def fx_servers() -> Iterator[tuple[str, str]]:
+    """Server URLs: TEST_DATABASE_URL / TEST_REDIS_URL, or embedded servers under <data dir>/test."""
+    pg, rd = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    if pg and rd:
+        yield pg, rd
+        return
+    base = _base_settings()
+    with embedded_services(
+        base.data_path / "test", pg_port=int(os.environ.get("JIANWU_TEST_PG_PORT", 55433)),
+        redis_port=int(os.environ.get("JIANWU_TEST_REDIS_PORT", 56380)), postgres=not pg, redis=not rd,
+    ) as (epg, erd):
+        yield (pg or epg), (rd or erd)  # type: ignore[misc]
+
+
+@pytest.fixture(scope="session", name="settings")
+def fx_settings(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings for the suite: a fresh database of its own on the test server, a Redis key prefix of its own."""
+    server_url, redis_url = servers
+    bootstrap = _base_settings()
+    db_url = asyncio.run(ensure_database(bootstrap, server_url, TEST_DB, fresh=True))
+    settings = _base_settings(
+        database_url=db_url, redis_url=redis_url, redis_prefix=f"jwtest:{uuid.uuid4().hex[:8]}:",
+        data_dir=tmp_path_factory.mktemp("data"), secret_key="test-secret-key-" + "x" * 32,
+    )
+    asyncio.run(prepare_database(settings, db_url, demo_data=True))
+    yield settings
+    asyncio.run(_drop(bootstrap, server_url))
+
+
+async def _drop(settings: Settings, server_url: str) -> None:
+    conn = await connect(settings, server_url)
+    try:
+        await conn.execute(f'drop database if exists "{TEST_DB}" with (force)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", name="app")
+def fx_app(settings: Settings) -> Litestar:
+    """The application under test, built exactly as a server worker builds it."""
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session", name="client")
+async def fx_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """An HTTP client speaking to the app; the app opens its own pool and Redis client in its lifespan."""
+    async with AsyncTestClient(app=app, base_url="http://jianwu.test") as client:
+        yield client
+
+
+@pytest.fixture(name="conn")
+async def fx_conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test database, for arranging and checking rows."""
+    conn = await connect(settings, settings.database_url)  # type: ignore[arg-type]
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(name="redis")
+async def fx_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    """A direct Redis client for the test server."""
+    client = aioredis.Redis.from_url(settings.redis_url)  # type: ignore[arg-type]
+    try:
+        yield client
+    finally:
+        await client.aclose()
