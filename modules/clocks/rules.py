@@ -1,0 +1,143 @@
+"""Clock definitions as data: every statutory deadline the complaints, litigation and liaison modules watch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import msgspec
+
+from modules.clocks.calendar import DAY_TYPES, DayType
+
+__all__ = ("CLOCKS", "EXEMPTION_REASONS", "OVERRIDE_KEYS", "Anchor", "ClockSpec", "Period", "Unit", "resolve")
+
+Unit = Literal["days", "months"]
+# after_start: due n days after the clock starts; before_event: due n days before a scheduled event.
+Anchor = Literal["after_start", "before_event"]
+
+# Why a reply clock may be waived ("件件有回复" exempts items nobody can be answered at).
+EXEMPTION_REASONS: frozenset[str] = frozenset({"anonymous", "contact_unreachable", "contact_missing"})
+
+OVERRIDE_KEYS: tuple[str, ...] = ("day_type", "lead_days")
+
+
+class Period(msgspec.Struct, frozen=True):
+    """An amount of days or calendar months."""
+
+    amount: int
+    unit: Unit = "days"
+
+
+NO_EXTENSION = Period(0)
+
+
+class ClockSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """One kind of deadline: how long, counted how, how far it may be extended, when to warn."""
+
+    code: str
+    module: Literal["complaints", "litigation", "liaison"]
+    length: Period
+    day_type: DayType = "calendar"
+    max_extension: Period = NO_EXTENSION
+    # Warn when this many days (in the clock's day type) or fewer remain; largest first.
+    lead_days: tuple[int, ...] = (5, 2)
+    # A repeating clock falls due every `length` after `starts_after` (e.g. monthly after 3 months).
+    repeats: bool = False
+    starts_after: Period = NO_EXTENSION
+    exemptible: bool = False
+    anchor: Anchor = "after_start"
+    label_zh: str
+    label_en: str
+
+
+# Short clocks get short lead times: a 5-day warning on a 3-day clock would fire at once.
+_WEEK_LEADS = (3, 1)
+_SHORT_LEADS = (1,)
+
+
+def _months(n: int) -> Period:
+    return Period(n, "months")
+
+
+_ALL = (
+    # Complaints [检察机关群众信访件件有回复 2018; 信访工作条例 2022]
+    ClockSpec(code="procedural_reply", module="complaints", length=Period(7), lead_days=_WEEK_LEADS,
+              exemptible=True, label_zh="程序性回复", label_en="Procedural reply"),
+    ClockSpec(code="result_reply", module="complaints", length=_months(3), exemptible=True,
+              label_zh="办理结果答复", label_en="Reply on the result or progress"),
+    ClockSpec(code="followup_reply", module="complaints", length=_months(1), repeats=True,
+              starts_after=_months(3), exemptible=True,
+              label_zh="办理进展月度答复", label_en="Monthly progress reply"),
+    ClockSpec(code="receipt_notice", module="complaints", length=Period(15), exemptible=True,
+              label_zh="书面告知受理", label_en="Written notice of receipt"),
+    ClockSpec(code="wrong_route_objection", module="complaints", length=Period(5), day_type="working",
+              lead_days=_SHORT_LEADS, label_zh="错转交异议", label_en="Objection to a wrongly routed item"),
+    ClockSpec(code="handling_opinion", module="complaints", length=Period(60), max_extension=Period(30),
+              label_zh="出具处理意见", label_en="Formal handling opinion"),
+    ClockSpec(code="review_request", module="complaints", length=Period(30),
+              label_zh="复查复核申请期", label_en="Period to request a review"),
+    ClockSpec(code="review_answer", module="complaints", length=Period(30),
+              label_zh="复查复核答复", label_en="Answer to a review request"),
+    # Public-interest litigation [人民检察院公益诉讼办案规则 2021; 检察建议工作规定 2019]
+    ClockSpec(code="pil_case_decision_service", module="litigation", length=Period(7), lead_days=_WEEK_LEADS,
+              label_zh="立案决定书送达行政机关", label_en="Serve the case-opening decision on the agency"),
+    ClockSpec(code="recommendation_service", module="litigation", length=Period(3), lead_days=_SHORT_LEADS,
+              label_zh="检察建议送达", label_en="Serve the procuratorial recommendation"),
+    ClockSpec(code="recommendation_filing_upward", module="litigation", length=Period(5), lead_days=_SHORT_LEADS,
+              label_zh="检察建议报上一级院备案", label_en="File the recommendation with the office above"),
+    ClockSpec(code="agency_reply", module="litigation", length=_months(2),
+              label_zh="行政机关书面回复", label_en="Agency's written reply"),
+    ClockSpec(code="agency_reply_urgent", module="litigation", length=Period(15),
+              label_zh="行政机关书面回复（紧急）", label_en="Agency's written reply (urgent)"),
+    # Longer than +1 month needs the office above: that is a new clock, not an extension of this one.
+    ClockSpec(code="rectification_review", module="litigation", length=_months(1), max_extension=_months(1),
+              label_zh="跟进调查评估整改", label_en="Rectification review before suing"),
+    ClockSpec(code="public_notice", module="litigation", length=Period(30),
+              label_zh="公告期", label_en="Public notice period"),
+    ClockSpec(code="civil_review", module="litigation", length=_months(3), max_extension=_months(1),
+              label_zh="公告期满后审查起诉", label_en="Review before a civil suit"),
+    ClockSpec(code="suit_filing_upward", module="litigation", length=Period(5), lead_days=_SHORT_LEADS,
+              label_zh="起诉书报上一级院备案", label_en="File the complaint with the office above"),
+    ClockSpec(code="court_notice_reply", module="litigation", length=Period(3), lead_days=_SHORT_LEADS,
+              label_zh="出庭通知书回复", label_en="Name the staff appearing in court"),
+    ClockSpec(code="judgment_filing_upward", module="litigation", length=Period(3), lead_days=_SHORT_LEADS,
+              label_zh="一审判决报上一级院", label_en="File the first-instance judgment upward"),
+    ClockSpec(code="delegated_investigation", module="litigation", length=Period(30),
+              label_zh="委托调查", label_en="Delegated investigation"),
+    # Liaison [代表法 2025 第五十一条]
+    ClockSpec(code="suggestion_reply", module="liaison", length=_months(3),
+              label_zh="代表建议答复", label_en="Reply to a deputy's suggestion"),
+    ClockSpec(code="suggestion_reply_difficult", module="liaison", length=_months(6),
+              label_zh="代表建议答复（复杂）", label_en="Reply to a wide-ranging or difficult suggestion"),
+    ClockSpec(code="hearing_invitation_notice", module="liaison", length=Period(3), anchor="before_event",
+              lead_days=_SHORT_LEADS,
+              label_zh="听证邀请提前通知", label_en="Notify panellists before a public hearing"),
+)
+
+CLOCKS: dict[str, ClockSpec] = {spec.code: spec for spec in _ALL}
+
+
+def resolve(spec: ClockSpec, overrides: Mapping[str, object]) -> ClockSpec:
+    """Apply one office's JSON overrides (day_type, lead_days) to a spec; ValueError names any bad key."""
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"clock {spec.code}: overrides must be an object, got {type(overrides).__name__}")
+    changes: dict[str, object] = {}
+    for key, value in overrides.items():
+        if key == "day_type":
+            if value not in DAY_TYPES:
+                raise ValueError(f"clock {spec.code}: day_type must be one of {', '.join(DAY_TYPES)}, got {value!r}")
+            changes[key] = value
+        elif key == "lead_days":
+            changes[key] = _lead_days(spec.code, value)
+        else:
+            raise ValueError(f"clock {spec.code}: unknown override key {key!r} (allowed: {', '.join(OVERRIDE_KEYS)})")
+    return msgspec.structs.replace(spec, **changes)
+
+
+def _lead_days(code: str, value: object) -> tuple[int, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"clock {code}: lead_days must be a list of whole days, got {value!r}")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        raise ValueError(f"clock {code}: lead_days must hold whole days > 0, got {value!r}")
+    # Warnings are looked up smallest-first, so order and duplicates in config must not matter.
+    return tuple(sorted(set(value), reverse=True))
