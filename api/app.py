@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.di import Provide
 
 from api.cache import create_redis
@@ -16,6 +16,10 @@ from api.errors import ErrorCode, ProblemError, exception_handlers
 from api.health import health_routes
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.settings import Settings, get_settings
+from auth import setup_auth
+from auth.admin import AdminController
+from auth.guards import authenticate
+from auth.routes import auth_routes, jwks_route
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -32,8 +36,10 @@ def _lifespan(settings: Settings) -> Any:
             raise SystemExit("jianwu: DATABASE_URL and REDIS_URL must be set (`jianwu serve` sets them for you)")
         pool = await create_pool(settings, settings.database_url)
         redis = create_redis(settings, settings.redis_url)
-        app.state.db = Database(pool, settings.db_acquire_timeout)
+        db = Database(pool, settings.db_acquire_timeout)
+        app.state.db = db
         app.state.redis = redis
+        await setup_auth(app.state, settings, db, redis)
         try:
             yield
         finally:
@@ -59,6 +65,11 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
         )
 
 
+def api_v1_router() -> Router:
+    """Every API route, under /api/v1."""
+    return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController])
+
+
 def _provide_db(state: State) -> Database:
     return state.db
 
@@ -72,7 +83,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = Litestar(
-        route_handlers=[*health_routes, docs_assets_router()],
+        route_handlers=[*health_routes, jwks_route, docs_assets_router(), api_v1_router()],
+        guards=[authenticate],
         lifespan=[_lifespan(settings)],
         exception_handlers=exception_handlers,
         before_request=_require_json,

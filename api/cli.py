@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable, TypeVar
 
 import click
 from litestar.plugins import CLIPluginProtocol
 
 if TYPE_CHECKING:
+    import asyncpg
     from litestar import Litestar
+
+T = TypeVar("T")
 
 __all__ = ("JianwuCLIPlugin", "main")
 
@@ -43,36 +46,26 @@ class JianwuCLIPlugin(CLIPluginProtocol):
         def db_migrate() -> None:
             """Apply pending migrations (safe to run from several replicas at once)."""
             from api import migrate
-            from api.db import connect
 
-            async def run() -> None:
-                conn = await connect(_settings(), _database_url())
-                try:
-                    applied = await migrate.apply(conn)
-                finally:
-                    await conn.close()
+            async def run(conn: asyncpg.Connection) -> None:
+                applied = await migrate.apply(conn)
                 for m in applied:
                     click.echo(f"applied {m.version:04d}_{m.name}")
                 click.echo("up to date" if not applied else f"{len(applied)} applied")
 
-            _run(run())
+            _on_database(run)
 
         @db.command("status")
         def db_status() -> None:
             """List migrations and whether each is applied."""
             from api import migrate
-            from api.db import connect
 
-            async def run() -> None:
-                conn = await connect(_settings(), _database_url())
-                try:
-                    rows = await migrate.status(conn)
-                finally:
-                    await conn.close()
+            async def run(conn: asyncpg.Connection) -> None:
+                rows = await migrate.status(conn)
                 for m, applied in rows:
                     click.echo(f"{m.version:04d}_{m.name}: {'applied' if applied else 'pending'}")
 
-            _run(run())
+            _on_database(run)
 
         @cli.group()
         def demo() -> None:
@@ -82,17 +75,49 @@ class JianwuCLIPlugin(CLIPluginProtocol):
         def demo_load() -> None:
             """Load or refresh the demo offices and accounts (refused in production)."""
             from api import demo as demo_data
-            from api.db import connect
 
-            async def run() -> None:
-                conn = await connect(_settings(), _database_url())
-                try:
-                    await demo_data.load(conn, env=_settings().env)
-                finally:
-                    await conn.close()
+            async def run(conn: asyncpg.Connection) -> None:
+                await demo_data.load(conn, env=_settings().env)
                 click.echo("demo data loaded")
 
-            _run(run())
+            _on_database(run)
+
+        @cli.group()
+        def keys() -> None:
+            """Token signing keys."""
+
+        @keys.command("rotate")
+        def keys_rotate() -> None:
+            """Add a new signing key; the old one stays published until its tokens have expired."""
+            from api.settings import master_secret
+            from auth.keyring import rotate_signing_key
+            from auth.secretbox import SecretBox
+
+            async def run(conn: asyncpg.Connection) -> None:
+                kid = await rotate_signing_key(conn, SecretBox(master_secret(_settings())))
+                click.echo(f"new signing key {kid}; workers pick it up within a minute")
+
+            _on_database(run)
+
+        @cli.group()
+        def audit() -> None:
+            """The audit trail."""
+
+        @audit.command("verify")
+        def audit_verify() -> None:
+            """Recompute every hash chain; exit 1 and list the breaks if any row was edited or deleted."""
+            from auth.audit import verify_chains
+
+            async def run(conn: asyncpg.Connection) -> int:
+                checked, breaks = await verify_chains(conn)
+                for b in breaks:
+                    click.echo(f"BROKEN chain {b.chain} at row {b.seq}: {b.problem}", err=True)
+                click.echo(f"{checked} audit records checked, {len(breaks)} breaks")
+                return 1 if breaks else 0
+
+            code = _on_database(run)
+            if code:
+                sys.exit(code)
 
         @cli.group()
         def openapi() -> None:
@@ -115,11 +140,20 @@ class JianwuCLIPlugin(CLIPluginProtocol):
             sys.exit(serve(_settings()))
 
 
-def _run(coro: object) -> None:
+def _on_database(fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run one async command on its own connection to DATABASE_URL, with errors as one clear line."""
+    from api.db import connect
     from api.migrate import MigrationError
 
+    async def main() -> T:
+        conn = await connect(_settings(), _database_url())
+        try:
+            return await fn(conn)
+        finally:
+            await conn.close()
+
     try:
-        asyncio.run(coro)  # type: ignore[arg-type]
+        return asyncio.run(main())
     except MigrationError as exc:
         raise click.ClickException(str(exc)) from None
     except (OSError, ConnectionError) as exc:

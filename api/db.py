@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ("Database", "connect", "create_pool")
 
+APP_ROLE = "jianwu_app"
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
@@ -43,7 +44,8 @@ async def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
         timeout=settings.db_connect_timeout,
         command_timeout=settings.db_command_timeout,
         max_inactive_connection_lifetime=300,
-        server_settings=_server_settings(settings),
+        # The application works as jianwu_app, which may append to the audit trail but never change it.
+        server_settings={**_server_settings(settings), "role": APP_ROLE},
         init=_init_connection,
     )
 

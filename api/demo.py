@@ -40,6 +40,9 @@ async def load(conn: asyncpg.Connection, *, env: str) -> None:
                 """,
                 code, name, parent, level,
             )
+        from auth.demo import load_accounts
+
+        await load_accounts(conn)
         await conn.execute(
             """
             insert into app_meta (key, value) values ('demo_loaded_at', to_jsonb(now()))

@@ -11,8 +11,10 @@ from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.static_files import create_static_files_router
 
+from litestar import Router
+
 if TYPE_CHECKING:
-    from litestar import Request, Router
+    from litestar import Request
 
 __all__ = ("OPENAPI_DIR", "VERSION", "docs_assets_router", "openapi_config")
 
@@ -49,7 +51,8 @@ def openapi_config() -> OpenAPIConfig:
             "Mobile backend for field procuratorial work: complaints, public-interest litigation and liaison "
             "with deputies and members. Every error is RFC 9457 problem+json with a stable `code`."
         ),
-        path="/schema",
+        # The schema and docs UI are public: partner developers read them before they have credentials.
+        openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}, include_in_schema=False),
         render_plugins=[LocalSwaggerPlugin()],
         servers=[Server(url="/")],
         use_handler_docstrings=True,

@@ -82,6 +82,9 @@ class Problem(msgspec.Struct, omit_defaults=True):
     request_id: str | None = msgspec.field(default=None, name="requestId")
     errors: list[dict[str, Any]] | None = None
     extra: dict[str, Any] | None = None
+    # RFC 6749 §5.2 members, present on errors of the OAuth token endpoint so OAuth clients understand them.
+    error: str | None = None
+    error_description: str | None = None
 
 
 class ProblemError(Exception):
@@ -96,6 +99,7 @@ class ProblemError(Exception):
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        oauth: bool = False,
     ) -> None:
         super().__init__(detail or str(code))
         self.status = status
@@ -104,6 +108,7 @@ class ProblemError(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra
+        self.oauth = oauth
 
 
 _DOC = {
@@ -139,6 +144,7 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    oauth: bool = False,
 ) -> Response[bytes]:
     """Build the problem+json response for one error."""
     request_id = request.scope.get("state", {}).get("request_id")
@@ -152,6 +158,8 @@ def problem_response(
         request_id=request_id,
         errors=errors,
         extra=extra,
+        error=code if oauth else None,
+        error_description=detail if oauth else None,
     )
     return Response(
         content=msgspec.json.encode(body),
@@ -163,7 +171,8 @@ def problem_response(
 
 def _problem_error(request: Request[Any, Any, Any], exc: ProblemError) -> Response[bytes]:
     return problem_response(
-        request, exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers, extra=exc.extra
+        request, exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers, extra=exc.extra,
+        oauth=exc.oauth,
     )
 
 

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Iterator
 from api import demo, migrate
 from api.db import connect
 from api.embedded import embedded_services
+from api.settings import master_secret
+from auth.keyring import ensure_signing_key
+from auth.secretbox import SecretBox
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -48,6 +51,8 @@ async def prepare_database(settings: Settings, url: str, *, demo_data: bool) -> 
     try:
         applied = await migrate.apply(conn)
         done += [f"migration {m.version:04d}_{m.name}" for m in applied]
+        if await ensure_signing_key(conn, SecretBox(master_secret(settings))):
+            done.append("first signing key")
         if demo_data and settings.env != "production" and not await demo.is_loaded(conn):
             await demo.load(conn, env=settings.env)
             done.append("demo data")

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ("Settings", "SettingsError", "get_settings", "settings_table")
+__all__ = ("Settings", "SettingsError", "get_settings", "master_secret", "settings_table")
 
 
 class SettingsError(ValueError):
@@ -132,6 +132,14 @@ class Settings:
         "JIANWU_LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "Level of the JSON log on stdout."
     )
     access_log: bool = _setting("JIANWU_ACCESS_LOG", True, _bool, "Write one JSON line per request.")
+    trusted_proxies: str = _setting(
+        "JIANWU_TRUSTED_PROXIES", "", str,
+        "Comma-separated addresses of load balancers whose X-Forwarded-For names the real client.",
+    )
+    login_ip_limit: int = _setting(
+        "JIANWU_LOGIN_IP_LIMIT", 300, _int(1, 1_000_000),
+        "Sign-in attempts allowed per client address per 5 minutes (an office behind one NAT shares one).",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "
@@ -184,3 +192,32 @@ def settings_table() -> list[tuple[str, str, str]]:
             default = "cores (≥ 2)"
         rows.append((f.metadata["env"], default, f.metadata["doc"]))
     return rows
+
+
+def master_secret(settings: Settings) -> str:
+    """JIANWU_SECRET_KEY, or outside production a random one kept in <data dir>/secret.key (created once)."""
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.env == "production":
+        raise SettingsError("JIANWU_SECRET_KEY is required when JIANWU_ENV=production")
+    import secrets
+
+    path = settings.data_path / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: when several workers start at once, exactly one writes the key and the rest read it.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+    for _ in range(50):
+        value = path.read_text().strip()
+        if value:
+            return value
+        import time
+
+        time.sleep(0.02)
+    raise SettingsError(f"{path} is empty; delete it or set JIANWU_SECRET_KEY")

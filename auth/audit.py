@@ -1,0 +1,135 @@
+"""The audit trail: one appended, hash-chained row per authentication event and per write."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, AsyncIterator
+from uuid import UUID
+
+import msgspec
+
+from api.net import client_ip
+
+if TYPE_CHECKING:
+    import asyncpg
+    from litestar.connection import ASGIConnection
+
+    from auth.principal import Principal
+
+__all__ = ("Actor", "ChainBreak", "actor_from", "record", "verify_chains")
+
+GENESIS = "0" * 64
+_encode = msgspec.json.Encoder(order="sorted")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did it and from where, as the audit trail records it."""
+
+    id: str | None
+    kind: str | None
+    office_id: UUID | None
+    device_id: str | None
+    ip: str | None
+    request_id: str | None
+
+
+def actor_from(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal | None = None) -> Actor:
+    """The actor of a request: the principal if any, the client address and the request id."""
+    state = connection.scope.get("state", {})
+    return Actor(
+        id=principal.sub if principal else None,
+        kind=principal.kind if principal else None,
+        office_id=principal.office_id if principal else None,
+        device_id=(principal.device_id if principal else None) or connection.headers.get("x-device-id"),
+        ip=client_ip(connection),
+        request_id=state.get("request_id"),
+    )
+
+
+def _digest(prev_hash: str, fields: list[Any]) -> str:
+    return hashlib.sha256(prev_hash.encode() + _encode.encode(fields)).hexdigest()
+
+
+def _fields(chain: str, seq: int, at: datetime, row: dict[str, Any]) -> list[Any]:
+    return [chain, seq, at.isoformat(), row["office_id"], row["actor_id"], row["actor_kind"], row["action"],
+            row["object_type"], row["object_id"], row["device_id"], row["ip"], row["request_id"], row["detail"]]
+
+
+async def record(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    action: str,
+    *,
+    office_id: UUID | None = None,
+    object_type: str | None = None,
+    object_id: str | UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit row inside the caller's transaction; call it last, the office's chain waits on it."""
+    office = office_id if office_id is not None else actor.office_id
+    chain = str(office) if office else "system"
+    # Serialise appends per chain until commit, so each row links to the one committed before it.
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1, 7))", f"audit:{chain}")
+    last = await conn.fetchrow("select seq, hash from audit_log where chain = $1 order by seq desc limit 1", chain)
+    seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
+    at = datetime.now(UTC)
+    row = {
+        "office_id": str(office) if office else None, "actor_id": actor.id, "actor_kind": actor.kind,
+        "action": action, "object_type": object_type, "object_id": str(object_id) if object_id else None,
+        "device_id": actor.device_id, "ip": actor.ip, "request_id": actor.request_id, "detail": detail or {},
+    }
+    digest = _digest(prev, _fields(chain, seq, at, row))
+    await conn.execute(
+        """
+        insert into audit_log (chain, seq, at, office_id, actor_id, actor_kind, action, object_type, object_id,
+                               device_id, ip, request_id, detail, prev_hash, hash)
+        values ($1, $2, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        """,
+        chain, seq, at, row["office_id"], actor.id, actor.kind, action, row["object_type"], row["object_id"],
+        actor.device_id, actor.ip, actor.request_id, row["detail"], prev, digest,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """A place where the stored trail no longer matches what was written."""
+
+    chain: str
+    seq: int
+    problem: str
+
+
+async def _rows(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Record]:
+    # One snapshot for the whole walk; inside a caller's transaction its snapshot already is one.
+    tx = None if conn.is_in_transaction() else conn.transaction(isolation="repeatable_read", readonly=True)
+    if tx is not None:
+        await tx.start()
+    try:
+        async for r in conn.cursor("select * from audit_log order by chain, seq", prefetch=2000):
+            yield r
+    finally:
+        if tx is not None:
+            await tx.rollback()
+
+
+async def verify_chains(conn: asyncpg.Connection) -> tuple[int, list[ChainBreak]]:
+    """Recompute every chain; return the number of rows checked and every break found."""
+    checked, breaks = 0, []
+    chain, expected_seq, prev = None, 1, GENESIS
+    async for r in _rows(conn):
+        if r["chain"] != chain:
+            chain, expected_seq, prev = r["chain"], 1, GENESIS
+        checked += 1
+        if r["seq"] != expected_seq:
+            breaks.append(ChainBreak(chain, expected_seq, f"rows {expected_seq}..{r['seq'] - 1} are missing"))
+        if r["prev_hash"] != prev:
+            breaks.append(ChainBreak(chain, r["seq"], "does not link to the row before it"))
+        row = dict(r)
+        row["office_id"] = str(r["office_id"]) if r["office_id"] else None
+        if _digest(r["prev_hash"], _fields(chain, r["seq"], r["at"], row)) != r["hash"]:
+            breaks.append(ChainBreak(chain, r["seq"], "content does not match its hash (edited)"))
+        expected_seq, prev = r["seq"] + 1, r["hash"]
+    return checked, breaks

@@ -1,0 +1,82 @@
+"""The one guard every route passes: public routes are let through, every other needs a token and an action."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import logging
+
+from api.errors import ErrorCode, ProblemError
+from auth.actions import AUTHENTICATED
+from auth.jwt import AUD_PARTNER, AUD_PUBLIC, AUD_REPRESENTATIVE, AUD_STAFF, AUDIENCES, InvalidToken
+from auth.principal import Principal
+from auth.ratelimit import Limit
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.handlers.base import BaseRouteHandler
+
+__all__ = ("authenticate", "bearer_token")
+
+log = logging.getLogger("jianwu.auth")
+_KINDS_BY_AUDIENCE = {
+    AUD_STAFF: {"staff"}, AUD_REPRESENTATIVE: {"deputy", "member"}, AUD_PUBLIC: {"citizen"}, AUD_PARTNER: {"partner"},
+}
+_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The token from `Authorization: Bearer …`, or 401."""
+    header = connection.headers.get("authorization")
+    if not header:
+        raise ProblemError(401, ErrorCode.UNAUTHENTICATED, "Send an access token: Authorization: Bearer <token>.",
+                           headers={"WWW-Authenticate": "Bearer"})
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProblemError(401, ErrorCode.UNAUTHENTICATED, "Use the Bearer scheme.",
+                           headers={"WWW-Authenticate": "Bearer"})
+    return token.strip()
+
+
+async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    state = connection.app.state
+    try:
+        claims = await state.keyring.verify(bearer_token(connection), AUDIENCES)
+        principal = Principal.from_claims(claims)
+    except InvalidToken as exc:
+        # The reason goes to our log only: telling a forger which check failed would help the next try.
+        log.info("access token refused: %s", exc.reason,
+                 extra={"request_id": connection.scope.get("state", {}).get("request_id")})
+        raise ProblemError(401, ErrorCode.INVALID_TOKEN, "The access token is not valid.", headers=_CHALLENGE) from None
+    except (KeyError, ValueError, TypeError):
+        raise ProblemError(401, ErrorCode.INVALID_TOKEN, "The access token lacks required claims.",
+                           headers=_CHALLENGE) from None
+    if principal.kind not in _KINDS_BY_AUDIENCE[principal.audience]:
+        raise ProblemError(401, ErrorCode.INVALID_TOKEN, "The token's audience does not match its subject.",
+                           headers=_CHALLENGE)
+    await state.revocations.check(principal)
+    return principal
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """App-wide guard: deny by default; a route is public, or names the action it needs."""
+    opt = handler.opt
+    if opt.get("public"):
+        return
+    action = opt.get("action")
+    if not action:
+        raise ProblemError(403, ErrorCode.FORBIDDEN, "This route has no access rule, so nobody may call it.")
+    principal = await _principal(connection)
+    connection.scope["user"] = principal
+    if principal.mfa_pending and not opt.get("allow_mfa_pending"):
+        raise ProblemError(403, ErrorCode.FORBIDDEN, "Finish setting up your second factor first.",
+                           extra={"reason": "mfa_enrollment_required"})
+    if action != AUTHENTICATED and not await connection.app.state.permissions.allows(principal, action):
+        raise ProblemError(403, ErrorCode.FORBIDDEN, "Your permission list does not allow this action.",
+                           extra={"action": action})
+    if principal.kind == "partner":
+        verdict = await connection.app.state.limiter.enforce(
+            Limit("partner", principal.rpm or 600, 60), principal.sub, "This client has used its request budget for the minute."
+        )
+        connection.scope.setdefault("state", {})["ratelimit_headers"] = verdict.headers()
+

@@ -1,0 +1,87 @@
+"""Permission lists as data: which roles may take which actions, per province with per-office overrides."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from api.db import Database
+    from auth.principal import Principal
+
+__all__ = ("NATIONAL", "PermissionCache", "effective_grants", "replace_grants")
+
+# Rows under this province apply where a province has set no list of its own (and to citizens, who have no office).
+NATIONAL = "*"
+_TTL = 10.0
+
+_EFFECTIVE = """
+with office as (select id, province from offices where id = $1),
+levels as (
+    select 1 as rank, g.role, g.action from permission_grants g join office o on g.office_id = o.id
+    union all
+    select 2, g.role, g.action from permission_grants g join office o on g.office_id is null and g.province = o.province
+    union all
+    select 3, g.role, g.action from permission_grants g where g.office_id is null and g.province = '*'
+)
+select role, action from levels where rank = (select min(rank) from levels)
+"""
+
+
+async def effective_grants(conn: asyncpg.Connection, office_id: UUID | None) -> dict[str, frozenset[str]]:
+    """role -> actions in force: the office's own list, else its province's, else the national one."""
+    rows = await conn.fetch(_EFFECTIVE, office_id) if office_id else await conn.fetch(
+        "select role, action from permission_grants where office_id is null and province = '*'"
+    )
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        out.setdefault(r["role"], set()).add(r["action"])
+    return {role: frozenset(actions) for role, actions in out.items()}
+
+
+async def replace_grants(
+    conn: asyncpg.Connection, *, province: str, office_id: UUID | None, grants: dict[str, list[str]]
+) -> None:
+    """Replace one level's list (an office's, or a province's when office_id is None) within the caller's tx."""
+    if office_id is None:
+        await conn.execute("delete from permission_grants where province = $1 and office_id is null", province)
+    else:
+        await conn.execute("delete from permission_grants where office_id = $1", office_id)
+    rows = [(province, office_id, role, action) for role, actions in grants.items() for action in sorted(set(actions))]
+    await conn.executemany(
+        "insert into permission_grants (province, office_id, role, action) values ($1, $2, $3, $4)", rows
+    )
+
+
+class PermissionCache:
+    """Each worker keeps the lists it used for a few seconds, so a guard check costs no query."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._cache: dict[UUID | None, tuple[float, dict[str, frozenset[str]]]] = {}
+
+    async def grants(self, office_id: UUID | None) -> dict[str, frozenset[str]]:
+        """The grants in force for an office (cached for a few seconds)."""
+        hit = self._cache.get(office_id)
+        now = time.monotonic()
+        if hit and hit[0] > now:
+            return hit[1]
+        async with self.db.connection() as conn:
+            grants = await effective_grants(conn, office_id)
+        self._cache[office_id] = (now + _TTL, grants)
+        return grants
+
+    def forget(self) -> None:
+        """Drop everything cached (after this worker changed a list)."""
+        self._cache.clear()
+
+    async def allows(self, principal: Principal, action: str) -> bool:
+        """Whether any of the principal's roles is granted the action (partners also need it in their scope)."""
+        grants = await self.grants(principal.office_id)
+        granted = any(action in grants.get(role, ()) for role in principal.effective_roles)
+        if principal.kind == "partner":
+            return granted and action in principal.scopes
+        return granted

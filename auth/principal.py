@@ -1,0 +1,63 @@
+"""Who is calling: built from a verified access token, attached to the request by the guard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+
+from api.errors import ErrorCode, ProblemError
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+
+__all__ = ("Principal", "current_principal")
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """An authenticated caller: a staff member, a representative, a citizen or a partner client."""
+
+    sub: str
+    kind: str
+    audience: str
+    jti: str
+    exp: int
+    iat: int
+    office_id: UUID | None = None
+    roles: tuple[str, ...] = ()
+    scopes: frozenset[str] = frozenset()
+    device_id: str | None = None
+    mfa_pending: bool = False
+    rpm: int | None = None
+    family: str | None = None
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
+        """Build from verified token claims."""
+        office = claims.get("office")
+        return cls(
+            sub=claims["sub"], kind=claims["kind"], audience=claims["aud"], jti=claims["jti"],
+            exp=int(claims["exp"]), iat=int(claims["iat"]), office_id=UUID(office) if office else None,
+            roles=tuple(claims.get("roles") or ()), scopes=frozenset((claims.get("scope") or "").split()),
+            device_id=claims.get("did"), mfa_pending=bool(claims.get("mfa_pending")),
+            rpm=int(claims["rpm"]) if claims.get("rpm") else None, family=claims.get("fam"),
+        )
+
+    @property
+    def user_id(self) -> UUID | None:
+        """The account id, for every kind except partner clients."""
+        return None if self.kind == "partner" else UUID(self.sub)
+
+    @property
+    def effective_roles(self) -> tuple[str, ...]:
+        """Staff act under their roles; everyone else under the role named after their kind."""
+        return self.roles if self.kind == "staff" else (self.kind,)
+
+
+def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The principal the guard attached; routes that call this always run behind the guard."""
+    principal = connection.scope.get("user")
+    if not isinstance(principal, Principal):
+        raise ProblemError(401, ErrorCode.UNAUTHENTICATED, "Sign in first.", headers={"WWW-Authenticate": "Bearer"})
+    return principal

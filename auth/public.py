@@ -1,0 +1,21 @@
+"""Every route anyone may call without a token, in one place. A test keeps this list and the routes in step."""
+
+from __future__ import annotations
+
+__all__ = ("PUBLIC_ROUTES",)
+
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+    ("GET", "/metrics"),
+    ("GET", "/.well-known/jwks.json"),
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/otp"),
+    # The OpenAPI document and its docs UI (assets are our own vendored files).
+    ("GET", "/schema"),
+    ("GET", "/schema/docs"),
+    ("GET", "/schema/openapi.json"),
+    ("GET", "/schema/{path:str}"),  # Litestar's catch-all under /schema: answers 404 for unknown pages
+    ("GET", "/schema/assets/{file_path:path}"),
+    ("HEAD", "/schema/assets/{file_path:path}"),
+})

@@ -1,0 +1,484 @@
+"""Sign-in, tokens, sign-out, second factor and the public key set."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import jwt as pyjwt
+import msgspec
+import pyotp
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from api.errors import ErrorCode, ProblemError, problem_docs
+from api.net import client_ip
+from auth.actions import AUTHENTICATED
+from auth.audit import actor_from, record
+from auth.passwords import verify_password
+from auth.principal import current_principal
+from auth.ratelimit import Limit
+from auth.tokens import (
+    APP_CLIENTS, OTP_GRANT, GrantError, TokenResponse, check_password, hash_refresh, issue_for_client,
+    issue_for_user, normalize_phone, refresh, verify_totp_or_recovery,
+)
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+
+__all__ = ("auth_routes",)
+
+LOGIN_ACCOUNT = Limit("login_account", 5, 900)
+OTP_SEND_PHONE = Limit("otp_send_phone", 1, 60)
+OTP_SEND_PHONE_DAY = Limit("otp_send_phone_day", 10, 86400)
+OTP_SEND_IP = Limit("otp_send_ip", 20, 3600)
+OTP_VERIFY_PHONE = Limit("otp_verify_phone", 5, 900)
+CLIENT_AUTH = Limit("client_auth", 10, 300)
+OTP_TTL = 300
+OTP_MAX_ATTEMPTS = 5
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class TokenRequest(msgspec.Struct, kw_only=True):
+    """Form parameters of the token endpoint (RFC 6749 §4.3, §4.4, §6; RFC 7523 §2.2; our OTP grant)."""
+
+    grant_type: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    client_assertion_type: str | None = None
+    client_assertion: str | None = None
+    username: str | None = None
+    password: str | None = None
+    totp: str | None = None
+    phone: str | None = None
+    code: str | None = None
+    refresh_token: str | None = None
+    scope: str | None = None
+    device_id: str | None = None
+
+
+class OtpRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Ask for a one-time sign-in code by text message."""
+
+    phone: Annotated[str, msgspec.Meta(min_length=11, max_length=20, description="Mainland mobile number.")]
+
+
+class OtpSent(msgspec.Struct):
+    """A code was sent (or, to avoid revealing anything, would have been)."""
+
+    expires_in: int
+    resend_after: int
+
+
+class Me(msgspec.Struct):
+    """The signed-in principal as the token describes it."""
+
+    sub: str
+    kind: str
+    audience: str
+    office_id: str | None
+    roles: list[str]
+    scopes: list[str]
+    device_id: str | None
+    mfa_pending: bool
+    expires_at: int
+
+
+class TotpEnrollment(msgspec.Struct):
+    """A new, not yet confirmed TOTP secret: show it as a QR code, then confirm with a code from the app."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class TotpCode(msgspec.Struct, forbid_unknown_fields=True):
+    """A six-digit code from the authenticator app."""
+
+    code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
+
+
+class RecoveryCodes(msgspec.Struct):
+    """Single-use recovery codes, shown once."""
+
+    recovery_codes: list[str]
+
+
+class Logout(msgspec.Struct, forbid_unknown_fields=True):
+    """Optionally name the refresh token to revoke (its family is revoked with it)."""
+
+    refresh_token: str | None = None
+
+
+def _fail(error: str, description: str, status: int = 400) -> GrantError:
+    return GrantError(error, description, status)
+
+
+def _grant_problem(exc: GrantError) -> ProblemError:
+    headers = dict(_NO_STORE)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="jianwu"'
+    return ProblemError(exc.status, exc.error, exc.description, headers=headers, oauth=True)
+
+
+async def _limited(state: State, limit: Limit, key: str, what: str) -> None:
+    await state.limiter.enforce(limit, key, what)
+
+
+async def _audit_alone(state: State, request: Request[Any, Any, Any], action: str, **kw: Any) -> None:
+    """Record an event in a transaction of its own (refusals, whose main transaction did nothing)."""
+    async with state.db.transaction() as conn:
+        await record(conn, actor_from(request), action, **kw)
+
+
+async def _password_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
+    client = APP_CLIENTS.get(form.client_id or "")
+    if client is None or client[0].endswith("public"):
+        raise _fail("invalid_client", "Use client_id staff-app or representative-app for this grant.", 401)
+    audience, kinds = client
+    if not form.username or not form.password:
+        raise _fail("invalid_request", "username and password are required.")
+    username = form.username.strip().lower()
+    login_ip = Limit("login_ip", state.settings.login_ip_limit, 300)
+    await _limited(state, login_ip, client_ip(request), "Too many sign-in attempts from this address.")
+    locked = await state.limiter.peek(LOGIN_ACCOUNT, username)
+    if not locked.allowed:
+        raise ProblemError(429, ErrorCode.RATE_LIMITED, "Too many failed sign-ins; this account is locked for now.",
+                           headers={**locked.headers(), "Retry-After": str(max(locked.reset, 1))})
+    async with state.db.connection() as conn:
+        user = await conn.fetchrow(
+            """
+            select u.*, o.require_totp from users u join offices o on o.id = u.office_id
+            where u.username = $1 and u.kind = any($2::text[])
+            """,
+            username, list(kinds),
+        )
+    if not await check_password(user, form.password) or user is None or user["disabled_at"] is not None:
+        await state.limiter.hit(LOGIN_ACCOUNT, username)
+        await _audit_alone(state, request, "auth.login.failed", detail={"username": username, "grant": "password"},
+                           office_id=user["office_id"] if user else None)
+        raise _fail("invalid_grant", "Wrong username or password, or the account is disabled.")
+    mfa_pending, amr = False, ["pwd"]
+    if user["totp_confirmed_at"] is not None:
+        if not form.totp:
+            raise ProblemError(400, "invalid_grant", "This account needs its second factor: send `totp`.",
+                               headers=_NO_STORE, oauth=True, extra={"reason": "mfa_required"})
+        secret = state.box.decrypt_text(user["totp_secret_enc"], aad=f"totp:{user['id']}".encode())
+        ok, used_recovery = verify_totp_or_recovery(secret, list(user["recovery_codes"]), form.totp)
+        if not ok:
+            await state.limiter.hit(LOGIN_ACCOUNT, username)
+            await _audit_alone(state, request, "auth.login.failed", office_id=user["office_id"],
+                               detail={"username": username, "grant": "password", "reason": "totp"})
+            raise _fail("invalid_grant", "The second-factor code is wrong.")
+        amr.append("otp")
+    else:
+        used_recovery = None
+        mfa_pending = bool(user["require_totp"]) and user["kind"] == "staff"
+    async with state.db.transaction() as conn:
+        if used_recovery:
+            await conn.execute("update users set recovery_codes = array_remove(recovery_codes, $2) where id = $1",
+                               user["id"], used_recovery)
+        response, _ = await issue_for_user(conn, state.keyring, user=user, audience=audience,
+                                           device_id=form.device_id, mfa_pending=mfa_pending, amr=amr)
+        await record(conn, actor_from(request), "auth.login", office_id=user["office_id"], object_type="user",
+                     object_id=user["id"], detail={"grant": "password", "mfa_pending": mfa_pending})
+    await state.limiter.clear(LOGIN_ACCOUNT, username)
+    return response
+
+
+async def _otp_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
+    if (form.client_id or "") != "public-app":
+        raise _fail("invalid_client", "Use client_id public-app for this grant.", 401)
+    phone = normalize_phone(form.phone or "")
+    if phone is None or not form.code:
+        raise _fail("invalid_request", "phone (a mainland mobile number) and code are required.")
+    index = state.box.blind_index(phone, purpose="phone")
+    await _limited(state, OTP_VERIFY_PHONE, index, "Too many wrong codes for this number; ask for a new one later.")
+    submitted = hashlib.sha256(f"{index}:{form.code.strip()}".encode()).digest()
+    async with state.db.transaction() as conn:
+        row = await conn.fetchrow(
+            """
+            select id, code_hash, attempts from otp_codes
+            where phone_index = $1 and used_at is null and expires_at > now()
+            order by created_at desc limit 1 for update
+            """,
+            index,
+        )
+        if row is None or row["attempts"] >= OTP_MAX_ATTEMPTS or not secrets.compare_digest(row["code_hash"], submitted):
+            if row is not None:
+                await conn.execute("update otp_codes set attempts = attempts + 1 where id = $1", row["id"])
+            ok = False
+        else:
+            await conn.execute("update otp_codes set used_at = now() where id = $1", row["id"])
+            ok = True
+        if ok:
+            user = await conn.fetchrow(
+                """
+                insert into users (kind, display_name, phone_enc, phone_index)
+                values ('citizen', $1, $2, $3)
+                on conflict (phone_index) do update set updated_at = now()
+                returning id, kind, office_id, roles, disabled_at
+                """,
+                phone[:3] + "****" + phone[-4:], state.box.encrypt_text(phone, aad=b"phone"), index,
+            )
+            if user["disabled_at"] is None:
+                response, _ = await issue_for_user(conn, state.keyring, user=user, audience=APP_CLIENTS["public-app"][0],
+                                                   device_id=form.device_id, amr=["sms"])
+                await record(conn, actor_from(request), "auth.login", object_type="user", object_id=user["id"],
+                             detail={"grant": "otp"})
+                return response
+    await _audit_alone(state, request, "auth.login.failed", detail={"grant": "otp"})
+    raise _fail("invalid_grant", "The code is wrong, used or expired, or the account is disabled.")
+
+
+async def _authenticate_client(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> Any:
+    """Find and authenticate a partner client by secret (Basic or form) or by a signed assertion (RFC 7523)."""
+    client_id, secret = form.client_id, form.client_secret
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            client_id, _, secret = base64.b64decode(header[6:], validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            raise _fail("invalid_client", "Malformed Basic credentials.", 401) from None
+    assertion = form.client_assertion
+    if assertion and form.client_assertion_type != _ASSERTION_TYPE:
+        raise _fail("invalid_client", f"client_assertion_type must be {_ASSERTION_TYPE}.", 401)
+    if assertion and not client_id:
+        try:
+            client_id = pyjwt.decode(assertion, options={"verify_signature": False}).get("sub")
+        except pyjwt.PyJWTError:
+            raise _fail("invalid_client", "Malformed client assertion.", 401) from None
+    if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
+        raise _fail("invalid_client", "Client authentication is required.", 401)
+    await _limited(state, CLIENT_AUTH, client_id, "Too many failed client authentications.")
+    async with state.db.connection() as conn:
+        client = await conn.fetchrow("select * from partner_clients where client_id = $1", client_id)
+    if assertion:
+        ok = client is not None and _assertion_ok(state, client, assertion, str(request.url))
+        ok = ok and await _assertion_unused(state, assertion)
+    else:
+        ok = await verify_password(client["secret_hash"] if client else None, secret or "")
+    if not ok or client is None or client["disabled_at"] is not None:
+        await _audit_alone(state, request, "auth.client.failed", detail={"client_id": client_id},
+                           office_id=client["office_id"] if client else None)
+        raise _fail("invalid_client", "Client authentication failed.", 401)
+    return client
+
+
+def _assertion_ok(state: State, client: Any, assertion: str, token_url: str) -> bool:
+    if not client["public_jwk"]:
+        return False
+    try:
+        key = pyjwt.PyJWK(client["public_jwk"]).key
+        claims = pyjwt.decode(
+            assertion, key=key, algorithms=["ES256", "RS256", "PS256", "EdDSA"],
+            audience=[token_url, "jianwu"], issuer=client["client_id"],
+            options={"require": ["iss", "sub", "aud", "exp", "jti"]},
+        )
+    except (pyjwt.PyJWTError, ValueError, TypeError):
+        return False
+    return claims["sub"] == client["client_id"] and claims["exp"] - time.time() <= 600
+
+
+async def _assertion_unused(state: State, assertion: str) -> bool:
+    """RFC 7523 §3: an assertion's jti is single use; remember it until the assertion could expire."""
+    jti = pyjwt.decode(assertion, options={"verify_signature": False})["jti"]
+    key = f"{state.settings.redis_prefix}assertion:{hashlib.sha256(str(jti).encode()).hexdigest()}"
+    return bool(await state.redis.set(key, b"1", nx=True, ex=660))
+
+
+async def _client_credentials(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
+    client = await _authenticate_client(state, request, form)
+    allowed = list(client["scopes"])
+    wanted = (form.scope or "").split() or allowed
+    if not set(wanted) <= set(allowed):
+        raise _fail("invalid_scope", f"This client may ask only for: {' '.join(sorted(allowed))}.")
+    response = await issue_for_client(state.keyring, client=client, scopes=wanted)
+    async with state.db.transaction() as conn:
+        await record(conn, actor_from(request), "auth.client.token", office_id=client["office_id"],
+                     object_type="partner_client", object_id=client["client_id"], detail={"scope": wanted})
+    return response
+
+
+async def _refresh_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
+    if not form.refresh_token:
+        raise _fail("invalid_request", "refresh_token is required.")
+    async with state.db.transaction() as conn:
+        response, action, detail = await refresh(conn, state.keyring, state.box, form.refresh_token)
+        if action != "auth.refresh.retry":
+            await record(conn, actor_from(request), action, object_type="refresh_family",
+                         object_id=detail.get("family"), detail=detail)
+    if response is None:
+        raise _fail("invalid_grant", "The refresh token is unknown, expired, revoked or was already used.")
+    return response
+
+
+_GRANTS = {
+    "password": _password_grant,
+    OTP_GRANT: _otp_grant,
+    "client_credentials": _client_credentials,
+    "refresh_token": _refresh_grant,
+}
+
+
+@post(
+    "/auth/token", operation_id="authToken", tags=["auth"], summary="Get tokens (OAuth 2.0 token endpoint)",
+    opt={"public": True, "accepts": ("application/x-www-form-urlencoded",)}, status_code=200,
+    responses=problem_docs(400, 401, 415, 429),
+)
+async def token(
+    request: Request[Any, Any, Any], state: State,
+    data: Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[TokenResponse]:
+    """Grant types: `password` (staff-app, representative-app; `totp` when enrolled), `urn:jianwu:otp`
+    (public-app; phone and code), `client_credentials` (partners; secret or RFC 7523 assertion), `refresh_token`
+    (rotates on every use)."""
+    grant = _GRANTS.get(data.grant_type or "")
+    if grant is None:
+        raise _grant_problem(_fail("unsupported_grant_type", f"Supported: {', '.join(_GRANTS)}."))
+    try:
+        response = await grant(state, request, data)
+    except GrantError as exc:
+        raise _grant_problem(exc) from None
+    return Response(response, headers=_NO_STORE)
+
+
+@post(
+    "/auth/otp", operation_id="authRequestOtp", tags=["auth"], summary="Text a one-time sign-in code",
+    opt={"public": True}, status_code=HTTP_202_ACCEPTED, responses=problem_docs(400, 415, 429),
+)
+async def request_otp(request: Request[Any, Any, Any], state: State, data: JSONBody[OtpRequest]) -> OtpSent:
+    """Send a 6-digit code valid for 5 minutes. Limited per number and per address: each message costs money."""
+    phone = normalize_phone(data.phone)
+    if phone is None:
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Not a mainland mobile number.",
+                           errors=[{"field": "phone", "message": "expected 11 digits starting with 1"}])
+    index = state.box.blind_index(phone, purpose="phone")
+    await _limited(state, OTP_SEND_IP, client_ip(request), "Too many codes requested from this address.")
+    await _limited(state, OTP_SEND_PHONE, index, "A code was sent to this number less than a minute ago.")
+    await _limited(state, OTP_SEND_PHONE_DAY, index, "Too many codes sent to this number today.")
+    code = f"{secrets.randbelow(10**6):06d}"
+    async with state.db.transaction() as conn:
+        await conn.execute(
+            "insert into otp_codes (phone_index, code_hash, expires_at) values ($1, $2, now() + make_interval(secs => $3))",
+            index, hashlib.sha256(f"{index}:{code}".encode()).digest(), OTP_TTL,
+        )
+        await record(conn, actor_from(request), "auth.otp.sent", detail={"phone": phone[:3] + "****" + phone[-4:]})
+    await state.sms.send(phone, f"【检务】您的登录验证码是 {code}，5分钟内有效。请勿告诉他人。")
+    return OtpSent(expires_in=OTP_TTL, resend_after=OTP_SEND_PHONE.window)
+
+
+@post(
+    "/auth/logout", operation_id="authLogout", tags=["auth"], summary="Sign out this session",
+    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, status_code=HTTP_204_NO_CONTENT,
+    responses=problem_docs(400, 401), security=[{"bearer": []}],
+)
+async def logout(request: Request[Any, Any, Any], state: State, data: JSONBody[Logout | None] = None) -> None:
+    """Revoke this access token and its refresh-token family (and the named refresh token's family)."""
+    principal = current_principal(request)
+    await state.revocations.deny_token(principal.jti, principal.exp)
+    families = [principal.family] if principal.family else []
+    async with state.db.transaction() as conn:
+        if data and data.refresh_token:
+            fam = await conn.fetchval("select family_id from refresh_tokens where token_hash = $1 and user_id::text = $2",
+                                      hash_refresh(data.refresh_token), principal.sub)
+            if fam:
+                families.append(str(fam))
+        if principal.user_id is not None:
+            await conn.execute(
+                "update refresh_tokens set revoked_at = now() where family_id = any($1::uuid[]) and user_id = $2 "
+                "and revoked_at is null", families, principal.user_id,
+            )
+        await record(conn, actor_from(request, principal), "auth.logout", detail={"families": families})
+
+
+@get(
+    "/auth/me", operation_id="authMe", tags=["auth"], summary="Who am I",
+    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(401),
+    security=[{"bearer": []}],
+)
+async def me(request: Request[Any, Any, Any]) -> Me:
+    """The principal of the access token."""
+    p = current_principal(request)
+    return Me(sub=p.sub, kind=p.kind, audience=p.audience, office_id=str(p.office_id) if p.office_id else None,
+              roles=list(p.roles), scopes=sorted(p.scopes), device_id=p.device_id, mfa_pending=p.mfa_pending,
+              expires_at=p.exp)
+
+
+def _staff_only(request: Request[Any, Any, Any]) -> Any:
+    p = current_principal(request)
+    if p.kind != "staff":
+        raise ProblemError(403, ErrorCode.FORBIDDEN, "Only staff accounts use a second factor.")
+    return p
+
+
+@post(
+    "/auth/totp/enrollment", operation_id="authTotpEnroll", tags=["auth"], summary="Start second-factor enrolment",
+    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(401, 403, 409),
+    security=[{"bearer": []}], status_code=200,
+)
+async def totp_enroll(request: Request[Any, Any, Any], state: State) -> Response[TotpEnrollment]:
+    """Create a new TOTP secret for the signed-in staff member (replacing an unconfirmed one)."""
+    p = _staff_only(request)
+    secret = pyotp.random_base32()
+    async with state.db.transaction() as conn:
+        row = await conn.fetchrow(
+            """
+            update users set totp_secret_enc = $2, updated_at = now()
+            where id = $1 and totp_confirmed_at is null returning username
+            """,
+            p.user_id, state.box.encrypt_text(secret, aad=f"totp:{p.user_id}".encode()),
+        )
+        if row is None:
+            raise ProblemError(409, ErrorCode.CONFLICT, "A second factor is already confirmed for this account.")
+        await record(conn, actor_from(request, p), "auth.totp.enrolment_started", object_type="user",
+                     object_id=p.user_id)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=row["username"], issuer_name="Jianwu")
+    return Response(TotpEnrollment(secret=secret, otpauth_uri=uri), headers=_NO_STORE)
+
+
+@post(
+    "/auth/totp/confirmation", operation_id="authTotpConfirm", tags=["auth"], summary="Confirm the second factor",
+    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(400, 401, 403, 409),
+    security=[{"bearer": []}], status_code=200,
+)
+async def totp_confirm(
+    request: Request[Any, Any, Any], state: State, data: JSONBody[TotpCode]
+) -> Response[RecoveryCodes]:
+    """Confirm enrolment with a code from the app; answers ten single-use recovery codes, shown only now."""
+    p = _staff_only(request)
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(10)]
+    async with state.db.transaction() as conn:
+        enc = await conn.fetchval(
+            "select totp_secret_enc from users where id = $1 and totp_confirmed_at is null for update", p.user_id
+        )
+        if enc is None:
+            raise ProblemError(409, ErrorCode.CONFLICT, "Start an enrolment first (or it is already confirmed).")
+        secret = state.box.decrypt_text(enc, aad=f"totp:{p.user_id}".encode())
+        if not pyotp.TOTP(secret).verify(data.code, valid_window=1):
+            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The code does not match.",
+                               errors=[{"field": "code", "message": "wrong or expired code"}])
+        await conn.execute(
+            "update users set totp_confirmed_at = now(), recovery_codes = $2, updated_at = now() where id = $1",
+            p.user_id, [hashlib.sha256(c.encode()).hexdigest() for c in codes],
+        )
+        await record(conn, actor_from(request, p), "auth.totp.confirmed", object_type="user", object_id=p.user_id)
+    return Response(RecoveryCodes(recovery_codes=codes), headers=_NO_STORE)
+
+
+@get(
+    "/.well-known/jwks.json", operation_id="jwks", tags=["auth"], summary="Public signing keys (JWKS)",
+    opt={"public": True}, responses=problem_docs(), cache_control=None,
+)
+async def jwks_route(state: State) -> Response[dict[str, Any]]:
+    """The keys that verify our access tokens, current and recently retired."""
+    await state.keyring.refresh()
+    return Response(state.keyring.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+auth_routes = [token, request_otp, logout, me, totp_enroll, totp_confirm]

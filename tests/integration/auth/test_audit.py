@@ -1,0 +1,80 @@
+"""The audit trail: every sign-in and write recorded, hash-chained, and out of the application's reach to change."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import asyncpg
+import pytest
+
+from api.db import APP_ROLE
+from auth.audit import verify_chains
+
+from .conftest import bearer, token_for
+
+
+async def test_sign_ins_and_admin_writes_are_recorded(client, conn, make_user) -> None:  # noqa: ANN001
+    admin = await token_for(client, "jinshan.admin", device_id="console-1")
+    user = await make_user()
+    resp = await client.post(f"/api/v1/admin/users/{user['id']}/sessions/revoke", headers={
+        **bearer(admin), "X-Request-ID": "audit-probe-1"})
+    assert resp.status_code == 204
+    row = await conn.fetchrow("select * from audit_log where request_id = 'audit-probe-1'")
+    assert row["action"] == "admin.sessions.revoked"
+    assert row["object_id"] == str(user["id"])
+    assert row["actor_kind"] == "staff" and row["device_id"] == "console-1"
+    assert row["office_id"] == await conn.fetchval("select id from offices where code = 'jinshan'")
+    listed = await client.get("/api/v1/admin/audit", headers=bearer(admin), params={"action": "admin.sessions.revoked"})
+    assert any(item["requestId"] == "audit-probe-1" for item in listed.json()["items"])
+
+
+async def test_failed_sign_ins_are_recorded(client, conn) -> None:  # noqa: ANN001
+    await client.post("/api/v1/auth/token", headers={"X-Request-ID": "audit-probe-2"},
+                      data={"grant_type": "password", "username": "jinshan.chief", "password": "nope",
+                            "client_id": "staff-app"})
+    row = await conn.fetchrow("select * from audit_log where request_id = 'audit-probe-2'")
+    assert row["action"] == "auth.login.failed"
+
+
+async def test_the_application_role_cannot_change_the_trail(settings) -> None:  # noqa: ANN001
+    app_conn = await asyncpg.connect(settings.database_url, server_settings={"role": APP_ROLE})
+    try:
+        assert await app_conn.fetchval("select count(*) from audit_log") > 0
+        for sql in ("update audit_log set action = 'x'", "delete from audit_log", "truncate audit_log"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await app_conn.execute(sql)
+    finally:
+        await app_conn.close()
+
+
+async def test_verify_detects_edits_and_deletions(client, conn) -> None:  # noqa: ANN001
+    for _ in range(3):
+        await token_for(client, "chongming.assistant")
+    checked, breaks = await verify_chains(conn)
+    assert checked > 0 and breaks == []
+    # Tamper as the owner would have to (the application cannot), inside a transaction we roll back.
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        victim = await conn.fetchrow("select chain, seq from audit_log where chain <> 'system' order by id desc limit 1")
+        await conn.execute("update audit_log set detail = '{\"grant\": \"forged\"}' where chain = $1 and seq = $2",
+                           victim["chain"], victim["seq"])
+        _, edited = await verify_chains(conn)
+        assert any(b.seq == victim["seq"] and "edited" in b.problem for b in edited)
+        middle = await conn.fetchrow("select chain, seq from audit_log where chain = $1 and seq > 1 "
+                                     "order by seq limit 1", victim["chain"])
+        await conn.execute("delete from audit_log where chain = $1 and seq = $2", middle["chain"], middle["seq"])
+        _, deleted = await verify_chains(conn)
+        assert any(b.chain == middle["chain"] and "missing" in b.problem for b in deleted)
+    finally:
+        await tx.rollback()
+
+
+def test_cli_verify_reports_a_clean_trail(settings) -> None:  # noqa: ANN001
+    jianwu = os.path.join(os.path.dirname(sys.executable), "jianwu")
+    done = subprocess.run([jianwu, "audit", "verify"], env={**os.environ, "DATABASE_URL": settings.database_url},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "0 breaks" in done.stdout
