@@ -30,3 +30,13 @@ openapi: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## Reproduce every performance figure we quote; writes bench/RESULTS.md (BENCH_ARGS="--scenarios auth_me" ...).
+bench: $(STAMP)
+	sh bench/run $(BENCH_ARGS)
+
+## The same, with short measuring windows (under 3 minutes).
+bench-quick: $(STAMP)
+	sh bench/run --quick $(BENCH_ARGS)
+
+.PHONY: bench bench-quick

@@ -20,6 +20,9 @@ from auth import setup_auth
 from auth.admin import AdminController
 from auth.guards import authenticate
 from auth.routes import auth_routes, jwks_route
+from modules.complaints import complaint_routes
+from modules.registry import ModuleSwitches
+from modules.routes import module_routes
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -40,6 +43,7 @@ def _lifespan(settings: Settings) -> Any:
         app.state.db = db
         app.state.redis = redis
         await setup_auth(app.state, settings, db, redis)
+        app.state.modules = ModuleSwitches(db)
         try:
             yield
         finally:
@@ -67,7 +71,8 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
 
 def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
-    return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController])
+    return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes,
+                                                  *complaint_routes()])
 
 
 def _provide_db(state: State) -> Database:

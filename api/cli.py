@@ -77,7 +77,10 @@ class JianwuCLIPlugin(CLIPluginProtocol):
             from api import demo as demo_data
 
             async def run(conn: asyncpg.Connection) -> None:
-                await demo_data.load(conn, env=_settings().env)
+                from api.settings import master_secret
+                from auth.secretbox import SecretBox
+
+                await demo_data.load(conn, env=_settings().env, box=SecretBox(master_secret(_settings())))
                 click.echo("demo data loaded")
 
             _on_database(run)

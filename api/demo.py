@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import asyncpg
 
+    from auth.secretbox import SecretBox
+
 __all__ = ("DemoRefused", "is_loaded", "load")
 
 OFFICES = [
@@ -26,7 +28,7 @@ async def is_loaded(conn: asyncpg.Connection) -> bool:
     return bool(await conn.fetchval("select exists (select 1 from app_meta where key = 'demo_loaded_at')"))
 
 
-async def load(conn: asyncpg.Connection, *, env: str) -> None:
+async def load(conn: asyncpg.Connection, *, env: str, box: SecretBox) -> None:
     """Insert or refresh the demo data in one transaction; safe to run again."""
     if env == "production":
         raise DemoRefused("demo data is never loaded when JIANWU_ENV=production")
@@ -40,9 +42,11 @@ async def load(conn: asyncpg.Connection, *, env: str) -> None:
                 """,
                 code, name, parent, level,
             )
-        from auth.demo import load_accounts
+        from auth.demo import DISTRICTS, load_accounts
+        from modules.complaints import demo as complaints_demo
 
         await load_accounts(conn)
+        await complaints_demo.load(conn, box, list(DISTRICTS))
         await conn.execute(
             """
             insert into app_meta (key, value) values ('demo_loaded_at', to_jsonb(now()))

@@ -51,10 +51,11 @@ async def prepare_database(settings: Settings, url: str, *, demo_data: bool) -> 
     try:
         applied = await migrate.apply(conn)
         done += [f"migration {m.version:04d}_{m.name}" for m in applied]
-        if await ensure_signing_key(conn, SecretBox(master_secret(settings))):
+        box = SecretBox(master_secret(settings))
+        if await ensure_signing_key(conn, box):
             done.append("first signing key")
         if demo_data and settings.env != "production" and not await demo.is_loaded(conn):
-            await demo.load(conn, env=settings.env)
+            await demo.load(conn, env=settings.env, box=box)
             done.append("demo data")
     finally:
         await conn.close()

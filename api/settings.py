@@ -140,6 +140,10 @@ class Settings:
         "JIANWU_LOGIN_IP_LIMIT", 300, _int(1, 1_000_000),
         "Sign-in attempts allowed per client address per 5 minutes (an office behind one NAT shares one).",
     )
+    otp_ip_limit: int = _setting(
+        "JIANWU_OTP_IP_LIMIT", 100, _int(1, 1_000_000),
+        "Sign-in codes one client address may request per hour (mobile carriers put many phones behind one).",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "

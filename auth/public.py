@@ -11,6 +11,14 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/.well-known/jwks.json"),
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/otp"),
+    ("GET", "/api/v1/offices"),
+    # Complaints without an account: the catalog, anonymous filing, and following an item with its query code.
+    ("GET", "/api/v1/offices/{office:str}/complaint-catalog"),
+    ("POST", "/api/v1/public/complaints"),
+    ("GET", "/api/v1/public/complaints/{receipt_no:str}"),
+    ("POST", "/api/v1/public/complaints/{receipt_no:str}/materials"),
+    ("POST", "/api/v1/public/complaints/{receipt_no:str}/rating"),
+    ("POST", "/api/v1/public/complaints/{receipt_no:str}/reviews"),
     # The OpenAPI document and its docs UI (assets are our own vendored files).
     ("GET", "/schema"),
     ("GET", "/schema/docs"),

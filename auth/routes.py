@@ -36,7 +36,6 @@ __all__ = ("auth_routes",)
 LOGIN_ACCOUNT = Limit("login_account", 5, 900)
 OTP_SEND_PHONE = Limit("otp_send_phone", 1, 60)
 OTP_SEND_PHONE_DAY = Limit("otp_send_phone_day", 10, 86400)
-OTP_SEND_IP = Limit("otp_send_ip", 20, 3600)
 OTP_VERIFY_PHONE = Limit("otp_verify_phone", 5, 900)
 CLIENT_AUTH = Limit("client_auth", 10, 300)
 OTP_TTL = 300
@@ -359,7 +358,8 @@ async def request_otp(request: Request[Any, Any, Any], state: State, data: JSONB
         raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Not a mainland mobile number.",
                            errors=[{"field": "phone", "message": "expected 11 digits starting with 1"}])
     index = state.box.blind_index(phone, purpose="phone")
-    await _limited(state, OTP_SEND_IP, client_ip(request), "Too many codes requested from this address.")
+    await _limited(state, Limit("otp_send_ip", state.settings.otp_ip_limit, 3600), client_ip(request),
+                   "Too many codes requested from this address.")
     await _limited(state, OTP_SEND_PHONE, index, "A code was sent to this number less than a minute ago.")
     await _limited(state, OTP_SEND_PHONE_DAY, index, "Too many codes sent to this number today.")
     code = f"{secrets.randbelow(10**6):06d}"

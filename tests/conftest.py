@@ -54,6 +54,8 @@ def fx_settings(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFacto
     settings = _base_settings(
         database_url=db_url, redis_url=redis_url, redis_prefix=f"jwtest:{uuid.uuid4().hex[:8]}:",
         data_dir=tmp_path_factory.mktemp("data"), secret_key="test-secret-key-" + "x" * 32,
+        # Every request of the suite comes from one test address; per-address limits are tested on their own.
+        otp_ip_limit=100_000, login_ip_limit=100_000,
     )
     asyncio.run(prepare_database(settings, db_url, demo_data=True))
     yield settings

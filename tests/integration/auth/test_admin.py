@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from .conftest import bearer, partner_token, token_for
+from tests.helpers import bearer, partner_token, token_for
 
 
 @pytest.fixture(name="jinshan_admin")

@@ -12,7 +12,7 @@ import pytest
 from api.db import APP_ROLE
 from auth.audit import verify_chains
 
-from .conftest import bearer, token_for
+from tests.helpers import bearer, token_for
 
 
 async def test_sign_ins_and_admin_writes_are_recorded(client, conn, make_user) -> None:  # noqa: ANN001

@@ -11,7 +11,7 @@ from auth.jwt import AUD_PARTNER, AUD_PUBLIC, AUD_REPRESENTATIVE, AUD_STAFF, Sig
 from auth.secretbox import SecretBox
 from tests.forgery import ALL_FORGERIES
 
-from .conftest import bearer, token_for
+from tests.helpers import bearer, token_for
 
 AUDIENCE_OF_KIND = {"staff": AUD_STAFF, "deputy": AUD_REPRESENTATIVE, "member": AUD_REPRESENTATIVE,
                     "citizen": AUD_PUBLIC, "partner": AUD_PARTNER}

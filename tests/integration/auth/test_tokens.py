@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from auth.jwt import AUD_PARTNER, AUD_PUBLIC, AUD_REPRESENTATIVE, AUD_STAFF
 
-from .conftest import bearer, partner_token, token_for
+from tests.helpers import bearer, partner_token, token_for
 
 
 def _claims(token: str) -> dict:

@@ -12,7 +12,7 @@ from api.app import create_app
 from auth.keyring import rotate_signing_key
 from auth.secretbox import SecretBox
 
-from .conftest import bearer, token_for
+from tests.helpers import bearer, token_for
 
 
 def _login(username: str, password: str, **extra: str) -> dict[str, str]:

@@ -1,14 +1,13 @@
-"""Helpers for signing in as the demo accounts and for making accounts of our own."""
+"""Helpers the integration tests share: signing in as the demo accounts, bearer headers."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from typing import Any
 
-import pytest
-
 from auth.demo import DEMO_CLIENT_SECRET, DEMO_PASSWORD
-from auth.passwords import hash_password
 
 CLIENT_FOR_KIND = {"staff": "staff-app", "deputy": "representative-app", "member": "representative-app"}
 
@@ -41,19 +40,27 @@ async def office_id(conn, code: str) -> uuid.UUID:  # noqa: ANN001
     return await conn.fetchval("select id from offices where code = $1", code)
 
 
-@pytest.fixture(name="make_user")
-def fx_make_user(conn):  # noqa: ANN001, ANN201
-    """Create a fresh account (so tests that lock, disable or enrol never disturb the demo ones)."""
-    async def make(office: str = "jinshan", roles: tuple[str, ...] = ("prosecutor",), kind: str = "staff",
-                   password: str = "pw-" + uuid.uuid4().hex[:8]) -> dict[str, Any]:
-        username = f"t{uuid.uuid4().hex[:10]}"
-        row = await conn.fetchrow(
-            """
-            insert into users (kind, office_id, username, display_name, password_hash, roles)
-            values ($1, (select id from offices where code = $2), $3, $3, $4, $5) returning id
-            """,
-            kind, office, username, await hash_password(password), list(roles),
-        )
-        return {"id": row["id"], "username": username, "password": password,
-                "client_id": CLIENT_FOR_KIND[kind]}
-    return make
+def key() -> dict[str, str]:
+    """A fresh Idempotency-Key header."""
+    return {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
+
+
+def item(**over: Any) -> dict[str, Any]:
+    """A valid filing body for the demo office jinshan."""
+    body = {"office": "jinshan", "category": "accusation", "title": "某单位违规收费",
+            "body": "2026年11月在某窗口办事时被收取不合理费用，请依法处理。", "location": {"address": "上海市金山区石化街道"}}
+    body.update(over)
+    return body
+
+
+async def citizen(client, settings) -> dict[str, str]:  # noqa: ANN001
+    """A brand-new citizen signed in through the code flow; the Authorization header."""
+    phone = f"158{uuid.uuid4().int % 10**8:08d}"
+    assert (await client.post("/api/v1/auth/otp", json={"phone": phone})).status_code == 202
+    lines = (settings.data_path / "sms-outbox.jsonl").read_text().splitlines()
+    text = [json.loads(x) for x in lines if phone in x][-1]["text"]
+    code = re.search(r"\d{6}", text).group()
+    resp = await client.post("/api/v1/auth/token", data={"grant_type": "urn:jianwu:otp", "phone": phone, "code": code,
+                                                          "client_id": "public-app"})
+    assert resp.status_code == 200, resp.text
+    return bearer(resp.json())

@@ -1,0 +1,101 @@
+"""Idempotency-Key: a retried command gets the first answer again, and runs once, even when retries race."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import msgspec
+from litestar import Response
+
+from api.errors import ErrorCode, ProblemError
+
+if TYPE_CHECKING:
+    import asyncpg
+    from litestar import Request
+
+__all__ = ("Replay", "begin", "finish", "fingerprint", "idempotency_key", "run_once")
+
+_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
+HEADER_DOC = "A client-chosen unique key per command (8-200 of A-Z a-z 0-9 . _ : -), reused on every retry."
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The stored answer to a command already carried out."""
+
+    status: int
+    body: bytes
+
+
+def idempotency_key(request: Request[Any, Any, Any]) -> str:
+    """The Idempotency-Key header, required on every create; 400 when missing or malformed."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        raise ProblemError(400, ErrorCode.IDEMPOTENCY_KEY_REQUIRED, "Send an Idempotency-Key header with this request.",
+                           errors=[{"field": "Idempotency-Key", "message": "required", "source": "header"}])
+    if not _KEY.match(key):
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The Idempotency-Key header is malformed.",
+                           errors=[{"field": "Idempotency-Key", "message": HEADER_DOC, "source": "header"}])
+    return key
+
+
+def fingerprint(route: str, payload: Any) -> bytes:
+    """A digest of what was asked: the route and the decoded body (so whitespace or key order do not matter)."""
+    return hashlib.sha256(route.encode() + b"\0" + msgspec.json.encode(payload, order="sorted")).digest()
+
+
+async def begin(conn: asyncpg.Connection, scope: str, key: str, request_hash: bytes) -> Replay | None:
+    """Claim the key inside the command's transaction, or return the earlier answer.
+
+    A concurrent duplicate blocks on the key's row until the first transaction ends, then sees its answer:
+    so racing retries produce one record. The same key with another body is a 422.
+    """
+    claimed = await conn.fetchval(
+        "insert into idempotency_keys (scope, key, request_hash) values ($1, $2, $3) "
+        "on conflict do nothing returning true",
+        scope, key, request_hash,
+    )
+    if claimed:
+        return None
+    row = await conn.fetchrow("select request_hash, status, response from idempotency_keys where scope = $1 and key = $2",
+                              scope, key)
+    if row["request_hash"] != request_hash:
+        raise ProblemError(422, ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                           "This Idempotency-Key was used for a different request; use a new key.")
+    if row["status"] is None:
+        raise ProblemError(409, ErrorCode.IDEMPOTENCY_IN_PROGRESS, "The first request with this key is still running.",
+                           headers={"Retry-After": "1"})
+    return Replay(row["status"], row["response"])
+
+
+async def finish(conn: asyncpg.Connection, scope: str, key: str, status: int, body: bytes) -> None:
+    """Store the answer with the key, in the same transaction as the work."""
+    await conn.execute("update idempotency_keys set status = $3, response = $4 where scope = $1 and key = $2",
+                       scope, key, status, body)
+
+
+async def run_once(
+    db: Any, request: Request[Any, Any, Any], scope: str, payload: Any,
+    work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]], *, required: bool = True,
+) -> Response[Any]:
+    """Run `work` in one transaction guarded by the request's Idempotency-Key; a retry gets the stored answer.
+
+    `work` returns (status, body struct); the body is encoded once, stored with the key and sent.
+    Without `required`, a request with no key simply runs.
+    """
+    key = idempotency_key(request) if required or "idempotency-key" in request.headers else None
+    route = f"{request.method} {request.scope.get('path_template') or request.url.path}"
+    async with db.transaction() as conn:
+        if key is not None:
+            replay = await begin(conn, f"{scope}|{route}", key, fingerprint(route + request.url.path, payload))
+            if replay is not None:
+                return Response(replay.body, status_code=replay.status, media_type="application/json",
+                                headers={"Idempotent-Replayed": "true"})
+        status, body = await work(conn)
+        encoded = msgspec.json.encode(body)
+        if key is not None:
+            await finish(conn, f"{scope}|{route}", key, status, encoded)
+    return Response(encoded, status_code=status, media_type="application/json")

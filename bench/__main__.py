@@ -1,0 +1,191 @@
+"""`bench/run` (= `python -m bench`): start Jianwu as `make run` does, load it, write bench/RESULTS.md.
+
+    bench/run                      # full run (about 4 minutes)
+    bench/run --quick              # shorter windows (under 3 minutes)
+    bench/run --scenarios auth_me,jwks
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import scenarios as sc
+from bench.floors import measure_floors
+from bench.http1 import fetch_json
+from bench.report import write_results
+from bench.server import BenchServer
+from bench.sysinfo import machine_info, server_info
+from bench.wrk import run_wrk
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+FLOORS = "floors"
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="short windows (1 s warm-up, 3 s measured)")
+    p.add_argument("--scenarios", default="", help=f"comma-separated subset of: "
+                   f"{', '.join(s.name for s in sc.SCENARIOS)}, {FLOORS} ({sc.BASELINE} always runs)")
+    p.add_argument("--concurrency", type=int, default=sc.HIGH, help=f"the higher concurrency level "
+                   f"(default {sc.HIGH})")
+    p.add_argument("--warmup", type=float, help="seconds of warm-up per measurement (default 2; quick 1)")
+    p.add_argument("--duration", type=float, help="measured seconds per measurement (default 10; quick 3)")
+    p.add_argument("--fresh", action="store_true", help="delete bench/out/data first (new PostgreSQL and Redis)")
+    p.add_argument("--results", type=Path, default=RESULTS, help="where to write the Markdown results")
+    a = p.parse_args(argv)
+    a.warmup = a.warmup if a.warmup is not None else (1.0 if a.quick else 2.0)
+    a.duration = a.duration if a.duration is not None else (3.0 if a.quick else 10.0)
+    if not (0 <= a.warmup <= 60 and 0.5 <= a.duration <= 600 and 1 <= a.concurrency <= 1024):
+        p.error("warm-up 0-60 s, duration 0.5-600 s, concurrency 1-1024")
+    return a
+
+
+def _selected(raw: str) -> tuple[list[sc.Scenario], bool]:
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    known = {s.name for s in sc.SCENARIOS}
+    unknown = [n for n in names if n not in known | {FLOORS}]
+    if unknown:
+        raise SystemExit(f"bench: unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}, "
+                         f"{FLOORS}")
+    if not names:
+        return list(sc.SCENARIOS), True
+    chosen = [s for s in sc.SCENARIOS if s.name in names or s.name == sc.BASELINE]
+    return chosen, FLOORS in names
+
+
+async def _loadgen(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run one measurement in a separate load-generator process."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.loadgen", cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(json.dumps(spec).encode()), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise RuntimeError("bench: the load generator overran its time limit") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench: the load generator failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+    return json.loads(out)
+
+
+def _loadavg() -> str | None:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return None
+
+
+def _line(g: dict[str, Any]) -> str:
+    if not g["requests"]:
+        return f"{g['name']:<28} c={g['connections']:<3} no responses; errors {g['errors']}"
+    err = f"  errors {g['errors']}" if g["error_count"] else ""
+    return (f"{g['name']:<28} c={g['connections']:<3} {g['rps']:>9.1f} req/s  p50 {g['p50_us']:>9.0f} µs  "
+            f"p90 {g['p90_us']:>9.0f}  p99 {g['p99_us']:>9.0f}  max {g['max_us']:>9.0f}{err}")
+
+
+async def _measure(args: argparse.Namespace, server: BenchServer, chosen: list[sc.Scenario],
+                   do_floors: bool) -> dict[str, Any]:
+    ctx = sc.Context(server.host, server.api_port)
+    levels_needed = sorted({lvl for s in chosen for lvl in s.levels(args.concurrency)}
+                           | {s.alongside[1] for s in chosen if s.alongside})
+    runs: list[dict[str, Any]] = []
+    for scenario in chosen:
+        levels = levels_needed if scenario.name == sc.BASELINE else scenario.levels(args.concurrency)
+        for level in levels:
+            groups = [await scenario.group(ctx, level)]
+            if scenario.alongside:
+                other, other_c = scenario.alongside
+                groups.append(await sc.by_name(other).group(ctx, other_c))
+            spec = {"host": server.host, "port": server.api_port, "warmup": args.warmup,
+                    "duration": args.duration, "request_timeout": 10, "groups": groups}
+            result = await _loadgen(spec, timeout=args.warmup + args.duration + 60)
+            for g in result["groups"]:
+                print("  " + _line(g), flush=True)
+                for label, st in (g.get("by_label") or {}).items():
+                    print(f"    … {label:<24} p50 {st['p50_us']:>9.0f} µs  p90 {st['p90_us']:>9.0f}  "
+                          f"p99 {st['p99_us']:>9.0f}", flush=True)
+            runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],
+                         "groups": result["groups"]})
+    wrk = []
+    if shutil.which("wrk"):
+        for scenario in chosen:
+            if scenario.custom_group or scenario.method != "GET" or scenario.alongside:
+                continue
+            headers = await scenario.headers(ctx) if scenario.headers else {}
+            res = await asyncio.to_thread(run_wrk, f"http://{ctx.hostport}{scenario.path}", headers,
+                                          args.concurrency, args.duration)
+            res["scenario"] = scenario.name
+            wrk.append(res)
+            print(f"  wrk {scenario.name}: {res.get('rps')} req/s p50 {res.get('p50_us')} µs", flush=True)
+    floors: dict[str, Any] = {}
+    if do_floors:
+        status, jwks = await fetch_json(server.host, server.api_port, "GET", "/.well-known/jwks.json")
+        count, max_s = (3000, 2.0) if args.quick else (20000, 6.0)
+        floors = await measure_floors(server.pg_url, server.redis_url, server.redis_port, await ctx.access_token(),
+                                      jwks, count=count, max_s=max_s, data_dir=server.data_dir)
+        for name, f in floors.items():
+            print(f"  floor {name:<58} p50 {f['p50_us']:>8.1f} µs  p99 {f['p99_us']:>8.1f}", flush=True)
+    return {"runs": runs, "wrk": wrk, "floors": floors}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(sys.argv[1:] if argv is None else argv)
+    chosen, do_floors = _selected(args.scenarios)
+    command = "bench/run" + ("".join(" " + shlex.quote(a) for a in sys.argv[1:]) if argv is None else "")
+    OUT.mkdir(parents=True, exist_ok=True)
+    data_dir = OUT / "data"
+    if args.fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    server = BenchServer(data_dir=data_dir, log_path=OUT / "server.log")
+    started = time.time()
+    loadavg_before = _loadavg()
+    print(f"bench: starting `jianwu serve` on 127.0.0.1:{server.api_port} (PostgreSQL {server.pg_port}, "
+          f"Redis {server.redis_port}, data {data_dir.relative_to(ROOT)}, log bench/out/server.log)", flush=True)
+    measured: dict[str, Any] | None = None
+    info: dict[str, Any] = {}
+    try:
+        server.start()
+        print(f"bench: ready after {server.startup_s:.1f}s with {server.workers} workers; warm-up {args.warmup:g}s, "
+              f"measured {args.duration:g}s per row", flush=True)
+        info = asyncio.run(server_info(server))
+        measured = asyncio.run(_measure(args, server, chosen, do_floors))
+    finally:
+        server.stop()
+        print(f"bench: server stopped (exit {server.exit_code}, "
+              f"{'clean' if server.clean_stop else 'NOT clean'}) in {server.stop_s or 0:.1f}s", flush=True)
+    info.update(machine_info())
+    info.update(loadavg_before=loadavg_before, loadavg_after=_loadavg())
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)), "command": command,
+        "quick": args.quick, "warmup_s": args.warmup, "duration_s": args.duration, "high": args.concurrency,
+        "wall_s": round(time.time() - started, 1), "server": {
+            "workers": server.workers, "startup_s": round(server.startup_s or 0, 1), "exit_code": server.exit_code,
+            "clean_stop": server.clean_stop, "stop_s": round(server.stop_s or 0, 1),
+            "api_port": server.api_port, "pg_port": server.pg_port, "redis_port": server.redis_port,
+        }, **info,
+    }
+    raw = {"meta": meta, **measured, "scenarios": {s.name: s.what for s in sc.SCENARIOS}}
+    (OUT / "results.json").write_text(json.dumps(raw, indent=1, ensure_ascii=False))
+    verdicts = write_results(args.results, raw)
+    print(f"bench: wrote {args.results.relative_to(ROOT) if args.results.is_relative_to(ROOT) else args.results} "
+          f"and bench/out/results.json in {meta['wall_s']:.0f}s", flush=True)
+    for v in verdicts:
+        print(f"bench: {v}", flush=True)
+    return 0 if server.clean_stop else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""Clocks in PostgreSQL: start, record events, read fresh states. Modules call these inside their transactions."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Iterable
+from uuid import UUID
+
+import msgspec
+
+from api.errors import ErrorCode, ProblemError
+from modules.clocks.calendar import WorkCalendar, local_date
+from modules.clocks.engine import ClockEvent, ClockEventError, ClockState, Exempted, Stopped, evaluate
+from modules.clocks.rules import CLOCKS, ClockSpec, resolve
+
+if TYPE_CHECKING:
+    import asyncpg
+
+__all__ = ("ClockView", "clock_views", "office_calendar", "record_event", "start_clock", "stop_clock", "today")
+
+_events = msgspec.json.Decoder(list[ClockEvent])
+_CAL_TTL = 60.0
+_calendars: dict[UUID, tuple[float, WorkCalendar]] = {}
+
+
+class ClockView(msgspec.Struct, rename="camel"):
+    """A deadline as the apps show it."""
+
+    code: str
+    label: str
+    occurrence: int
+    status: str
+    due: date
+    days_remaining: int
+    warning: int | None
+    calendar_estimated: bool
+    finished_at: datetime | None = None
+    exemption: str | None = None
+
+
+async def office_calendar(conn: asyncpg.Connection, office_id: UUID) -> WorkCalendar:
+    """The statutory calendar with the office's own corrections (cached per worker for a minute)."""
+    hit = _calendars.get(office_id)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    rows = await conn.fetch("select day, working from office_calendar_days where office_id = $1", office_id)
+    cal = WorkCalendar(extra_holidays={r["day"] for r in rows if not r["working"]},
+                       extra_workdays={r["day"] for r in rows if r["working"]})
+    _calendars[office_id] = (time.monotonic() + _CAL_TTL, cal)
+    return cal
+
+
+def _spec(row: Any) -> ClockSpec:
+    return msgspec.structs.replace(CLOCKS[row["code"]], day_type=row["day_type"], lead_days=tuple(row["lead_days"]))
+
+
+def _state(spec: ClockSpec, cal: WorkCalendar, row: Any, events: list[Any], now: datetime) -> ClockState:
+    return evaluate(spec, cal, row["started_at"], events, now=now, occurrence=row["occurrence"])
+
+
+async def start_clock(
+    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str, started_at: datetime,
+    overrides: dict[str, Any] | None = None, occurrence: int = 1, exempt: str | None = None,
+) -> ClockState:
+    """Start a clock (optionally exempt from the outset, e.g. an anonymous item) and store its state."""
+    spec = resolve(CLOCKS[code], overrides or {})
+    cal = await office_calendar(conn, office_id)
+    events: list[Any] = [Exempted(at=started_at, reason_code=exempt)] if exempt else []
+    now = max(datetime.now(UTC), started_at)
+    state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence)
+    await conn.execute(
+        """
+        insert into clocks (office_id, module, subject_id, code, occurrence, started_at, day_type, lead_days, events,
+                            status, due, finished_at, calendar_estimated)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        """,
+        office_id, module, subject_id, code, occurrence, started_at, spec.day_type, list(spec.lead_days),
+        msgspec.to_builtins(events), state.status, state.due, state.finished_at, state.calendar_estimated,
+    )
+    return state
+
+
+async def record_event(conn: asyncpg.Connection, *, subject_id: UUID, code: str, event: Any) -> ClockState | None:
+    """Add an event to the subject's open clock of this code; None if there is no open one."""
+    row = await conn.fetchrow(
+        """
+        select * from clocks where subject_id = $1 and code = $2 and finished_at is null
+        order by occurrence desc limit 1 for update
+        """,
+        subject_id, code,
+    )
+    if row is None:
+        return None
+    spec = _spec(row)
+    cal = await office_calendar(conn, row["office_id"])
+    events = [*_events.decode(msgspec.json.encode(row["events"])), event]
+    try:
+        state = _state(spec, cal, row, events, max(datetime.now(UTC), event.at))
+    except ClockEventError as exc:
+        raise ProblemError(422, ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None
+    await conn.execute(
+        "update clocks set events = $2, status = $3, due = $4, finished_at = $5, calendar_estimated = $6, "
+        "updated_at = now() where id = $1",
+        row["id"], msgspec.to_builtins(events), state.status, state.due, state.finished_at, state.calendar_estimated,
+    )
+    return state
+
+
+async def stop_clock(conn: asyncpg.Connection, subject_id: UUID, code: str, at: datetime) -> ClockState | None:
+    """What the clock waited for has happened; no-op when the clock is not open."""
+    return await record_event(conn, subject_id=subject_id, code=code, event=Stopped(at=at))
+
+
+async def clock_views(conn: asyncpg.Connection, subject_ids: Iterable[UUID]) -> dict[UUID, list[ClockView]]:
+    """Every clock of the subjects, evaluated now (days remaining and warnings move with the calendar)."""
+    rows = await conn.fetch("select * from clocks where subject_id = any($1::uuid[]) order by started_at, code, "
+                            "occurrence", list(subject_ids))
+    now = datetime.now(UTC)
+    out: dict[UUID, list[ClockView]] = {}
+    for row in rows:
+        spec = _spec(row)
+        cal = await office_calendar(conn, row["office_id"])
+        s = _state(spec, cal, row, _events.decode(msgspec.json.encode(row["events"])), max(now, row["started_at"]))
+        out.setdefault(row["subject_id"], []).append(ClockView(
+            code=s.code, label=spec.label_zh, occurrence=s.occurrence, status=s.status, due=s.due,
+            days_remaining=s.days_remaining, warning=s.warning, calendar_estimated=s.calendar_estimated,
+            finished_at=s.finished_at, exemption=s.exemption,
+        ))
+    return out
+
+
+def today() -> date:
+    """Today in Asia/Shanghai, the day deadlines are counted in."""
+    return local_date(datetime.now(UTC))

@@ -1,0 +1,373 @@
+"""The rules of complaints: intake, triage, assignment, replies, clocks, reviews. Every function runs inside the
+caller's transaction and leaves a timeline event, an audit record and, where someone must be told, an outbox event."""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from api.errors import ErrorCode, ProblemError
+from api.outbox import emit
+from auth.audit import Actor, record
+from modules.clocks.engine import Extended, Paused, Resumed
+from modules.clocks.store import record_event, start_clock, stop_clock
+from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from auth.secretbox import SecretBox
+    from modules.complaints.schemas import CategoryField
+
+__all__ = (
+    "Reporter", "add_event", "apply_step", "assign", "check_fields", "clock_event", "create", "fill_template",
+    "find_duplicates", "new_receipt_no", "query_code_hash", "reply", "request_review", "transfer",
+)
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REVIEW_WINDOW = timedelta(days=30)
+_PLACEHOLDER = re.compile(r"\{(receipt_no|office|title|referred_to|reason|disposition)\}")
+
+
+class Reporter:
+    """Who filed and how to reach them, as stored (encrypted) with the item."""
+
+    __slots__ = ("anonymous", "id_number", "name", "phone", "reachable")
+
+    def __init__(self, *, name: str | None, phone: str | None, id_number: str | None, reachable: bool = True,
+                 anonymous: bool = False) -> None:
+        self.name, self.phone, self.id_number = name, phone, id_number
+        self.reachable, self.anonymous = reachable, anonymous
+
+    def exemption(self, has_account: bool) -> str | None:
+        """Why the reply clocks do not apply, or None when they do (DOMAIN.md: anonymous, no or bad contact)."""
+        if self.anonymous and not has_account:
+            return "anonymous"
+        if not has_account and not self.phone:
+            return "contact_missing"
+        if not self.reachable:
+            return "contact_unreachable"
+        return None
+
+
+def new_receipt_no(office_code: str, at: datetime) -> str:
+    """A receipt number people can read out on the phone: office, date, six random characters."""
+    tail = "".join(secrets.choice(_CROCKFORD) for _ in range(6))
+    return f"{office_code[:4].upper()}-{at:%Y%m%d}-{tail}"
+
+
+def query_code_hash(box: SecretBox, receipt_no: str, code: str) -> str:
+    """Keyed hash of an anonymous filer's query code (a stolen table cannot be brute-forced offline)."""
+    return box.blind_index(f"{receipt_no}:{code.strip().upper()}", purpose="complaint-query-code")
+
+
+def check_fields(defs: list[CategoryField], values: dict[str, Any]) -> dict[str, Any]:
+    """Validate a category's extra fields; every problem is reported at once, each naming its field."""
+    errors, by_key = [], {d.key: d for d in defs}
+    for key in values:
+        if key not in by_key:
+            errors.append({"field": f"fields.{key}", "message": "not a field of this category"})
+    for d in defs:
+        value = values.get(d.key)
+        if value is None or value == "" or value == []:
+            if d.required:
+                errors.append({"field": f"fields.{d.key}", "message": "required"})
+            continue
+        problem = _field_problem(d, value)
+        if problem:
+            errors.append({"field": f"fields.{d.key}", "message": problem})
+    if errors:
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Some category fields are invalid.", errors=errors)
+    return {k: v for k, v in values.items() if v not in (None, "", [])}
+
+
+def _field_problem(d: CategoryField, value: Any) -> str | None:
+    if d.type in ("string", "text"):
+        limit = 200 if d.type == "string" else 5000
+        return None if isinstance(value, str) and len(value) <= limit else f"expected text of at most {limit} characters"
+    if d.type == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok else "expected a number"
+    if d.type == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return "expected a date (YYYY-MM-DD)"
+        return None
+    if d.type == "single_choice":
+        return None if value in d.options else f"expected one of {', '.join(d.options)}"
+    if not isinstance(value, list) or not value or any(v not in d.options for v in value) or len(set(value)) != len(value):
+        return f"expected a list of distinct options from {', '.join(d.options)}"
+    return None
+
+
+async def add_event(conn: asyncpg.Connection, complaint_id: UUID, actor: Actor, type_: str, *, public: bool,
+                    body: str | None = None, data: dict[str, Any] | None = None) -> None:
+    """Append to the item's timeline."""
+    await conn.execute(
+        "insert into complaint_events (complaint_id, actor_id, actor_kind, type, public, body, data) "
+        "values ($1, $2, $3, $4, $5, $6, $7)",
+        complaint_id, actor.id, actor.kind, type_, public, body, data or {},
+    )
+
+
+async def _audit_and_notify(conn: asyncpg.Connection, actor: Actor, row: Any, action: str,
+                            detail: dict[str, Any] | None = None, *, notify_complainant: bool = False) -> None:
+    payload = {"complaintId": str(row["id"]), "event": action}
+    await emit(conn, "complaint.staff", payload, office_id=row["office_id"])
+    if notify_complainant and row["complainant_id"]:
+        await emit(conn, "complaint.complainant", {**payload, "userId": str(row["complainant_id"])},
+                   office_id=row["office_id"])
+    await record(conn, actor, action, office_id=row["office_id"], object_type="complaint", object_id=row["id"],
+                 detail=detail)
+
+
+async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category_id: UUID, complainant_id: UUID | None,
+                          phone_index: str | None, latitude: float | None, longitude: float | None) -> list[UUID]:
+    """Earlier items (90 days) from the same person in the same category, or within 500 m of the same place.
+    Flagged to staff, never merged."""
+    rows = await conn.fetch(
+        """
+        select id from complaints
+        where office_id = $1 and category_id = $2 and created_at > now() - interval '90 days'
+          and (($3::uuid is not null and complainant_id = $3)
+               or ($4::text is not null and reporter_phone_index = $4)
+               or ($5::float8 is not null and latitude is not null
+                   and abs(latitude - $5) < 0.0045 and abs(longitude - $6) < 0.0055))
+        order by created_at desc limit 10
+        """,
+        office_id, category_id, complainant_id, phone_index, latitude, longitude,
+    )
+    return [r["id"] for r in rows]
+
+
+async def create(
+    conn: asyncpg.Connection, box: SecretBox, actor: Actor, *, office: Any, category: Any, title: str, body: str,
+    location: Any, persons: list[dict[str, Any]], fields: dict[str, Any], channel: str, reporter: Reporter,
+    complainant_id: UUID | None, created_by: UUID | None, received_at: datetime | None = None,
+    parent: Any = None,
+) -> tuple[Any, str | None]:
+    """File a new item and start its clocks; return the row and, for filers without an account, the query code."""
+    now = received_at or datetime.now(UTC)
+    receipt_no = new_receipt_no(office["code"], now)
+    query_code = None if complainant_id else "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    phone_index = box.blind_index(reporter.phone, purpose="phone") if reporter.phone else None
+    lat = location.latitude if location else None
+    lon = location.longitude if location else None
+    dupes = await find_duplicates(conn, office_id=office["id"], category_id=category["id"],
+                                  complainant_id=complainant_id, phone_index=phone_index, latitude=lat, longitude=lon)
+    enc = box.encrypt_text
+    row = await conn.fetchrow(
+        """
+        insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state,
+            complainant_id, anonymous, query_code_hash, reporter_name_enc, reporter_phone_enc, reporter_phone_index,
+            reporter_id_number_enc, contact_reachable, title, body, latitude, longitude, address, persons_reported,
+            extra, possible_duplicates, created_by, created_at, parent_id, review_level)
+        values ($1, $2, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                $19, $20, $21, $22, $23, $24, $25)
+        returning *
+        """,
+        receipt_no, office["id"], category["kind"], category["id"], channel, complainant_id, reporter.anonymous,
+        query_code_hash(box, receipt_no, query_code) if query_code else None,
+        enc(reporter.name, aad=b"name") if reporter.name else None,
+        enc(reporter.phone, aad=b"phone") if reporter.phone else None, phone_index,
+        enc(reporter.id_number, aad=b"id_number") if reporter.id_number else None, reporter.reachable, title, body,
+        lat, lon, location.address if location else None, persons, fields, dupes, created_by, now,
+        parent["id"] if parent else None,
+        ("re_review" if parent["review_level"] else "review") if parent else None,
+    )
+    exempt = reporter.exemption(complainant_id is not None)
+    common = {"office_id": office["id"], "module": "complaints", "subject_id": row["id"], "started_at": now}
+    if parent is not None:
+        await start_clock(conn, code="review_answer", **common)
+    else:
+        await start_clock(conn, code="procedural_reply", **common)
+        await start_clock(conn, code="result_reply", exempt=exempt, **common)
+        if category["kind"] in CLOCK_KINDS["receipt_notice"]:
+            await start_clock(conn, code="receipt_notice", exempt=exempt, **common)
+    await add_event(conn, row["id"], actor, "received", public=True,
+                    body=f"已登记，受理编号 {receipt_no}。", data={"channel": channel, "exempt": exempt})
+    await _audit_and_notify(conn, actor, row, "complaint.created",
+                            {"channel": channel, "receipt_no": receipt_no, "duplicates": len(dupes)})
+    return row, query_code
+
+
+def fill_template(text: str, row: Any, office_name: str, extra: dict[str, str | None]) -> str:
+    """Fill the known placeholders of a reply template; anything else is left as written."""
+    values = {"receipt_no": row["receipt_no"], "office": office_name, "title": row["title"], **extra}
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1)) or ""), text)
+
+
+async def apply_step(conn: asyncpg.Connection, actor: Actor, row: Any, step: str, fields: dict[str, Any],
+                     reply_text: str | None) -> Any:
+    """Carry out a workflow step: state, clocks, timeline, audit, notification."""
+    t = WORKFLOW.move(row["state"], step, fields)
+    now = datetime.now(UTC)
+    updated = await conn.fetchrow(
+        """
+        update complaints set state = $2, updated_at = now(),
+            referred_to = coalesce($3, referred_to), disposition = coalesce($4, disposition),
+            closed_at = case when $2 in ('closed', 'referred', 'not_accepted') then now() else null end
+        where id = $1 returning *
+        """,
+        row["id"], t.target, fields.get("referredTo"), fields.get("disposition"),
+    )
+    for code in t.stops:
+        await stop_clock(conn, row["id"], code, now)
+    for code in t.starts:
+        if row["kind"] in CLOCK_KINDS.get(code, {row["kind"]}):
+            await start_clock(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"], code=code,
+                              started_at=now)
+    await add_event(conn, row["id"], actor, f"step.{step}", public=t.public, body=reply_text,
+                    data={"from": row["state"], "to": t.target,
+                          **{k: v for k, v in fields.items() if v and k != "reply"}})
+    await _audit_and_notify(conn, actor, updated, f"complaint.{step}", {"from": row["state"], "to": t.target},
+                            notify_complainant=t.public)
+    return updated
+
+
+async def reply(conn: asyncpg.Connection, actor: Actor, row: Any, kind: str, text: str) -> None:
+    """A reply to the complainant. A progress or result reply answers the 3-month clock; while the item stays
+    open after that, a follow-up is due every month, each answering one occurrence and starting the next."""
+    if row["state"] in WORKFLOW.terminal and kind != "result":
+        raise ProblemError(409, ErrorCode.CONFLICT, f"The item is {row['state']}; only a result reply fits.")
+    now = datetime.now(UTC)
+    if kind in ("progress", "result"):
+        stopped = await stop_clock(conn, row["id"], "result_reply", now)
+        if stopped is not None and kind == "progress":
+            await start_clock(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"],
+                              code="followup_reply", started_at=row["created_at"], occurrence=1)
+    if kind == "followup":
+        current = await conn.fetchval(
+            "select max(occurrence) from clocks where subject_id = $1 and code = 'followup_reply'", row["id"])
+        if current is None:
+            raise ProblemError(409, ErrorCode.CONFLICT, "No follow-up is due for this item yet.")
+        await stop_clock(conn, row["id"], "followup_reply", now)
+        await start_clock(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"],
+                          code="followup_reply", started_at=row["created_at"], occurrence=current + 1)
+    await add_event(conn, row["id"], actor, f"reply.{kind}", public=True, body=text)
+    await conn.execute("update complaints set updated_at = now() where id = $1", row["id"])
+    await _audit_and_notify(conn, actor, row, "complaint.replied", {"kind": kind}, notify_complainant=True)
+
+
+async def assign(conn: asyncpg.Connection, actor: Actor, row: Any, *, mode: str, assignee_id: UUID | None,
+                 reason: str | None, plan: dict[str, Any]) -> Any:
+    """Random assignment among eligible handlers under the office's published plan, or a recorded designation."""
+    if row["state"] not in ("accepted", "in_progress"):
+        raise ProblemError(409, ErrorCode.CONFLICT, f"Accept the item before assigning it (it is {row['state']}).")
+    roles = plan.get("eligibleRoles") or ["prosecutor"]
+    candidates = await conn.fetch(
+        "select id from users where office_id = $1 and kind = 'staff' and disabled_at is null and roles && $2::text[] "
+        "order by id", row["office_id"], roles)
+    ids = [c["id"] for c in candidates]
+    if mode == "random":
+        pool = [i for i in ids if i != row["assignee_id"]] or ids
+        if not pool:
+            raise ProblemError(409, ErrorCode.CONFLICT, "No eligible handler in this office under the plan.",
+                               extra={"eligibleRoles": roles})
+        chosen = secrets.SystemRandom().choice(pool)
+        data = {"mode": "random", "plan": {"eligibleRoles": roles}, "candidates": [str(i) for i in pool],
+                "chosen": str(chosen)}
+    else:
+        if assignee_id is None or not reason:
+            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Designation needs assigneeId and reason.",
+                               errors=[{"field": f, "message": "required"} for f in ("assigneeId", "reason")
+                                       if not (assignee_id if f == "assigneeId" else reason)])
+        if assignee_id not in ids:
+            raise ProblemError(422, ErrorCode.UNPROCESSABLE, "That person is not an eligible handler of this office.")
+        chosen, data = assignee_id, {"mode": "designate", "reason": reason, "chosen": str(assignee_id)}
+    updated = await conn.fetchrow(
+        "update complaints set assignee_id = $2, state = 'in_progress', updated_at = now() where id = $1 returning *",
+        row["id"], chosen)
+    await add_event(conn, row["id"], actor, "assigned", public=False, data=data)
+    await _audit_and_notify(conn, actor, updated, "complaint.assigned", data)
+    await emit(conn, "complaint.assigned", {"complaintId": str(row["id"]), "userId": str(chosen)},
+               office_id=row["office_id"])
+    return updated
+
+
+async def transfer(conn: asyncpg.Connection, actor: Actor, row: Any, *, to_office: Any | None,
+                   department: str | None, reason: str) -> Any:
+    """Hand the item to another office (its clocks follow; the first office stays on record) or department."""
+    if row["state"] in WORKFLOW.terminal:
+        raise ProblemError(409, ErrorCode.CONFLICT, f"The item is {row['state']}; reopen it first.")
+    if to_office is None and department is None:
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Name the office or the department.",
+                           errors=[{"field": "office", "message": "office or department required"}])
+    office_id = to_office["id"] if to_office else row["office_id"]
+    updated = await conn.fetchrow(
+        """
+        update complaints set office_id = $2, department = coalesce($3, department),
+            assignee_id = case when $2 = office_id then assignee_id end, updated_at = now()
+        where id = $1 returning *
+        """,
+        row["id"], office_id, department)
+    if to_office is not None:
+        await conn.execute("update clocks set office_id = $2 where subject_id = $1", row["id"], office_id)
+    data = {"fromOffice": str(row["office_id"]), "toOffice": str(office_id), "department": department,
+            "reason": reason}
+    await add_event(conn, row["id"], actor, "transferred", public=to_office is not None,
+                    body=f"已转交{to_office['name']}办理。" if to_office else None, data=data)
+    await record(conn, actor, "complaint.transferred", office_id=row["office_id"], object_type="complaint",
+                 object_id=row["id"], detail=data)
+    await _audit_and_notify(conn, actor, updated, "complaint.received_by_transfer", data)
+    return updated
+
+
+async def clock_event(conn: asyncpg.Connection, actor: Actor, row: Any, *, clock: str, event: str, reason: str,
+                      amount: int | None) -> None:
+    """Pause, resume or extend one of the item's deadlines."""
+    now = datetime.now(UTC)
+    if event == "pause":
+        ev: Any = Paused(at=now, reason=reason)
+    elif event == "resume":
+        ev = Resumed(at=now)
+    else:
+        if amount is None:
+            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "An extension needs an amount.",
+                               errors=[{"field": "amount", "message": "required to extend"}])
+        from modules.clocks.rules import CLOCKS
+
+        spec = CLOCKS.get(clock)
+        unit = spec.max_extension.unit if spec else "days"
+        ev = Extended(at=now, amount=amount, unit=unit, reason=reason, approver=actor.id or "")
+    state = await record_event(conn, subject_id=row["id"], code=clock, event=ev)
+    if state is None:
+        raise ProblemError(404, ErrorCode.NOT_FOUND, f"This item has no open {clock} deadline.")
+    data = {"clock": clock, "event": event, "reason": reason, "amount": amount, "due": state.due.isoformat()}
+    public = event == "extend"  # the petitioner must be told of an extension and why (信访工作条例)
+    await add_event(conn, row["id"], actor, f"clock.{event}", public=public,
+                    body=f"办理期限延长至 {state.due.isoformat()}：{reason}" if public else None, data=data)
+    await _audit_and_notify(conn, actor, row, f"complaint.clock.{event}", data, notify_complainant=public)
+
+
+async def request_review(conn: asyncpg.Connection, box: SecretBox, actor: Actor, row: Any, reason: str,
+                         office: Any, category: Any, query_code: str | None = None) -> Any:
+    """A review (复查) of a closed item, or a second review (复核) of a review: a linked item with its own clock."""
+    if row["state"] != "closed":
+        raise ProblemError(409, ErrorCode.CONFLICT, "Only a closed item can be reviewed.")
+    if row["review_level"] == "re_review":
+        raise ProblemError(409, ErrorCode.CONFLICT, "A second review (复核) is final.")
+    if datetime.now(UTC) - row["closed_at"] > REVIEW_WINDOW:
+        raise ProblemError(409, ErrorCode.CONFLICT, "A review must be asked for within 30 days of closure.")
+    if await conn.fetchval("select exists (select 1 from complaints where parent_id = $1)", row["id"]):
+        raise ProblemError(409, ErrorCode.CONFLICT, "A review of this item was already asked for.")
+    title = ("复核申请：" if row["review_level"] else "复查申请：") + row["title"]
+    reporter = Reporter(name=None, phone=None, id_number=None, anonymous=row["anonymous"])
+    new, _ = await create(
+        conn, box, actor, office=office, category=category, title=title[:200], body=reason, location=None, persons=[],
+        fields={}, channel=row["channel"] if row["channel"] in ("app", "web") else "app", reporter=reporter,
+        complainant_id=row["complainant_id"], created_by=None, parent=row,
+    )
+    if query_code:
+        # Anonymous filers follow the review with the code they already hold.
+        await conn.execute("update complaints set query_code_hash = $2 where id = $1", new["id"],
+                           query_code_hash(box, new["receipt_no"], query_code))
+    await add_event(conn, row["id"], actor, "review.requested", public=True, body=reason,
+                    data={"reviewId": str(new["id"]), "receiptNo": new["receipt_no"]})
+    return new
+

@@ -1,0 +1,75 @@
+"""Routes shared by the modules: which offices take what, and the admins' module switches."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+from litestar import Request, get, put
+from litestar.params import FromPath, JSONBody
+
+from api.errors import problem_docs
+from auth.audit import actor_from, record
+from auth.principal import current_principal
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+
+__all__ = ("module_routes",)
+
+
+class OfficeOut(msgspec.Struct, rename="camel"):
+    """An office and the modules it has switched on."""
+
+    code: str
+    name: str
+    parent: str | None
+    modules: list[str]
+
+
+class ModuleSwitch(msgspec.Struct, forbid_unknown_fields=True):
+    """Switch a module on or off for the admin's office, with its configuration."""
+
+    enabled: bool
+    config: dict[str, Any] = {}
+
+
+@get("/offices", operation_id="officesList", tags=["offices"], summary="Offices and their modules",
+     opt={"public": True}, responses=problem_docs(), cache_control=None)
+async def list_offices(state: State) -> list[OfficeOut]:
+    """Every office, with the modules it has on (the public app lists where one can file)."""
+    async with state.db.connection() as conn:
+        rows = await conn.fetch(
+            """
+            select o.code, o.name, p.code as parent,
+                   coalesce(array_agg(m.module order by m.module) filter (where m.enabled), '{}') as modules
+            from offices o left join offices p on p.id = o.parent_id
+            left join office_modules m on m.office_id = o.id
+            group by o.code, o.name, p.code order by o.code
+            """)
+    return [OfficeOut(code=r["code"], name=r["name"], parent=r["parent"], modules=list(r["modules"])) for r in rows]
+
+
+@put("/admin/modules/{module:str}", operation_id="adminSwitchModule", tags=["admin"],
+     summary="Switch a module on or off", opt={"action": "admin.modules.manage"},
+     responses=problem_docs(400, 401, 403), security=[{"bearer": []}])
+async def switch_module(request: Request[Any, Any, Any], state: State,
+                        module: FromPath[Literal["complaints", "litigation", "liaison"]],
+                        data: JSONBody[ModuleSwitch]) -> ModuleSwitch:
+    """Off keeps every record; the module's routes answer `module_disabled` for the office until it is on again."""
+    p = current_principal(request)
+    async with state.db.transaction() as conn:
+        await conn.execute(
+            """
+            insert into office_modules (office_id, module, enabled, config) values ($1, $2, $3, $4)
+            on conflict (office_id, module) do update set enabled = excluded.enabled, config = excluded.config,
+                updated_at = now()
+            """,
+            p.office_id, module, data.enabled, data.config)
+        await record(conn, actor_from(request, p), "admin.module.switched", object_type="module", object_id=module,
+                     detail={"enabled": data.enabled})
+    state.modules.forget()
+    return data
+
+
+module_routes = [list_offices, switch_module]
