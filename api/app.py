@@ -69,6 +69,15 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
         )
 
 
+async def _rate_limit_headers(message: Any, scope: Any) -> None:
+    """Partners see their budget on every answer, not only on the 429 (the guard leaves it in the scope)."""
+    if message["type"] == "http.response.start":
+        headers = scope.get("state", {}).get("ratelimit_headers")
+        if headers:
+            message.setdefault("headers", [])
+            message["headers"] = [*message["headers"], *((k.lower().encode(), v.encode()) for k, v in headers.items())]
+
+
 def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
     return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes,
@@ -90,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[*health_routes, jwks_route, docs_assets_router(), api_v1_router()],
         guards=[authenticate],
+        before_send=[_rate_limit_headers],
         lifespan=[_lifespan(settings)],
         exception_handlers=exception_handlers,
         before_request=_require_json,

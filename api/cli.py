@@ -78,9 +78,12 @@ class JianwuCLIPlugin(CLIPluginProtocol):
 
             async def run(conn: asyncpg.Connection) -> None:
                 from api.settings import master_secret
+                from auth.audit import use_chain_key
                 from auth.secretbox import SecretBox
 
-                await demo_data.load(conn, env=_settings().env, box=SecretBox(master_secret(_settings())))
+                box = SecretBox(master_secret(_settings()))
+                use_chain_key(box)
+                await demo_data.load(conn, env=_settings().env, box=box)
                 click.echo("demo data loaded")
 
             _on_database(run)
@@ -109,7 +112,11 @@ class JianwuCLIPlugin(CLIPluginProtocol):
         @audit.command("verify")
         def audit_verify() -> None:
             """Recompute every hash chain; exit 1 and list the breaks if any row was edited or deleted."""
-            from auth.audit import verify_chains
+            from api.settings import master_secret
+            from auth.audit import use_chain_key, verify_chains
+            from auth.secretbox import SecretBox
+
+            use_chain_key(SecretBox(master_secret(_settings())))
 
             async def run(conn: asyncpg.Connection) -> int:
                 checked, breaks = await verify_chains(conn)

@@ -256,6 +256,11 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes
 
 
 def _any_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if isinstance(exc, asyncpg.DataError):
+        # A value the client sent that PostgreSQL cannot hold (a NUL character, an out-of-range number ...).
+        log.info("value refused by PostgreSQL on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(request, 400, ErrorCode.VALIDATION_FAILED.value,
+                                "A value in the request cannot be stored (for example a NUL character).")
     if isinstance(exc, DB_DOWN_ERRORS):
         return _db_unavailable(request, exc)
     if isinstance(exc, CACHE_DOWN_ERRORS):

@@ -21,7 +21,7 @@ class Cursor(msgspec.Struct, array_like=True):
     """Where the previous page ended: the sort key of its last row."""
 
     at: datetime
-    id: str
+    id: UUID
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -31,9 +31,9 @@ class Page(msgspec.Struct, Generic[T]):
     next_cursor: str | None = msgspec.field(default=None, name="nextCursor")
 
 
-def encode_cursor(at: datetime, row_id: UUID | int | str) -> str:
+def encode_cursor(at: datetime, row_id: UUID) -> str:
     """An opaque cursor pointing after this row."""
-    return base64.urlsafe_b64encode(msgspec.json.encode(Cursor(at, str(row_id)))).decode().rstrip("=")
+    return base64.urlsafe_b64encode(msgspec.json.encode(Cursor(at, row_id))).decode().rstrip("=")
 
 
 def decode_cursor(raw: str | None) -> Cursor | None:

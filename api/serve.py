@@ -17,6 +17,7 @@ from api import demo, migrate
 from api.db import connect
 from api.embedded import embedded_services
 from api.settings import master_secret
+from auth.audit import use_chain_key
 from auth.keyring import ensure_signing_key
 from auth.secretbox import SecretBox
 
@@ -52,6 +53,7 @@ async def prepare_database(settings: Settings, url: str, *, demo_data: bool) -> 
         applied = await migrate.apply(conn)
         done += [f"migration {m.version:04d}_{m.name}" for m in applied]
         box = SecretBox(master_secret(settings))
+        use_chain_key(box)
         if await ensure_signing_key(conn, box):
             done.append("first signing key")
         if demo_data and settings.env != "production" and not await demo.is_loaded(conn):

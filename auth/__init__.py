@@ -22,7 +22,10 @@ async def setup_auth(state: Any, settings: Settings, db: Database, redis: Any) -
     from auth.secretbox import SecretBox
     from auth.sms import FileSmsProvider
 
+    from auth.audit import use_chain_key
+
     state.box = SecretBox(master_secret(settings))
+    use_chain_key(state.box)
     state.keyring = Keyring(db, state.box)
     state.revocations = Revocations(redis, settings.redis_prefix)
     state.permissions = PermissionCache(db)

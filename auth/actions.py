@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ("ACTIONS", "AUTHENTICATED", "EXTERNAL_KINDS", "STAFF_ROLES", "register_actions")
+__all__ = ("ACTIONS", "AUTHENTICATED", "EXTERNAL_GRANTABLE", "EXTERNAL_KINDS", "STAFF_ROLES", "grantable",
+           "register_actions")
 
 # Any signed-in principal may call the route; what they see is still scoped to them.
 AUTHENTICATED = "authenticated"
@@ -26,9 +27,26 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def register_actions(actions: dict[str, str]) -> None:
-    """Add a module's actions to the catalogue (called at import by each module)."""
+# The most a permission list may ever grant to principals from outside: an admin cannot hand a partner
+# agency, a deputy or a citizen any staff or admin power, whatever they write into a list.
+EXTERNAL_GRANTABLE: dict[str, set[str]] = {kind: set() for kind in EXTERNAL_KINDS}
+
+
+def grantable(role: str, action: str) -> bool:
+    """Whether a permission list (or a partner client's scopes) may grant this action to this role."""
+    if role in STAFF_ROLES:
+        return action in ACTIONS
+    return action in EXTERNAL_GRANTABLE.get(role, ())
+
+
+def register_actions(actions: dict[str, str], external: dict[str, set[str]] | None = None) -> None:
+    """Add a module's actions to the catalogue, and those outside principals may be granted (at import)."""
     for name in actions:
         if name in ACTIONS:
             raise ValueError(f"action {name} registered twice")
     ACTIONS.update(actions)
+    for kind, names in (external or {}).items():
+        unknown = set(names) - set(actions)
+        if unknown or kind not in EXTERNAL_GRANTABLE:
+            raise ValueError(f"external grants for {kind} name unknown actions {sorted(unknown)}")
+        EXTERNAL_GRANTABLE[kind] |= set(names)

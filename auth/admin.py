@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.pagination import Limit, Page, decode_cursor, page_of
-from auth.actions import ACTIONS, EXTERNAL_KINDS, STAFF_ROLES
+from auth.actions import EXTERNAL_KINDS, STAFF_ROLES, grantable
 from auth.audit import actor_from, record
 from auth.passwords import hash_password
 from auth.permissions import effective_grants, replace_grants
@@ -48,6 +48,8 @@ class UserPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
 
     disabled: bool | msgspec.UnsetType = msgspec.UNSET
     roles: list[str] | msgspec.UnsetType = msgspec.UNSET
+    # Clear the second factor (a lost phone, or someone else enrolled first); the account enrols again.
+    reset_totp: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class PermissionList(msgspec.Struct, rename="camel"):
@@ -152,17 +154,19 @@ def _not_found(what: str) -> ProblemError:
     return ProblemError(404, ErrorCode.NOT_FOUND, f"No such {what}.")
 
 
-def _check_actions(actions: list[str], field: str) -> None:
-    unknown = sorted(set(actions) - set(ACTIONS))
-    if unknown:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Unknown actions.",
-                           errors=[{"field": field, "message": f"unknown action {a}"} for a in unknown])
+def _check_actions(actions: list[str], field: str, role: str) -> None:
+    """Refuse actions that do not exist, or that this role may never hold (no staff power for outsiders)."""
+    bad = sorted(a for a in set(actions) if not grantable(role, a))
+    if bad:
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, f"Actions {role} may not be granted.",
+                           errors=[{"field": field, "message": f"{a} is unknown or not grantable to {role}"}
+                                   for a in bad])
 
 
-async def _revoke_sessions(state: State, conn: asyncpg.Connection, user_id: FromPath[UUID]) -> None:
+async def _revoke_sessions(state: State, conn: asyncpg.Connection, user_id: UUID) -> None:
     await conn.execute("update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
                        user_id)
-    await state.revocations.revoke_subject(str(user_id))
+    await state.revocations.revoke_subject(f"user:{user_id}")
 
 
 class AdminController(Controller):
@@ -209,7 +213,7 @@ class AdminController(Controller):
     async def update_user(
         self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID], data: JSONBody[UserPatch]
     ) -> UserOut:
-        """Disabling signs the account out everywhere at once (see the README: revocation)."""
+        """Disabling, re-roling or resetting the second factor signs the account out everywhere at once."""
         p = current_principal(request)
         if data.roles is not msgspec.UNSET:
             bad = sorted(set(data.roles) - set(STAFF_ROLES))
@@ -228,13 +232,17 @@ class AdminController(Controller):
                 update users set
                     disabled_at = case when $2::boolean is null then disabled_at
                                        when $2 then coalesce(disabled_at, now()) else null end,
-                    roles = coalesce($3::text[], roles), updated_at = now()
+                    roles = coalesce($3::text[], roles), updated_at = now(),
+                    totp_secret_enc = case when $4 then null else totp_secret_enc end,
+                    totp_confirmed_at = case when $4 then null else totp_confirmed_at end,
+                    totp_last_step = case when $4 then null else totp_last_step end,
+                    recovery_codes = case when $4 then '{}' else recovery_codes end
                 where id = $1 returning *
                 """,
                 user_id, None if data.disabled is msgspec.UNSET else data.disabled,
-                None if data.roles is msgspec.UNSET else sorted(set(data.roles)),
+                None if data.roles is msgspec.UNSET else sorted(set(data.roles)), data.reset_totp is True,
             )
-            if data.disabled is True or data.roles is not msgspec.UNSET:
+            if data.disabled is True or data.roles is not msgspec.UNSET or data.reset_totp is True:
                 await _revoke_sessions(state, conn, user_id)
             await record(conn, actor_from(request, p), "admin.user.updated", object_type="user", object_id=user_id,
                          detail={k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET})
@@ -277,11 +285,15 @@ class AdminController(Controller):
             raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Unknown roles.",
                                errors=[{"field": f"grants.{r}", "message": "unknown role"} for r in bad_roles])
         for role, actions in data.grants.items():
-            _check_actions(actions, f"grants.{role}")
+            _check_actions(actions, f"grants.{role}", role)
         async with state.db.transaction() as conn:
-            office = await conn.fetchrow("select province, parent_id from offices where id = $1", p.office_id)
+            # One writer per office at a time: concurrent saves would otherwise race on the unique index.
+            office = await conn.fetchrow("select province, parent_id from offices where id = $1 for update",
+                                         p.office_id)
             if level == "province" and office["parent_id"] is not None:
                 raise ProblemError(403, ErrorCode.FORBIDDEN, "Only the province's top office sets the province list.")
+            if level == "office":
+                await _within_province(conn, office["province"], data.grants)
             await replace_grants(conn, province=office["province"], office_id=p.office_id if level == "office" else None,
                                  grants=data.grants)
             await record(conn, actor_from(request, p), "admin.permissions.replaced", object_type="permission_list",
@@ -328,7 +340,7 @@ class AdminController(Controller):
     ) -> ClientCreated:
         """Answers the generated secret once; only its hash is kept."""
         p = current_principal(request)
-        _check_actions(data.scopes, "scopes")
+        _check_actions(data.scopes, "scopes", "partner")
         secret = None if data.public_jwk else "cs_" + secrets.token_urlsafe(32)
         if data.public_jwk:
             _check_jwk(data.public_jwk)
@@ -358,7 +370,7 @@ class AdminController(Controller):
         """Change scopes, the rate limit, or disable (its tokens stop working at once)."""
         p = current_principal(request)
         if data.scopes is not msgspec.UNSET:
-            _check_actions(data.scopes, "scopes")
+            _check_actions(data.scopes, "scopes", "partner")
         async with state.db.transaction() as conn:
             row = await conn.fetchrow(
                 """
@@ -375,7 +387,7 @@ class AdminController(Controller):
             )
             if row is None:
                 raise _not_found("partner client")
-            await state.revocations.revoke_subject(row["client_id"])
+            await state.revocations.revoke_subject(f"client:{row['client_id']}")
             await record(conn, actor_from(request, p), "admin.client.updated", object_type="partner_client",
                          object_id=row["client_id"],
                          detail={k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET})
@@ -448,6 +460,23 @@ async def _permission_list(conn: asyncpg.Connection, p: Principal, level: str) -
             grants.setdefault(r["role"], set()).add(r["action"])  # type: ignore[attr-defined]
     return PermissionList(level=level, province=province, in_force=in_force,
                           grants={role: sorted(actions) for role, actions in sorted(grants.items())})
+
+
+async def _within_province(conn: asyncpg.Connection, province: str, grants: dict[str, list[str]]) -> None:
+    """The province sets the list for all its offices: an office may narrow it, never widen it."""
+    rows = await conn.fetch(
+        """
+        select role, action from permission_grants where office_id is null and province = $1
+        union all
+        select role, action from permission_grants where office_id is null and province = '*'
+          and not exists (select 1 from permission_grants where office_id is null and province = $1)
+        """, province)
+    allowed = {(r["role"], r["action"]) for r in rows}
+    wider = sorted((role, a) for role, actions in grants.items() for a in actions if (role, a) not in allowed)
+    if wider:
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "An office's list may only narrow its province's.",
+                           errors=[{"field": f"grants.{role}", "message": f"{a} is not in the province's list"}
+                                   for role, a in wider])
 
 
 def _check_jwk(jwk: dict[str, Any]) -> None:

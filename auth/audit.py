@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, AsyncIterator
@@ -17,8 +16,9 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
     from auth.principal import Principal
+    from auth.secretbox import SecretBox
 
-__all__ = ("Actor", "ChainBreak", "actor_from", "record", "verify_chains")
+__all__ = ("Actor", "ChainBreak", "actor_from", "record", "use_chain_key", "verify_chains")
 
 GENESIS = "0" * 64
 _encode = msgspec.json.Encoder(order="sorted")
@@ -49,8 +49,19 @@ def actor_from(connection: ASGIConnection[Any, Any, Any, Any], principal: Princi
     )
 
 
+_chain_box: SecretBox | None = None
+
+
+def use_chain_key(box: SecretBox) -> None:
+    """Key the chain with the service secret: editing rows and recomputing the hashes needs the secret too."""
+    global _chain_box
+    _chain_box = box
+
+
 def _digest(prev_hash: str, fields: list[Any]) -> str:
-    return hashlib.sha256(prev_hash.encode() + _encode.encode(fields)).hexdigest()
+    if _chain_box is None:
+        raise RuntimeError("audit chain key not set: call use_chain_key() at start-up")
+    return _chain_box.blind_index(prev_hash + _encode.encode(fields).decode(), purpose="audit-chain")
 
 
 def _fields(chain: str, seq: int, at: datetime, row: dict[str, Any]) -> list[Any]:

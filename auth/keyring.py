@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import TYPE_CHECKING, Any, Collection
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = ("ISSUER", "Keyring", "ensure_signing_key", "rotate_signing_key")
 
 ISSUER = "jianwu"
+log = logging.getLogger("jianwu.keys")
 _RELOAD_EVERY = 60.0
 _RELOAD_ON_MISS_EVERY = 5.0
 # Retired keys stay published while tokens they signed can still be alive (lifetime plus clock leeway).
@@ -72,6 +74,7 @@ class Keyring:
         self._loaded_at = 0.0
         self._miss_reload_at = 0.0
         self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
 
     async def load(self) -> None:
         """Read the keys from the database."""
@@ -100,9 +103,21 @@ class Keyring:
             if time.monotonic() - self._loaded_at > 0.5:
                 await self.load()
 
+    def _reload_soon(self) -> None:
+        # Never inside a caller's transaction: sign() runs while the request holds a pooled connection, and
+        # waiting for a second one there can starve the pool. Reload beside it; keep signing with the current key.
+        if time.monotonic() - self._loaded_at > _RELOAD_EVERY and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._refresh_quietly())
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:  # the database may be down; the next sign() tries again, current keys keep working
+            log.warning("signing keys not reloaded", exc_info=True)
+
     async def sign(self, claims: dict[str, Any]) -> str:
         """Sign an access token with the current key."""
-        await self.refresh()
+        self._reload_soon()
         if self._signing is None:
             await self.load()
         if self._signing is None:

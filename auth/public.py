@@ -19,6 +19,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("POST", "/api/v1/public/complaints/{receipt_no:str}/materials"),
     ("POST", "/api/v1/public/complaints/{receipt_no:str}/rating"),
     ("POST", "/api/v1/public/complaints/{receipt_no:str}/reviews"),
+    # Attachments without an account, with the query code like the routes above: upload, and the public copy.
+    ("POST", "/api/v1/public/complaints/{receipt_no:str}/attachments"),
+    ("GET", "/api/v1/public/complaints/{receipt_no:str}/attachments/{attachment_id:uuid}"),
     # The OpenAPI document and its docs UI (assets are our own vendored files).
     ("GET", "/schema"),
     ("GET", "/schema/docs"),

@@ -65,11 +65,15 @@ class RateLimiter:
     def _key(self, limit: Limit, key: str) -> str:
         return f"{self.prefix}rl:{limit.name}:{key}"
 
-    async def hit(self, limit: Limit, key: str) -> Verdict:
-        """Count one event; say whether it is within the limit."""
+    async def hit(self, limit: Limit, key: str, *, fail_open: bool = True) -> Verdict:
+        """Count one event; say whether it is within the limit. Limits that guard secrets (passwords, codes)
+        pass fail_open=False: without Redis they answer 503 rather than allow unlimited guessing."""
         try:
             count, ttl = await self._hit(keys=[self._key(limit, key)], args=[limit.window])
         except RedisError:
+            if not fail_open:
+                raise ProblemError(503, ErrorCode.CACHE_UNAVAILABLE, "Sign-in is unavailable for a moment.",
+                                   headers={"Retry-After": "2"}) from None
             log.warning("rate limit %s not counted: Redis unavailable", limit.name)
             return Verdict(True, limit.count, limit.count, limit.window)
         count, ttl = int(count), int(ttl)
@@ -94,9 +98,9 @@ class RateLimiter:
         except RedisError:
             pass
 
-    async def enforce(self, limit: Limit, key: str, detail: str) -> Verdict:
+    async def enforce(self, limit: Limit, key: str, detail: str, *, fail_open: bool = True) -> Verdict:
         """Count one event and raise 429 with Retry-After when it is over the limit."""
-        verdict = await self.hit(limit, key)
+        verdict = await self.hit(limit, key, fail_open=fail_open)
         if not verdict.allowed:
             raise ProblemError(429, ErrorCode.RATE_LIMITED, detail, headers=verdict.headers())
         return verdict

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 import time
 from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
 
 import jwt as pyjwt
 import msgspec
@@ -24,8 +25,8 @@ from auth.passwords import verify_password
 from auth.principal import current_principal
 from auth.ratelimit import Limit
 from auth.tokens import (
-    APP_CLIENTS, OTP_GRANT, GrantError, TokenResponse, check_password, hash_refresh, issue_for_client,
-    issue_for_user, normalize_phone, refresh, verify_totp_or_recovery,
+    APP_CLIENTS, OTP_GRANT, GrantError, TokenResponse, check_password, consume_second_factor, hash_refresh,
+    issue_for_client, issue_for_user, normalize_phone, refresh, verify_totp_or_recovery,
 )
 
 if TYPE_CHECKING:
@@ -135,20 +136,33 @@ async def _audit_alone(state: State, request: Request[Any, Any, Any], action: st
         await record(conn, actor_from(request), action, **kw)
 
 
+def _login_ip_limit(state: State) -> Limit:
+    return Limit("login_ip", state.settings.login_ip_limit, 300)
+
+
+def _who(username: str, user: Any) -> dict[str, Any]:
+    # A mistyped username is often a password: record it only when it names an account, otherwise a keyed hash.
+    if user is not None:
+        return {"username": username}
+    return {"username_hash": hashlib.sha256(username[:64].encode()).hexdigest()[:16]}
+
+
 async def _password_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     client = APP_CLIENTS.get(form.client_id or "")
-    if client is None or client[0].endswith("public"):
+    if client is None:
         raise _fail("invalid_client", "Use client_id staff-app or representative-app for this grant.", 401)
     audience, kinds = client
+    if "citizen" in kinds:
+        raise _fail("unauthorized_client", "The public app signs in with the one-time code grant.")
     if not form.username or not form.password:
         raise _fail("invalid_request", "username and password are required.")
-    username = form.username.strip().lower()
-    login_ip = Limit("login_ip", state.settings.login_ip_limit, 300)
-    await _limited(state, login_ip, client_ip(request), "Too many sign-in attempts from this address.")
-    locked = await state.limiter.peek(LOGIN_ACCOUNT, username)
-    if not locked.allowed:
+    username = form.username.strip().lower()[:64]
+    await _limited(state, _login_ip_limit(state), client_ip(request), "Too many sign-in attempts from this address.")
+    # Count the attempt before checking it, so concurrent guesses cannot slip past the lockout; fail closed.
+    attempt = await state.limiter.hit(LOGIN_ACCOUNT, username, fail_open=False)
+    if not attempt.allowed:
         raise ProblemError(429, ErrorCode.RATE_LIMITED, "Too many failed sign-ins; this account is locked for now.",
-                           headers={**locked.headers(), "Retry-After": str(max(locked.reset, 1))})
+                           headers={**attempt.headers(), **_NO_STORE})
     async with state.db.connection() as conn:
         user = await conn.fetchrow(
             """
@@ -158,30 +172,26 @@ async def _password_grant(state: State, request: Request[Any, Any, Any], form: T
             username, list(kinds),
         )
     if not await check_password(user, form.password) or user is None or user["disabled_at"] is not None:
-        await state.limiter.hit(LOGIN_ACCOUNT, username)
-        await _audit_alone(state, request, "auth.login.failed", detail={"username": username, "grant": "password"},
+        await _audit_alone(state, request, "auth.login.failed", detail={**_who(username, user), "grant": "password"},
                            office_id=user["office_id"] if user else None)
         raise _fail("invalid_grant", "Wrong username or password, or the account is disabled.")
-    mfa_pending, amr = False, ["pwd"]
+    mfa_pending, amr, factor = False, ["pwd"], None
     if user["totp_confirmed_at"] is not None:
         if not form.totp:
             raise ProblemError(400, "invalid_grant", "This account needs its second factor: send `totp`.",
                                headers=_NO_STORE, oauth=True, extra={"reason": "mfa_required"})
         secret = state.box.decrypt_text(user["totp_secret_enc"], aad=f"totp:{user['id']}".encode())
-        ok, used_recovery = verify_totp_or_recovery(secret, list(user["recovery_codes"]), form.totp)
-        if not ok:
-            await state.limiter.hit(LOGIN_ACCOUNT, username)
+        factor = verify_totp_or_recovery(secret, list(user["recovery_codes"]), form.totp)
+        if factor is None:
             await _audit_alone(state, request, "auth.login.failed", office_id=user["office_id"],
                                detail={"username": username, "grant": "password", "reason": "totp"})
             raise _fail("invalid_grant", "The second-factor code is wrong.")
         amr.append("otp")
     else:
-        used_recovery = None
         mfa_pending = bool(user["require_totp"]) and user["kind"] == "staff"
     async with state.db.transaction() as conn:
-        if used_recovery:
-            await conn.execute("update users set recovery_codes = array_remove(recovery_codes, $2) where id = $1",
-                               user["id"], used_recovery)
+        if factor is not None and not await consume_second_factor(conn, user["id"], factor):
+            raise _fail("invalid_grant", "That second-factor code was already used.")
         response, _ = await issue_for_user(conn, state.keyring, user=user, audience=audience,
                                            device_id=form.device_id, mfa_pending=mfa_pending, amr=amr)
         await record(conn, actor_from(request), "auth.login", office_id=user["office_id"], object_type="user",
@@ -197,7 +207,9 @@ async def _otp_grant(state: State, request: Request[Any, Any, Any], form: TokenR
     if phone is None or not form.code:
         raise _fail("invalid_request", "phone (a mainland mobile number) and code are required.")
     index = state.box.blind_index(phone, purpose="phone")
-    await _limited(state, OTP_VERIFY_PHONE, index, "Too many wrong codes for this number; ask for a new one later.")
+    await _limited(state, _login_ip_limit(state), client_ip(request), "Too many sign-in attempts from this address.")
+    await state.limiter.enforce(OTP_VERIFY_PHONE, index, "Too many attempts for this number; ask for a new code later.",
+                                fail_open=False)
     submitted = hashlib.sha256(f"{index}:{form.code.strip()}".encode()).digest()
     async with state.db.transaction() as conn:
         row = await conn.fetchrow(
@@ -254,7 +266,13 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
             raise _fail("invalid_client", "Malformed client assertion.", 401) from None
     if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
         raise _fail("invalid_client", "Client authentication is required.", 401)
-    await _limited(state, CLIENT_AUTH, client_id, "Too many failed client authentications.")
+    await _limited(state, _login_ip_limit(state), client_ip(request), "Too many sign-in attempts from this address.")
+    # Only failures count, per client and address: a partner's own traffic (or a stranger's) cannot lock it out.
+    failures_key = f"{client_id}|{client_ip(request)}"
+    locked = await state.limiter.peek(CLIENT_AUTH, failures_key)
+    if not locked.allowed:
+        raise ProblemError(429, ErrorCode.RATE_LIMITED, "Too many failed client authentications.",
+                           headers={**locked.headers(), **_NO_STORE})
     async with state.db.connection() as conn:
         client = await conn.fetchrow("select * from partner_clients where client_id = $1", client_id)
     if assertion:
@@ -263,7 +281,8 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
     else:
         ok = await verify_password(client["secret_hash"] if client else None, secret or "")
     if not ok or client is None or client["disabled_at"] is not None:
-        await _audit_alone(state, request, "auth.client.failed", detail={"client_id": client_id},
+        await state.limiter.hit(CLIENT_AUTH, failures_key)
+        await _audit_alone(state, request, "auth.client.failed", detail={"client_id": client_id[:64]},
                            office_id=client["office_id"] if client else None)
         raise _fail("invalid_client", "Client authentication failed.", 401)
     return client
@@ -307,11 +326,16 @@ async def _client_credentials(state: State, request: Request[Any, Any, Any], for
 async def _refresh_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     if not form.refresh_token:
         raise _fail("invalid_request", "refresh_token is required.")
+    await _limited(state, _login_ip_limit(state), client_ip(request), "Too many refresh attempts from this address.")
     async with state.db.transaction() as conn:
         response, action, detail = await refresh(conn, state.keyring, state.box, form.refresh_token)
-        if action != "auth.refresh.retry":
+        # Unknown tokens are noise anyone can send: counted per address above, not written to the trail.
+        if action not in ("auth.refresh.retry", "auth.refresh.unknown"):
+            office = detail.get("office")
             await record(conn, actor_from(request), action, object_type="refresh_family",
-                         object_id=detail.get("family"), detail=detail)
+                         object_id=detail.get("family"), detail=detail, office_id=UUID(office) if office else None)
+    if action == "auth.refresh.reuse_detected":
+        await state.revocations.deny_family(detail["family"])
     if response is None:
         raise _fail("invalid_grant", "The refresh token is unknown, expired, revoked or was already used.")
     return response
@@ -337,13 +361,18 @@ async def token(
     """Grant types: `password` (staff-app, representative-app; `totp` when enrolled), `urn:jianwu:otp`
     (public-app; phone and code), `client_credentials` (partners; secret or RFC 7523 assertion), `refresh_token`
     (rotates on every use)."""
-    grant = _GRANTS.get(data.grant_type or "")
+    if not data.grant_type:
+        raise _grant_problem(_fail("invalid_request", "grant_type is required."))
+    grant = _GRANTS.get(data.grant_type)
     if grant is None:
         raise _grant_problem(_fail("unsupported_grant_type", f"Supported: {', '.join(_GRANTS)}."))
     try:
         response = await grant(state, request, data)
     except GrantError as exc:
         raise _grant_problem(exc) from None
+    except ProblemError as exc:
+        exc.headers = {**exc.headers, **_NO_STORE}  # 429 and 503 from the token endpoint are not cacheable either
+        raise
     return Response(response, headers=_NO_STORE)
 
 
@@ -382,6 +411,8 @@ async def logout(request: Request[Any, Any, Any], state: State, data: JSONBody[L
     """Revoke this access token and its refresh-token family (and the named refresh token's family)."""
     principal = current_principal(request)
     await state.revocations.deny_token(principal.jti, principal.exp)
+    if principal.family:
+        await state.revocations.deny_family(principal.family)
     families = [principal.family] if principal.family else []
     async with state.db.transaction() as conn:
         if data and data.refresh_token:
@@ -467,6 +498,10 @@ async def totp_confirm(
             "update users set totp_confirmed_at = now(), recovery_codes = $2, updated_at = now() where id = $1",
             p.user_id, [hashlib.sha256(c.encode()).hexdigest() for c in codes],
         )
+        # Whoever else held a session signed in without the second factor: end every session, this one too.
+        await conn.execute("update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
+                           p.user_id)
+        await state.revocations.revoke_subject(f"user:{p.user_id}")
         await record(conn, actor_from(request, p), "auth.totp.confirmed", object_type="user", object_id=p.user_id)
     return Response(RecoveryCodes(recovery_codes=codes), headers=_NO_STORE)
 

@@ -8,7 +8,7 @@ import re
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = (
     "ACCESS_TTL", "APP_CLIENTS", "OTP_GRANT", "REFRESH_TTL", "ROTATION_GRACE", "GrantError", "TokenResponse",
-    "hash_refresh", "issue_for_user", "normalize_phone", "refresh", "verify_totp_or_recovery",
+    "SecondFactor", "consume_second_factor", "hash_refresh", "issue_for_user", "normalize_phone", "refresh",
+    "verify_totp_or_recovery",
 )
 
 ACCESS_TTL = ACCESS_TOKEN_MAX_LIFETIME
@@ -54,13 +55,12 @@ class TokenResponse(msgspec.Struct, omit_defaults=True):
     refresh_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class GrantError(Exception):
     """An RFC 6749 §5.2 error: `error` is the standard code, `description` says why."""
 
-    error: str
-    description: str
-    status: int = 400
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(error, description, status)
+        self.error, self.description, self.status = error, description, status
 
 
 def hash_refresh(token: str) -> bytes:
@@ -88,17 +88,19 @@ def _claims(*, sub: str, aud: str, kind: str, office_id: UUID | None, extra: dic
 async def issue_for_user(
     conn: asyncpg.Connection, keyring: Keyring, *, user: asyncpg.Record, audience: str, device_id: str | None,
     family_id: UUID | None = None, mfa_pending: bool = False, amr: list[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[TokenResponse, UUID]:
-    """Sign an access token and store a new refresh token for an account (inside the caller's transaction)."""
+    """Sign an access token and store a new refresh token for an account (inside the caller's transaction).
+    A rotated token keeps its family's expiry: a sign-in lasts at most REFRESH_TTL, however often refreshed."""
     family = family_id or uuid.uuid4()
     refresh_token = "rt_" + secrets.token_urlsafe(32)
     scope = "mfa_enroll" if mfa_pending else ""
     row_id = await conn.fetchval(
         """
         insert into refresh_tokens (family_id, user_id, token_hash, audience, device_id, scope, expires_at)
-        values ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7)) returning id
+        values ($1, $2, $3, $4, $5, $6, coalesce($8, now() + make_interval(secs => $7))) returning id
         """,
-        family, user["id"], hash_refresh(refresh_token), audience, device_id, scope, REFRESH_TTL,
+        family, user["id"], hash_refresh(refresh_token), audience, device_id, scope, REFRESH_TTL, expires_at,
     )
     access = await keyring.sign(_claims(
         sub=str(user["id"]), aud=audience, kind=user["kind"], office_id=user["office_id"],
@@ -132,8 +134,9 @@ async def refresh(
     """
     row = await conn.fetchrow(
         """
-        select rt.*, u.kind, u.office_id, u.roles, u.disabled_at
-        from refresh_tokens rt join users u on u.id = rt.user_id
+        select rt.*, u.kind, u.office_id, u.roles, u.disabled_at, u.totp_confirmed_at,
+               coalesce(o.require_totp, false) as require_totp
+        from refresh_tokens rt join users u on u.id = rt.user_id left join offices o on o.id = u.office_id
         where rt.token_hash = $1
         for update of rt
         """,
@@ -141,17 +144,23 @@ async def refresh(
     )
     if row is None:
         return None, "auth.refresh.unknown", {}
-    detail = {"family": str(row["family_id"]), "user": str(row["user_id"])}
+    detail = {"family": str(row["family_id"]), "user": str(row["user_id"]),
+              "office": str(row["office_id"]) if row["office_id"] else None}
     if row["revoked_at"] is not None or row["disabled_at"] is not None:
         return None, "auth.refresh.revoked", detail
     if row["rotated_at"] is None:
         if row["expires_at"].timestamp() < time.time():
             return None, "auth.refresh.expired", detail
         user = {"id": row["user_id"], "kind": row["kind"], "office_id": row["office_id"], "roles": row["roles"]}
+        # Sign-in policy applies again: an office that now requires TOTP limits unenrolled staff to enrolment.
+        pending = row["kind"] == "staff" and row["require_totp"] and row["totp_confirmed_at"] is None
         response, _ = await issue_for_user(
             conn, keyring, user=user, audience=row["audience"], device_id=row["device_id"],  # type: ignore[arg-type]
-            family_id=row["family_id"], mfa_pending=row["scope"] == "mfa_enroll",
+            family_id=row["family_id"], mfa_pending=pending, expires_at=row["expires_at"],
         )
+        await conn.execute(
+            "update refresh_tokens set rotation_response_enc = null where family_id = $1 and rotated_at is not null",
+            row["family_id"])
         await conn.execute(
             "update refresh_tokens set rotated_at = now(), rotation_response_enc = $2 where id = $1",
             row["id"], box.encrypt_text(msgspec.json.encode(response).decode(), aad=_rotation_aad(row["id"])),
@@ -161,22 +170,48 @@ async def refresh(
     if age <= ROTATION_GRACE and row["rotation_response_enc"]:
         stored = box.decrypt_text(row["rotation_response_enc"], aad=_rotation_aad(row["id"]))
         return msgspec.json.decode(stored, type=TokenResponse), "auth.refresh.retry", detail
+    # Past the grace the stored response (a live refresh token) must not outlive its purpose.
+    await conn.execute("update refresh_tokens set rotation_response_enc = null where id = $1", row["id"])
     await conn.execute(
         "update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null", row["family_id"]
     )
     return None, "auth.refresh.reuse_detected", detail
 
 
-def verify_totp_or_recovery(secret: str, recovery_hashes: list[str], code: str) -> tuple[bool, str | None]:
-    """Check a TOTP code (±1 step) or a recovery code; return (ok, the recovery hash to consume if one was used)."""
+class SecondFactor(msgspec.Struct, frozen=True):
+    """What a second-factor code matched: a TOTP time step, or a recovery code (by its hash)."""
+
+    step: int | None = None
+    recovery_hash: str | None = None
+
+
+def verify_totp_or_recovery(secret: str, recovery_hashes: list[str], code: str) -> SecondFactor | None:
+    """Check a TOTP code (the current step ±1) or a recovery code; None when it matches neither. The caller
+    consumes what matched (the step must be newer than the last one used; a recovery code must still be there)."""
     code = (code or "").strip().replace(" ", "")
     if re.fullmatch(r"\d{6}", code):
-        return pyotp.TOTP(secret).verify(code, valid_window=1), None
+        totp, now = pyotp.TOTP(secret), time.time()
+        current = totp.timecode(datetime.fromtimestamp(now, UTC))
+        for step in (current - 1, current, current + 1):
+            if hmac.compare_digest(totp.generate_otp(step), code):
+                return SecondFactor(step=step)
+        return None
     digest = hashlib.sha256(code.lower().encode()).hexdigest()
     for stored in recovery_hashes:
         if hmac.compare_digest(stored, digest):
-            return True, stored
-    return False, None
+            return SecondFactor(recovery_hash=stored)
+    return None
+
+
+async def consume_second_factor(conn: asyncpg.Connection, user_id: UUID, factor: SecondFactor) -> bool:
+    """Use up what matched, atomically: a TOTP step only once, a recovery code only once, even under races."""
+    if factor.step is not None:
+        sql = ("update users set totp_last_step = $2 where id = $1 "
+               "and (totp_last_step is null or totp_last_step < $2) returning id")
+        return await conn.fetchval(sql, user_id, factor.step) is not None
+    sql = ("update users set recovery_codes = array_remove(recovery_codes, $2) where id = $1 "
+           "and $2 = any(recovery_codes) returning id")
+    return await conn.fetchval(sql, user_id, factor.recovery_hash) is not None
 
 
 async def check_password(user: asyncpg.Record | None, password: str) -> bool:

@@ -23,7 +23,7 @@ from bench.floors import measure_floors
 from bench.http1 import fetch_json
 from bench.report import write_results
 from bench.server import BenchServer
-from bench.sysinfo import machine_info, server_info
+from bench.sysinfo import CpuMeter, machine_info, server_info
 from bench.wrk import run_wrk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,6 +102,7 @@ async def _measure(args: argparse.Namespace, server: BenchServer, chosen: list[s
     levels_needed = sorted({lvl for s in chosen for lvl in s.levels(args.concurrency)}
                            | {s.alongside[1] for s in chosen if s.alongside})
     runs: list[dict[str, Any]] = []
+    meter = CpuMeter()
     for scenario in chosen:
         levels = levels_needed if scenario.name == sc.BASELINE else scenario.levels(args.concurrency)
         for level in levels:
@@ -111,14 +112,18 @@ async def _measure(args: argparse.Namespace, server: BenchServer, chosen: list[s
                 groups.append(await sc.by_name(other).group(ctx, other_c))
             spec = {"host": server.host, "port": server.api_port, "warmup": args.warmup,
                     "duration": args.duration, "request_timeout": 10, "groups": groups}
+            before = meter.snapshot()
             result = await _loadgen(spec, timeout=args.warmup + args.duration + 60)
+            cpu = meter.since(before)
             for g in result["groups"]:
                 print("  " + _line(g), flush=True)
                 for label, st in (g.get("by_label") or {}).items():
                     print(f"    … {label:<24} p50 {st['p50_us']:>9.0f} µs  p90 {st['p90_us']:>9.0f}  "
                           f"p99 {st['p99_us']:>9.0f}", flush=True)
+            if cpu.get("other_cpu_pct", 0) >= 10:
+                print(f"    (other processes took {cpu['other_cpu_pct']}% of the machine's CPU meanwhile)", flush=True)
             runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],
-                         "groups": result["groups"]})
+                         "groups": result["groups"], **cpu})
     wrk = []
     if shutil.which("wrk"):
         for scenario in chosen:

@@ -166,8 +166,8 @@ async def measure_floors(pg_url: str, redis_url: str, redis_port: int, access_to
     # The exact revocation check: MGET of the token's deny key and the account's revoked-before mark.
     verifier_keys = {}
     for k in jwks["keys"]:
-        numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(_b64(k["x"]), "big"), int.from_bytes(_b64(k["y"]), "big"),
-                                                ec.SECP256R1())
+        x, y = (int.from_bytes(_b64(k[c]), "big") for c in ("x", "y"))
+        numbers = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1())
         verifier_keys[k["kid"]] = numbers.public_key()
     verifier = TokenVerifier(verifier_keys, issuer=ISSUER)
     claims = verifier.verify(access_token, audiences=AUDIENCES)

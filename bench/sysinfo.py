@@ -68,3 +68,63 @@ async def server_info(server: Any) -> dict[str, Any]:
     finally:
         await client.aclose()
     return {"postgres": pg, "postgres_settings": pg_settings, "redis_server": redis_version}
+
+
+def _busy_and_steal() -> tuple[int, int]:
+    """Whole-machine busy and steal ticks from /proc/stat (idle and iowait excluded)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return user + nice + system + irq + softirq, steal
+
+
+def _tree_ticks(root: int) -> int:
+    """CPU ticks (own + reaped children) of `root` and every live descendant."""
+    procs: dict[int, tuple[int, int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        rest = raw[raw.rindex(")") + 2:].split()
+        procs[int(entry)] = (int(rest[1]), sum(int(x) for x in rest[11:15]))  # ppid; utime stime cutime cstime
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in procs.items():
+        children.setdefault(ppid, []).append(pid)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += procs.get(pid, (0, 0))[1]
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+class CpuMeter:
+    """How much CPU processes other than the bench's own (server, databases, load generator) took meanwhile."""
+
+    def __init__(self) -> None:
+        self.available = Path("/proc/stat").exists()
+        self.tick = os.sysconf("SC_CLK_TCK") if self.available else 100
+        self.cores = os.cpu_count() or 1
+
+    def snapshot(self) -> tuple[float, int, int, int] | None:
+        if not self.available:
+            return None
+        import time
+
+        busy, steal = _busy_and_steal()
+        return time.monotonic(), busy, steal, _tree_ticks(os.getpid())
+
+    def since(self, before: tuple[float, int, int, int] | None) -> dict[str, float]:
+        after = self.snapshot()
+        if before is None or after is None:
+            return {}
+        capacity = (after[0] - before[0]) * self.tick * self.cores
+        if capacity <= 0:
+            return {}
+        ours = after[3] - before[3]
+        other = max(0, (after[1] - before[1]) - ours)
+        return {"other_cpu_pct": round(100 * other / capacity, 1), "steal_pct": round(100 * (after[2] - before[2])
+                                                                                       / capacity, 1),
+                "bench_cpu_pct": round(100 * ours / capacity, 1)}

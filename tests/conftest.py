@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import uuid
 from pathlib import Path
 from typing import AsyncIterator, Iterator
@@ -30,17 +31,23 @@ def _base_settings(**overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session", name="servers")
-def fx_servers() -> Iterator[tuple[str, str]]:
-    """Server URLs: TEST_DATABASE_URL / TEST_REDIS_URL, or embedded servers under <data dir>/test."""
+def fx_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Server URLs: TEST_DATABASE_URL / TEST_REDIS_URL, or embedded servers of this run's own (a fresh data
+    directory and free ports, so two test runs on one machine never share or stop each other's servers)."""
     pg, rd = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
     if pg and rd:
         yield pg, rd
         return
-    base = _base_settings()
     with embedded_services(
-        base.data_path / "test", pg_port=int(os.environ.get("JIANWU_TEST_PG_PORT", 55433)),
-        redis_port=int(os.environ.get("JIANWU_TEST_REDIS_PORT", 56380)), postgres=not pg, redis=not rd,
+        tmp_path_factory.mktemp("servers"), pg_port=_free_port(), redis_port=_free_port(),
+        postgres=not pg, redis=not rd,
     ) as (epg, erd):
         yield (pg or epg), (rd or erd)  # type: ignore[misc]
 

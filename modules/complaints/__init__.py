@@ -5,7 +5,7 @@ from __future__ import annotations
 from auth.actions import register_actions
 from modules.complaints.rules import ACTIONS
 
-register_actions(ACTIONS)
+register_actions(ACTIONS, external={"citizen": {"complaint.create", "complaint.own"}})
 
 __all__ = ("complaint_routes",)
 

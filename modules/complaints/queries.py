@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from auth.principal import Principal
     from auth.secretbox import SecretBox
 
-__all__ = ("anonymous_item", "office_by_code", "own_item", "public_view", "staff_item", "staff_view")
+__all__ = (
+    "anonymous_item", "attachment_out", "attachment_row", "office_by_code", "own_item", "public_view", "staff_item",
+    "staff_view",
+)
 
 # Deadlines the complainant is shown; internal ones (extensions' approvals, petition notices) stay with staff.
 _PUBLIC_CLOCKS = frozenset({"procedural_reply", "result_reply", "followup_reply", "review_answer"})
@@ -79,14 +82,33 @@ async def _timeline(conn: asyncpg.Connection, complaint_id: UUID, public_only: b
                      data={} if public_only else r["data"]) for r in rows]
 
 
+# Files staff attach are internal, like their notes: the complainant's side never lists or downloads them
+# (uploaded_by is "citizen:<id>", "anonymous" or "staff:<id>"; a row of unknown origin counts as internal).
+_FROM_PUBLIC = "uploaded_by not like 'staff:%'"
+
+
+def attachment_out(r: Any, *, staff: bool) -> AttachmentOut:
+    """One attachment as shown; where and when a photo was taken stays with staff (the public never sees EXIF)."""
+    return AttachmentOut(id=r["id"], media_type=r["media_type"], size=r["size"], sha256=r["sha256"],
+                         created_at=r["created_at"], captured_at=r["captured_at"] if staff else None,
+                         latitude=r["latitude"] if staff else None, longitude=r["longitude"] if staff else None)
+
+
 async def _attachments(conn: asyncpg.Connection, complaint_id: UUID, staff: bool) -> list[AttachmentOut]:
-    rows = await conn.fetch("select * from complaint_attachments where complaint_id = $1 order by created_at",
-                            complaint_id)
-    # Where a photo was taken stays with staff; the public never sees EXIF location.
-    return [AttachmentOut(id=r["id"], media_type=r["media_type"], size=r["size"], sha256=r["sha256"],
-                          created_at=r["created_at"], captured_at=r["captured_at"] if staff else None,
-                          latitude=r["latitude"] if staff else None, longitude=r["longitude"] if staff else None)
-            for r in rows]
+    rows = await conn.fetch("select * from complaint_attachments where complaint_id = $1"
+                            + ("" if staff else f" and {_FROM_PUBLIC}") + " order by created_at, id", complaint_id)
+    return [attachment_out(r, staff=staff) for r in rows]
+
+
+async def attachment_row(conn: asyncpg.Connection, complaint_id: UUID, attachment_id: UUID, *, public: bool) -> Any:
+    """An attachment of an item the caller may already see; for the public only one they may download (a public
+    variant exists and staff did not attach it). Anything else is 404."""
+    row = await conn.fetchrow(
+        "select * from complaint_attachments where id = $1 and complaint_id = $2"
+        + (f" and public_key is not null and {_FROM_PUBLIC}" if public else ""), attachment_id, complaint_id)
+    if row is None:
+        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such attachment.")
+    return row
 
 
 async def _names(conn: asyncpg.Connection, row: Any) -> tuple[str, str, str | None]:

@@ -8,7 +8,9 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import ErrorCode, ProblemError, problem_docs
@@ -21,14 +23,17 @@ from auth.ratelimit import Limit as RateLimit
 from auth.tokens import normalize_phone
 from modules.clocks.store import today
 from modules.complaints import service
+from modules.complaints.attachments import (
+    DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY, UPLOAD_OPT, AttachmentUpload, download, upload,
+)
 from modules.complaints.queries import (
-    anonymous_item, office_by_code, own_item, public_view, staff_item, staff_view,
+    anonymous_item, attachment_row, office_by_code, own_item, public_view, staff_item, staff_view,
 )
 from modules.complaints.rules import KINDS
 from modules.complaints.schemas import (
-    AnonymousCreate, AssignmentIn, Catalog, CategoryField, CategoryIn, CategoryOut, ClockEventIn, ComplaintCreate,
-    ComplaintReceipt, ListItem, MaterialIn, NoteIn, PublicComplaint, RatingIn, ReplyIn, ReviewIn, StaffComplaint,
-    StaffCreate, StepIn, TemplateIn, TemplateOut, TransferIn,
+    AnonymousCreate, AssignmentIn, AttachmentOut, Catalog, CategoryField, CategoryIn, CategoryOut, ClockEventIn,
+    ComplaintCreate, ComplaintReceipt, ListItem, MaterialIn, NoteIn, PublicComplaint, RatingIn, ReplyIn, ReviewIn,
+    StaffComplaint, StaffCreate, StepIn, TemplateIn, TemplateOut, TransferIn,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +50,9 @@ _LOOKUP_IP = RateLimit("complaint_lookup_ip", 120, 900)
 _LOOKUP_RECEIPT = RateLimit("complaint_lookup_receipt", 20, 900)
 _ANON_CREATE_IP = RateLimit("complaint_anonymous_ip", 30, 3600)
 _fields_decoder = msgspec.json.Decoder(list[CategoryField])
+# A multipart upload with one file in the field `file`; its type is sniffed from the bytes, never taken from here.
+UploadForm = Annotated[AttachmentUpload, Body(media_type=RequestEncodingType.MULTI_PART,
+                                              description="One file in the form field `file`.")]
 
 
 async def _actions(state: State, p: Principal) -> frozenset[str]:
@@ -181,6 +189,31 @@ class PublicController(Controller):
             return 201, _receipt(new, None)
         return await run_once(state.db, request, f"anon:{receipt_no}", data, work)
 
+    @post("/{receipt_no:str}/attachments", operation_id="complaintAttachAnonymous", summary="Attach a file",
+          opt={"public": True, **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
+          responses=problem_docs(400, 403, 404, 409, 413, 415, 422, 429), status_code=HTTP_201_CREATED)
+    async def attach(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
+                     data: UploadForm) -> Response[AttachmentOut]:
+        """A photo, recording, video or PDF as multipart/form-data (field `file`); its type is read from the bytes.
+        Images up to 20 MiB, audio 50 MiB, video 200 MiB. Refused once the item is concluded (409).
+        Requires an Idempotency-Key."""
+        async with state.db.connection() as conn:
+            row = await self._find(request, state, conn, receipt_no, code)
+        return await upload(state, request, data, scope=f"anon:{receipt_no}", principal=None, row=row, public=True,
+                            relock=lambda conn: anonymous_item(conn, state.box, receipt_no, code, lock=True))
+
+    @get("/{receipt_no:str}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGetAnonymous",
+         summary="Download an attachment", opt={"public": True},
+         responses={**problem_docs(400, 403, 404, 429), **DOWNLOAD_RESPONSES})
+    async def attachment(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
+                         code: QueryCode, attachment_id: FromPath[UUID]) -> Stream:
+        """The public copy only: photos re-encoded without EXIF (no location, no capture time). 404 when there is
+        none to show."""
+        async with state.db.connection() as conn:
+            row = await self._find(request, state, conn, receipt_no, code)
+            att = await attachment_row(conn, row["id"], attachment_id, public=True)
+        return await download(state, request, att, original=False)
+
 
 async def _add_material(conn: asyncpg.Connection, request: Request[Any, Any, Any], p: Principal | None, row: Any,
                         data: MaterialIn) -> PublicComplaint:
@@ -301,6 +334,35 @@ class CitizenController(Controller):
             await state.modules.require(row["office_id"], MODULE)
             return 201, _receipt(await _review(state, conn, request, p, row, data, None), None)
         return await run_once(state.db, request, p.sub, data, work)
+
+    @post("/{complaint_id:uuid}/attachments", operation_id="complaintAttach", summary="Attach a file",
+          opt={"action": "complaint.own", **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
+          responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422), status_code=HTTP_201_CREATED)
+    async def attach(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                     data: UploadForm) -> Response[AttachmentOut]:
+        """A photo, recording, video or PDF as multipart/form-data (field `file`); its type is read from the bytes.
+        Images up to 20 MiB, audio 50 MiB, video 200 MiB. Refused once the item is concluded (409).
+        Requires an Idempotency-Key."""
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            row = await own_item(conn, complaint_id, p)
+        await state.modules.require(row["office_id"], MODULE)
+        return await upload(state, request, data, scope=p.sub, principal=p, row=row, public=True,
+                            relock=lambda conn: own_item(conn, complaint_id, p, lock=True))
+
+    @get("/{complaint_id:uuid}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGetOwn",
+         summary="Download an attachment", opt={"action": "complaint.own"},
+         responses={**problem_docs(401, 403, 404), **DOWNLOAD_RESPONSES})
+    async def attachment(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                         attachment_id: FromPath[UUID]) -> Stream:
+        """The public copy only: photos re-encoded without EXIF (no location, no capture time). 404 when there is
+        none to show."""
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            row = await own_item(conn, complaint_id, p)
+            await state.modules.require(row["office_id"], MODULE)
+            att = await attachment_row(conn, row["id"], attachment_id, public=True)
+        return await download(state, request, att, original=False)
 
 
 async def _account_phone(state: State, p: Principal) -> str | None:
@@ -552,6 +614,33 @@ class StaffController(Controller):
                                       reason=data.reason, amount=data.amount)
             return 200, await self._view(state, conn, row, p)
         return await run_once(state.db, request, p.sub, data, work, required=False)
+
+    @post("/{complaint_id:uuid}/attachments", operation_id="complaintAttachStaff", summary="Attach an internal file",
+          opt={"action": "complaint.note", **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
+          responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422), status_code=HTTP_201_CREATED)
+    async def attach(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                     data: UploadForm) -> Response[AttachmentOut]:
+        """Like a note, never shown to the complainant. Multipart/form-data (field `file`); the type is read from the
+        bytes. Refused once the item is concluded (409). Requires an Idempotency-Key."""
+        p = current_principal(request)
+        await state.modules.require(p.office_id, MODULE)  # type: ignore[arg-type]
+        async with state.db.connection() as conn:
+            row = await staff_item(conn, complaint_id, p)
+        return await upload(state, request, data, scope=p.sub, principal=p, row=row, public=False,
+                            relock=lambda conn: staff_item(conn, complaint_id, p, lock=True))
+
+    @get("/{complaint_id:uuid}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGet",
+         summary="Download an attachment as received", opt={"action": "complaint.read"},
+         responses={**problem_docs(401, 403, 404), **DOWNLOAD_RESPONSES})
+    async def attachment(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                         attachment_id: FromPath[UUID]) -> Stream:
+        """The original bytes exactly as received (sha256 as listed), EXIF and location included: evidence."""
+        p = current_principal(request)
+        await state.modules.require(p.office_id, MODULE)  # type: ignore[arg-type]
+        async with state.db.connection() as conn:
+            row = await staff_item(conn, complaint_id, p)
+            att = await attachment_row(conn, row["id"], attachment_id, public=False)
+        return await download(state, request, att, original=True)
 
     @get("/deadlines", operation_id="complaintDeadlines", summary="Overdue and due-soon deadlines",
          opt={"action": "complaint.monitor"}, responses=problem_docs(400, 401, 403))

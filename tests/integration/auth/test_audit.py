@@ -74,7 +74,8 @@ async def test_verify_detects_edits_and_deletions(client, conn) -> None:  # noqa
 
 def test_cli_verify_reports_a_clean_trail(settings) -> None:  # noqa: ANN001
     jianwu = os.path.join(os.path.dirname(sys.executable), "jianwu")
-    done = subprocess.run([jianwu, "audit", "verify"], env={**os.environ, "DATABASE_URL": settings.database_url},
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "JIANWU_SECRET_KEY": settings.secret_key}
+    done = subprocess.run([jianwu, "audit", "verify"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "0 breaks" in done.stdout

@@ -1,0 +1,108 @@
+"""The attachment layer's entry points: `ingest` an upload into storage, and `read` stored bytes back.
+
+Callers (complaints, later litigation evidence) persist the returned StoredAttachment in their own tables and
+decide who may see what; this layer knows nothing of HTTP or the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+import msgspec
+
+from modules.attachments.errors import AttachmentRejected
+from modules.attachments.exif import process_image
+from modules.attachments.geo import Location
+from modules.attachments.isobmff import inspect_media
+from modules.attachments.names import sanitize_name
+from modules.attachments.policy import DEFAULT_POLICY, AttachmentPolicy
+from modules.attachments.sniff import Category, sniff
+from modules.attachments.storage import Storage
+from modules.clocks.calendar import SHANGHAI
+
+__all__ = ("AttachmentRejected", "StoredAttachment", "ingest", "read")
+
+# Recordings whose boxes we read for a location before their original may be shown to the public.
+_ISOBMFF_TYPES = frozenset({"video/mp4", "video/quicktime", "audio/mp4"})
+
+
+class StoredAttachment(msgspec.Struct, frozen=True):
+    """What was stored, for the caller's table; times are aware, the location is WGS-84 as the device recorded it."""
+
+    key: str  # yyyy/mm/<uuid>, Asia/Shanghai month of receipt
+    media_type: str  # sniffed from the bytes, never the client's word
+    category: Category
+    size: int
+    sha256: str  # hex digest of the original bytes: the evidence's content hash
+    original_key: str  # originals/<key>: the bytes exactly as received, for staff
+    public_key: str | None  # public/<key>: the image re-encoded without any metadata; None for other files
+    public_media_type: str | None  # type of the public copy (a HEIC photo is published as JPEG)
+    # What the public may be served: the stripped copy, or the original of a non-image carrying no location
+    # (PDFs, audio, recordings without a location box); None when nothing is safe to publish.
+    public_source: str | None
+    captured_at: datetime | None  # as the device recorded it (EXIF, MP4 boxes); a claim, not a proof
+    location: Location | None
+    declared_name: str | None  # the client's file name, sanitised; a label only
+
+
+async def ingest(
+    storage: Storage,
+    data: bytes,
+    *,
+    declared_name: str | None,
+    policy: AttachmentPolicy = DEFAULT_POLICY,
+    now: datetime | None = None,
+) -> StoredAttachment:
+    """Sniff, check, hash and store an upload, plus an image's stripped public copy; AttachmentRejected if refused."""
+    sniffed = sniff(data)
+    policy.check(sniffed, len(data))
+    assert sniffed is not None  # check() refuses unknown types
+    # hashlib releases the GIL on large inputs, so hashing 200 MiB in a thread really does spare the loop.
+    digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+
+    public_bytes: bytes | None = None
+    public_media_type: str | None = None
+    captured_at: datetime | None = None
+    place: Location | None = None
+    carries_location = False
+    if sniffed.category == "image":
+        # Decoded before anything is stored, so an unreadable image leaves nothing behind.
+        facts = await process_image(data, sniffed)
+        public_bytes, public_media_type = facts.public, facts.public_media_type
+        captured_at, place = facts.captured_at, facts.location
+    elif sniffed.media_type in _ISOBMFF_TYPES:
+        media = await asyncio.to_thread(inspect_media, data)
+        captured_at, place, carries_location = media.captured_at, media.location, media.carries_location
+
+    moment = (now or datetime.now(UTC)).astimezone(SHANGHAI)
+    key = f"{moment:%Y}/{moment:%m}/{uuid.uuid4()}"
+    original_key, public_key = f"originals/{key}", (f"public/{key}" if public_bytes is not None else None)
+    await storage.put(original_key, data)
+    if public_key is not None and public_bytes is not None:
+        try:
+            await storage.put(public_key, public_bytes)
+        except BaseException:
+            # No half-stored attachment: the caller gets an error and no row points at the original.
+            await asyncio.shield(storage.delete(original_key))
+            raise
+
+    if public_key is not None:
+        public_source: str | None = public_key
+    elif sniffed.category != "image" and place is None and not carries_location:
+        public_source = original_key
+    else:
+        public_source = None  # an image we could not strip (HEIC without pillow-heif), or a located recording
+    return StoredAttachment(
+        key=key, media_type=sniffed.media_type, category=sniffed.category, size=len(data), sha256=digest,
+        original_key=original_key, public_key=public_key, public_media_type=public_media_type,
+        public_source=public_source, captured_at=captured_at, location=place,
+        declared_name=sanitize_name(declared_name),
+    )
+
+
+async def read(storage: Storage, key: str) -> bytes:
+    """The whole object stored under the key (ObjectNotFound when there is none)."""
+    return b"".join([chunk async for chunk in storage.open(key)])

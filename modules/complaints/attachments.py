@@ -1,0 +1,282 @@
+"""Files attached to complaints over HTTP: multipart upload into storage, and download of what each caller may see.
+
+The bytes go through `modules.attachments.service.ingest` (sniffed type, policy, hash, EXIF-free public copy) and
+are written to storage *before* the command's transaction: a photo is decoded and a 200 MiB video hashed and
+written without holding a row lock or a pooled connection. The metadata row, the timeline event, the outbox event
+and the audit record then land in one transaction; when it does not commit (or a retry is answered from the
+Idempotency-Key), the objects just written are deleted again, so storage keeps no file no row points at.
+
+Staff download the original exactly as received (EXIF kept: the location is evidence). The complainant, signed in
+or with the query code, only ever gets the public variant (an image re-encoded without metadata, or the original
+of a file that carries no location), and never a file staff attached (that stays internal, like their notes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from litestar import Response
+from litestar.datastructures import UploadFile
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Stream
+
+from api.errors import ErrorCode, ProblemError
+from api.idempotency import fingerprint, idempotency_key, run_once
+from api.outbox import emit
+from auth.audit import actor_from, record
+from modules.attachments.policy import MIB
+from modules.attachments.service import AttachmentRejected, StoredAttachment, ingest
+from modules.attachments.sniff import sniff
+from modules.attachments.storage import LocalStorage, ObjectNotFound, Storage
+from modules.complaints.queries import attachment_out
+from modules.complaints.rules import WORKFLOW
+from modules.complaints.service import add_event
+
+if TYPE_CHECKING:
+    import asyncpg
+    from litestar import Request
+    from litestar.datastructures import State
+
+    from auth.principal import Principal
+    from modules.complaints.schemas import AttachmentOut
+
+__all__ = (
+    "DOWNLOAD_RESPONSES", "UPLOAD_MAX_BODY", "UPLOAD_OPT", "AttachmentUpload", "download", "storage", "upload",
+)
+
+log = logging.getLogger("jianwu.complaints.attachments")
+
+# The largest file the policy takes is a 200 MiB video; the rest is room for the multipart framing.
+UPLOAD_MAX_BODY = 210 * MIB
+UPLOAD_OPT: dict[str, Any] = {"accepts": ("multipart/form-data",)}
+# 304 is no error, so problem_docs does not know it; the routes add it beside their problem statuses.
+DOWNLOAD_RESPONSES = {
+    200: ResponseSpec(data_container=bytes, media_type="application/octet-stream", generate_examples=False,
+                      description="The file; `Content-Type` is its real type, `ETag` its SHA-256."),
+    304: ResponseSpec(data_container=None, description="Not modified (`If-None-Match` matched the ETag)."),
+}
+
+# AttachmentRejected codes -> HTTP status; the code itself is the problem's `code`.
+_REJECTION_STATUS = {"unsupported_type": 415, "too_large": 413, "empty": 422, "unreadable_image": 422}
+# Other spellings of an extension the sniffed type names, kept when a declared name already ends with one.
+_ALIASES = {"jpg": {"jpeg", "jpe", "jfif"}, "mp4": {"m4v"}, "mov": {"qt"}, "ogg": {"oga"}, "heic": {"heif"},
+            "heif": {"heic"}}
+_MEDIA_EXTENSIONS = {"jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "pdf", "mp3", "m4a", "aac", "amr",
+                     "awb", "wav", "ogg", "oga", "opus", "mp4", "m4v", "mov", "qt"}
+
+
+@dataclass
+class AttachmentUpload:
+    """The multipart form of an upload: one file in the field `file` (its type is read from the bytes)."""
+
+    file: UploadFile
+
+
+def storage(state: State) -> Storage:
+    """This worker's attachment store, made on first use (`<JIANWU_DATA_DIR>/uploads`)."""
+    store = state.get("attachment_storage")
+    if store is None:
+        store = state.attachment_storage = LocalStorage.in_data_dir(state.settings.data_path)
+    return store
+
+
+def _check_open(row: Any) -> None:
+    if row["state"] in WORKFLOW.terminal:
+        raise ProblemError(409, ErrorCode.CONFLICT, f"The item is {row['state']}; no more files can be attached.")
+
+
+def _rejected(exc: AttachmentRejected) -> ProblemError:
+    return ProblemError(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.detail)
+
+
+async def _answered(conn: asyncpg.Connection, request: Request[Any, Any, Any], scope: str, payload: Any) -> bool:
+    """Whether this Idempotency-Key already has a stored answer for this very upload (run_once will replay it).
+
+    Mirrors run_once's scope and fingerprint; should they ever differ, this only answers False and the upload
+    takes the ordinary path (ingest, then discard when run_once replays)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return False
+    route = f"{request.method} {request.scope.get('path_template') or request.url.path}"
+    return bool(await conn.fetchval(
+        "select status is not null from idempotency_keys where scope = $1 and key = $2 and request_hash = $3",
+        f"{scope}|{route}", key, fingerprint(route + request.url.path, payload)))
+
+
+async def _delete(store: Storage, stored: StoredAttachment) -> None:
+    for key in {stored.original_key, stored.public_key} - {None}:
+        try:
+            await store.delete(key)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - best effort: an orphan is logged, the request's own error stands
+            log.warning("could not delete orphaned attachment object %s", key, exc_info=True)
+
+
+async def _cleanup(state: State, store: Storage, stored: StoredAttachment, *, maybe_committed: bool) -> None:
+    """Delete the objects of an upload whose transaction did not commit.
+
+    When the failure came after the work had finished (during COMMIT), the commit may have happened anyway: the
+    objects are deleted only once the database confirms no row points at them, since a row without its file
+    would be lost evidence, while an orphaned file is only wasted space."""
+    if maybe_committed:
+        try:
+            async with state.db.connection() as conn:
+                kept = await conn.fetchval(
+                    "select exists (select 1 from complaint_attachments where original_key = $1)", stored.original_key)
+        except Exception:  # noqa: BLE001
+            log.warning("attachment %s left in storage: could not tell whether its row committed",
+                        stored.original_key, exc_info=True)
+            return
+        if kept:
+            return
+    await _delete(store, stored)
+
+
+async def _save(conn: asyncpg.Connection, request: Request[Any, Any, Any], principal: Principal | None, row: Any,
+                stored: StoredAttachment, *, public: bool) -> AttachmentOut:
+    """The metadata row, a timeline event, the outbox event and the audit record, in the caller's transaction."""
+    uploaded_by = f"{principal.kind}:{principal.sub}" if principal is not None else "anonymous"
+    place = stored.location
+    att = await conn.fetchrow(
+        """
+        insert into complaint_attachments (complaint_id, uploaded_by, media_type, category, size, sha256,
+            original_key, public_key, captured_at, latitude, longitude, declared_name)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        returning *
+        """,
+        row["id"], uploaded_by, stored.media_type, stored.category, stored.size, stored.sha256, stored.original_key,
+        # public_key holds what the public may be served: the stripped copy, the original of a file without a
+        # location, or nothing.
+        stored.public_source, stored.captured_at, place.lat if place else None, place.lon if place else None,
+        stored.declared_name)
+    actor = actor_from(request, principal)
+    info = {"attachmentId": str(att["id"]), "mediaType": stored.media_type, "size": stored.size}
+    await add_event(conn, row["id"], actor, "attachment", public=public, data=info)
+    await conn.execute("update complaints set updated_at = now() where id = $1", row["id"])
+    await emit(conn, "complaint.staff", {"complaintId": str(row["id"]), "event": "attachment",
+                                         "attachmentId": str(att["id"])}, office_id=row["office_id"])
+    await record(conn, actor, "complaint.attachment_added", office_id=row["office_id"], object_type="complaint",
+                 object_id=row["id"], detail={**info, "sha256": stored.sha256, "public": public})
+    return attachment_out(att, staff=not public)
+
+
+async def upload(
+    state: State, request: Request[Any, Any, Any], form: AttachmentUpload, *, scope: str,
+    principal: Principal | None, row: Any, relock: Callable[[asyncpg.Connection], Awaitable[Any]], public: bool,
+) -> Response[Any]:
+    """Store an upload for the item `row` (already found and access-checked by the route) and record it.
+
+    `relock` finds the item again, locked, inside the transaction; `public` says whether the complainant's side
+    uploads (public timeline event) or staff (internal). Requires an Idempotency-Key."""
+    idempotency_key(request)  # 400 before any work when it is missing or malformed
+    file = form.file
+    try:
+        data = await file.read()
+    finally:
+        await file.close()
+    digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+    # What was asked, for the Idempotency-Key: the file's content hash, size and declared name, not its bytes.
+    payload = {"sha256": digest, "size": len(data), "name": file.filename}
+    async with state.db.connection() as conn:
+        answered = await _answered(conn, request, scope, payload)
+    store = storage(state)
+    stored: StoredAttachment | None = None
+    if not answered:
+        _check_open(row)
+        try:
+            stored = await ingest(store, data, declared_name=file.filename)
+        except AttachmentRejected as exc:
+            raise _rejected(exc) from None
+    del data
+    finished = False
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, AttachmentOut]:
+        nonlocal finished
+        if stored is None:  # the stored answer vanished between the look-up and now
+            raise ProblemError(409, ErrorCode.CONFLICT, "Send the file again.")
+        current = await relock(conn)
+        _check_open(current)
+        out = await _save(conn, request, principal, current, stored, public=public)
+        finished = True
+        return 201, out
+
+    try:
+        response = await run_once(state.db, request, scope, payload, work)
+    except BaseException:
+        if stored is not None:
+            await asyncio.shield(_cleanup(state, store, stored, maybe_committed=finished))
+        raise
+    if stored is not None and not finished:
+        # A concurrent request with the same key stored this upload first; ours is a duplicate.
+        await asyncio.shield(_delete(store, stored))
+    return response
+
+
+def _download_name(declared: str | None, attachment_id: Any, extension: str | None) -> str:
+    name = declared or f"attachment-{str(attachment_id)[:8]}"
+    if extension:
+        path = PurePosixPath(name)
+        suffix = path.suffix[1:].lower()
+        if suffix != extension and suffix not in _ALIASES.get(extension, ()):
+            # The served type decides the extension: "photo.html" holding a JPEG is saved as "photo.html.jpg".
+            stem = path.stem if suffix in _MEDIA_EXTENSIONS else name
+            name = f"{stem}.{extension}"
+    return name
+
+
+def _disposition(name: str) -> str:
+    """RFC 6266: an ASCII fallback for old clients, and the real (e.g. Chinese) name as RFC 5987 UTF-8."""
+    def ascii_only(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        return "".join(c if c.isalnum() or c in "-_() " else "_" for c in text).strip(" _")
+
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    fallback = (ascii_only(stem) or "attachment") + (f".{ascii_only(extension)}" if ascii_only(extension) else "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+async def download(state: State, request: Request[Any, Any, Any], att: Any, *, original: bool) -> Response[Any]:
+    """Stream the original (staff) or the public variant of an attachment row the route has already authorised."""
+    key = att["original_key"] if original else att["public_key"]
+    if key is None:
+        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such attachment.")
+    # The public copy of an image is different bytes from the original, so it gets an entity tag of its own.
+    etag = f'"{att["sha256"]}"' if key == att["original_key"] else f'"{att["sha256"]}-public"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    match = request.headers.get("if-none-match")
+    if match and (match.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in match.split(",")]):
+        return Response(b"", status_code=304, headers=headers)
+    chunks = storage(state).open(key)
+    try:
+        first = await anext(chunks, b"")
+    except ObjectNotFound:
+        log.error("attachment %s has no stored object %s", att["id"], key)
+        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such attachment.") from None
+    sniffed = sniff(first)
+    if key == att["original_key"]:
+        media_type = att["media_type"]
+    else:  # the public copy's own type (a HEIC photo is published as JPEG)
+        media_type = sniffed.media_type if sniffed else "application/octet-stream"
+    headers["Content-Disposition"] = _disposition(
+        _download_name(att["declared_name"], att["id"], sniffed.extension if sniffed else None))
+    if key == att["original_key"]:
+        headers["Content-Length"] = str(att["size"])
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+
+    return Stream(body(), media_type=media_type, headers=headers)
