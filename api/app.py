@@ -47,6 +47,7 @@ def _lifespan(settings: Settings) -> Any:
         try:
             yield
         finally:
+            await app.state.revocations.stop()
             await redis.aclose()
             await pool.close()
 

@@ -13,7 +13,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 if TYPE_CHECKING:
     from api.settings import Settings
 
-__all__ = ("create_redis",)
+__all__ = ("create_redis", "create_watcher")
 
 
 def create_redis(settings: Settings, url: str) -> aioredis.Redis:
@@ -27,4 +27,12 @@ def create_redis(settings: Settings, url: str) -> aioredis.Redis:
         health_check_interval=30,
         max_connections=128,
         decode_responses=False,
+    )
+
+
+def create_watcher(settings: Settings, url: str) -> aioredis.Redis:
+    """A client for long-lived subscriptions: no retries, so a lost connection is reported the moment it is lost."""
+    return aioredis.Redis.from_url(
+        url, socket_connect_timeout=settings.redis_timeout, socket_timeout=settings.redis_timeout * 4,
+        retry=Retry(ExponentialBackoff(), retries=0), max_connections=2,
     )

@@ -255,7 +255,23 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes
                             "Something went wrong on our side; the request id identifies it in our logs.")
 
 
+def _raised_parsing_form(exc: Exception) -> bool:
+    """Whether Litestar's multipart parser raised this: it decodes every part without a filename as text, so a
+    binary part sent without one (or with an unknown charset) fails there, before any handler runs."""
+    if not isinstance(exc, (UnicodeDecodeError, LookupError)):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") == "litestar._multipart":
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def _any_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if _raised_parsing_form(exc):
+        return problem_response(request, 400, ErrorCode.MALFORMED_BODY.value,
+                                "A form field is not text in its declared charset; send a file with a filename.")
     if isinstance(exc, asyncpg.DataError):
         # A value the client sent that PostgreSQL cannot hold (a NUL character, an out-of-range number ...).
         log.info("value refused by PostgreSQL on %s %s: %s", request.method, request.url.path, type(exc).__name__)
@@ -277,6 +293,8 @@ DB_DOWN_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    # Raised by a connection whose server shut down in the middle of an operation (asyncpg #784).
+    asyncpg.InternalClientError,
     ConnectionError,
     OSError,
     TimeoutError,

@@ -27,7 +27,13 @@ async def setup_auth(state: Any, settings: Settings, db: Database, redis: Any) -
     state.box = SecretBox(master_secret(settings))
     use_chain_key(state.box)
     state.keyring = Keyring(db, state.box)
-    state.revocations = Revocations(redis, settings.redis_prefix)
+    from auth.guards import VerifiedTokens
+
+    from api.cache import create_watcher
+
+    state.revocations = Revocations(redis, settings.redis_prefix, create_watcher(settings, settings.redis_url or ""))
+    state.revocations.start()
+    state.verified_tokens = VerifiedTokens()
     state.permissions = PermissionCache(db)
     state.limiter = RateLimiter(redis, settings.redis_prefix)
     state.sms = FileSmsProvider(settings.data_path / "sms-outbox.jsonl")

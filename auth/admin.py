@@ -198,7 +198,7 @@ class AdminController(Controller):
         return page_of(rows, limit, _user, lambda r: (r["created_at"], r["id"]))
 
     @get("/users/{user_id:uuid}", operation_id="adminGetUser", summary="One account",
-         opt={"action": "admin.users.read"}, responses=problem_docs(401, 403, 404))
+         opt={"action": "admin.users.read"}, responses=problem_docs(400, 401, 403, 404))
     async def get_user(self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> UserOut:
         """An account of the caller's office."""
         p = current_principal(request)
@@ -250,7 +250,7 @@ class AdminController(Controller):
 
     @post("/users/{user_id:uuid}/sessions/revoke", operation_id="adminRevokeSessions",
           summary="Sign an account out everywhere", opt={"action": "admin.sessions.revoke"},
-          status_code=HTTP_204_NO_CONTENT, responses=problem_docs(401, 403, 404))
+          status_code=HTTP_204_NO_CONTENT, responses=problem_docs(400, 401, 403, 404))
     async def revoke_sessions(self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> None:
         """Revoke every refresh token and every access token issued so far to the account."""
         p = current_principal(request)
@@ -322,7 +322,7 @@ class AdminController(Controller):
         return page_of(rows, limit, _client, lambda r: (r["created_at"], r["id"]))
 
     @get("/partner-clients/{client_uuid:uuid}", operation_id="adminGetClient", summary="One partner client",
-         opt={"action": "admin.clients.read"}, responses=problem_docs(401, 403, 404))
+         opt={"action": "admin.clients.read"}, responses=problem_docs(400, 401, 403, 404))
     async def get_client(self, request: Request[Any, Any, Any], state: State, client_uuid: FromPath[UUID]) -> ClientOut:
         """A partner client of the caller's office."""
         p = current_principal(request)
@@ -415,7 +415,7 @@ class AdminController(Controller):
         return Page(items=[_audit(r) for r in rows], next_cursor=str(rows[-1]["id"]) if more and rows else None)
 
     @get("/audit/{record_id:int}", operation_id="adminGetAudit", summary="One audit record",
-         opt={"action": "admin.audit.read"}, responses=problem_docs(401, 403, 404))
+         opt={"action": "admin.audit.read"}, responses=problem_docs(400, 401, 403, 404))
     async def get_audit(self, request: Request[Any, Any, Any], state: State, record_id: FromPath[int]) -> AuditOut:
         """An audit record of the caller's office."""
         p = current_principal(request)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import logging
+import time
+from typing import TYPE_CHECKING, Any
 
 from api.errors import ErrorCode, ProblemError
 from auth.actions import AUTHENTICATED
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
 
-__all__ = ("authenticate", "bearer_token")
+__all__ = ("VerifiedTokens", "authenticate", "bearer_token")
 
 log = logging.getLogger("jianwu.auth")
 _KINDS_BY_AUDIENCE = {
@@ -38,10 +38,49 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token.strip()
 
 
+class VerifiedTokens:
+    """Tokens this worker has verified, so a phone's next request with the same token skips the signature check.
+    Entries die with the token (exp plus the verifier's leeway) and whenever the published keys change."""
+
+    __slots__ = ("_entries",)
+    _MAX = 20_000
+    _LEEWAY = 30
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[int, Principal]] = {}
+
+    def get(self, token: str, generation: int) -> Principal | None:
+        """The principal of a token verified before under the same keys, if it has not expired since."""
+        hit = self._entries.get(token)
+        if hit is None:
+            return None
+        if hit[0] != generation or hit[1].exp + self._LEEWAY < time.time():
+            del self._entries[token]
+            return None
+        return hit[1]
+
+    def put(self, token: str, generation: int, principal: Principal) -> None:
+        """Remember a verified token (the whole cache is dropped when it grows past its bound)."""
+        if len(self._entries) >= self._MAX:
+            self._entries.clear()
+        self._entries[token] = (generation, principal)
+
+
 async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     state = connection.app.state
+    token = bearer_token(connection)
+    principal = state.verified_tokens.get(token, state.keyring.generation)
+    if principal is None:
+        principal = await _verify(connection, token)
+        state.verified_tokens.put(token, state.keyring.generation, principal)
+    await state.revocations.check(principal)
+    return principal
+
+
+async def _verify(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal:
+    state = connection.app.state
     try:
-        claims = await state.keyring.verify(bearer_token(connection), AUDIENCES)
+        claims = await state.keyring.verify(token, AUDIENCES)
         principal = Principal.from_claims(claims)
     except InvalidToken as exc:
         # The reason goes to our log only: telling a forger which check failed would help the next try.
@@ -54,7 +93,6 @@ async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principa
     if principal.kind not in _KINDS_BY_AUDIENCE[principal.audience]:
         raise ProblemError(401, ErrorCode.INVALID_TOKEN, "The token's audience does not match its subject.",
                            headers=_CHALLENGE)
-    await state.revocations.check(principal)
     return principal
 
 

@@ -75,6 +75,8 @@ class Keyring:
         self._miss_reload_at = 0.0
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # Bumped whenever the published key set changes; verified-token caches key on it.
+        self.generation = 0
 
     async def load(self) -> None:
         """Read the keys from the database."""
@@ -85,6 +87,8 @@ class Keyring:
             for r in rows
         ]
         active = [k for k, r in zip(published, rows) if r["active"]]
+        if {k.kid for k in published} != {k.kid for k in self._published}:
+            self.generation += 1  # tokens verified under the old key set must be verified again
         self._published = published
         self._signing = active[0] if active else None
         self._verifier = TokenVerifier({k.kid: k for k in published}, issuer=ISSUER)

@@ -15,12 +15,14 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 from bench import scenarios as sc
 from bench.floors import measure_floors
 from bench.http1 import fetch_json
+from bench.minting import TokenMint
 from bench.report import write_results
 from bench.server import BenchServer
 from bench.sysinfo import CpuMeter, machine_info, server_info
@@ -41,7 +43,8 @@ def _args(argv: list[str]) -> argparse.Namespace:
                    f"(default {sc.HIGH})")
     p.add_argument("--warmup", type=float, help="seconds of warm-up per measurement (default 2; quick 1)")
     p.add_argument("--duration", type=float, help="measured seconds per measurement (default 10; quick 3)")
-    p.add_argument("--fresh", action="store_true", help="delete bench/out/data first (new PostgreSQL and Redis)")
+    p.add_argument("--keep-data", action="store_true", help="reuse bench/out/data from the last run instead of "
+                   "starting from a new database with only the demo data (the default: reproducible)")
     p.add_argument("--results", type=Path, default=RESULTS, help="where to write the Markdown results")
     a = p.parse_args(argv)
     a.warmup = a.warmup if a.warmup is not None else (1.0 if a.quick else 2.0)
@@ -72,7 +75,7 @@ async def _loadgen(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(json.dumps(spec).encode()), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         raise RuntimeError("bench: the load generator overran its time limit") from None
@@ -98,11 +101,31 @@ def _line(g: dict[str, Any]) -> str:
 
 async def _measure(args: argparse.Namespace, server: BenchServer, chosen: list[sc.Scenario],
                    do_floors: bool) -> dict[str, Any]:
-    ctx = sc.Context(server.host, server.api_port)
+    mint = TokenMint(server.pg_url, server.data_dir)
+    try:
+        return await _measure_with(args, server, chosen, do_floors, mint)
+    finally:
+        await mint.close()
+
+
+async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: list[sc.Scenario], do_floors: bool,
+                        mint: TokenMint) -> dict[str, Any]:
+    ctx = sc.Context(server.host, server.api_port, mint=mint, seconds=args.warmup + args.duration)
     levels_needed = sorted({lvl for s in chosen for lvl in s.levels(args.concurrency)}
                            | {s.alongside[1] for s in chosen if s.alongside})
     runs: list[dict[str, Any]] = []
+    floors: dict[str, Any] = {}
+    if any(s.name in sc.COMPLAINTS for s in chosen):
+        from bench.seed import prepare
+
+        sizes = [10_000, 100_000 if args.quick else 1_000_000]
+        ctx.data = await prepare(server.pg_url, sizes)
+        floors.update(await _list_floors(server.pg_url, ctx.data, 200 if args.quick else 2000))
     meter = CpuMeter()
+    # Warm the fresh server first (pools opened, caches and code paths hot in both workers); not reported.
+    warm = [await sc.by_name(name).group(ctx, 4) for name in (sc.BASELINE, "auth_me")]
+    await _loadgen({"host": server.host, "port": server.api_port, "warmup": 0, "duration": 2 if args.quick else 5,
+                    "groups": warm}, timeout=70)
     for scenario in chosen:
         levels = levels_needed if scenario.name == sc.BASELINE else scenario.levels(args.concurrency)
         for level in levels:
@@ -116,7 +139,7 @@ async def _measure(args: argparse.Namespace, server: BenchServer, chosen: list[s
             result = await _loadgen(spec, timeout=args.warmup + args.duration + 60)
             cpu = meter.since(before)
             for g in result["groups"]:
-                print("  " + _line(g), flush=True)
+                print("  " + _line(g) + ("  (ran out of requests early)" if g.get("ran_out") else ""), flush=True)
                 for label, st in (g.get("by_label") or {}).items():
                     print(f"    … {label:<24} p50 {st['p50_us']:>9.0f} µs  p90 {st['p90_us']:>9.0f}  "
                           f"p99 {st['p99_us']:>9.0f}", flush=True)
@@ -135,15 +158,41 @@ async def _measure(args: argparse.Namespace, server: BenchServer, chosen: list[s
             res["scenario"] = scenario.name
             wrk.append(res)
             print(f"  wrk {scenario.name}: {res.get('rps')} req/s p50 {res.get('p50_us')} µs", flush=True)
-    floors: dict[str, Any] = {}
     if do_floors:
         status, jwks = await fetch_json(server.host, server.api_port, "GET", "/.well-known/jwks.json")
-        count, max_s = (3000, 2.0) if args.quick else (20000, 6.0)
-        floors = await measure_floors(server.pg_url, server.redis_url, server.redis_port, await ctx.access_token(),
-                                      jwks, count=count, max_s=max_s, data_dir=server.data_dir)
+        if status != 200 or not isinstance(jwks, dict):
+            raise RuntimeError(f"bench: /.well-known/jwks.json answered {status}")
+        count, max_s = (2000, 1.0) if args.quick else (20000, 5.0)
+        token = await ctx.access_token()
+        fresh = await mint.mint(token, count + 200)
+        floors |= await measure_floors(server.pg_url, server.redis_url, server.redis_port, token, jwks,
+                                      count=count, max_s=max_s, data_dir=server.data_dir, fresh_tokens=fresh)
         for name, f in floors.items():
-            print(f"  floor {name:<58} p50 {f['p50_us']:>8.1f} µs  p99 {f['p99_us']:>8.1f}", flush=True)
-    return {"runs": runs, "wrk": wrk, "floors": floors}
+            if f["p50_us"] is None:
+                print(f"  floor {name:<72} not called", flush=True)
+            else:
+                print(f"  floor {name:<72} p50 {f['p50_us']:>8.1f} µs  p99 {f['p99_us']:>8.1f}", flush=True)
+    if ctx.setup_errors:
+        print(f"  set-up requests retried after server errors: {ctx.setup_errors}", flush=True)
+    return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors}
+
+
+async def _list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:
+    """The staff list's first-page SQL through asyncpg alone, no HTTP: the floor under complaint_list_*."""
+    import asyncpg
+
+    from bench.floors import _timed_async
+
+    out: dict[str, Any] = {}
+    conn = await asyncpg.connect(pg_url)
+    try:
+        for size, office in sorted(data.offices.items()):
+            office_id = uuid.UUID(office)
+            out[f"asyncpg: staff list first page, office of {size:,} complaints"] = await _timed_async(
+                lambda o=office_id: conn.fetch(data.list_sql, o, 51), count, 5.0)
+    finally:
+        await conn.close()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "bench/run" + ("".join(" " + shlex.quote(a) for a in sys.argv[1:]) if argv is None else "")
     OUT.mkdir(parents=True, exist_ok=True)
     data_dir = OUT / "data"
-    if args.fresh and data_dir.exists():
+    if not args.keep_data and data_dir.exists():
         shutil.rmtree(data_dir)
     server = BenchServer(data_dir=data_dir, log_path=OUT / "server.log")
     started = time.time()
@@ -175,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     info.update(loadavg_before=loadavg_before, loadavg_after=_loadavg())
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)), "command": command,
-        "quick": args.quick, "warmup_s": args.warmup, "duration_s": args.duration, "high": args.concurrency,
+        "quick": args.quick, "keep_data": args.keep_data, "warmup_s": args.warmup, "duration_s": args.duration,
+        "high": args.concurrency,
         "wall_s": round(time.time() - started, 1), "server": {
             "workers": server.workers, "startup_s": round(server.startup_s or 0, 1), "exit_code": server.exit_code,
             "clean_stop": server.clean_stop, "stop_s": round(server.stop_s or 0, 1),

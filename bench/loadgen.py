@@ -7,7 +7,9 @@ byte of the response) and errors by status or by socket error. Several groups ru
 (e.g. password sign-ins with /health/live beside them).
 
 Group kinds:
-- `static`: a list of raw requests, sent round-robin;
+- `static`: a list of raw requests, sent round-robin (or, with `once`, each at most once);
+- `cycle`: parts taking turns, one request each, each part a `static` list with a label; latencies are also
+  reported per label (e.g. /health/live and /auth/me alternating: a paired comparison);
 - `pool`: single-use tokens (refresh tokens). Each request takes the next token from a shared pool and, when it
   succeeds, puts the fresh token from the JSON response (`field`) back, so every request uses a token never
   used before, and the pool never runs dry while requests succeed.
@@ -57,11 +59,19 @@ class _Source:
     def __init__(self, spec: dict[str, Any], hostport: str) -> None:
         self.kind = spec["kind"]
         self.hostport = hostport
+        self.exhausted_ns: int | None = None
         if self.kind == "static":
-            self.requests = [r.encode("latin-1") for r in spec["requests"]]
-            # Optional: one label per request; latencies are then also reported per label (paired comparisons).
-            self.labels: list[str | None] = spec.get("labels") or [None] * len(self.requests)
-            self.i = 0
+            spec = {"kind": "cycle", "parts": [{"label": None, "requests": spec["requests"],
+                                                 "once": bool(spec.get("once"))}]}
+            self.kind = "cycle"
+        if self.kind == "cycle":
+            # Parts take turns, one request each; a part's requests go round-robin, or, with `once`, each is sent
+            # at most once (it carries a token never seen before) and the source ends when they run out.
+            # With labels, latencies are also reported per part: paired comparisons at the same moments.
+            self.parts = [([r.encode("latin-1") for r in p["requests"]], p.get("label"), bool(p.get("once")))
+                          for p in spec["parts"]]
+            self.cursor = [0] * len(self.parts)
+            self.turn = 0
         elif self.kind == "pool":
             self.method, self.path = spec["method"], spec["path"]
             self.headers = spec.get("headers", {})
@@ -72,10 +82,19 @@ class _Source:
             raise ValueError(f"unknown group kind {self.kind!r}")
 
     def next(self) -> tuple[bytes, str | None] | None:
-        if self.kind == "static":
-            self.i += 1
-            at = self.i % len(self.requests)
-            return self.requests[at], self.labels[at]
+        if self.kind == "cycle":
+            part = self.turn % len(self.parts)
+            requests, label, once = self.parts[part]
+            at = self.cursor[part]
+            if at >= len(requests):
+                if once:
+                    if self.exhausted_ns is None:
+                        self.exhausted_ns = time.perf_counter_ns()
+                    return None
+                at = 0
+            self.cursor[part] = at + 1
+            self.turn += 1
+            return requests[at], label
         if not self.pool:
             return None
         token = self.pool.popleft()
@@ -101,7 +120,7 @@ class _Group:
         self.by_label: dict[str, array] = collections.defaultdict(lambda: array("q"))
         self.statuses: collections.Counter[str] = collections.Counter()
         self.errors: collections.Counter[str] = collections.Counter()
-        self.warmup_errors = 0
+        self.warmup_errors: collections.Counter[str] = collections.Counter()
         self.sent = 0
         self.starved = 0
 
@@ -115,12 +134,14 @@ async def _connection(group: _Group, host: str, port: int, start_ns: int, end_ns
             if not conn.connected:
                 try:
                     await conn.connect()
-                except (OSError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, OSError) as exc:
                     group.errors[f"connect: {type(exc).__name__}"] += 1
                     await asyncio.sleep(0.05)
                     continue
             nxt = group.source.next()
             if nxt is None:  # every pooled token is in flight: wait for one to come back
+                if group.source.kind == "cycle":  # a `once` list ran out: this connection is done
+                    break
                 group.starved += 1
                 await asyncio.sleep(0.001)
                 continue
@@ -136,8 +157,8 @@ async def _connection(group: _Group, host: str, port: int, start_ns: int, end_ns
                 conn.abort()
                 if start_ns <= t1 <= end_ns:
                     group.errors[f"socket: {type(exc).__name__}"] += 1
-                else:
-                    group.warmup_errors += 1
+                elif t1 < start_ns:
+                    group.warmup_errors[f"socket: {type(exc).__name__}"] += 1
                 continue
             t1 = now()
             inflight.pop(conn, None)
@@ -147,8 +168,8 @@ async def _connection(group: _Group, host: str, port: int, start_ns: int, end_ns
                 if label is not None:
                     group.by_label[label].append(t1 - t0)
                 group.statuses[str(status)] += 1
-            elif t1 < start_ns and status >= 400:
-                group.warmup_errors += 1
+            elif t1 < start_ns and not 200 <= status < 400:
+                group.warmup_errors[f"HTTP {status}"] += 1
             if close:
                 await conn.close()
     finally:
@@ -189,18 +210,23 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=(hard_end_ns - began) / _NS + 5)
     finally:
         dog.cancel()
-    window = duration
     cpu = time.process_time() - cpu0
     wall = (time.perf_counter_ns() - began) / _NS
     out = []
     for g in groups:
+        window = duration
+        ran_out = g.source.exhausted_ns
+        if ran_out is not None and ran_out < end_ns:  # the window really ended when the requests ran out
+            window = max((ran_out - start_ns) / _NS, 1e-3)
         errors = {f"HTTP {s}": n for s, n in g.statuses.items() if not 200 <= int(s) < 400}
         errors.update(g.errors)
         out.append({
             "name": g.name, "connections": g.connections, "window_s": window,
             **summarize(g.latencies, window),
             "statuses": dict(g.statuses), "errors": errors, "error_count": sum(errors.values()),
-            "warmup_errors": g.warmup_errors, "pool_starved": g.starved,
+            "warmup_errors": sum(g.warmup_errors.values()), "warmup_error_kinds": dict(g.warmup_errors),
+            "pool_starved": g.starved,
+            "ran_out": ran_out is not None and ran_out < end_ns,
             "by_label": {label: summarize(lat, window) for label, lat in g.by_label.items()},
         })
     return {"groups": out, "loadgen_cpu_pct": round(100 * cpu / wall, 1)}

@@ -114,9 +114,10 @@ class BenchServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         log.write(f"\n==== bench start {time.strftime('%Y-%m-%d %H:%M:%S')} ====\n".encode())
         log.flush()
+        # preexec_fn is safe here: the bench has started no thread yet.
         self.proc = subprocess.Popen(
             [str(jianwu), "serve"], cwd=ROOT, env=self.env(), stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,  # noqa: PLW1509
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -125,7 +126,7 @@ class BenchServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"bench: `jianwu serve` exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+                with urllib.request.urlopen(url, timeout=2) as resp:
                     if resp.status == 200:
                         break
             except (urllib.error.URLError, OSError):

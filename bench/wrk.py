@@ -21,14 +21,14 @@ def run_wrk(url: str, headers: dict[str, str], connections: int, duration: float
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     try:
-        done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=duration + 30)
+        done = subprocess.run([*cmd, url], check=False, capture_output=True, text=True, timeout=duration + 30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"connections": connections, "error": str(exc)}
     out: dict[str, Any] = {"connections": connections, "raw": done.stdout[-2000:]}
     if m := re.search(r"Requests/sec:\s+([\d.]+)", done.stdout):
         out["rps"] = float(m.group(1))
     for pct in ("50", "90", "99"):
-        if m := re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", done.stdout, re.M):
+        if m := re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", done.stdout, re.MULTILINE):
             out[f"p{pct}_us"] = _us(m.group(1), m.group(2))
     if m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", done.stdout):
         out["non_2xx"] = int(m.group(1))

@@ -17,7 +17,8 @@ from modules.clocks.rules import CLOCKS, ClockSpec, resolve
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("ClockView", "clock_views", "office_calendar", "record_event", "start_clock", "stop_clock", "today")
+__all__ = ("ClockView", "clock_views", "office_calendar", "record_event", "start_clock", "start_clocks", "stop_clock",
+           "today")
 
 _events = msgspec.json.Decoder(list[ClockEvent])
 _CAL_TTL = 60.0
@@ -59,26 +60,42 @@ def _state(spec: ClockSpec, cal: WorkCalendar, row: Any, events: list[Any], now:
     return evaluate(spec, cal, row["started_at"], events, now=now, occurrence=row["occurrence"])
 
 
-async def start_clock(
-    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str, started_at: datetime,
-    overrides: dict[str, Any] | None = None, occurrence: int = 1, exempt: str | None = None,
-) -> ClockState:
-    """Start a clock (optionally exempt from the outset, e.g. an anonymous item) and store its state."""
-    spec = resolve(CLOCKS[code], overrides or {})
+async def start_clocks(
+    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, started_at: datetime,
+    clocks: list[tuple[str, str | None]], overrides: dict[str, Any] | None = None, occurrence: int = 1,
+) -> list[ClockState]:
+    """Start several clocks of one subject in one round trip; each is (code, exemption reason or None)."""
     cal = await office_calendar(conn, office_id)
-    events: list[Any] = [Exempted(at=started_at, reason_code=exempt)] if exempt else []
     now = max(datetime.now(UTC), started_at)
-    state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence)
-    await conn.execute(
+    rows, states = [], []
+    for code, exempt in clocks:
+        spec = resolve(CLOCKS[code], (overrides or {}).get(code, {}))
+        events: list[Any] = [Exempted(at=started_at, reason_code=exempt)] if exempt else []
+        state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence)
+        states.append(state)
+        rows.append((office_id, module, subject_id, code, occurrence, started_at, spec.day_type, list(spec.lead_days),
+                     msgspec.to_builtins(events), state.status, state.due, state.finished_at,
+                     state.calendar_estimated))
+    await conn.executemany(
         """
         insert into clocks (office_id, module, subject_id, code, occurrence, started_at, day_type, lead_days, events,
                             status, due, finished_at, calendar_estimated)
         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         """,
-        office_id, module, subject_id, code, occurrence, started_at, spec.day_type, list(spec.lead_days),
-        msgspec.to_builtins(events), state.status, state.due, state.finished_at, state.calendar_estimated,
+        rows,
     )
-    return state
+    return states
+
+
+async def start_clock(
+    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str, started_at: datetime,
+    overrides: dict[str, Any] | None = None, occurrence: int = 1, exempt: str | None = None,
+) -> ClockState:
+    """Start one clock (optionally exempt from the outset, e.g. an anonymous item) and store its state."""
+    states = await start_clocks(conn, office_id=office_id, module=module, subject_id=subject_id,
+                                started_at=started_at, clocks=[(code, exempt)],
+                                overrides={code: overrides} if overrides else None, occurrence=occurrence)
+    return states[0]
 
 
 async def record_event(conn: asyncpg.Connection, *, subject_id: UUID, code: str, event: Any) -> ClockState | None:

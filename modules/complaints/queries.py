@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -34,11 +35,19 @@ def _missing() -> ProblemError:
     return ProblemError(404, ErrorCode.NOT_FOUND, "No such item.")
 
 
+_OFFICE_TTL = 60.0
+_offices: dict[str, tuple[float, Any]] = {}
+
+
 async def office_by_code(conn: asyncpg.Connection, code: str) -> Any:
-    """An office by its code, or 404."""
+    """An office by its code, or 404 (offices change rarely: cached per worker for a minute)."""
+    hit = _offices.get(code)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
     row = await conn.fetchrow("select id, code, name, parent_id from offices where code = $1", code)
     if row is None:
         raise ProblemError(404, ErrorCode.NOT_FOUND, f"No office {code!r}.")
+    _offices[code] = (time.monotonic() + _OFFICE_TTL, row)
     return row
 
 

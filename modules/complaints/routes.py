@@ -111,7 +111,7 @@ def _phone(raw: str | None) -> str | None:
 
 
 @get("/offices/{office:str}/complaint-catalog", operation_id="complaintCatalog", tags=["complaints"],
-     summary="Categories an office takes", opt={"public": True}, responses=problem_docs(403, 404))
+     summary="Categories an office takes", opt={"public": True}, responses=problem_docs(400, 403, 404))
 async def catalog_route(state: State, office: FromPath[str]) -> Response[Catalog]:
     """Kinds and categories with their extra fields. Cache it; `version` (and the ETag) change when it does."""
     async with state.db.connection() as conn:
@@ -266,10 +266,14 @@ class CitizenController(Controller):
                      data: JSONBody[ComplaintCreate]) -> Response[ComplaintReceipt]:
         """File with an office. Requires an Idempotency-Key: a retry returns the first answer, never a second item."""
         p = current_principal(request)
-        phone = await _account_phone(state, p)
-        reporter = service.Reporter(name=data.real_name, phone=phone, id_number=data.id_number)
-        return await run_once(state.db, request, p.sub, data, lambda conn: _file(
-            state, request, conn, data, principal=p, reporter=reporter, channel="app"))
+
+        async def work(conn: asyncpg.Connection) -> tuple[int, ComplaintReceipt]:
+            # The account's phone is the contact for replies (read in the command's own transaction).
+            enc = await conn.fetchval("select phone_enc from users where id = $1", p.user_id)
+            phone = state.box.decrypt_text(enc, aad=b"phone") if enc else None
+            reporter = service.Reporter(name=data.real_name, phone=phone, id_number=data.id_number)
+            return await _file(state, request, conn, data, principal=p, reporter=reporter, channel="app")
+        return await run_once(state.db, request, p.sub, data, work)
 
     @get("/", operation_id="complaintListOwn", summary="My items", opt={"action": "complaint.own"},
          responses=problem_docs(400, 401, 403))
@@ -287,7 +291,7 @@ class CitizenController(Controller):
         return page_of(rows, limit, _list_item, lambda r: (r["created_at"], r["id"]))
 
     @get("/{complaint_id:uuid}", operation_id="complaintGetOwn", summary="One of my items",
-         opt={"action": "complaint.own"}, responses=problem_docs(401, 403, 404))
+         opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404))
     async def get_item(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID]) -> PublicComplaint:
         """Status, public replies, deadlines."""
         p = current_principal(request)
@@ -352,7 +356,7 @@ class CitizenController(Controller):
 
     @get("/{complaint_id:uuid}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGetOwn",
          summary="Download an attachment", opt={"action": "complaint.own"},
-         responses={**problem_docs(401, 403, 404), **DOWNLOAD_RESPONSES})
+         responses={**problem_docs(400, 401, 403, 404), **DOWNLOAD_RESPONSES})
     async def attachment(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                          attachment_id: FromPath[UUID]) -> Stream:
         """The public copy only: photos re-encoded without EXIF (no location, no capture time). 404 when there is
@@ -363,12 +367,6 @@ class CitizenController(Controller):
             await state.modules.require(row["office_id"], MODULE)
             att = await attachment_row(conn, row["id"], attachment_id, public=True)
         return await download(state, request, att, original=False)
-
-
-async def _account_phone(state: State, p: Principal) -> str | None:
-    async with state.db.connection() as conn:
-        enc = await conn.fetchval("select phone_enc from users where id = $1", p.user_id)
-    return state.box.decrypt_text(enc, aad=b"phone") if enc else None
 
 
 _LIST_SELECT = """
@@ -497,7 +495,7 @@ class StaffController(Controller):
         return page_of(rows, limit, _list_item, lambda r: (r["created_at"], r["id"]))
 
     @get("/{complaint_id:uuid}", operation_id="complaintGet", summary="One item, with its timeline and deadlines",
-         opt={"action": "complaint.read"}, responses=problem_docs(401, 403, 404))
+         opt={"action": "complaint.read"}, responses=problem_docs(400, 401, 403, 404))
     async def get_item(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID]) -> StaffComplaint:
         """Identities are masked unless the caller's permission list allows them."""
         p = current_principal(request)
@@ -631,7 +629,7 @@ class StaffController(Controller):
 
     @get("/{complaint_id:uuid}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGet",
          summary="Download an attachment as received", opt={"action": "complaint.read"},
-         responses={**problem_docs(401, 403, 404), **DOWNLOAD_RESPONSES})
+         responses={**problem_docs(400, 401, 403, 404), **DOWNLOAD_RESPONSES})
     async def attachment(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                          attachment_id: FromPath[UUID]) -> Stream:
         """The original bytes exactly as received (sha256 as listed), EXIF and location included: evidence."""

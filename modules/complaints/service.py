@@ -14,7 +14,7 @@ from api.errors import ErrorCode, ProblemError
 from api.outbox import emit
 from auth.audit import Actor, record
 from modules.clocks.engine import Extended, Paused, Resumed
-from modules.clocks.store import record_event, start_clock, stop_clock
+from modules.clocks.store import record_event, start_clock, start_clocks, stop_clock
 from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
 
 if TYPE_CHECKING:
@@ -128,17 +128,24 @@ async def _audit_and_notify(conn: asyncpg.Connection, actor: Actor, row: Any, ac
 
 async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category_id: UUID, complainant_id: UUID | None,
                           phone_index: str | None, latitude: float | None, longitude: float | None) -> list[UUID]:
-    """Earlier items (90 days) from the same person in the same category, or within 500 m of the same place.
-    Flagged to staff, never merged."""
+    """Earlier items (90 days) in the same category from the same person, or within about 500 m of the same place.
+    Flagged to staff, never merged. Each branch walks its own index, so the cost does not grow with the office."""
     rows = await conn.fetch(
         """
-        select id from complaints
-        where office_id = $1 and category_id = $2 and created_at > now() - interval '90 days'
-          and (($3::uuid is not null and complainant_id = $3)
-               or ($4::text is not null and reporter_phone_index = $4)
-               or ($5::float8 is not null and latitude is not null
-                   and abs(latitude - $5) < 0.0045 and abs(longitude - $6) < 0.0055))
-        order by created_at desc limit 10
+        select id, created_at from (
+            (select id, created_at from complaints
+             where $3::uuid is not null and complainant_id = $3 and category_id = $2
+               and created_at > now() - interval '90 days' order by created_at desc limit 10)
+            union
+            (select id, created_at from complaints
+             where $4::text is not null and reporter_phone_index = $4 and category_id = $2
+               and created_at > now() - interval '90 days' order by created_at desc limit 10)
+            union
+            (select id, created_at from complaints
+             where $5::float8 is not null and office_id = $1 and category_id = $2
+               and latitude between $5 - 0.0045 and $5 + 0.0045 and longitude between $6 - 0.0055 and $6 + 0.0055
+               and created_at > now() - interval '90 days' order by created_at desc limit 10)
+        ) candidates order by created_at desc limit 10
         """,
         office_id, category_id, complainant_id, phone_index, latitude, longitude,
     )
@@ -183,12 +190,12 @@ async def create(
     exempt = reporter.exemption(complainant_id is not None)
     common = {"office_id": office["id"], "module": "complaints", "subject_id": row["id"], "started_at": now}
     if parent is not None:
-        await start_clock(conn, code="review_answer", **common)
+        clocks: list[tuple[str, str | None]] = [("review_answer", None)]
     else:
-        await start_clock(conn, code="procedural_reply", **common)
-        await start_clock(conn, code="result_reply", exempt=exempt, **common)
+        clocks = [("procedural_reply", None), ("result_reply", exempt)]
         if category["kind"] in CLOCK_KINDS["receipt_notice"]:
-            await start_clock(conn, code="receipt_notice", exempt=exempt, **common)
+            clocks.append(("receipt_notice", exempt))
+    await start_clocks(conn, clocks=clocks, **common)
     await add_event(conn, row["id"], actor, "received", public=True,
                     body=f"已登记，受理编号 {receipt_no}。", data={"channel": channel, "exempt": exempt})
     await _audit_and_notify(conn, actor, row, "complaint.created",

@@ -148,3 +148,13 @@ async def test_partner_clients_are_rate_limited(client, jinshan_admin) -> None: 
     assert limited.headers["ratelimit-limit"] == "3"
     assert limited.headers["ratelimit-remaining"] == "0"
     assert int(limited.headers["retry-after"]) > 0
+
+
+async def test_an_audit_id_beyond_bigint_is_a_documented_400(client, jinshan_admin, app) -> None:  # noqa: ANN001
+    # Found by the API fuzzing (tests/fuzz): the 400 was answered as problem+json but documented as Litestar's
+    # default application/json validation body.
+    resp = await client.get(f"/api/v1/admin/audit/{10**22}", headers=jinshan_admin)
+    assert resp.status_code == 400, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    documented = app.openapi_schema.to_schema()["paths"]["/api/v1/admin/audit/{record_id}"]["get"]["responses"]
+    assert list(documented["400"]["content"]) == ["application/problem+json"]

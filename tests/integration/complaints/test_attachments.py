@@ -327,3 +327,24 @@ async def test_a_failed_transaction_leaves_no_file_behind(client, conn, settings
     assert _uploads(settings) == before
     assert await conn.fetchval("select count(*) from complaint_attachments where complaint_id = $1::uuid",
                                filed["id"]) == 0
+
+
+@pytest.mark.parametrize("part_headers", [
+    b'Content-Disposition: form-data; name="file"',  # no filename: Litestar decodes the part as text
+    b'Content-Disposition: form-data; name="file"\r\nContent-Type: text/plain; charset=no-such-charset',
+])
+async def test_a_binary_part_without_filename_is_400_not_500(client, filed, part_headers) -> None:  # noqa: ANN001
+    # Found by the API fuzzing (tests/fuzz): a PNG sent as a plain form field made the multipart parser raise
+    # UnicodeDecodeError (an unknown charset, LookupError), answered as a 500.
+    boundary = "fuzz" + uuid.uuid4().hex
+    body = (f"--{boundary}\r\n".encode() + part_headers + b"\r\n\r\n" + b"\x89PNG\r\n\x1a\n\x00\xff"
+            + f"\r\n--{boundary}--\r\n".encode())
+    for url, headers in ((filed["url"], filed["me"]), (filed["staff_url"], {})):
+        resp = await client.post(url, content=body, headers={
+            **headers, **key(), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        if not headers:  # the staff route refuses the anonymous caller before reading the body
+            assert resp.status_code == 401, resp.text
+            continue
+        assert resp.status_code == 400, resp.text
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert resp.json()["code"] == "malformed_body"

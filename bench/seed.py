@@ -1,0 +1,93 @@
+"""Generated complaints for the list benchmarks: one office holding N items (with their clocks), straight in SQL."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncpg
+
+__all__ = ("BenchData", "prepare", "seed_office")
+
+# Two clocks per item, the way intake starts them; a quarter already answered.
+_SQL = """
+with office as (
+    insert into offices (code, name, parent_id, province, level)
+    values ($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')
+    on conflict (code) do update set name = excluded.name returning id
+), enabled as (
+    insert into office_modules (office_id, module, enabled) select id, 'complaints', true from office
+    on conflict (office_id, module) do update set enabled = true
+), category as (
+    insert into complaint_categories (office_id, kind, code, name)
+    select id, 'accusation', 'bench', '压测分类' from office
+    on conflict (office_id, code) do update set name = excluded.name returning id
+), items as (
+    insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state, title, body,
+                            created_at, anonymous)
+    select $1 || '-' || g, o.id, o.id, 'accusation', c.id, 'app',
+           (array['received', 'accepted', 'in_progress', 'closed'])[1 + g % 4],
+           '压测事项' || g || (array['河道污染', '违规收费', '噪音扰民', '欠薪'])[1 + g % 4],
+           '生成的压测数据，第' || g || '条。',
+           now() - make_interval(secs => ($2 - g) * 30), false
+    from generate_series(1, $2) g, office o, category c
+    returning id, office_id, created_at, state
+)
+insert into clocks (office_id, module, subject_id, code, started_at, day_type, lead_days, status, due)
+select i.office_id, 'complaints', i.id, k.code, i.created_at, 'calendar', '{5,2}',
+       case when i.state = 'received' then 'running' else 'met' end,
+       (i.created_at + k.span)::date
+from items i, (values ('procedural_reply', interval '7 days'), ('result_reply', interval '3 months')) as k(code, span)
+"""
+
+
+async def seed_office(conn: asyncpg.Connection, code: str, count: int) -> float:
+    """Create office `code` with `count` complaints unless it already has them; return seconds spent."""
+    have = await conn.fetchval(
+        "select count(*) from complaints where office_id = (select id from offices where code = $1)", code)
+    if have >= count:
+        return 0.0
+    started = time.monotonic()
+    async with conn.transaction():
+        await conn.execute(_SQL, code, count)
+    await conn.execute("analyze complaints")
+    await conn.execute("analyze clocks")
+    return time.monotonic() - started
+
+
+class BenchData:
+    """What the complaint scenarios need: offices of known size, citizens to file, one item to read."""
+
+    def __init__(self) -> None:
+        self.offices: dict[int, str] = {}  # size -> office id
+        self.citizens: list[str] = []
+        self.item_id: str = ""
+        self.list_sql: str = ""
+
+
+async def prepare(pg_url: str, sizes: list[int], citizens: int = 64) -> BenchData:
+    """Seed an office per size (kept between runs with --keep-data), make citizens, pick an item to read."""
+    import asyncpg
+
+    from modules.complaints.routes import _LIST_SELECT
+
+    data = BenchData()
+    conn = await asyncpg.connect(pg_url)
+    try:
+        for n in sizes:
+            spent = await seed_office(conn, f"bench-{n}", n)
+            if spent:
+                print(f"bench: seeded {n:,} complaints in {spent:.0f}s", flush=True)
+            data.offices[n] = str(await conn.fetchval("select id from offices where code = $1", f"bench-{n}"))
+        rows = await conn.fetch(
+            "insert into users (kind, display_name, phone_index) select 'citizen', 'bench citizen', "
+            "'bench-' || gen_random_uuid() from generate_series(1, $1) returning id", citizens)
+        data.citizens = [str(r["id"]) for r in rows]
+        data.item_id = str(await conn.fetchval(
+            "select c.id from complaints c join offices o on o.id = c.office_id where o.code = 'jinshan' "
+            "order by c.created_at desc limit 1"))
+        data.list_sql = f"{_LIST_SELECT} where c.office_id = $1 order by c.created_at desc, c.id desc limit $2"
+    finally:
+        await conn.close()
+    return data
