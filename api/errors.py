@@ -233,19 +233,20 @@ def _clean_detail(detail: str | None) -> str | None:
     return None if detail in {"Not Found", "Internal Server Error", "Bad Request", "Unauthorized"} else detail
 
 
-def _unavailable(request: Request[Any, Any, Any], code: ErrorCode, what: str) -> Response[bytes]:
-    log.warning("%s unavailable for %s %s", what, request.method, request.url.path)
+def _unavailable(request: Request[Any, Any, Any], code: ErrorCode, what: str, exc: Exception) -> Response[bytes]:
+    log.warning("%s unavailable for %s %s (%s)", what, request.method, request.url.path, type(exc).__name__,
+                extra={"request_id": request.scope.get("state", {}).get("request_id")})
     return problem_response(
         request, 503, code.value, f"{what} cannot be reached; try again shortly.", headers={"Retry-After": "2"}
     )
 
 
 def _db_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    return _unavailable(request, ErrorCode.DATABASE_UNAVAILABLE, "The database")
+    return _unavailable(request, ErrorCode.DATABASE_UNAVAILABLE, "The database", exc)
 
 
 def _cache_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    return _unavailable(request, ErrorCode.CACHE_UNAVAILABLE, "The cache")
+    return _unavailable(request, ErrorCode.CACHE_UNAVAILABLE, "The cache", exc)
 
 
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

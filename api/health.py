@@ -60,20 +60,21 @@ async def _timed(coro: Any, timeout: float) -> Check:
     "/health/ready", operation_id="healthReady", tags=["health"], opt={"public": True}, summary="Readiness",
     responses=problem_docs(),
 )
-async def ready(state: State) -> Response[bytes]:
+async def ready(state: State) -> Response[Ready]:
     """Answer 200 when PostgreSQL and Redis both answer within a second; otherwise 503 naming the failure."""
     db, redis = state.db, state.redis
     pg, rd = await asyncio.gather(_timed(db.fetchval("select 1"), 1.0), _timed(redis.ping(), 1.0))
     checks = {"postgres": pg, "redis": rd}
     if pg.ok and rd.ok:
-        return Response(msgspec.json.encode(Ready(status="ok", checks=checks)), media_type="application/json")
+        return Response(Ready(status="ok", checks=checks))
     failed = ", ".join(name for name, c in checks.items() if not c.ok)
     body = Problem(
         type="urn:jianwu:problem:not_ready", title="Service unavailable", status=503, code="not_ready",
         detail=f"Not ready: {failed} did not answer.", instance="/health/ready",
         extra={"checks": msgspec.to_builtins(checks)},
     )
-    return Response(msgspec.json.encode(body), status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "2"})
+    return Response(msgspec.json.encode(body), status_code=503, media_type=PROBLEM_JSON,  # type: ignore[arg-type]
+                    headers={"Retry-After": "2"})
 
 
 @get("/metrics", operation_id="metrics", tags=["health"], opt={"public": True}, summary="Prometheus metrics",

@@ -105,7 +105,7 @@ class Settings:
     embedded_redis_port: int = _setting(
         "JIANWU_EMBEDDED_REDIS_PORT", 56379, _int(1, 65535), "Port of the embedded Redis (127.0.0.1 only)."
     )
-    db_pool_max: int = _setting("JIANWU_DB_POOL_MAX", 10, _int(1, 500), "Most connections per worker.")
+    db_pool_max: int = _setting("JIANWU_DB_POOL_MAX", 16, _int(1, 500), "Most connections per worker.")
     db_connect_timeout: float = _setting(
         "JIANWU_DB_CONNECT_TIMEOUT", 3.0, _float(0.1, 60), "Seconds to wait for a new PostgreSQL connection."
     )
