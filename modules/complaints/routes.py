@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
@@ -60,9 +61,19 @@ async def _actions(state: State, p: Principal) -> frozenset[str]:
     return frozenset().union(*(grants.get(r, frozenset()) for r in p.effective_roles))
 
 
+_CATEGORY_TTL = 5.0
+_categories: dict[tuple[UUID, str], tuple[float, Any]] = {}
+
+
 async def _category(conn: asyncpg.Connection, office_id: UUID, code: str) -> Any:
+    # Read on every filing; an admin's change reaches every worker within five seconds.
+    hit = _categories.get((office_id, code))
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
     row = await conn.fetchrow("select * from complaint_categories where office_id = $1 and code = $2 and active",
                               office_id, code)
+    if row is not None:
+        _categories[(office_id, code)] = (time.monotonic() + _CATEGORY_TTL, row)
     if row is None:
         raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "No such category at this office.",
                            errors=[{"field": "category", "message": "unknown or inactive category"}])

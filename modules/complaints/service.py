@@ -129,7 +129,8 @@ async def _audit_and_notify(conn: asyncpg.Connection, actor: Actor, row: Any, ac
 async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category_id: UUID, complainant_id: UUID | None,
                           phone_index: str | None, latitude: float | None, longitude: float | None) -> list[UUID]:
     """Earlier items (90 days) in the same category from the same person, or within about 500 m of the same place.
-    Flagged to staff, never merged. Each branch walks its own index, so the cost does not grow with the office."""
+    Flagged to staff, never merged. Each branch walks its own index and stops at ten rows, so the cost does not
+    grow with the office (the place branch takes any ten near matches: a busy spot must not make intake slow)."""
     rows = await conn.fetch(
         """
         select id, created_at from (
@@ -144,7 +145,7 @@ async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category
             (select id, created_at from complaints
              where $5::float8 is not null and office_id = $1 and category_id = $2
                and latitude between $5 - 0.0045 and $5 + 0.0045 and longitude between $6 - 0.0055 and $6 + 0.0055
-               and created_at > now() - interval '90 days' order by created_at desc limit 10)
+               and created_at > now() - interval '90 days' limit 10)
         ) candidates order by created_at desc limit 10
         """,
         office_id, category_id, complainant_id, phone_index, latitude, longitude,
@@ -168,15 +169,27 @@ async def create(
     dupes = await find_duplicates(conn, office_id=office["id"], category_id=category["id"],
                                   complainant_id=complainant_id, phone_index=phone_index, latitude=lat, longitude=lon)
     enc = box.encrypt_text
+    exempt = reporter.exemption(complainant_id is not None)
+    # One statement for the item, its first timeline entry and the office's notification: intake is the hot path.
     row = await conn.fetchrow(
         """
-        insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state,
-            complainant_id, anonymous, query_code_hash, reporter_name_enc, reporter_phone_enc, reporter_phone_index,
-            reporter_id_number_enc, contact_reachable, title, body, latitude, longitude, address, persons_reported,
-            extra, possible_duplicates, created_by, created_at, parent_id, review_level)
-        values ($1, $2, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                $19, $20, $21, $22, $23, $24, $25)
-        returning *
+        with item as (
+            insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state,
+                complainant_id, anonymous, query_code_hash, reporter_name_enc, reporter_phone_enc,
+                reporter_phone_index, reporter_id_number_enc, contact_reachable, title, body, latitude, longitude,
+                address, persons_reported, extra, possible_duplicates, created_by, created_at, parent_id, review_level)
+            values ($1, $2, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                    $19, $20, $21, $22, $23, $24, $25)
+            returning *
+        ), timeline as (
+            insert into complaint_events (complaint_id, actor_id, actor_kind, type, public, body, data)
+            select id, $26, $27, 'received', true, $28, $29 from item
+        ), notice as (
+            insert into outbox (topic, office_id, payload)
+            select 'complaint.staff', office_id,
+                   jsonb_build_object('complaintId', id::text, 'event', 'complaint.created') from item
+        )
+        select * from item
         """,
         receipt_no, office["id"], category["kind"], category["id"], channel, complainant_id, reporter.anonymous,
         query_code_hash(box, receipt_no, query_code) if query_code else None,
@@ -186,8 +199,8 @@ async def create(
         lat, lon, location.address if location else None, persons, fields, dupes, created_by, now,
         parent["id"] if parent else None,
         ("re_review" if parent["review_level"] else "review") if parent else None,
+        actor.id, actor.kind, f"已登记，受理编号 {receipt_no}。", {"channel": channel, "exempt": exempt},
     )
-    exempt = reporter.exemption(complainant_id is not None)
     common = {"office_id": office["id"], "module": "complaints", "subject_id": row["id"], "started_at": now}
     if parent is not None:
         clocks: list[tuple[str, str | None]] = [("review_answer", None)]
@@ -196,10 +209,8 @@ async def create(
         if category["kind"] in CLOCK_KINDS["receipt_notice"]:
             clocks.append(("receipt_notice", exempt))
     await start_clocks(conn, clocks=clocks, **common)
-    await add_event(conn, row["id"], actor, "received", public=True,
-                    body=f"已登记，受理编号 {receipt_no}。", data={"channel": channel, "exempt": exempt})
-    await _audit_and_notify(conn, actor, row, "complaint.created",
-                            {"channel": channel, "receipt_no": receipt_no, "duplicates": len(dupes)})
+    await record(conn, actor, "complaint.created", office_id=row["office_id"], object_type="complaint",
+                 object_id=row["id"], detail={"channel": channel, "receipt_no": receipt_no, "duplicates": len(dupes)})
     return row, query_code
 
 
