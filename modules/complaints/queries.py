@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -131,8 +132,6 @@ async def public_view(conn: asyncpg.Connection, row: Any) -> PublicComplaint:
     """What the complainant sees."""
     office, _, category = await _names(conn, row)
     clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
-    from datetime import UTC, datetime
-
     closed_recently = row["closed_at"] is not None and datetime.now(UTC) - row["closed_at"] <= REVIEW_WINDOW
     has_review = await conn.fetchval("select exists (select 1 from complaints where parent_id = $1)", row["id"])
     return PublicComplaint(

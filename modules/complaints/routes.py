@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
+from api.outbox import emit
 from api.net import client_ip
 from api.pagination import Limit, Page, decode_cursor, page_of
 from auth.audit import actor_from, record
@@ -30,7 +31,7 @@ from modules.complaints.attachments import (
 from modules.complaints.queries import (
     anonymous_item, attachment_row, office_by_code, own_item, public_view, staff_item, staff_view,
 )
-from modules.complaints.rules import KINDS
+from modules.complaints.rules import KINDS, STATE_LABELS, WORKFLOW
 from modules.complaints.schemas import (
     AnonymousCreate, AssignmentIn, AttachmentOut, Catalog, CategoryField, CategoryIn, CategoryOut, ClockEventIn,
     ComplaintCreate, ComplaintReceipt, ListItem, MaterialIn, NoteIn, PublicComplaint, RatingIn, ReplyIn, ReviewIn,
@@ -237,8 +238,6 @@ async def _add_material(conn: asyncpg.Connection, request: Request[Any, Any, Any
                                   "returning *", row["id"])
     await record(conn, actor, "complaint.material_added", office_id=row["office_id"], object_type="complaint",
                  object_id=row["id"])
-    from api.outbox import emit
-
     await emit(conn, "complaint.staff", {"complaintId": str(row["id"]), "event": "material"}, office_id=row["office_id"])
     return await public_view(conn, row)
 
@@ -262,6 +261,13 @@ async def _review(state: State, conn: asyncpg.Connection, request: Request[Any, 
     category = await conn.fetchrow("select * from complaint_categories where id = $1", row["category_id"])
     return await service.request_review(conn, state.box, actor_from(request, p), row, data.reason, office, category,
                                         query_code=code)
+
+
+async def _own(state: State, conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> Any:
+    """The signed-in citizen's own item (else 404), in an office where the module is on."""
+    row = await own_item(conn, complaint_id, p, lock=lock)
+    await state.modules.require(row["office_id"], MODULE)
+    return row
 
 
 class CitizenController(Controller):
@@ -307,8 +313,7 @@ class CitizenController(Controller):
         """Status, public replies, deadlines."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            row = await own_item(conn, complaint_id, p)
-            await state.modules.require(row["office_id"], MODULE)
+            row = await _own(state, conn, complaint_id, p)
             return await public_view(conn, row)
 
     @post("/{complaint_id:uuid}/materials", operation_id="complaintAddMaterial", summary="Add material",
@@ -320,8 +325,7 @@ class CitizenController(Controller):
         p = current_principal(request)
 
         async def work(conn: asyncpg.Connection) -> tuple[int, PublicComplaint]:
-            row = await own_item(conn, complaint_id, p, lock=True)
-            await state.modules.require(row["office_id"], MODULE)
+            row = await _own(state, conn, complaint_id, p, lock=True)
             return 201, await _add_material(conn, request, p, row, data)
         return await run_once(state.db, request, p.sub, data, work)
 
@@ -332,8 +336,7 @@ class CitizenController(Controller):
         """1 to 5 and a comment, once, after closure."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
-            row = await own_item(conn, complaint_id, p, lock=True)
-            await state.modules.require(row["office_id"], MODULE)
+            row = await _own(state, conn, complaint_id, p, lock=True)
             return await _rate(conn, request, p, row, data)
 
     @post("/{complaint_id:uuid}/reviews", operation_id="complaintReview", summary="Ask for a review",
@@ -345,8 +348,7 @@ class CitizenController(Controller):
         p = current_principal(request)
 
         async def work(conn: asyncpg.Connection) -> tuple[int, ComplaintReceipt]:
-            row = await own_item(conn, complaint_id, p, lock=True)
-            await state.modules.require(row["office_id"], MODULE)
+            row = await _own(state, conn, complaint_id, p, lock=True)
             return 201, _receipt(await _review(state, conn, request, p, row, data, None), None)
         return await run_once(state.db, request, p.sub, data, work)
 
@@ -374,8 +376,7 @@ class CitizenController(Controller):
         none to show."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            row = await own_item(conn, complaint_id, p)
-            await state.modules.require(row["office_id"], MODULE)
+            row = await _own(state, conn, complaint_id, p)
             att = await attachment_row(conn, row["id"], attachment_id, public=True)
         return await download(state, request, att, original=False)
 
@@ -523,8 +524,6 @@ class StaffController(Controller):
 
         async def work(conn: asyncpg.Connection) -> tuple[int, StaffComplaint]:
             row = await self._item(state, conn, complaint_id, p)
-            from modules.complaints.rules import WORKFLOW
-
             fields = {"reason": data.reason, "referredTo": data.referred_to, "disposition": data.disposition}
             t = WORKFLOW.move(row["state"], data.step, fields)
             if t.action not in await _actions(state, p):
@@ -788,8 +787,6 @@ class AdminCatalogController(Controller):
                            data: JSONBody[TemplateIn]) -> TemplateOut:
         """Templates are filled with the item's receipt number, office, title, and the step's reason."""
         p = current_principal(request)
-        from modules.complaints.rules import STATE_LABELS
-
         if data.state not in STATE_LABELS or not (2 <= len(code) <= 64) or not code.replace("_", "").isalnum():
             raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Unknown state or malformed code.",
                                errors=[{"field": "state", "message": f"one of {', '.join(STATE_LABELS)}"}])

@@ -14,6 +14,7 @@ from api.errors import ErrorCode, ProblemError
 from api.outbox import emit
 from auth.audit import Actor, record
 from modules.clocks.engine import Extended, Paused, Resumed
+from modules.clocks.rules import CLOCKS
 from modules.clocks.store import record_event, start_clock, start_clocks, stop_clock
 from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
 
@@ -348,8 +349,6 @@ async def clock_event(conn: asyncpg.Connection, actor: Actor, row: Any, *, clock
         if amount is None:
             raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "An extension needs an amount.",
                                errors=[{"field": "amount", "message": "required to extend"}])
-        from modules.clocks.rules import CLOCKS
-
         spec = CLOCKS.get(clock)
         unit = spec.max_extension.unit if spec else "days"
         ev = Extended(at=now, amount=amount, unit=unit, reason=reason, approver=actor.id or "")
