@@ -8,9 +8,10 @@ import msgspec
 from litestar import Request, get, put
 from litestar.params import FromPath, JSONBody
 
-from api.errors import problem_docs
+from api.errors import ErrorCode, ProblemError, problem_docs
 from auth.audit import actor_from, record
 from auth.principal import current_principal
+from modules.clocks.rules import CLOCKS, resolve
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -58,6 +59,7 @@ async def switch_module(request: Request[Any, Any, Any], state: State,
                         data: JSONBody[ModuleSwitch]) -> ModuleSwitch:
     """Off keeps every record; the module's routes answer `module_disabled` for the office until it is on again."""
     p = current_principal(request)
+    _check_clock_overrides(data.config.get("clocks"))
     async with state.db.transaction() as conn:
         await conn.execute(
             """
@@ -70,6 +72,27 @@ async def switch_module(request: Request[Any, Any, Any], state: State,
                      detail={"enabled": data.enabled})
     state.modules.forget()
     return data
+
+
+def _check_clock_overrides(overrides: Any) -> None:
+    """Per-office clock settings ({code: {"day_type": ..., "lead_days": [...]}}) are checked before they are kept."""
+    if overrides is None:
+        return
+    errors = []
+    if not isinstance(overrides, dict):
+        errors.append({"field": "config.clocks", "message": "expected an object keyed by clock code"})
+    else:
+        for code, value in overrides.items():
+            spec = CLOCKS.get(code)
+            if spec is None:
+                errors.append({"field": f"config.clocks.{code}", "message": "no such clock"})
+                continue
+            try:
+                resolve(spec, value)
+            except ValueError as exc:
+                errors.append({"field": f"config.clocks.{code}", "message": str(exc)})
+    if errors:
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Invalid clock settings.", errors=errors)
 
 
 module_routes = [list_offices, switch_module]

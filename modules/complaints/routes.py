@@ -95,10 +95,11 @@ async def _open_office(state: State, conn: asyncpg.Connection, code: str) -> Any
 
 async def _file(state: State, request: Request[Any, Any, Any], conn: asyncpg.Connection, data: Any, *,
                 principal: Principal | None, reporter: service.Reporter, channel: str) -> tuple[int, ComplaintReceipt]:
-    office = await _open_office(state, conn, data.office) if hasattr(data, "office") else None
-    if office is None:
+    if hasattr(data, "office"):
+        office = await office_by_code(conn, data.office)
+    else:
         office = await conn.fetchrow("select id, code, name from offices where id = $1", principal.office_id)  # type: ignore[union-attr]
-        await state.modules.require(office["id"], MODULE)
+    config = await state.modules.require(office["id"], MODULE)
     category = await _category(conn, office["id"], data.category)
     fields = service.check_fields(_fields_decoder.decode(msgspec.json.encode(category["fields"])), data.fields)
     citizen = principal if principal is not None and principal.kind == "citizen" else None
@@ -107,7 +108,7 @@ async def _file(state: State, request: Request[Any, Any, Any], conn: asyncpg.Con
         body=data.body, location=data.location, persons=msgspec.to_builtins(data.persons_reported), fields=fields,
         channel=channel, reporter=reporter, complainant_id=citizen.user_id if citizen else None,
         created_by=principal.user_id if principal is not None and principal.kind == "staff" else None,
-        received_at=getattr(data, "received_at", None),
+        received_at=getattr(data, "received_at", None), clock_overrides=config.get("clocks"),
     )
     return HTTP_201_CREATED, _receipt(row, code)
 

@@ -158,9 +158,10 @@ async def create(
     conn: asyncpg.Connection, box: SecretBox, actor: Actor, *, office: Any, category: Any, title: str, body: str,
     location: Any, persons: list[dict[str, Any]], fields: dict[str, Any], channel: str, reporter: Reporter,
     complainant_id: UUID | None, created_by: UUID | None, received_at: datetime | None = None,
-    parent: Any = None,
+    parent: Any = None, clock_overrides: dict[str, Any] | None = None,
 ) -> tuple[Any, str | None]:
-    """File a new item and start its clocks; return the row and, for filers without an account, the query code."""
+    """File a new item and start its clocks; return the row and, for filers without an account, the query code.
+    `clock_overrides` is the office's module config `clocks`: {code: {"day_type": ..., "lead_days": [...]}}."""
     now = received_at or datetime.now(UTC)
     receipt_no = new_receipt_no(office["code"], now)
     query_code = None if complainant_id else "".join(secrets.choice(_CROCKFORD) for _ in range(10))
@@ -209,7 +210,7 @@ async def create(
         clocks = [("procedural_reply", None), ("result_reply", exempt)]
         if category["kind"] in CLOCK_KINDS["receipt_notice"]:
             clocks.append(("receipt_notice", exempt))
-    await start_clocks(conn, clocks=clocks, **common)
+    await start_clocks(conn, clocks=clocks, overrides=clock_overrides, **common)
     await record(conn, actor, "complaint.created", office_id=row["office_id"], object_type="complaint",
                  object_id=row["id"], detail={"channel": channel, "receipt_no": receipt_no, "duplicates": len(dupes)})
     return row, query_code

@@ -132,3 +132,29 @@ async def test_report_identity_is_hidden_without_the_right(client, staff, settin
     assert seen["reporter"]["idNumber"] == "310101********123X"
     chief = (await client.get(f"/api/v1/staff/complaints/{cid}", headers=await staff("jinshan", "chief"))).json()
     assert chief["reporter"]["name"] == "李四"
+
+
+async def test_offices_set_working_days_per_clock(client, conn, make_user) -> None:  # noqa: ANN001
+    code = f"wd{uuid.uuid4().hex[:6]}"
+    await conn.execute("insert into offices (code, name, parent_id, province, level) values "
+                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')", code)
+    admin = await make_user(office=code, roles=("admin",))
+    from tests.helpers import bearer, token_for
+
+    h = bearer(await token_for(client, admin["username"], admin["password"]))
+    bad = await client.put("/api/v1/admin/modules/complaints", headers=h,
+                           json={"enabled": True, "config": {"clocks": {"procedural_reply": {"day_type": "lunar"}}}})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "config.clocks.procedural_reply"
+    ok = await client.put("/api/v1/admin/modules/complaints", headers=h, json={
+        "enabled": True, "config": {"clocks": {"procedural_reply": {"day_type": "working", "lead_days": [2]}}}})
+    assert ok.status_code == 200
+    cat = await client.put("/api/v1/admin/complaints/categories/general", headers=h,
+                           json={"code": "general", "kind": "accusation", "name": "一般控告"})
+    assert cat.status_code == 200, cat.text
+    filed = await client.post("/api/v1/public/complaints", headers=key(),
+                              json=item(office=code, category="general", phone="13800001111", realName="王五"))
+    assert filed.status_code == 201, filed.text
+    rows = {r["code"]: r for r in await conn.fetch("select code, day_type, lead_days from clocks "
+                                                   "where subject_id = $1::uuid", filed.json()["id"])}
+    assert rows["procedural_reply"]["day_type"] == "working" and rows["procedural_reply"]["lead_days"] == [2]
+    assert rows["result_reply"]["day_type"] == "calendar"
