@@ -132,12 +132,7 @@ def main() -> int:
             v.check(all(t is not None and t <= RECOVERY_LIMIT_S for t in times),
                     f"{name} recovers within {RECOVERY_LIMIT_S:g}s of PostgreSQL being ready, after each restart "
                     f"({', '.join('never' if t is None else f'{t:.1f}s' for t in times)})")
-        v.check(all(g["statuses"].keys() <= {200} and not g["sockets"] for g in after.values()),
-                f"{AFTER_S:g}s of load afterwards all 200 ({', '.join(f'{n} {describe(g)}' for n, g in after.items())})")
-        kinds = stack.error_kinds()
-        v.check(not kinds, "no error in the server log" + "".join(f"\n         {n} x {k}" for k, n in kinds.items()))
-        v.check(stack.serve is not None and stack.serve.poll() is None and stack.api_pids() == pids,
-                "without restarting Jianwu (same supervisor, granian and worker processes)")
+        v.recovered_cleanly(stack, after, AFTER_S, pids)
     except BaseException as exc:  # noqa: BLE001 - reported as a failed drill, after cleaning up
         error = exc
     finally:

@@ -111,12 +111,7 @@ def main() -> int:
         v.check(at is not None and at - up_at <= RECOVERY_LIMIT_S,
                 "auth recovers after Redis is back: "
                 + (f"200 again {at - up_at:.1f}s after Redis listened" if at is not None else "never recovered"))
-        v.check(all(g["statuses"].keys() <= {200} and not g["sockets"] for g in after.values()),
-                f"{AFTER_S:g}s of load afterwards all 200 ({', '.join(f'{n} {describe(g)}' for n, g in after.items())})")
-        kinds = stack.error_kinds()
-        v.check(not kinds, "no error in the server log" + "".join(f"\n         {n} x {k}" for k, n in kinds.items()))
-        v.check(stack.serve is not None and stack.serve.poll() is None and stack.api_pids() == pids,
-                "without restarting Jianwu (same supervisor, granian and worker processes)")
+        v.recovered_cleanly(stack, after, AFTER_S, pids)
     except BaseException as exc:  # noqa: BLE001 - reported as a failed drill, after cleaning up
         error = exc
     finally:

@@ -52,24 +52,23 @@ async def office_by_code(conn: asyncpg.Connection, code: str) -> Any:
     return row
 
 
-async def staff_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> Any:
-    """An item the caller's office is handling; any other is 404 (its existence is not disclosed)."""
+async def _scoped(conn: asyncpg.Connection, complaint_id: UUID, column: str, owner: UUID | None, lock: bool) -> Any:
     row = await conn.fetchrow(
-        "select * from complaints where id = $1 and office_id = $2" + (" for update" if lock else ""),
-        complaint_id, p.office_id)
+        f"select * from complaints where id = $1 and {column} = $2" + (" for update" if lock else ""),
+        complaint_id, owner)
     if row is None:
         raise _missing()
     return row
+
+
+async def staff_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> Any:
+    """An item the caller's office is handling; any other is 404 (its existence is not disclosed)."""
+    return await _scoped(conn, complaint_id, "office_id", p.office_id, lock)
 
 
 async def own_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> Any:
     """An item the signed-in citizen filed; any other is 404."""
-    row = await conn.fetchrow(
-        "select * from complaints where id = $1 and complainant_id = $2" + (" for update" if lock else ""),
-        complaint_id, p.user_id)
-    if row is None:
-        raise _missing()
-    return row
+    return await _scoped(conn, complaint_id, "complainant_id", p.user_id, lock)
 
 
 async def anonymous_item(conn: asyncpg.Connection, box: SecretBox, receipt_no: str, code: str | None,
