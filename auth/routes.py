@@ -126,18 +126,16 @@ def _grant_problem(exc: GrantError) -> ProblemError:
     return ProblemError(exc.status, exc.error, exc.description, headers=headers, oauth=True)
 
 
-async def _limited(state: State, limit: Limit, key: str, what: str) -> None:
-    await state.limiter.enforce(limit, key, what)
-
-
 async def _audit_alone(state: State, request: Request[Any, Any, Any], action: str, **kw: Any) -> None:
     """Record an event in a transaction of its own (refusals, whose main transaction did nothing)."""
     async with state.db.transaction() as conn:
         await record(conn, actor_from(request), action, **kw)
 
 
-def _login_ip_limit(state: State) -> Limit:
-    return Limit("login_ip", state.settings.login_ip_limit, 300)
+async def _count_address(state: State, request: Request[Any, Any, Any],
+                         what: str = "Too many sign-in attempts from this address.") -> None:
+    """Count one attempt at any grant against the client's address (JIANWU_LOGIN_IP_LIMIT per 5 minutes)."""
+    await state.limiter.enforce(Limit("login_ip", state.settings.login_ip_limit, 300), client_ip(request), what)
 
 
 def _who(username: str, user: Any) -> dict[str, Any]:
@@ -157,7 +155,7 @@ async def _password_grant(state: State, request: Request[Any, Any, Any], form: T
     if not form.username or not form.password:
         raise _fail("invalid_request", "username and password are required.")
     username = form.username.strip().lower()[:64]
-    await _limited(state, _login_ip_limit(state), client_ip(request), "Too many sign-in attempts from this address.")
+    await _count_address(state, request)
     # Count the attempt before checking it, so concurrent guesses cannot slip past the lockout; fail closed.
     attempt = await state.limiter.hit(LOGIN_ACCOUNT, username, fail_open=False)
     if not attempt.allowed:
@@ -207,7 +205,7 @@ async def _otp_grant(state: State, request: Request[Any, Any, Any], form: TokenR
     if phone is None or not form.code:
         raise _fail("invalid_request", "phone (a mainland mobile number) and code are required.")
     index = state.box.blind_index(phone, purpose="phone")
-    await _limited(state, _login_ip_limit(state), client_ip(request), "Too many sign-in attempts from this address.")
+    await _count_address(state, request)
     await state.limiter.enforce(OTP_VERIFY_PHONE, index, "Too many attempts for this number; ask for a new code later.",
                                 fail_open=False)
     submitted = hashlib.sha256(f"{index}:{form.code.strip()}".encode()).digest()
@@ -266,7 +264,7 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
             raise _fail("invalid_client", "Malformed client assertion.", 401) from None
     if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
         raise _fail("invalid_client", "Client authentication is required.", 401)
-    await _limited(state, _login_ip_limit(state), client_ip(request), "Too many sign-in attempts from this address.")
+    await _count_address(state, request)
     # Only failures count, per client and address: a partner's own traffic (or a stranger's) cannot lock it out.
     failures_key = f"{client_id}|{client_ip(request)}"
     locked = await state.limiter.peek(CLIENT_AUTH, failures_key)
@@ -326,7 +324,7 @@ async def _client_credentials(state: State, request: Request[Any, Any, Any], for
 async def _refresh_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     if not form.refresh_token:
         raise _fail("invalid_request", "refresh_token is required.")
-    await _limited(state, _login_ip_limit(state), client_ip(request), "Too many refresh attempts from this address.")
+    await _count_address(state, request, "Too many refresh attempts from this address.")
     async with state.db.transaction() as conn:
         response, action, detail = await refresh(conn, state.keyring, state.box, form.refresh_token)
         # Unknown tokens are noise anyone can send: counted per address above, not written to the trail.
@@ -387,10 +385,10 @@ async def request_otp(request: Request[Any, Any, Any], state: State, data: JSONB
         raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Not a mainland mobile number.",
                            errors=[{"field": "phone", "message": "expected 11 digits starting with 1"}])
     index = state.box.blind_index(phone, purpose="phone")
-    await _limited(state, Limit("otp_send_ip", state.settings.otp_ip_limit, 3600), client_ip(request),
-                   "Too many codes requested from this address.")
-    await _limited(state, OTP_SEND_PHONE, index, "A code was sent to this number less than a minute ago.")
-    await _limited(state, OTP_SEND_PHONE_DAY, index, "Too many codes sent to this number today.")
+    await state.limiter.enforce(Limit("otp_send_ip", state.settings.otp_ip_limit, 3600), client_ip(request),
+                                "Too many codes requested from this address.")
+    await state.limiter.enforce(OTP_SEND_PHONE, index, "A code was sent to this number less than a minute ago.")
+    await state.limiter.enforce(OTP_SEND_PHONE_DAY, index, "Too many codes sent to this number today.")
     code = f"{secrets.randbelow(10**6):06d}"
     async with state.db.transaction() as conn:
         await conn.execute(

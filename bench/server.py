@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ("BenchServer", "free_port")
+__all__ = ("BenchServer", "foreign_env", "free_port")
 
 ROOT = Path(__file__).resolve().parents[1]
 # Never the ones `make run` (8000, 55432, 56379) or `make test` (55433, 56380) use.
@@ -46,6 +46,12 @@ def _die_with_parent() -> None:
     # If the bench itself is killed outright, the server gets SIGTERM and stops what it started.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def foreign_env() -> dict[str, str]:
+    """This process's environment without any Jianwu setting, so a started server is configured only by us."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("JIANWU_") and k not in {"DATABASE_URL", "REDIS_URL", "PORT", "PROMETHEUS_MULTIPROC_DIR"}}
 
 
 @dataclass
@@ -85,11 +91,8 @@ class BenchServer:
     def env(self) -> dict[str, str]:
         # Nothing of the caller's Jianwu configuration leaks in: the bench always runs the embedded servers,
         # with the default worker count, as `make run` does on a fresh checkout.
-        base = {k: v for k, v in os.environ.items()
-                if not k.startswith("JIANWU_") and k not in {"DATABASE_URL", "REDIS_URL", "PORT",
-                                                               "PROMETHEUS_MULTIPROC_DIR"}}
         return {
-            **base,
+            **foreign_env(),
             "PORT": str(self.api_port),
             "JIANWU_HOST": "127.0.0.1",
             "JIANWU_DATA_DIR": str(self.data_dir),

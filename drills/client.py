@@ -328,13 +328,17 @@ class Verdict:
         for k in ("requests", "5xx", "503", "lost", "duplicated"):
             self.counts[k] += counts.get(k, 0)
 
+    def clean_log(self, stack: Stack) -> None:
+        """No error of any kind in the server's log."""
+        kinds = stack.error_kinds()
+        self.check(not kinds, "no error in the server log" + "".join(f"\n         {n} x {k}" for k, n in kinds.items()))
+
     def recovered_cleanly(self, stack: Stack, after: dict[str, Any], after_s: float, pids: Any) -> None:
         """The checks every outage drill ends with: load all 200 again, a clean server log, no restart."""
         self.check(all(g["statuses"].keys() <= {200} and not g["sockets"] for g in after.values()),
                    f"{after_s:g}s of load afterwards all 200 "
                    f"({', '.join(f'{n} {describe(g)}' for n, g in after.items())})")
-        kinds = stack.error_kinds()
-        self.check(not kinds, "no error in the server log" + "".join(f"\n         {n} x {k}" for k, n in kinds.items()))
+        self.clean_log(stack)
         self.check(stack.serve is not None and stack.serve.poll() is None and stack.api_pids() == pids,
                    "without restarting Jianwu (same supervisor, granian and worker processes)")
 

@@ -192,8 +192,7 @@ def main() -> int:
         v.check(dup_rows == 0 and not extra, f"nothing duplicated: {sum(r['n'] for r in rows)} rows for "
                 f"{len(by_title)} titles ({dup_rows} duplicate rows, {len(extra)} unacknowledged)")
         v.check(not wrong, f"each row is the one acknowledged (same id and receipt number; wrong: {wrong[:10]})")
-        kinds = stack.error_kinds()
-        v.check(not kinds, "no error in the server log" + "".join(f"\n         {n} x {k}" for k, n in kinds.items()))
+        v.clean_log(stack)
     except BaseException as exc:  # noqa: BLE001 - reported as a failed drill, after cleaning up
         error = exc
     finally:

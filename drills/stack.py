@@ -27,6 +27,7 @@ from pathlib import Path
 import asyncpg
 
 from api.embedded import EmbeddedPostgres, EmbeddedRedis
+from bench.server import foreign_env
 
 __all__ = ("OUT", "ROOT", "Stack", "free_port", "listening")
 
@@ -110,11 +111,8 @@ class Stack:
         return f"postgresql://postgres@127.0.0.1:{self.pg.port}/{DATABASE}"
 
     def env(self) -> dict[str, str]:
-        base = {k: v for k, v in os.environ.items()
-                if not k.startswith("JIANWU_") and k not in {"DATABASE_URL", "REDIS_URL", "PORT",
-                                                               "PROMETHEUS_MULTIPROC_DIR"}}
         return {
-            **base,
+            **foreign_env(),
             "DATABASE_URL": self.db_url,
             "REDIS_URL": self.redis.url,
             "PORT": str(self.api_port),
