@@ -20,8 +20,7 @@ from auth import setup_auth
 from auth.admin import AdminController
 from auth.guards import authenticate
 from auth.routes import auth_routes, jwks_route
-from modules.complaints import complaint_routes
-from modules.registry import ModuleSwitches
+from modules.registry import ModuleSwitches, module_routers
 from modules.routes import module_routes
 
 if TYPE_CHECKING:
@@ -81,8 +80,7 @@ async def _rate_limit_headers(message: Any, scope: Any) -> None:
 
 def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
-    return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes,
-                                                  *complaint_routes()])
+    return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes, *module_routers()])
 
 
 def _provide_db(state: State) -> Database:

@@ -48,10 +48,14 @@ class JianwuCLIPlugin(CLIPluginProtocol):
             from api import migrate
 
             async def run(conn: asyncpg.Connection) -> None:
+                from modules.registry import seed_permission_defaults
+
                 applied = await migrate.apply(conn)
                 for m in applied:
                     click.echo(f"applied {m.version:04d}_{m.name}")
                 click.echo("up to date" if not applied else f"{len(applied)} applied")
+                if added := await seed_permission_defaults(conn):
+                    click.echo(f"{added} default permission grants added for modules")
 
             _on_database(run)
 

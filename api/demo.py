@@ -43,10 +43,12 @@ async def load(conn: asyncpg.Connection, *, env: str, box: SecretBox) -> None:
                 code, name, parent, level,
             )
         from auth.demo import DISTRICTS, load_accounts
-        from modules.complaints import demo as complaints_demo
+        from modules.registry import manifests
 
         await load_accounts(conn)
-        await complaints_demo.load(conn, box, list(DISTRICTS))
+        for m in manifests():
+            if m.demo is not None:
+                await m.demo(conn, box, list(DISTRICTS))
         await conn.execute(
             """
             insert into app_meta (key, value) values ('demo_loaded_at', to_jsonb(now()))

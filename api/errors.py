@@ -24,7 +24,10 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 if TYPE_CHECKING:
     from litestar import Request
 
-__all__ = ("PROBLEM_JSON", "ErrorCode", "Problem", "ProblemError", "exception_handlers", "problem_docs")
+__all__ = (
+    "PROBLEM_JSON", "ErrorCode", "Problem", "ProblemError", "conflict", "exception_handlers", "forbidden", "invalid",
+    "not_found", "problem_docs",
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("jianwu.errors")
@@ -109,6 +112,27 @@ class ProblemError(Exception):
         self.headers = headers or {}
         self.extra = extra
         self.oauth = oauth
+
+
+def not_found(detail: str = "No such item.") -> ProblemError:
+    """404 `not_found`: also the answer for what exists but the caller may not see."""
+    return ProblemError(404, ErrorCode.NOT_FOUND, detail)
+
+
+def conflict(detail: str, **extra: Any) -> ProblemError:
+    """409 `conflict`: the request does not fit the current state."""
+    return ProblemError(409, ErrorCode.CONFLICT, detail, extra=extra or None)
+
+
+def forbidden(detail: str, **extra: Any) -> ProblemError:
+    """403 `forbidden`: the caller's permission list does not allow this."""
+    return ProblemError(403, ErrorCode.FORBIDDEN, detail, extra=extra or None)
+
+
+def invalid(detail: str, *fields: tuple[str, str], source: str | None = None) -> ProblemError:
+    """400 `validation_failed` naming each bad field as (field, message)."""
+    errors = [{"field": f, "message": m, **({"source": source} if source else {})} for f, m in fields]
+    return ProblemError(400, ErrorCode.VALIDATION_FAILED, detail, errors=errors)
 
 
 _DOC = {

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import asyncpg
     from litestar import Request
 
-__all__ = ("Replay", "begin", "finish", "fingerprint", "idempotency_key", "run_once")
+__all__ = ("Replay", "answered", "begin", "finish", "fingerprint", "idempotency_key", "run_once")
 
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 HEADER_DOC = "A client-chosen unique key per command (8-200 of A-Z a-z 0-9 . _ : -), reused on every retry."
@@ -45,6 +45,24 @@ def idempotency_key(request: Request[Any, Any, Any]) -> str:
 def fingerprint(route: str, payload: Any) -> bytes:
     """A digest of what was asked: the route and the decoded body (so whitespace or key order do not matter)."""
     return hashlib.sha256(route.encode() + b"\0" + msgspec.json.encode(payload, order="sorted")).digest()
+
+
+def _scoped(request: Request[Any, Any, Any], scope: str, payload: Any) -> tuple[str, bytes]:
+    """The key's scope (caller and route template) and the request's fingerprint: written once, used everywhere."""
+    route = f"{request.method} {request.scope.get('path_template') or request.url.path}"
+    return f"{scope}|{route}", fingerprint(route + request.url.path, payload)
+
+
+async def answered(conn: asyncpg.Connection, request: Request[Any, Any, Any], scope: str, payload: Any) -> bool:
+    """Whether the request's Idempotency-Key already has a stored answer for this very payload (so `run_once`
+    will replay it, and costly work before it, such as storing an upload, can be skipped)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return False
+    key_scope, request_hash = _scoped(request, scope, payload)
+    return bool(await conn.fetchval(
+        "select status is not null from idempotency_keys where scope = $1 and key = $2 and request_hash = $3",
+        key_scope, key, request_hash))
 
 
 async def begin(conn: asyncpg.Connection, scope: str, key: str, request_hash: bytes) -> Replay | None:
@@ -87,15 +105,15 @@ async def run_once(
     Without `required`, a request with no key simply runs.
     """
     key = idempotency_key(request) if required or "idempotency-key" in request.headers else None
-    route = f"{request.method} {request.scope.get('path_template') or request.url.path}"
+    key_scope, request_hash = _scoped(request, scope, payload)
     async with db.transaction() as conn:
         if key is not None:
-            replay = await begin(conn, f"{scope}|{route}", key, fingerprint(route + request.url.path, payload))
+            replay = await begin(conn, key_scope, key, request_hash)
             if replay is not None:
                 return Response(replay.body, status_code=replay.status, media_type="application/json",
                                 headers={"Idempotent-Replayed": "true"})
         status, body = await work(conn)
         encoded = msgspec.json.encode(body)
         if key is not None:
-            await finish(conn, f"{scope}|{route}", key, status, encoded)
+            await finish(conn, key_scope, key, status, encoded)
     return Response(encoded, status_code=status, media_type="application/json")

@@ -11,7 +11,7 @@ import msgspec
 
 from api.errors import ErrorCode, ProblemError
 
-__all__ = ("Cursor", "Limit", "Page", "decode_cursor", "encode_cursor", "page_of")
+__all__ = ("Cursor", "Keyset", "Limit", "Page", "decode_cursor", "encode_cursor", "keyset", "page_of")
 
 T = TypeVar("T")
 Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
@@ -53,3 +53,35 @@ def page_of(rows: list[Any], limit: int, convert: Any, key: Any) -> Page[Any]:
     rows = rows[:limit]
     cursor = encode_cursor(*key(rows[-1])) if more and rows else None
     return Page(items=[convert(r) for r in rows], next_cursor=cursor)
+
+
+class Keyset:
+    """A list query's filters plus the keyset predicate and order: newest first by (timestamp, id), `?` standing for
+    each filter's parameter. The one place the cursor predicate is written."""
+
+    __slots__ = ("args", "at", "id", "where")
+
+    def __init__(self, at: str, id_: str) -> None:
+        self.at, self.id = at, id_
+        self.where: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, clause: str, value: Any) -> None:
+        """Narrow the list: `clause` names the value as `?`."""
+        self.args.append(value)
+        self.where.append(clause.replace("?", f"${len(self.args)}"))
+
+    def sql(self, select: str, after: Cursor | None, limit: int) -> tuple[str, list[Any]]:
+        """The statement and its arguments for one page (limit + 1 rows: the extra one says a next page exists)."""
+        where, args = list(self.where), list(self.args)
+        if after is not None:
+            args.extend([after.at, after.id])
+            where.append(f"({self.at}, {self.id}) < (${len(args) - 1}, ${len(args)}::uuid)")
+        args.append(limit + 1)
+        clause = f" where {' and '.join(where)}" if where else ""
+        return f"{select}{clause} order by {self.at} desc, {self.id} desc limit ${len(args)}", args
+
+
+def keyset(at: str, id_: str) -> Keyset:
+    """Start a keyset-paginated list query ordered by the columns `at` then `id_`, newest first."""
+    return Keyset(at, id_)

@@ -20,6 +20,7 @@ from api.settings import master_secret
 from auth.audit import use_chain_key
 from auth.keyring import ensure_signing_key
 from auth.secretbox import SecretBox
+from modules.registry import seed_permission_defaults
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -52,6 +53,8 @@ async def prepare_database(settings: Settings, url: str, *, demo_data: bool) -> 
     try:
         applied = await migrate.apply(conn)
         done += [f"migration {m.version:04d}_{m.name}" for m in applied]
+        if await seed_permission_defaults(conn):
+            done.append("module permission defaults")
         box = SecretBox(master_secret(settings))
         use_chain_key(box)
         if await ensure_signing_key(conn, box):

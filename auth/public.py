@@ -1,4 +1,5 @@
-"""Every route anyone may call without a token, in one place. A test keeps this list and the routes in step."""
+"""Every core route anyone may call without a token. Modules list theirs in their manifests; a test keeps the union
+(`modules.registry.public_routes`) and the routes in step."""
 
 from __future__ import annotations
 
@@ -12,16 +13,6 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/otp"),
     ("GET", "/api/v1/offices"),
-    # Complaints without an account: the catalog, anonymous filing, and following an item with its query code.
-    ("GET", "/api/v1/offices/{office:str}/complaint-catalog"),
-    ("POST", "/api/v1/public/complaints"),
-    ("GET", "/api/v1/public/complaints/{receipt_no:str}"),
-    ("POST", "/api/v1/public/complaints/{receipt_no:str}/materials"),
-    ("POST", "/api/v1/public/complaints/{receipt_no:str}/rating"),
-    ("POST", "/api/v1/public/complaints/{receipt_no:str}/reviews"),
-    # Attachments without an account, with the query code like the routes above: upload, and the public copy.
-    ("POST", "/api/v1/public/complaints/{receipt_no:str}/attachments"),
-    ("GET", "/api/v1/public/complaints/{receipt_no:str}/attachments/{attachment_id:uuid}"),
     # The OpenAPI document and its docs UI (assets are our own vendored files).
     ("GET", "/schema"),
     ("GET", "/schema/docs"),

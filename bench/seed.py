@@ -70,7 +70,7 @@ async def prepare(pg_url: str, sizes: list[int], citizens: int = 64) -> BenchDat
     """Seed an office per size (kept between runs with --keep-data), make citizens, pick an item to read."""
     import asyncpg
 
-    from modules.complaints.routes import _LIST_SELECT
+    from modules.complaints.queries import _LIST_SELECT
 
     data = BenchData()
     conn = await asyncpg.connect(pg_url)

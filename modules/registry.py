@@ -1,20 +1,77 @@
-"""Which modules each office has switched on, read on every module request (cached a few seconds per worker)."""
+"""The modules Jianwu serves: their manifests, which offices have switched each on, and the guard on their routes.
+
+A module is one manifest in `MANIFESTS`; everything else (routes, actions, clocks, topics, public routes,
+permission defaults, demo data, the switch) is read from there."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.errors import ErrorCode, ProblemError
+import msgspec
+
+from api.errors import ErrorCode, ProblemError, not_found
+from api.outbox import register_topics
+from api.ttl import TTLCache
+from auth.actions import ACTIONS, register_actions
+from modules.clocks.rules import CLOCKS
 
 if TYPE_CHECKING:
+    import asyncpg
+    from litestar.connection import ASGIConnection
+    from litestar.handlers.base import BaseRouteHandler
+
     from api.db import Database
+    from modules.kernel.manifest import Manifest
 
-__all__ = ("MODULES", "ModuleSwitches")
+__all__ = (
+    "ModuleSwitches", "check_config", "manifest", "manifests", "module_config", "module_guard", "module_routers",
+    "public_routes", "register", "seed_permission_defaults",
+)
 
-MODULES = ("complaints", "litigation", "liaison")
-_TTL = 5.0
+_REGISTERED: dict[str, Manifest] = {}
+
+
+def register(m: Manifest) -> Manifest:
+    """Add a module: its actions, clocks and topics join the shared catalogues, its workflows are checked."""
+    if m.name in _REGISTERED:
+        raise ValueError(f"module {m.name} registered twice")
+    register_actions(dict(m.actions), external={k: set(v) for k, v in m.external_actions.items()})
+    for code, spec in m.clocks.items():
+        if code in CLOCKS:
+            raise ValueError(f"clock {code} registered twice")
+        CLOCKS[code] = spec
+    missing = [c for c in m.uses_clocks if c not in CLOCKS]
+    if missing:
+        raise ValueError(f"module {m.name} uses unknown clocks {missing}")
+    register_topics(m.topics)
+    for subject in m.subjects:
+        subject.workflow.check(actions=ACTIONS, clocks=CLOCKS)
+    unknown = [a for _, a in m.permission_defaults if a not in ACTIONS]
+    if unknown:
+        raise ValueError(f"module {m.name} grants unknown actions {unknown}")
+    _REGISTERED[m.name] = m
+    return m
+
+
+def manifests() -> list[Manifest]:
+    """Every module Jianwu serves, in registration order."""
+    _load()
+    return list(_REGISTERED.values())
+
+
+def manifest(name: str) -> Manifest:
+    """One module's manifest, or 404 for a name no module has."""
+    _load()
+    m = _REGISTERED.get(name)
+    if m is None:
+        raise not_found(f"No module {name!r}.")
+    return m
+
+
+def _load() -> None:
+    # The built-in modules register themselves when imported.
+    import modules.complaints  # noqa: F401
 
 
 class ModuleSwitches:
@@ -22,19 +79,17 @@ class ModuleSwitches:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: dict[tuple[UUID, str], tuple[float, bool, dict[str, Any]]] = {}
+        self._cache: TTLCache[tuple[UUID, str], tuple[bool, dict[str, Any]]] = TTLCache(5.0)
 
     async def get(self, office_id: UUID, module: str) -> tuple[bool, dict[str, Any]]:
         """(enabled, config) for the office; a module never configured is off."""
         hit = self._cache.get((office_id, module))
-        if hit and hit[0] > time.monotonic():
-            return hit[1], hit[2]
+        if hit is not None:
+            return hit
         async with self.db.connection() as conn:
             row = await conn.fetchrow("select enabled, config from office_modules where office_id = $1 and module = $2",
                                       office_id, module)
-        enabled, config = (row["enabled"], row["config"]) if row else (False, {})
-        self._cache[(office_id, module)] = (time.monotonic() + _TTL, enabled, config)
-        return enabled, config
+        return self._cache.put((office_id, module), (row["enabled"], row["config"]) if row else (False, {}))
 
     async def require(self, office_id: UUID, module: str) -> dict[str, Any]:
         """The module's config for the office, or 403 `module_disabled`."""
@@ -47,3 +102,70 @@ class ModuleSwitches:
     def forget(self) -> None:
         """Drop the cache (after this worker changed a switch)."""
         self._cache.clear()
+
+
+async def module_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """On every route of a module: a caller who belongs to an office reaches the module only where that office
+    has it on, and the handler finds the office's configuration of it in the scope (`module_config`). Routes whose
+    office comes from the item or the body (the public and the citizens) check the switch once they know it."""
+    if handler.opt.get("module_switch") is False:
+        return
+    module = handler.opt["module"]
+    principal = connection.scope.get("user")
+    office_id = getattr(principal, "office_id", None)
+    # Citizens file with any office: their item's office is checked once the item is found.
+    if office_id is not None and principal.kind != "citizen":
+        config = await connection.app.state.modules.require(office_id, module)
+        connection.scope.setdefault("state", {})["module_config"] = config
+
+
+def module_routers() -> list[Any]:
+    """One router per module, behind its switch, for the /api/v1 router."""
+    from litestar import Router
+
+    return [Router(path="/", route_handlers=m.routes(), guards=[module_guard], opt={"module": m.name})
+            for m in manifests()]
+
+
+def public_routes() -> frozenset[tuple[str, str]]:
+    """Every route callable without a token: the core's (auth/public.py) and each module's."""
+    from auth.public import PUBLIC_ROUTES
+
+    return PUBLIC_ROUTES.union(*(m.public_routes for m in manifests()))
+
+
+def module_config(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+    """The caller's office's configuration of the route's module (set by `module_guard`)."""
+    return connection.scope.get("state", {}).get("module_config") or {}
+
+
+def check_config(m: Manifest, config: dict[str, Any]) -> dict[str, Any]:
+    """An office's configuration of a module, checked against the module's schema: 400 naming the bad field."""
+    if m.config is None:
+        return config
+    try:
+        return msgspec.to_builtins(msgspec.convert(config, type=m.config))  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        path = str(exc).rpartition(" - at `$.")[2].rstrip("`") if " - at `$." in str(exc) else ""
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Invalid module configuration.",
+                           errors=[{"field": f"config.{path}" if path else "config",
+                                    "message": str(exc).partition(" - at ")[0]}]) from None
+
+
+async def seed_permission_defaults(conn: asyncpg.Connection) -> int:
+    """Put each module's national default grants in place where missing; answers how many were added."""
+    rows = [(role, action) for m in manifests() for role, action in m.permission_defaults]
+    if not rows:
+        return 0
+    added = await conn.fetchval(
+        """
+        with wanted as (select * from unnest($1::text[], $2::text[]) as w(role, action)),
+        ins as (
+            insert into permission_grants (province, office_id, role, action)
+            select '*', null, role, action from wanted
+            on conflict do nothing returning 1
+        )
+        select count(*) from ins
+        """,
+        [r for r, _ in rows], [a for _, a in rows])
+    return int(added)

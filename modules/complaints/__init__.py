@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
-from auth.actions import register_actions
-from modules.complaints.rules import ACTIONS
+from modules.complaints.rules import ACTIONS, CLOCKS, PERMISSION_DEFAULTS, TOPICS
+from modules.kernel.manifest import Manifest
+from modules.registry import register
 
-register_actions(ACTIONS, external={"citizen": {"complaint.create", "complaint.own"}})
-
-__all__ = ("complaint_routes",)
+__all__ = ("MANIFEST",)
 
 
-def complaint_routes() -> list[object]:
-    """Every route of the module, for the /api/v1 router."""
-    from modules.complaints.routes import (
-        AdminCatalogController, CitizenController, PublicController, StaffController, catalog_route,
-    )
+def _routes() -> list[object]:
+    from modules.complaints.routes import routes
 
-    return [catalog_route, PublicController, CitizenController, StaffController, AdminCatalogController]
+    return routes()
+
+
+async def _demo(conn: object, box: object, offices: list[str]) -> None:
+    from modules.complaints import demo
+
+    await demo.load(conn, box, offices)  # type: ignore[arg-type]
+
+
+def _subjects() -> tuple:  # type: ignore[type-arg]
+    from modules.complaints.service import SUBJECT
+
+    return (SUBJECT,)
+
+
+MANIFEST = register(Manifest(
+    name="complaints", label_zh="控告申诉", routes=_routes, actions=ACTIONS,
+    external_actions={"citizen": frozenset({"complaint.create", "complaint.own"})},
+    permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, subjects=_subjects(),
+    public_routes=frozenset({
+        ("GET", "/api/v1/offices/{office:str}/complaint-catalog"),
+        ("POST", "/api/v1/public/complaints"),
+        ("GET", "/api/v1/public/complaints/{receipt_no:str}"),
+        ("POST", "/api/v1/public/complaints/{receipt_no:str}/materials"),
+        ("POST", "/api/v1/public/complaints/{receipt_no:str}/rating"),
+        ("POST", "/api/v1/public/complaints/{receipt_no:str}/reviews"),
+        ("POST", "/api/v1/public/complaints/{receipt_no:str}/attachments"),
+        ("GET", "/api/v1/public/complaints/{receipt_no:str}/attachments/{attachment_id:uuid}"),
+    }),
+    demo=_demo,
+))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from auth.audit import Actor
 from modules.complaints import service
 from modules.complaints.schemas import Location
+from modules.kernel import steps
 
 if TYPE_CHECKING:
     import asyncpg
@@ -105,15 +106,17 @@ async def _items(conn: asyncpg.Connection, box: SecretBox, office: Any, count: i
         if fate == 0:
             continue  # still waiting for triage
         if fate == 1:
-            await service.apply_step(conn, actor, row, "request_material", {"reason": "缺少身份证明"}, "请补充身份证明材料。")
+            await steps.apply(conn, service.SUBJECT, actor, row, "request_material", {"reason": "缺少身份证明"},
+                              body="请补充身份证明材料。")
             continue
         if fate == 2:
-            await service.apply_step(conn, actor, row, "refer", {"referredTo": "区市场监督管理局"}, "已转送区市场监督管理局处理。")
+            await steps.apply(conn, service.SUBJECT, actor, row, "refer", {"referredTo": "区市场监督管理局"},
+                              body="已转送区市场监督管理局处理。")
             continue
-        row = await service.apply_step(conn, actor, row, "accept", {}, "您反映的事项已依法受理。")
+        row = await steps.apply(conn, service.SUBJECT, actor, row, "accept", {}, body="您反映的事项已依法受理。")
         if fate == 3:
             continue
-        row = await conn.fetchrow("update complaints set assignee_id = $2, state = 'in_progress' where id = $1 "
-                                  "returning *", row["id"], prosecutor)
+        row = await steps.apply(conn, service.SUBJECT, actor, row, "assign", {"assigneeId": prosecutor})
         if fate == 5:
-            await service.apply_step(conn, actor, row, "close", {"disposition": "经审查，已依法处理。"}, "已办结。")
+            await steps.apply(conn, service.SUBJECT, actor, row, "close", {"disposition": "经审查，已依法处理。"},
+                              body="已办结。")

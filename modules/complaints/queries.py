@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import hmac
-import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.errors import ErrorCode, ProblemError
+from api.errors import invalid, not_found
+from api.offices import office_by_id
+from api.pagination import Cursor, keyset
+from api.schema import Output
+from api.ttl import TTLCache
 from auth.secretbox import mask_id_number, mask_phone
 from modules.clocks.store import clock_views
-from modules.complaints.rules import STATE_LABELS, WORKFLOW
+from modules.complaints.rules import KINDS, PUBLIC_CLOCKS, STATE_LABELS, WORKFLOW
 from modules.complaints.schemas import (
-    AttachmentOut, EventOut, Location, PublicComplaint, Reporter, StaffComplaint,
+    Catalog, CategoryOut, ListItem, Location, PublicComplaint, Reporter, StaffComplaint, TemplateOut,
 )
-from modules.complaints.service import REVIEW_WINDOW, query_code_hash
+from modules.complaints.service import REVIEW_WINDOW, SUBJECT, query_code_hash
+from modules.kernel.files import attachments
+from modules.kernel.steps import pending_proposal, proposal_out
+from modules.kernel.timeline import timeline
 
 if TYPE_CHECKING:
     import asyncpg
@@ -24,32 +30,45 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "anonymous_item", "attachment_out", "attachment_row", "office_by_code", "own_item", "public_view", "staff_item",
-    "staff_view",
+    "Deadline", "ListFilter", "Rate", "Stats", "anonymous_item", "catalog", "categories", "category", "category_by_id", "category_out", "deadlines", "has_review",
+    "list_items", "listed", "own_item", "public_view", "reply_template", "staff_item", "staff_view", "stats", "templates",
 )
 
-# Deadlines the complainant is shown; internal ones (extensions' approvals, petition notices) stay with staff.
-_PUBLIC_CLOCKS = frozenset({"procedural_reply", "result_reply", "followup_reply", "review_answer"})
+
+def _missing() -> Any:
+    return not_found("No such item.")
 
 
-def _missing() -> ProblemError:
-    return ProblemError(404, ErrorCode.NOT_FOUND, "No such item.")
+_categories: TTLCache[tuple[UUID, str], Any] = TTLCache(5.0)
 
 
-_OFFICE_TTL = 60.0
-_offices: dict[str, tuple[float, Any]] = {}
-
-
-async def office_by_code(conn: asyncpg.Connection, code: str) -> Any:
-    """An office by its code, or 404 (offices change rarely: cached per worker for a minute)."""
-    hit = _offices.get(code)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    row = await conn.fetchrow("select id, code, name, parent_id from offices where code = $1", code)
+async def category(conn: asyncpg.Connection, office_id: UUID, code: str) -> Any:
+    """An active category of the office (read on every filing: an admin's change reaches every worker within five
+    seconds), or 400 naming the field."""
+    row = await _categories.get_or_load((office_id, code), lambda: conn.fetchrow(
+        "select * from complaint_categories where office_id = $1 and code = $2 and active", office_id, code))
     if row is None:
-        raise ProblemError(404, ErrorCode.NOT_FOUND, f"No office {code!r}.")
-    _offices[code] = (time.monotonic() + _OFFICE_TTL, row)
+        raise invalid("No such category at this office.", ("category", "unknown or inactive category"))
     return row
+
+
+async def category_by_id(conn: asyncpg.Connection, category_id: UUID) -> Any:
+    """The category an item was filed under."""
+    return await conn.fetchrow("select * from complaint_categories where id = $1", category_id)
+
+
+async def reply_template(conn: asyncpg.Connection, office_id: UUID, code: str) -> Any:
+    """An office's reply template, or 400 naming the field."""
+    row = await conn.fetchrow("select body from complaint_reply_templates where office_id = $1 and code = $2",
+                              office_id, code)
+    if row is None:
+        raise invalid("No such reply template.", ("template", "unknown template"))
+    return row
+
+
+async def has_review(conn: asyncpg.Connection, complaint_id: UUID) -> bool:
+    """Whether a review (复查 / 复核) of the item was asked for."""
+    return bool(await conn.fetchval("select exists (select 1 from complaints where parent_id = $1)", complaint_id))
 
 
 async def _scoped(conn: asyncpg.Connection, complaint_id: UUID, column: str, owner: UUID | None, lock: bool) -> Any:
@@ -83,48 +102,12 @@ async def anonymous_item(conn: asyncpg.Connection, box: SecretBox, receipt_no: s
     return row
 
 
-async def _timeline(conn: asyncpg.Connection, complaint_id: UUID, public_only: bool) -> list[EventOut]:
-    rows = await conn.fetch(
-        "select at, type, body, public, data from complaint_events where complaint_id = $1"
-        + (" and public" if public_only else "") + " order by id", complaint_id)
-    return [EventOut(at=r["at"], type=r["type"], body=r["body"], public=r["public"],
-                     data={} if public_only else r["data"]) for r in rows]
-
-
-# Files staff attach are internal, like their notes: the complainant's side never lists or downloads them
-# (uploaded_by is "citizen:<id>", "anonymous" or "staff:<id>"; a row of unknown origin counts as internal).
-_FROM_PUBLIC = "uploaded_by not like 'staff:%'"
-
-
-def attachment_out(r: Any, *, staff: bool) -> AttachmentOut:
-    """One attachment as shown; where and when a photo was taken stays with staff (the public never sees EXIF)."""
-    return AttachmentOut(id=r["id"], media_type=r["media_type"], size=r["size"], sha256=r["sha256"],
-                         created_at=r["created_at"], captured_at=r["captured_at"] if staff else None,
-                         latitude=r["latitude"] if staff else None, longitude=r["longitude"] if staff else None)
-
-
-async def _attachments(conn: asyncpg.Connection, complaint_id: UUID, staff: bool) -> list[AttachmentOut]:
-    rows = await conn.fetch("select * from complaint_attachments where complaint_id = $1"
-                            + ("" if staff else f" and {_FROM_PUBLIC}") + " order by created_at, id", complaint_id)
-    return [attachment_out(r, staff=staff) for r in rows]
-
-
-async def attachment_row(conn: asyncpg.Connection, complaint_id: UUID, attachment_id: UUID, *, public: bool) -> Any:
-    """An attachment of an item the caller may already see; for the public only one they may download (a public
-    variant exists and staff did not attach it). Anything else is 404."""
-    row = await conn.fetchrow(
-        "select * from complaint_attachments where id = $1 and complaint_id = $2"
-        + (f" and public_key is not null and {_FROM_PUBLIC}" if public else ""), attachment_id, complaint_id)
-    if row is None:
-        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such attachment.")
-    return row
-
-
 async def _names(conn: asyncpg.Connection, row: Any) -> tuple[str, str, str | None]:
-    offices = dict(await conn.fetch("select id, code from offices where id = any($1::uuid[])",
-                                    [row["office_id"], row["first_office_id"]]))
+    """The codes of the item's office, first office and category (offices from the per-worker cache)."""
+    office = await office_by_id(conn, row["office_id"])
+    first = office if row["first_office_id"] == row["office_id"] else await office_by_id(conn, row["first_office_id"])
     category = await conn.fetchval("select code from complaint_categories where id = $1", row["category_id"])
-    return offices[row["office_id"]], offices[row["first_office_id"]], category
+    return office["code"], first["code"], category
 
 
 async def public_view(conn: asyncpg.Connection, row: Any) -> PublicComplaint:
@@ -132,15 +115,15 @@ async def public_view(conn: asyncpg.Connection, row: Any) -> PublicComplaint:
     office, _, category = await _names(conn, row)
     clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
     closed_recently = row["closed_at"] is not None and datetime.now(UTC) - row["closed_at"] <= REVIEW_WINDOW
-    has_review = await conn.fetchval("select exists (select 1 from complaints where parent_id = $1)", row["id"])
+    reviewed = await has_review(conn, row["id"])
     return PublicComplaint(
         id=row["id"], receipt_no=row["receipt_no"], office=office, kind=row["kind"], category=category,
         title=row["title"], body=row["body"], state=row["state"], state_label=STATE_LABELS[row["state"]],
-        created_at=row["created_at"], timeline=await _timeline(conn, row["id"], True),
-        deadlines=[c for c in clocks if c.code in _PUBLIC_CLOCKS and c.exemption is None],
-        attachments=await _attachments(conn, row["id"], False), rating=row["rating"],
+        created_at=row["created_at"], timeline=await timeline(conn, row["id"], public_only=True),
+        deadlines=[c for c in clocks if c.code in PUBLIC_CLOCKS and c.exemption is None],
+        attachments=await attachments(conn, row["id"], staff=False), rating=row["rating"],
         can_rate=row["state"] == "closed" and row["rating"] is None,
-        can_request_review=(row["state"] == "closed" and closed_recently and not has_review
+        can_request_review=(row["state"] == "closed" and closed_recently and not reviewed
                             and row["review_level"] != "re_review"),
     )
 
@@ -165,6 +148,7 @@ async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_
     office, first_office, category = await _names(conn, row)
     clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
     has_location = row["latitude"] is not None or row["address"] is not None
+    proposal = await pending_proposal(conn, row["id"])
     return StaffComplaint(
         id=row["id"], receipt_no=row["receipt_no"], office=office, first_office=first_office, kind=row["kind"],
         category=category, channel=row["channel"], title=row["title"], body=row["body"], state=row["state"],
@@ -174,8 +158,173 @@ async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_
         persons_reported=row["persons_reported"], fields=row["extra"], assignee_id=row["assignee_id"],
         department=row["department"], referred_to=row["referred_to"], disposition=row["disposition"],
         parent_id=row["parent_id"], review_level=row["review_level"], possible_duplicates=row["possible_duplicates"],
-        created_at=row["created_at"], updated_at=row["updated_at"], timeline=await _timeline(conn, row["id"], False),
-        clocks=clocks, attachments=await _attachments(conn, row["id"], True), rating=row["rating"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+        timeline=await timeline(conn, row["id"], public_only=False),
+        clocks=clocks, attachments=await attachments(conn, row["id"], staff=True), rating=row["rating"],
         rating_comment=row["rating_comment"],
-        available_steps=[t.name for t in WORKFLOW.available(row["state"]) if t.action in actions],
+        available_steps=[t.name for t in WORKFLOW.available(row["state"], actions)],
+        pending_proposal=proposal_out(SUBJECT, proposal) if proposal else None,
     )
+
+
+_LIST_SELECT = """
+select c.id, c.receipt_no, c.kind, c.title, c.state, c.channel, c.assignee_id, c.created_at, cat.code as category,
+       (select min(k.due) from clocks k where k.subject_id = c.id and k.status in ('running', 'paused')) as next_due
+from complaints c left join complaint_categories cat on cat.id = c.category_id
+"""
+
+
+def _list_item(r: Any) -> ListItem:
+    return ListItem(id=r["id"], receipt_no=r["receipt_no"], kind=r["kind"], category=r["category"], title=r["title"],
+                    state=r["state"], channel=r["channel"], assignee_id=r["assignee_id"], created_at=r["created_at"],
+                    next_due=r["next_due"])
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class ListFilter:
+    """What a staff list is narrowed to (each None when not asked for)."""
+
+    __slots__ = ("assignee", "category", "due_before", "kind", "q", "state")
+
+    def __init__(self, *, state: str | None = None, kind: str | None = None, category: str | None = None,
+                 assignee: UUID | None = None, due_before: date | None = None, q: str | None = None) -> None:
+        self.state, self.kind, self.category, self.assignee, self.due_before, self.q = \
+            state, kind, category, assignee, due_before, q
+
+
+async def list_items(conn: asyncpg.Connection, *, limit: int, after: Cursor | None, office_id: UUID | None = None,
+                     complainant_id: UUID | None = None, where: ListFilter | None = None) -> list[ListItem]:
+    """A page (limit + 1 rows, newest first) of an office's items, or of a citizen's own."""
+    q = keyset("c.created_at", "c.id")
+    if office_id is not None:
+        q.add("c.office_id = ?", office_id)
+    if complainant_id is not None:
+        q.add("c.complainant_id = ?", complainant_id)
+    f = where or ListFilter()
+    if f.state:
+        q.add("c.state = ?", f.state)
+    if f.kind:
+        q.add("c.kind = ?", f.kind)
+    if f.category:
+        q.add("c.category_id = (select id from complaint_categories where office_id = c.office_id and code = ?)",
+              f.category)
+    if f.assignee:
+        q.add("c.assignee_id = ?", f.assignee)
+    if f.due_before:
+        q.add("exists (select 1 from clocks k where k.subject_id = c.id and k.status in ('running', 'paused') "
+              "and k.due <= ?::date)", f.due_before)
+    if f.q:
+        q.add("(c.title || ' ' || c.body) ilike ?", _like(f.q))
+    sql, args = q.sql(_LIST_SELECT, after, limit)
+    return [_list_item(r) for r in await conn.fetch(sql, *args)]
+
+
+async def listed(conn: asyncpg.Connection, complaint_id: UUID) -> ListItem:
+    """One item as a list shows it."""
+    return _list_item(await conn.fetchrow(f"{_LIST_SELECT} where c.id = $1", complaint_id))
+
+
+async def catalog(conn: asyncpg.Connection, office: Any) -> Catalog:
+    """An office's active categories with their extra fields; `version` changes whenever any of them does."""
+    rows = await conn.fetch("select * from complaint_categories where office_id = $1 and active order by sort, code",
+                            office["id"])
+    return Catalog(office=office["code"], version=sum(r["version"] for r in rows) + len(rows),
+                   categories=[category_out(r) for r in rows])
+
+
+def category_out(r: Any) -> CategoryOut:
+    """A category as the apps and admins see it (its fields in their display order)."""
+    return CategoryOut(code=r["code"], kind=r["kind"], kind_label=KINDS[r["kind"]], name=r["name"],
+                       description=r["description"], fields=sorted(r["fields"], key=lambda f: f.get("order", 0)),
+                       version=r["version"])
+
+
+async def categories(conn: asyncpg.Connection, office_id: UUID) -> list[CategoryOut]:
+    """Every category of the office, inactive included."""
+    rows = await conn.fetch("select * from complaint_categories where office_id = $1 order by sort, code", office_id)
+    return [category_out(r) for r in rows]
+
+
+async def templates(conn: asyncpg.Connection, office_id: UUID) -> list[TemplateOut]:
+    """The office's reply templates."""
+    rows = await conn.fetch("select * from complaint_reply_templates where office_id = $1 order by code", office_id)
+    return [TemplateOut(code=r["code"], state=r["state"], title=r["title"], body=r["body"]) for r in rows]
+
+
+class Deadline(Output):
+    """An open deadline of the office that is overdue or due soon."""
+
+    complaint_id: UUID
+    receipt_no: str
+    title: str
+    clock: str
+    occurrence: int
+    due: date
+    overdue: bool
+    assignee_id: UUID | None
+
+
+class Rate(Output):
+    """On-time figures of one clock over a period: rate = met on time / (met + late + overdue)."""
+
+    clock: str
+    met_on_time: int
+    met_late: int
+    overdue: int
+    pending: int
+    exempt: int
+    rate: float | None
+
+
+class Stats(Output):
+    """The office's reply compliance (7-day procedural and 3-month result replies, as reported nationally)."""
+
+    office: str
+    since: date
+    until: date
+    rates: list[Rate]
+
+
+async def deadlines(conn: asyncpg.Connection, office_id: UUID, now: date, *, within_days: int,
+                    limit: int) -> list[Deadline]:
+    """Every open deadline of the office already past or due within `within_days`, soonest first."""
+    rows = await conn.fetch(
+        """
+        select k.subject_id, k.code, k.occurrence, k.due, c.receipt_no, c.title, c.assignee_id
+        from clocks k join complaints c on c.id = k.subject_id
+        where k.office_id = $1 and k.module = 'complaints' and k.status in ('running', 'paused', 'overdue')
+          and k.due <= $2::date + $3::integer
+        order by k.due, k.subject_id limit $4
+        """,
+        office_id, now, within_days, limit)
+    return [Deadline(complaint_id=r["subject_id"], receipt_no=r["receipt_no"], title=r["title"], clock=r["code"],
+                     occurrence=r["occurrence"], due=r["due"], overdue=r["due"] < now, assignee_id=r["assignee_id"])
+            for r in rows]
+
+
+async def stats(conn: asyncpg.Connection, office_id: UUID, now: date, start: date, end: date) -> Stats:
+    """Reply rates of the office's items received in [start, end)."""
+    office = await office_by_id(conn, office_id)
+    rows = await conn.fetch(
+        """
+        select code,
+            count(*) filter (where status = 'met') as met,
+            count(*) filter (where status = 'met_late') as late,
+            count(*) filter (where status = 'overdue' or (status in ('running', 'paused') and due < $5)) as overdue,
+            count(*) filter (where status in ('running', 'paused') and due >= $5) as pending,
+            count(*) filter (where status = 'exempt') as exempt
+        from clocks
+        where office_id = $1 and module = 'complaints' and code = any($2::text[])
+          and started_at >= $3::date and started_at < $4::date
+        group by code
+        """,
+        office_id, ["procedural_reply", "result_reply", "followup_reply"], start, end, now)
+    rates = []
+    for r in rows:
+        due = r["met"] + r["late"] + r["overdue"]
+        rates.append(Rate(clock=r["code"], met_on_time=r["met"], met_late=r["late"], overdue=r["overdue"],
+                          pending=r["pending"], exempt=r["exempt"], rate=round(r["met"] / due, 4) if due else None))
+    return Stats(office=office["code"], since=start, until=end, rates=sorted(rates, key=lambda r: r.clock))

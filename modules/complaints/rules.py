@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from modules.workflow import Transition, Workflow
+from modules.kernel.workflow import Transition, Workflow
 
-__all__ = ("ACTIONS", "CHANNELS", "CLOCK_KINDS", "KINDS", "PETITION_KINDS", "STATE_LABELS", "WORKFLOW")
+__all__ = (
+    "ACTIONS", "CHANNELS", "CLOCKS", "CLOCK_KINDS", "KINDS", "PERMISSION_DEFAULTS", "PETITION_KINDS", "PUBLIC_CLOCKS",
+    "STATE_LABELS", "TOPICS", "WORKFLOW",
+)
 
 KINDS: dict[str, str] = {
     "accusation": "控告",
@@ -74,5 +77,42 @@ WORKFLOW = Workflow(
            label_zh="办结"),
         _T(name="reopen", sources=frozenset({"closed", "not_accepted"}), target="in_progress",
            action="complaint.reopen", needs=("reason",), public=True, label_zh="重新办理"),
+        # Moves made through routes of their own, not offered as steps.
+        _T(name="assign", sources=frozenset({"accepted", "in_progress"}), target="in_progress",
+           action="complaint.assign", public=False, offered=False, label_zh="分案"),
+        _T(name="add_material", sources=frozenset({"awaiting_material"}), target="received",
+           action="complaint.own", public=True, offered=False, label_zh="补充材料"),
     )},
+)
+
+# Every clock the module runs (all defined with the shared rules in modules.clocks.rules).
+CLOCKS = ("procedural_reply", "result_reply", "followup_reply", "receipt_notice", "handling_opinion",
+          "review_answer")
+# Deadlines the complainant is shown; internal ones (extensions' approvals, petition notices) stay with staff.
+PUBLIC_CLOCKS = frozenset({"procedural_reply", "result_reply", "followup_reply", "review_answer"})
+
+TOPICS: dict[str, str] = {
+    "complaint.staff": "Something happened on an item of the office: its staff's inboxes.",
+    "complaint.complainant": "Something the complainant is told: the signed-in citizen's inbox and phone.",
+    "complaint.assigned": "An item was assigned: the handler's inbox and phone.",
+}
+
+
+def _grants(role: str, *actions: str) -> tuple[tuple[str, str], ...]:
+    return tuple((role, f"complaint.{a}") for a in actions)
+
+
+# The national default permission list (provinces and offices replace it through the admin API).
+PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
+    *_grants("citizen", "create", "own"),
+    *_grants("prosecutor", "read", "note", "reply", "close", "clock.manage"),
+    *_grants("assistant", "read", "note", "reply"),
+    *_grants("complaints_office", "read", "file_for_visitor", "triage", "assign", "transfer", "note", "reply", "close",
+             "clock.manage", "monitor"),
+    *_grants("dept_head", "read", "triage", "assign", "transfer", "note", "reply", "close", "reopen", "clock.manage",
+             "clock.extend", "monitor", "identity.view"),
+    *_grants("chief", "read", "triage", "assign", "designate", "transfer", "note", "reply", "close", "reopen",
+             "clock.manage", "clock.extend", "monitor", "identity.view"),
+    *_grants("case_mgmt", "read", "monitor"),
+    *_grants("admin", "catalog.manage"),
 )

@@ -9,11 +9,16 @@ from uuid import UUID
 
 import msgspec
 
+from api.schema import Input as _In
+from api.schema import Output as _Out
 from modules.clocks.store import ClockView
+from modules.kernel.files import AttachmentOut
+from modules.kernel.steps import ProposalOut
+from modules.kernel.timeline import EventOut
 
 __all__ = (
     "AnonymousCreate", "AssignmentIn", "AttachmentOut", "CategoryField", "CategoryIn", "CategoryOut", "Catalog",
-    "ClockEventIn", "ComplaintCreate", "ComplaintReceipt", "EventOut", "ListItem", "Location", "MaterialIn",
+    "ClockEventIn", "ComplaintCreate", "ComplaintReceipt", "DecisionIn", "EventOut", "ListItem", "Location", "MaterialIn",
     "NoteIn", "PersonReported", "PublicComplaint", "RatingIn", "ReplyIn", "ReviewIn", "StaffComplaint",
     "StaffCreate", "StepIn", "TemplateIn", "TemplateOut", "TransferIn", "Visitor",
 )
@@ -22,14 +27,6 @@ Kind = Literal["accusation", "report", "criminal_appeal", "civil_admin_appeal", 
                "other_petition", "legal_consultation"]
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
-
-
-class _In(msgspec.Struct, forbid_unknown_fields=True, rename="camel", kw_only=True):
-    pass
-
-
-class _Out(msgspec.Struct, rename="camel", kw_only=True):
-    pass
 
 
 class Location(_In, kw_only=True):
@@ -102,29 +99,6 @@ class ComplaintReceipt(_Out, kw_only=True):
     possible_duplicates: int = 0
 
 
-class EventOut(_Out, kw_only=True):
-    """One entry of an item's timeline."""
-
-    at: datetime
-    type: str
-    body: str | None
-    public: bool
-    data: dict[str, Any] = {}
-
-
-class AttachmentOut(_Out, kw_only=True):
-    """A file attached to an item."""
-
-    id: UUID
-    media_type: str
-    size: int
-    sha256: str
-    created_at: datetime
-    captured_at: datetime | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-
-
 class PublicComplaint(_Out, kw_only=True):
     """An item as its complainant sees it: public replies and deadlines, nothing internal."""
 
@@ -189,6 +163,7 @@ class StaffComplaint(_Out, kw_only=True):
     rating: int | None
     rating_comment: str | None
     available_steps: list[str]
+    pending_proposal: ProposalOut | None = None
 
 
 class ListItem(_Out, kw_only=True):
@@ -216,6 +191,13 @@ class StepIn(_In, kw_only=True):
     disposition: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     reply: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
     template: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class DecisionIn(_In, kw_only=True):
+    """A decision on a proposed step: approve (the next approval of its chain), return with a reason, withdraw."""
+
+    decision: Literal["approve", "return", "withdraw"]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
 
 
 class AssignmentIn(_In, kw_only=True):

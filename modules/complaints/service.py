@@ -10,13 +10,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.errors import ErrorCode, ProblemError
+from api.errors import ErrorCode, ProblemError, conflict
 from api.outbox import emit
 from auth.audit import Actor, record
 from modules.clocks.engine import Extended, Paused, Resumed
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import record_event, start_clock, start_clocks, stop_clock
 from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
+from modules.kernel import steps
+from modules.kernel.steps import Subject
+from modules.kernel.timeline import add_event
 
 if TYPE_CHECKING:
     import asyncpg
@@ -25,9 +28,11 @@ if TYPE_CHECKING:
     from modules.complaints.schemas import CategoryField
 
 __all__ = (
-    "Reporter", "add_event", "apply_step", "assign", "check_fields", "clock_event", "create", "fill_template",
-    "find_duplicates", "new_receipt_no", "query_code_hash", "reply", "request_review", "transfer",
+    "SUBJECT", "Reporter", "add_material", "assign", "check_fields", "clock_event", "create", "decide", "fill_template",
+    "find_duplicates", "may_take", "new_receipt_no", "note", "query_code_hash", "rate", "reply", "request_review", "step",
+    "transfer",
 )
+MODULE = "complaints"
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REVIEW_WINDOW = timedelta(days=30)
@@ -106,25 +111,29 @@ def _field_problem(d: CategoryField, value: Any) -> str | None:
     return None
 
 
-async def add_event(conn: asyncpg.Connection, complaint_id: UUID, actor: Actor, type_: str, *, public: bool,
-                    body: str | None = None, data: dict[str, Any] | None = None) -> None:
-    """Append to the item's timeline."""
-    await conn.execute(
-        "insert into complaint_events (complaint_id, actor_id, actor_kind, type, public, body, data) "
-        "values ($1, $2, $3, $4, $5, $6, $7)",
-        complaint_id, actor.id, actor.kind, type_, public, body, data or {},
-    )
+async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
+                  extra: dict[str, Any] | None = None) -> None:
+    """The office's staff hear of everything; the signed-in complainant of what they are told."""
+    payload = {"complaintId": str(row["id"]), "event": event, **(extra or {})}
+    await emit(conn, "complaint.staff", payload, office_id=row["office_id"])
+    if public and row["complainant_id"]:
+        await emit(conn, "complaint.complainant", {**payload, "userId": str(row["complainant_id"])},
+                   office_id=row["office_id"])
 
 
 async def _audit_and_notify(conn: asyncpg.Connection, actor: Actor, row: Any, action: str,
                             detail: dict[str, Any] | None = None, *, notify_complainant: bool = False) -> None:
-    payload = {"complaintId": str(row["id"]), "event": action}
-    await emit(conn, "complaint.staff", payload, office_id=row["office_id"])
-    if notify_complainant and row["complainant_id"]:
-        await emit(conn, "complaint.complainant", {**payload, "userId": str(row["complainant_id"])},
-                   office_id=row["office_id"])
+    await _notify(conn, row, action, notify_complainant)
     await record(conn, actor, action, office_id=row["office_id"], object_type="complaint", object_id=row["id"],
                  detail=detail)
+
+
+SUBJECT = Subject(
+    module=MODULE, table="complaints", kind="complaint", workflow=WORKFLOW, notify=_notify,
+    field_columns={"referredTo": "referred_to", "disposition": "disposition", "assigneeId": "assignee_id"},
+    # Petition-only clocks (the 15-day notice, the 60-day handling opinion) start only on petitions.
+    clock_applies=lambda row, code: row["kind"] in CLOCK_KINDS.get(code, {row["kind"]}),
+)
 
 
 async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category_id: UUID, complainant_id: UUID | None,
@@ -184,8 +193,8 @@ async def create(
                     $19, $20, $21, $22, $23, $24, $25)
             returning *
         ), timeline as (
-            insert into complaint_events (complaint_id, actor_id, actor_kind, type, public, body, data)
-            select id, $26, $27, 'received', true, $28, $29 from item
+            insert into timeline_events (module, subject_id, actor_id, actor_kind, type, public, body, data)
+            select 'complaints', id, $26, $27, 'received', true, $28, $29 from item
         ), notice as (
             insert into outbox (topic, office_id, payload)
             select 'complaint.staff', office_id,
@@ -222,39 +231,33 @@ def fill_template(text: str, row: Any, office_name: str, extra: dict[str, str | 
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1)) or ""), text)
 
 
-async def apply_step(conn: asyncpg.Connection, actor: Actor, row: Any, step: str, fields: dict[str, Any],
-                     reply_text: str | None) -> Any:
-    """Carry out a workflow step: state, clocks, timeline, audit, notification."""
+def may_take(row: Any, step: str, fields: dict[str, Any], actions: frozenset[str]) -> None:
+    """400/409 for a step the item cannot take now, 403 for one the caller's permission list does not allow."""
     t = WORKFLOW.move(row["state"], step, fields)
-    now = datetime.now(UTC)
-    updated = await conn.fetchrow(
-        """
-        update complaints set state = $2, updated_at = now(),
-            referred_to = coalesce($3, referred_to), disposition = coalesce($4, disposition),
-            closed_at = case when $2 in ('closed', 'referred', 'not_accepted') then now() else null end
-        where id = $1 returning *
-        """,
-        row["id"], t.target, fields.get("referredTo"), fields.get("disposition"),
-    )
-    for code in t.stops:
-        await stop_clock(conn, row["id"], code, now)
-    for code in t.starts:
-        if row["kind"] in CLOCK_KINDS.get(code, {row["kind"]}):
-            await start_clock(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"], code=code,
-                              started_at=now)
-    await add_event(conn, row["id"], actor, f"step.{step}", public=t.public, body=reply_text,
-                    data={"from": row["state"], "to": t.target,
-                          **{k: v for k, v in fields.items() if v and k != "reply"}})
-    await _audit_and_notify(conn, actor, updated, f"complaint.{step}", {"from": row["state"], "to": t.target},
-                            notify_complainant=t.public)
-    return updated
+    if not t.offered or t.action not in actions:
+        raise ProblemError(403, ErrorCode.FORBIDDEN, f"Your permission list does not allow {step}.",
+                           extra={"action": t.action})
+
+
+async def step(conn: asyncpg.Connection, actor: Actor, row: Any, *, step: str, fields: dict[str, Any],
+               reply_text: str | None, actions: frozenset[str]) -> Any:
+    """A workflow step as staff ask for it: refused without its action, proposed where it needs approval."""
+    may_take(row, step, fields, actions)
+    return await steps.take_step(conn, SUBJECT, actor, row, step, fields, body=reply_text)
+
+
+async def decide(conn: asyncpg.Connection, actor: Actor, row: Any, *, proposal_id: UUID, decision: steps.Decision,
+                 reason: str | None, actions: frozenset[str]) -> Any:
+    """Approve, return or withdraw the item's proposed step; returns the item as it now stands."""
+    _, row = await steps.decide(conn, SUBJECT, actor, actions, row, proposal_id, decision, reason=reason)
+    return row
 
 
 async def reply(conn: asyncpg.Connection, actor: Actor, row: Any, kind: str, text: str) -> None:
     """A reply to the complainant. A progress or result reply answers the 3-month clock; while the item stays
     open after that, a follow-up is due every month, each answering one occurrence and starting the next."""
-    if row["state"] in WORKFLOW.terminal and kind != "result":
-        raise ProblemError(409, ErrorCode.CONFLICT, f"The item is {row['state']}; only a result reply fits.")
+    if WORKFLOW.is_terminal(row["state"]) and kind != "result":
+        raise conflict(f"The item is {row['state']}; only a result reply fits.")
     now = datetime.now(UTC)
     if kind in ("progress", "result"):
         stopped = await stop_clock(conn, row["id"], "result_reply", now)
@@ -269,7 +272,7 @@ async def reply(conn: asyncpg.Connection, actor: Actor, row: Any, kind: str, tex
         await stop_clock(conn, row["id"], "followup_reply", now)
         await start_clock(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"],
                           code="followup_reply", started_at=row["created_at"], occurrence=current + 1)
-    await add_event(conn, row["id"], actor, f"reply.{kind}", public=True, body=text)
+    await add_event(conn, MODULE, row["id"], actor, f"reply.{kind}", public=True, body=text)
     await conn.execute("update complaints set updated_at = now() where id = $1", row["id"])
     await _audit_and_notify(conn, actor, row, "complaint.replied", {"kind": kind}, notify_complainant=True)
 
@@ -277,8 +280,8 @@ async def reply(conn: asyncpg.Connection, actor: Actor, row: Any, kind: str, tex
 async def assign(conn: asyncpg.Connection, actor: Actor, row: Any, *, mode: str, assignee_id: UUID | None,
                  reason: str | None, plan: dict[str, Any]) -> Any:
     """Random assignment among eligible handlers under the office's published plan, or a recorded designation."""
-    if row["state"] not in ("accepted", "in_progress"):
-        raise ProblemError(409, ErrorCode.CONFLICT, f"Accept the item before assigning it (it is {row['state']}).")
+    if row["state"] not in WORKFLOW.transitions["assign"].sources:
+        raise conflict(f"Accept the item before assigning it (it is {row['state']}).")
     roles = plan.get("eligibleRoles") or ["prosecutor"]
     candidates = await conn.fetch(
         "select id from users where office_id = $1 and kind = 'staff' and disabled_at is null and roles && $2::text[] "
@@ -300,11 +303,7 @@ async def assign(conn: asyncpg.Connection, actor: Actor, row: Any, *, mode: str,
         if assignee_id not in ids:
             raise ProblemError(422, ErrorCode.UNPROCESSABLE, "That person is not an eligible handler of this office.")
         chosen, data = assignee_id, {"mode": "designate", "reason": reason, "chosen": str(assignee_id)}
-    updated = await conn.fetchrow(
-        "update complaints set assignee_id = $2, state = 'in_progress', updated_at = now() where id = $1 returning *",
-        row["id"], chosen)
-    await add_event(conn, row["id"], actor, "assigned", public=False, data=data)
-    await _audit_and_notify(conn, actor, updated, "complaint.assigned", data)
+    updated = await steps.apply(conn, SUBJECT, actor, row, "assign", {"assigneeId": chosen}, event_data=data)
     await emit(conn, "complaint.assigned", {"complaintId": str(row["id"]), "userId": str(chosen)},
                office_id=row["office_id"])
     return updated
@@ -313,8 +312,8 @@ async def assign(conn: asyncpg.Connection, actor: Actor, row: Any, *, mode: str,
 async def transfer(conn: asyncpg.Connection, actor: Actor, row: Any, *, to_office: Any | None,
                    department: str | None, reason: str) -> Any:
     """Hand the item to another office (its clocks follow; the first office stays on record) or department."""
-    if row["state"] in WORKFLOW.terminal:
-        raise ProblemError(409, ErrorCode.CONFLICT, f"The item is {row['state']}; reopen it first.")
+    if WORKFLOW.is_terminal(row["state"]):
+        raise conflict(f"The item is {row['state']}; reopen it first.")
     if to_office is None and department is None:
         raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Name the office or the department.",
                            errors=[{"field": "office", "message": "office or department required"}])
@@ -330,7 +329,7 @@ async def transfer(conn: asyncpg.Connection, actor: Actor, row: Any, *, to_offic
         await conn.execute("update clocks set office_id = $2 where subject_id = $1", row["id"], office_id)
     data = {"fromOffice": str(row["office_id"]), "toOffice": str(office_id), "department": department,
             "reason": reason}
-    await add_event(conn, row["id"], actor, "transferred", public=to_office is not None,
+    await add_event(conn, MODULE, row["id"], actor, "transferred", public=to_office is not None,
                     body=f"已转交{to_office['name']}办理。" if to_office else None, data=data)
     await record(conn, actor, "complaint.transferred", office_id=row["office_id"], object_type="complaint",
                  object_id=row["id"], detail=data)
@@ -358,7 +357,7 @@ async def clock_event(conn: asyncpg.Connection, actor: Actor, row: Any, *, clock
         raise ProblemError(404, ErrorCode.NOT_FOUND, f"This item has no open {clock} deadline.")
     data = {"clock": clock, "event": event, "reason": reason, "amount": amount, "due": state.due.isoformat()}
     public = event == "extend"  # the petitioner must be told of an extension and why (信访工作条例)
-    await add_event(conn, row["id"], actor, f"clock.{event}", public=public,
+    await add_event(conn, MODULE, row["id"], actor, f"clock.{event}", public=public,
                     body=f"办理期限延长至 {state.due.isoformat()}：{reason}" if public else None, data=data)
     await _audit_and_notify(conn, actor, row, f"complaint.clock.{event}", data, notify_complainant=public)
 
@@ -385,7 +384,38 @@ async def request_review(conn: asyncpg.Connection, box: SecretBox, actor: Actor,
         # Anonymous filers follow the review with the code they already hold.
         await conn.execute("update complaints set query_code_hash = $2 where id = $1", new["id"],
                            query_code_hash(box, new["receipt_no"], query_code))
-    await add_event(conn, row["id"], actor, "review.requested", public=True, body=reason,
+    await add_event(conn, MODULE, row["id"], actor, "review.requested", public=True, body=reason,
                     data={"reviewId": str(new["id"]), "receiptNo": new["receipt_no"]})
     return new
 
+
+
+async def add_material(conn: asyncpg.Connection, actor: Actor, row: Any, *, text: str) -> Any:
+    """More material from the complainant; an item waiting for material goes back to triage. Returns the item."""
+    if WORKFLOW.is_terminal(row["state"]):
+        raise conflict(f"The item is {row['state']}; ask for a review instead.")
+    await add_event(conn, MODULE, row["id"], actor, "material", public=True, body=text)
+    if row["state"] == "awaiting_material":
+        return await steps.apply(conn, SUBJECT, actor, row, "add_material", {}, event_data={})
+    await _audit_and_notify(conn, actor, row, "complaint.material_added")
+    return row
+
+
+async def rate(conn: asyncpg.Connection, actor: Actor, row: Any, *, score: int, comment: str | None) -> Any:
+    """The complainant's rating of a closed item, once. Returns the item."""
+    if row["state"] != "closed":
+        raise conflict("An item can be rated once it is closed.")
+    if row["rating"] is not None:
+        raise conflict("This item was already rated.")
+    row = await conn.fetchrow("update complaints set rating = $2, rating_comment = $3, rated_at = now() "
+                              "where id = $1 returning *", row["id"], score, comment)
+    await record(conn, actor, "complaint.rated", office_id=row["office_id"], object_type="complaint",
+                 object_id=row["id"], detail={"score": score})
+    return row
+
+
+async def note(conn: asyncpg.Connection, actor: Actor, row: Any, *, text: str) -> None:
+    """An internal note, never shown to the public."""
+    await add_event(conn, MODULE, row["id"], actor, "note", public=False, body=text)
+    await record(conn, actor, "complaint.note", office_id=row["office_id"], object_type="complaint",
+                 object_id=row["id"])

@@ -1,4 +1,5 @@
-"""Every route makes an explicit auth decision: public ones are listed in auth/public.py, every other demands a token."""
+"""Every route makes an explicit auth decision: public ones are listed (auth/public.py and the module manifests),
+every other demands a token."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from auth.actions import ACTIONS, AUTHENTICATED
-from auth.public import PUBLIC_ROUTES
+from modules.registry import public_routes
 
 
 def _handlers(app):  # noqa: ANN001, ANN202
@@ -31,7 +32,7 @@ def _concrete(path: str) -> str:
 
 def test_public_list_matches_the_routes(app) -> None:  # noqa: ANN001
     public = {(m, p) for m, p, h in _handlers(app) if h.opt.get("public")}
-    assert public == set(PUBLIC_ROUTES)
+    assert public == set(public_routes())
 
 
 def test_every_other_route_names_a_known_action(app) -> None:  # noqa: ANN001

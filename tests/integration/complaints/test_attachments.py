@@ -103,7 +103,7 @@ async def test_staff_get_the_original_and_the_citizen_a_stripped_copy(client, st
     assert any(e["type"] == "attachment" and e["public"] for e in mine["timeline"])
 
     # One transaction wrote the row, the timeline event, the outbox event and the audit record.
-    row = await conn.fetchrow("select * from complaint_attachments where id = $1::uuid", att["id"])
+    row = await conn.fetchrow("select * from attachments where id = $1::uuid", att["id"])
     assert row["uploaded_by"].startswith("citizen:") and row["declared_name"] == "现场照片.jpg"
     assert row["public_key"].startswith("public/") and row["original_key"].startswith("originals/")
     assert await conn.fetchval("select count(*) from audit_log where action = 'complaint.attachment_added' "
@@ -132,7 +132,7 @@ async def test_renamed_executable_is_415(client, conn, settings, filed, binary) 
     assert resp.status_code == 415, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
     assert resp.json()["code"] == "unsupported_type"
-    assert await conn.fetchval("select count(*) from complaint_attachments where complaint_id = $1::uuid",
+    assert await conn.fetchval("select count(*) from attachments where subject_id = $1::uuid",
                                filed["id"]) == 0
     assert _uploads(settings) == before
 
@@ -179,7 +179,7 @@ async def test_retry_returns_the_same_attachment_and_stores_once(client, conn, s
     retry = await client.post(filed["url"], headers=headers, files=_files(photo))
     assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
     assert retry.json()["id"] == first.json()["id"]
-    assert await conn.fetchval("select count(*) from complaint_attachments where complaint_id = $1::uuid",
+    assert await conn.fetchval("select count(*) from attachments where subject_id = $1::uuid",
                                filed["id"]) == 1
     assert _uploads(settings) == stored  # the retry left no second copy behind
     other = await client.post(filed["url"], headers=headers, files=_files(jpeg()))
@@ -189,7 +189,7 @@ async def test_retry_returns_the_same_attachment_and_stores_once(client, conn, s
 
 async def test_racing_retries_make_one_attachment_and_keep_one_copy(client, conn, settings, filed,  # noqa: ANN001
                                                                    monkeypatch) -> None:
-    from modules.complaints import attachments
+    from modules.kernel import files as attachments
 
     headers = {**filed["me"], **key()}
     photo = _photo()
@@ -201,11 +201,11 @@ async def test_racing_retries_make_one_attachment_and_keep_one_copy(client, conn
     assert len({r.json()["id"] for r in ok}) == 1
     # A retry that looked for a stored answer just before the first upload committed stores the file again,
     # then is answered from the key: its copy must go.
-    monkeypatch.setattr(attachments, "_answered", _never_answered)
+    monkeypatch.setattr(attachments, "answered", _never_answered)
     late = await client.post(filed["url"], headers=headers, files=_files(photo))
     assert late.status_code == 201 and late.headers["idempotent-replayed"] == "true"
     assert late.json()["id"] == ok[0].json()["id"]
-    rows = await conn.fetch("select original_key, public_key from complaint_attachments where complaint_id = $1::uuid",
+    rows = await conn.fetch("select original_key, public_key from attachments where subject_id = $1::uuid",
                             filed["id"])
     assert len(rows) == 1
     assert _uploads(settings) - before == {rows[0]["original_key"], rows[0]["public_key"]}
@@ -232,7 +232,7 @@ async def test_concluded_items_take_no_files(client, staff, conn, settings, file
     retry = await client.post(filed["url"], headers=done, files=_files(jpeg()))
     assert retry.status_code == 201 and retry.json()["id"] == first.json()["id"]
     assert _uploads(settings) == before
-    assert await conn.fetchval("select count(*) from complaint_attachments where complaint_id = $1::uuid",
+    assert await conn.fetchval("select count(*) from attachments where subject_id = $1::uuid",
                                filed["id"]) == 1
 
 
@@ -257,7 +257,7 @@ async def test_strangers_get_404_on_upload_and_download(client, staff, conn, set
     assert elsewhere.status_code == 404
     assert (await client.get(f"{filed['staff_url']}/{uuid.uuid4()}", headers=office)).status_code == 404
     assert _uploads(settings) == before
-    assert await conn.fetchval("select count(*) from complaint_attachments where complaint_id = $1::uuid",
+    assert await conn.fetchval("select count(*) from attachments where subject_id = $1::uuid",
                                filed["id"]) == 1
 
 
@@ -290,7 +290,7 @@ async def test_anonymous_upload_and_download_with_the_query_code(client, staff, 
     original = await client.get(f"/api/v1/staff/complaints/{receipt['id']}/attachments/{aid}",
                                 headers=await staff("jinshan", "complaints_office"))
     assert original.content == photo
-    assert await conn.fetchval("select uploaded_by from complaint_attachments where id = $1::uuid", aid) == "anonymous"
+    assert await conn.fetchval("select uploaded_by from attachments where id = $1::uuid", aid) == "anonymous"
 
 
 async def test_staff_files_stay_internal(client, staff, filed) -> None:  # noqa: ANN001
@@ -315,7 +315,7 @@ async def test_staff_files_stay_internal(client, staff, filed) -> None:  # noqa:
 
 
 async def test_a_failed_transaction_leaves_no_file_behind(client, conn, settings, filed, monkeypatch) -> None:  # noqa: ANN001
-    from modules.complaints import attachments
+    from modules.kernel import files as attachments
 
     async def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("audit trail unavailable")
@@ -325,7 +325,7 @@ async def test_a_failed_transaction_leaves_no_file_behind(client, conn, settings
     resp = await client.post(filed["url"], headers={**filed["me"], **key()}, files=_files(_photo()))
     assert resp.status_code == 500
     assert _uploads(settings) == before
-    assert await conn.fetchval("select count(*) from complaint_attachments where complaint_id = $1::uuid",
+    assert await conn.fetchval("select count(*) from attachments where subject_id = $1::uuid",
                                filed["id"]) == 0
 
 

@@ -26,7 +26,7 @@ async def fx_filed(client, settings, staff):  # noqa: ANN001, ANN201
 async def _snapshot(conn, cid):  # noqa: ANN001, ANN202
     row = await conn.fetchrow("select state, office_id, assignee_id, updated_at, rating from complaints "
                               "where id = $1::uuid", cid)
-    events = await conn.fetchval("select count(*) from complaint_events where complaint_id = $1::uuid", cid)
+    events = await conn.fetchval("select count(*) from timeline_events where subject_id = $1::uuid", cid)
     return dict(row), events
 
 

@@ -1,4 +1,5 @@
-"""Files attached to complaints over HTTP: multipart upload into storage, and download of what each caller may see.
+"""Files attached to any module's subjects over HTTP: multipart upload into storage, and download of what each
+caller may see.
 
 The bytes go through `modules.attachments.service.ingest` (sniffed type, policy, hash, EXIF-free public copy) and
 are written to storage *before* the command's transaction: a photo is decoded and a 200 MiB video hashed and
@@ -6,9 +7,10 @@ written without holding a row lock or a pooled connection. The metadata row, the
 and the audit record then land in one transaction; when it does not commit (or a retry is answered from the
 Idempotency-Key), the objects just written are deleted again, so storage keeps no file no row points at.
 
-Staff download the original exactly as received (EXIF kept: the location is evidence). The complainant, signed in
-or with the query code, only ever gets the public variant (an image re-encoded without metadata, or the original
-of a file that carries no location), and never a file staff attached (that stays internal, like their notes).
+Staff download the original exactly as received (EXIF kept: the location is evidence). The public party (a
+complainant signed in or with the query code) only ever gets the public variant (an image re-encoded without
+metadata, or the original of a file that carries no location), and never a file staff attached (that stays internal,
+like their notes).
 """
 
 from __future__ import annotations
@@ -19,26 +21,26 @@ import logging
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+from uuid import UUID
 
 from litestar import Response
 from litestar.datastructures import UploadFile
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Stream
 
-from api.errors import ErrorCode, ProblemError
-from api.idempotency import fingerprint, idempotency_key, run_once
-from api.outbox import emit
+from api.errors import ErrorCode, ProblemError, conflict, not_found
+from api.idempotency import answered, idempotency_key, run_once
+from api.schema import Output
 from auth.audit import actor_from, record
 from modules.attachments.policy import MIB
 from modules.attachments.service import AttachmentRejected, StoredAttachment, ingest
 from modules.attachments.sniff import sniff
 from modules.attachments.storage import LocalStorage, ObjectNotFound, Storage
-from modules.complaints.queries import attachment_out
-from modules.complaints.rules import WORKFLOW
-from modules.complaints.service import add_event
+from modules.kernel.timeline import add_event
 
 if TYPE_CHECKING:
     import asyncpg
@@ -46,13 +48,14 @@ if TYPE_CHECKING:
     from litestar.datastructures import State
 
     from auth.principal import Principal
-    from modules.complaints.schemas import AttachmentOut
+    from modules.kernel.steps import Subject
 
 __all__ = (
-    "DOWNLOAD_RESPONSES", "UPLOAD_MAX_BODY", "UPLOAD_OPT", "AttachmentUpload", "download", "storage", "upload",
+    "DOWNLOAD_RESPONSES", "UPLOAD_MAX_BODY", "UPLOAD_OPT", "AttachmentOut", "AttachmentUpload", "attachment_out",
+    "attachment_row", "attachments", "download", "storage", "upload",
 )
 
-log = logging.getLogger("jianwu.complaints.attachments")
+log = logging.getLogger("jianwu.files")
 
 # The largest file the policy takes is a 200 MiB video; the rest is room for the multipart framing.
 UPLOAD_MAX_BODY = 210 * MIB
@@ -80,6 +83,49 @@ class AttachmentUpload:
     file: UploadFile
 
 
+class AttachmentOut(Output):
+    """A file attached to an item."""
+
+    id: UUID
+    media_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+    captured_at: datetime | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def attachment_out(r: Any, *, staff: bool) -> AttachmentOut:
+    """One attachment as shown; where and when a photo was taken stays with staff (the public never sees EXIF)."""
+    return AttachmentOut(id=r["id"], media_type=r["media_type"], size=r["size"], sha256=r["sha256"],
+                         created_at=r["created_at"], captured_at=r["captured_at"] if staff else None,
+                         latitude=r["latitude"] if staff else None, longitude=r["longitude"] if staff else None)
+
+
+# Files staff attach are internal, like their notes: the public side never lists or downloads them
+# (uploaded_by is "citizen:<id>", "anonymous" or "staff:<id>"; a row of unknown origin counts as internal).
+_FROM_PUBLIC = "uploaded_by not like 'staff:%'"
+
+
+async def attachments(conn: asyncpg.Connection, subject_id: UUID, *, staff: bool) -> list[AttachmentOut]:
+    """A subject's files as its viewer may see them, oldest first."""
+    rows = await conn.fetch("select * from attachments where subject_id = $1"
+                            + ("" if staff else f" and {_FROM_PUBLIC}") + " order by created_at, id", subject_id)
+    return [attachment_out(r, staff=staff) for r in rows]
+
+
+async def attachment_row(conn: asyncpg.Connection, subject_id: UUID, attachment_id: UUID, *, public: bool) -> Any:
+    """An attachment of a subject the caller may already see; for the public only one they may download (a public
+    variant exists and staff did not attach it). Anything else is 404."""
+    row = await conn.fetchrow(
+        "select * from attachments where id = $1 and subject_id = $2"
+        + (f" and public_key is not null and {_FROM_PUBLIC}" if public else ""), attachment_id, subject_id)
+    if row is None:
+        raise not_found("No such attachment.")
+    return row
+
+
 def storage(state: State) -> Storage:
     """This worker's attachment store, made on first use (`<JIANWU_DATA_DIR>/uploads`)."""
     store = state.get("attachment_storage")
@@ -88,27 +134,13 @@ def storage(state: State) -> Storage:
     return store
 
 
-def _check_open(row: Any) -> None:
-    if row["state"] in WORKFLOW.terminal:
-        raise ProblemError(409, ErrorCode.CONFLICT, f"The item is {row['state']}; no more files can be attached.")
+def _check_open(subject: Subject, row: Any) -> None:
+    if subject.workflow.is_terminal(row["state"]):
+        raise conflict(f"The item is {row['state']}; no more files can be attached.")
 
 
 def _rejected(exc: AttachmentRejected) -> ProblemError:
     return ProblemError(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.detail)
-
-
-async def _answered(conn: asyncpg.Connection, request: Request[Any, Any, Any], scope: str, payload: Any) -> bool:
-    """Whether this Idempotency-Key already has a stored answer for this very upload (run_once will replay it).
-
-    Mirrors run_once's scope and fingerprint; should they ever differ, this only answers False and the upload
-    takes the ordinary path (ingest, then discard when run_once replays)."""
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return False
-    route = f"{request.method} {request.scope.get('path_template') or request.url.path}"
-    return bool(await conn.fetchval(
-        "select status is not null from idempotency_keys where scope = $1 and key = $2 and request_hash = $3",
-        f"{scope}|{route}", key, fingerprint(route + request.url.path, payload)))
 
 
 async def _delete(store: Storage, stored: StoredAttachment) -> None:
@@ -129,7 +161,7 @@ async def _cleanup(state: State, store: Storage, stored: StoredAttachment, *, ma
         try:
             async with state.db.connection() as conn:
                 kept = await conn.fetchval(
-                    "select exists (select 1 from complaint_attachments where original_key = $1)", stored.original_key)
+                    "select exists (select 1 from attachments where original_key = $1)", stored.original_key)
         except Exception:  # noqa: BLE001
             log.warning("attachment %s left in storage: could not tell whether its row committed",
                         stored.original_key, exc_info=True)
@@ -139,39 +171,39 @@ async def _cleanup(state: State, store: Storage, stored: StoredAttachment, *, ma
     await _delete(store, stored)
 
 
-async def _save(conn: asyncpg.Connection, request: Request[Any, Any, Any], principal: Principal | None, row: Any,
-                stored: StoredAttachment, *, public: bool) -> AttachmentOut:
+async def _save(conn: asyncpg.Connection, subject: Subject, request: Request[Any, Any, Any],
+                principal: Principal | None, row: Any, stored: StoredAttachment, *, public: bool) -> AttachmentOut:
     """The metadata row, a timeline event, the outbox event and the audit record, in the caller's transaction."""
     uploaded_by = f"{principal.kind}:{principal.sub}" if principal is not None else "anonymous"
     place = stored.location
     att = await conn.fetchrow(
         """
-        insert into complaint_attachments (complaint_id, uploaded_by, media_type, category, size, sha256,
+        insert into attachments (module, subject_id, uploaded_by, media_type, category, size, sha256,
             original_key, public_key, captured_at, latitude, longitude, declared_name)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        values ($13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         returning *
         """,
         row["id"], uploaded_by, stored.media_type, stored.category, stored.size, stored.sha256, stored.original_key,
         # public_key holds what the public may be served: the stripped copy, the original of a file without a
         # location, or nothing.
         stored.public_source, stored.captured_at, place.lat if place else None, place.lon if place else None,
-        stored.declared_name)
+        stored.declared_name, subject.module)
     actor = actor_from(request, principal)
     info = {"attachmentId": str(att["id"]), "mediaType": stored.media_type, "size": stored.size}
-    await add_event(conn, row["id"], actor, "attachment", public=public, data=info)
-    await conn.execute("update complaints set updated_at = now() where id = $1", row["id"])
-    await emit(conn, "complaint.staff", {"complaintId": str(row["id"]), "event": "attachment",
-                                         "attachmentId": str(att["id"])}, office_id=row["office_id"])
-    await record(conn, actor, "complaint.attachment_added", office_id=row["office_id"], object_type="complaint",
-                 object_id=row["id"], detail={**info, "sha256": stored.sha256, "public": public})
+    await add_event(conn, subject.module, row["id"], actor, "attachment", public=public, data=info)
+    await conn.execute(f"update {subject.table} set updated_at = now() where id = $1", row["id"])
+    await subject.notify(conn, row, f"{subject.kind}.attachment_added", False, {"attachmentId": str(att["id"])})
+    await record(conn, actor, f"{subject.kind}.attachment_added", office_id=row["office_id"],
+                 object_type=subject.kind, object_id=row["id"], detail={**info, "sha256": stored.sha256,
+                                                                       "public": public})
     return attachment_out(att, staff=not public)
 
 
 async def upload(
-    state: State, request: Request[Any, Any, Any], form: AttachmentUpload, *, scope: str,
+    state: State, request: Request[Any, Any, Any], form: AttachmentUpload, *, subject: Subject, scope: str,
     principal: Principal | None, row: Any, relock: Callable[[asyncpg.Connection], Awaitable[Any]], public: bool,
 ) -> Response[Any]:
-    """Store an upload for the item `row` (already found and access-checked by the route) and record it.
+    """Store an upload for the subject `row` (already found and access-checked by the route) and record it.
 
     `relock` finds the item again, locked, inside the transaction; `public` says whether the complainant's side
     uploads (public timeline event) or staff (internal). Requires an Idempotency-Key."""
@@ -185,11 +217,11 @@ async def upload(
     # What was asked, for the Idempotency-Key: the file's content hash, size and declared name, not its bytes.
     payload = {"sha256": digest, "size": len(data), "name": file.filename}
     async with state.db.connection() as conn:
-        answered = await _answered(conn, request, scope, payload)
+        done = await answered(conn, request, scope, payload)
     store = storage(state)
     stored: StoredAttachment | None = None
-    if not answered:
-        _check_open(row)
+    if not done:
+        _check_open(subject, row)
         try:
             stored = await ingest(store, data, declared_name=file.filename)
         except AttachmentRejected as exc:
@@ -202,8 +234,8 @@ async def upload(
         if stored is None:  # the stored answer vanished between the look-up and now
             raise ProblemError(409, ErrorCode.CONFLICT, "Send the file again.")
         current = await relock(conn)
-        _check_open(current)
-        out = await _save(conn, request, principal, current, stored, public=public)
+        _check_open(subject, current)
+        out = await _save(conn, subject, request, principal, current, stored, public=public)
         finished = True
         return 201, out
 
@@ -248,7 +280,7 @@ async def download(state: State, request: Request[Any, Any, Any], att: Any, *, o
     """Stream the original (staff) or the public variant of an attachment row the route has already authorised."""
     key = att["original_key"] if original else att["public_key"]
     if key is None:
-        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such attachment.")
+        raise not_found("No such attachment.")
     # The public copy of an image is different bytes from the original, so it gets an entity tag of its own.
     etag = f'"{att["sha256"]}"' if key == att["original_key"] else f'"{att["sha256"]}-public"'
     headers = {"ETag": etag, "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -260,7 +292,7 @@ async def download(state: State, request: Request[Any, Any, Any], att: Any, *, o
         first = await anext(chunks, b"")
     except ObjectNotFound:
         log.error("attachment %s has no stored object %s", att["id"], key)
-        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such attachment.") from None
+        raise not_found("No such attachment.") from None
     sniffed = sniff(first)
     if key == att["original_key"]:
         media_type = att["media_type"]

@@ -1,0 +1,130 @@
+"""A signed-in citizen's own items."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Stream
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.errors import problem_docs
+from api.idempotency import run_once
+from api.pagination import Limit, Page, decode_cursor, page_of
+from auth.principal import current_principal
+from modules.complaints import service
+from modules.complaints.queries import list_items, own_item, public_view
+from modules.complaints.routes import common
+from modules.complaints.routes.common import UploadForm
+from modules.complaints.schemas import (
+    ComplaintCreate, ComplaintReceipt, ListItem, MaterialIn, PublicComplaint, RatingIn, ReviewIn,
+)
+from modules.kernel.files import AttachmentOut, DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY, UPLOAD_OPT
+
+if TYPE_CHECKING:
+    import asyncpg
+    from litestar.datastructures import State
+
+    from auth.principal import Principal
+
+__all__ = ("CitizenController",)
+
+
+def _own(state: State, p: Principal, complaint_id: UUID) -> common.Finder:
+    async def find(conn: asyncpg.Connection, lock: bool) -> Any:
+        row = await own_item(conn, complaint_id, p, lock=lock)
+        await common.require_on(state, row["office_id"])
+        return row
+    return find
+
+
+class CitizenController(Controller):
+    """A signed-in citizen's own items."""
+
+    path = "/me/complaints"
+    tags = ["complaints"]
+    security = [{"bearer": []}]
+
+    @post("/", operation_id="complaintFile", summary="File an item", opt={"action": "complaint.create"},
+          responses=problem_docs(400, 401, 403, 404, 409, 415, 422), status_code=HTTP_201_CREATED)
+    async def create(self, request: Request[Any, Any, Any], state: State,
+                     data: JSONBody[ComplaintCreate]) -> Response[ComplaintReceipt]:
+        """File with an office. Requires an Idempotency-Key: a retry returns the first answer, never a second item."""
+        p = current_principal(request)
+
+        async def work(conn: asyncpg.Connection) -> tuple[int, ComplaintReceipt]:
+            # The account's phone is the contact for replies (read in the command's own transaction).
+            enc = await conn.fetchval("select phone_enc from users where id = $1", p.user_id)
+            phone = state.box.decrypt_text(enc, aad=b"phone") if enc else None
+            reporter = service.Reporter(name=data.real_name, phone=phone, id_number=data.id_number)
+            return await common.file_item(state, request, conn, data, principal=p, reporter=reporter, channel="app")
+        return await run_once(state.db, request, p.sub, data, work)
+
+    @get("/", operation_id="complaintListOwn", summary="My items", opt={"action": "complaint.own"},
+         responses=problem_docs(400, 401, 403))
+    async def list_items(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+                         limit: FromQuery[Limit] = 20) -> Page[ListItem]:
+        """Newest first."""
+        p = current_principal(request)
+        after = decode_cursor(cursor)
+        async with state.db.connection() as conn:
+            items = await list_items(conn, limit=limit, after=after, complainant_id=p.user_id)
+        return page_of(items, limit, lambda i: i, lambda i: (i.created_at, i.id))
+
+    @get("/{complaint_id:uuid}", operation_id="complaintGetOwn", summary="One of my items",
+         opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404))
+    async def get_item(self, request: Request[Any, Any, Any], state: State,
+                       complaint_id: FromPath[UUID]) -> PublicComplaint:
+        """Status, public replies, deadlines."""
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            return await public_view(conn, await _own(state, p, complaint_id)(conn, False))
+
+    @post("/{complaint_id:uuid}/materials", operation_id="complaintAddMaterial", summary="Add material",
+          opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404, 409, 422),
+          status_code=HTTP_201_CREATED)
+    async def add_material(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                           data: JSONBody[MaterialIn]) -> Response[PublicComplaint]:
+        """More material (Idempotency-Key required)."""
+        p = current_principal(request)
+        return await common.add_material(state, request, p, p.sub, _own(state, p, complaint_id), data)
+
+    @post("/{complaint_id:uuid}/rating", operation_id="complaintRate", summary="Rate the handling",
+          opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
+    async def rate(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                   data: JSONBody[RatingIn]) -> PublicComplaint:
+        """1 to 5 and a comment, once, after closure."""
+        p = current_principal(request)
+        return await common.rate(state, request, p, _own(state, p, complaint_id), data)
+
+    @post("/{complaint_id:uuid}/reviews", operation_id="complaintReview", summary="Ask for a review",
+          opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404, 409, 422),
+          status_code=HTTP_201_CREATED)
+    async def review(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                     data: JSONBody[ReviewIn]) -> Response[ComplaintReceipt]:
+        """复查 within 30 days of closure, or 复核 of a review (Idempotency-Key required)."""
+        p = current_principal(request)
+        return await common.review(state, request, p, p.sub, _own(state, p, complaint_id), data, None)
+
+    @post("/{complaint_id:uuid}/attachments", operation_id="complaintAttach", summary="Attach a file",
+          opt={"action": "complaint.own", **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
+          responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422), status_code=HTTP_201_CREATED)
+    async def attach(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                     data: UploadForm) -> Response[AttachmentOut]:
+        """A photo, recording, video or PDF as multipart/form-data (field `file`); its type is read from the bytes.
+        Images up to 20 MiB, audio 50 MiB, video 200 MiB. Refused once the item is concluded (409).
+        Requires an Idempotency-Key."""
+        p = current_principal(request)
+        return await common.attach(state, request, p, p.sub, _own(state, p, complaint_id), data)
+
+    @get("/{complaint_id:uuid}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGetOwn",
+         summary="Download an attachment", opt={"action": "complaint.own"},
+         responses={**problem_docs(400, 401, 403, 404), **DOWNLOAD_RESPONSES})
+    async def attachment(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+                         attachment_id: FromPath[UUID]) -> Stream:
+        """The public copy only: photos re-encoded without EXIF (no location, no capture time). 404 when there is
+        none to show."""
+        p = current_principal(request)
+        return await common.attachment(state, request, _own(state, p, complaint_id), attachment_id)

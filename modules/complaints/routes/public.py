@@ -1,0 +1,125 @@
+"""Complaints without an account: the catalog, anonymous filing, and following an item with its query code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Stream
+from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.errors import problem_docs
+from api.idempotency import run_once
+from api.net import client_ip
+from auth.ratelimit import Limit as RateLimit
+from modules.complaints import service
+from modules.complaints.queries import anonymous_item, catalog, public_view
+from modules.complaints.routes import common
+from modules.complaints.routes.common import UploadForm
+from modules.complaints.schemas import (
+    AnonymousCreate, Catalog, ComplaintReceipt, MaterialIn, PublicComplaint, RatingIn, ReviewIn,
+)
+from modules.kernel.files import AttachmentOut, UPLOAD_OPT, DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY
+
+if TYPE_CHECKING:
+    import asyncpg
+    from litestar.datastructures import State
+
+
+__all__ = ("PublicController", "catalog_route")
+
+QueryCode = Annotated[str, HeaderParameter(name="X-Query-Code", min_length=4, max_length=40,
+                                           description="The query code given when the item was filed.")]
+_LOOKUP_IP = RateLimit("complaint_lookup_ip", 120, 900)
+_LOOKUP_RECEIPT = RateLimit("complaint_lookup_receipt", 20, 900)
+_ANON_CREATE_IP = RateLimit("complaint_anonymous_ip", 30, 3600)
+
+
+@get("/offices/{office:str}/complaint-catalog", operation_id="complaintCatalog", tags=["complaints"],
+     summary="Categories an office takes", opt={"public": True}, responses=problem_docs(400, 403, 404))
+async def catalog_route(state: State, office: FromPath[str]) -> Response[Catalog]:
+    """Kinds and categories with their extra fields. Cache it; `version` (and the ETag) change when it does."""
+    async with state.db.connection() as conn:
+        body = await catalog(conn, await common.open_office(state, conn, office))
+    return Response(body, headers={"ETag": f'"{body.office}-{body.version}"', "Cache-Control": "public, max-age=60"})
+
+
+class PublicController(Controller):
+    """Filing and following an item without an account: the receipt number and query code are the key."""
+
+    path = "/public/complaints"
+    tags = ["complaints"]
+
+    @post("/", operation_id="complaintFileAnonymous", summary="File without an account", opt={"public": True},
+          responses=problem_docs(400, 403, 404, 409, 415, 422, 429), status_code=HTTP_201_CREATED)
+    async def create(self, request: Request[Any, Any, Any], state: State,
+                     data: JSONBody[AnonymousCreate]) -> Response[ComplaintReceipt]:
+        """Answers the receipt number and a query code shown only now. Requires an Idempotency-Key."""
+        await state.limiter.enforce(_ANON_CREATE_IP, client_ip(request), "Too many items filed from this address.")
+        reporter = service.Reporter(name=data.real_name, phone=common.phone(data.phone), id_number=data.id_number,
+                                    anonymous=data.real_name is None)
+        return await run_once(state.db, request, "anonymous", data, lambda conn: common.file_item(
+            state, request, conn, data, principal=None, reporter=reporter, channel="app"))
+
+    @staticmethod
+    def _finder(request: Request[Any, Any, Any], state: State, receipt_no: str, code: str) -> common.Finder:
+        async def find(conn: asyncpg.Connection, lock: bool) -> Any:
+            await state.limiter.enforce(_LOOKUP_IP, client_ip(request), "Too many look-ups from this address.")
+            await state.limiter.enforce(_LOOKUP_RECEIPT, receipt_no, "Too many look-ups of this receipt number.")
+            row = await anonymous_item(conn, state.box, receipt_no, code, lock=lock)
+            await common.require_on(state, row["office_id"])
+            return row
+        return find
+
+    @get("/{receipt_no:str}", operation_id="complaintGetAnonymous", summary="Follow an item by receipt number",
+         opt={"public": True}, responses=problem_docs(400, 403, 404, 429))
+    async def get_item(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
+                       code: QueryCode) -> PublicComplaint:
+        """Status, public replies and deadlines. A wrong code answers 404, like a missing item."""
+        async with state.db.connection() as conn:
+            return await public_view(conn, await self._finder(request, state, receipt_no, code)(conn, False))
+
+    @post("/{receipt_no:str}/materials", operation_id="complaintAddMaterialAnonymous", summary="Add material",
+          opt={"public": True}, responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
+    async def add_material(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
+                           code: QueryCode, data: JSONBody[MaterialIn]) -> Response[PublicComplaint]:
+        """More material for the item (it goes back to triage if material was asked for)."""
+        return await common.add_material(state, request, None, f"anon:{receipt_no}",
+                                         self._finder(request, state, receipt_no, code), data)
+
+    @post("/{receipt_no:str}/rating", operation_id="complaintRateAnonymous", summary="Rate the handling",
+          opt={"public": True}, responses=problem_docs(400, 403, 404, 409, 429), status_code=200)
+    async def rate(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
+                   data: JSONBody[RatingIn]) -> PublicComplaint:
+        """1 to 5 and a comment, once, after closure."""
+        return await common.rate(state, request, None, self._finder(request, state, receipt_no, code), data)
+
+    @post("/{receipt_no:str}/reviews", operation_id="complaintReviewAnonymous", summary="Ask for a review",
+          opt={"public": True}, responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
+    async def review(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
+                     data: JSONBody[ReviewIn]) -> Response[ComplaintReceipt]:
+        """复查 within 30 days of closure (复核 of a review); the review is followed with the same code."""
+        return await common.review(state, request, None, f"anon:{receipt_no}",
+                                   self._finder(request, state, receipt_no, code), data, code)
+
+    @post("/{receipt_no:str}/attachments", operation_id="complaintAttachAnonymous", summary="Attach a file",
+          opt={"public": True, **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
+          responses=problem_docs(400, 403, 404, 409, 413, 415, 422, 429), status_code=HTTP_201_CREATED)
+    async def attach(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
+                     data: UploadForm) -> Response[AttachmentOut]:
+        """A photo, recording, video or PDF as multipart/form-data (field `file`); its type is read from the bytes.
+        Images up to 20 MiB, audio 50 MiB, video 200 MiB. Refused once the item is concluded (409).
+        Requires an Idempotency-Key."""
+        return await common.attach(state, request, None, f"anon:{receipt_no}",
+                                   self._finder(request, state, receipt_no, code), data)
+
+    @get("/{receipt_no:str}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGetAnonymous",
+         summary="Download an attachment", opt={"public": True},
+         responses={**problem_docs(400, 403, 404, 429), **DOWNLOAD_RESPONSES})
+    async def attachment(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
+                         code: QueryCode, attachment_id: FromPath[UUID]) -> Stream:
+        """The public copy only: photos re-encoded without EXIF (no location, no capture time). 404 when there is
+        none to show."""
+        return await common.attachment(state, request, self._finder(request, state, receipt_no, code), attachment_id)

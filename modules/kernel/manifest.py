@@ -1,0 +1,47 @@
+"""A module declares itself once: its routes, actions, clocks, public routes, permission defaults, demo data,
+outbox topics, subjects and configuration schema. The registry and the app read manifests, never module names."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncpg
+    import msgspec
+
+    from auth.secretbox import SecretBox
+    from modules.clocks.rules import ClockSpec
+    from modules.kernel.steps import Subject
+
+__all__ = ("Manifest",)
+
+DemoLoader = Callable[["asyncpg.Connection", "SecretBox", list[str]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything the rest of Jianwu needs to know about one module."""
+
+    # The switch key admins turn on per office ("complaints"), and a label for people.
+    name: str
+    label_zh: str
+    # Route handlers and controllers, mounted under /api/v1 behind the module's switch (imported lazily).
+    routes: Callable[[], list[Any]]
+    # Permission-list actions the module defines (name -> description) and which outsiders may be granted them.
+    actions: Mapping[str, str]
+    external_actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The national default list's grants for the module: (role, action).
+    permission_defaults: tuple[tuple[str, str], ...] = ()
+    # Clocks the module brings (code -> spec); clocks already in the shared rules are named in `uses_clocks`.
+    clocks: Mapping[str, ClockSpec] = field(default_factory=dict)
+    uses_clocks: tuple[str, ...] = ()
+    # Routes callable without a token: (METHOD, full path template as Litestar reports it).
+    public_routes: frozenset[tuple[str, str]] = frozenset()
+    # Outbox topics the module emits (name -> who listens): `api.outbox.emit` refuses any other.
+    topics: Mapping[str, str] = field(default_factory=dict)
+    subjects: tuple[Subject, ...] = ()
+    # The office's configuration of the module, checked when an admin saves it (None: any object).
+    config: type[msgspec.Struct] | None = None
+    demo: DemoLoader | None = None
