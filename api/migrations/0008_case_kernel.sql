@@ -41,3 +41,7 @@ alter table attachments add column module text not null default 'complaints';
 alter table attachments alter column module drop default;
 alter index complaint_attachments_complaint_idx rename to attachments_subject_idx;
 alter index complaint_attachments_pkey rename to attachments_pkey;
+
+-- Which modules exist is the registry's to say (the admin route refuses a name no manifest declares).
+alter table office_modules drop constraint office_modules_module_check;
+alter table office_modules add constraint office_modules_module_check check (module ~ '^[a-z][a-z_]{1,39}$');
