@@ -17,6 +17,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from api.schema import Input, Output
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.net import client_ip
 from auth.actions import AUTHENTICATED
@@ -63,20 +64,20 @@ class TokenRequest(msgspec.Struct, kw_only=True):
     device_id: str | None = None
 
 
-class OtpRequest(msgspec.Struct, forbid_unknown_fields=True):
+class OtpRequest(Input):
     """Ask for a one-time sign-in code by text message."""
 
     phone: Annotated[str, msgspec.Meta(min_length=11, max_length=20, description="Mainland mobile number.")]
 
 
-class OtpSent(msgspec.Struct):
+class OtpSent(Output):
     """A code was sent (or, to avoid revealing anything, would have been)."""
 
     expires_in: int
     resend_after: int
 
 
-class Me(msgspec.Struct):
+class Me(Output):
     """The signed-in principal as the token describes it."""
 
     sub: str
@@ -90,20 +91,20 @@ class Me(msgspec.Struct):
     expires_at: int
 
 
-class TotpEnrollment(msgspec.Struct):
+class TotpEnrollment(Output):
     """A new, not yet confirmed TOTP secret: show it as a QR code, then confirm with a code from the app."""
 
     secret: str
     otpauth_uri: str
 
 
-class TotpCode(msgspec.Struct, forbid_unknown_fields=True):
+class TotpCode(Input):
     """A six-digit code from the authenticator app."""
 
     code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
 
 
-class RecoveryCodes(msgspec.Struct):
+class RecoveryCodes(Output):
     """Single-use recovery codes, shown once."""
 
     recovery_codes: list[str]

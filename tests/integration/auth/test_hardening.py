@@ -52,7 +52,7 @@ async def test_totp_codes_and_recovery_codes_work_once(client, make_user) -> Non
     secret = (await client.post("/api/v1/auth/totp/enrollment", headers=bearer(tokens))).json()["secret"]
     confirmed = await client.post("/api/v1/auth/totp/confirmation", headers=bearer(tokens),
                                   json={"code": pyotp.TOTP(secret).now()})
-    recovery = confirmed.json()["recovery_codes"]
+    recovery = confirmed.json()["recoveryCodes"]
     # Confirming ended every session, this one included: the next sign-in needs the second factor.
     assert (await client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 401
     await asyncio.sleep(1.05)

@@ -45,7 +45,7 @@ async def test_staff_password_grant(client) -> None:  # noqa: ANN001
     assert claims["did"] == "phone-1" and claims["exp"] - claims["iat"] <= 600
     assert {"exp", "iat", "iss", "aud", "sub", "jti", "tt"} <= set(claims)
     me = (await client.get("/api/v1/auth/me", headers=bearer(tokens))).json()
-    assert me["kind"] == "staff" and me["office_id"] == claims["office"]
+    assert me["kind"] == "staff" and me["officeId"] == claims["office"]
 
 
 async def test_representatives_get_their_own_audience(client) -> None:  # noqa: ANN001

@@ -25,13 +25,13 @@ async def test_totp_enrolment_and_sign_in(client, make_user) -> None:  # noqa: A
     enrol = await client.post("/api/v1/auth/totp/enrollment", headers=bearer(tokens))
     assert enrol.status_code == 200, enrol.text
     secret = enrol.json()["secret"]
-    assert enrol.json()["otpauth_uri"].startswith("otpauth://totp/")
+    assert enrol.json()["otpauthUri"].startswith("otpauth://totp/")
     wrong = await client.post("/api/v1/auth/totp/confirmation", headers=bearer(tokens), json={"code": "000000"})
     assert wrong.status_code == 400
     confirmed = await client.post("/api/v1/auth/totp/confirmation", headers=bearer(tokens),
                                   json={"code": pyotp.TOTP(secret).now()})
     assert confirmed.status_code == 200, confirmed.text
-    recovery = confirmed.json()["recovery_codes"]
+    recovery = confirmed.json()["recoveryCodes"]
     assert len(recovery) == 10
 
     without = await client.post("/api/v1/auth/token", data=_login(user["username"], user["password"]))
