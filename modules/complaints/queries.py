@@ -173,7 +173,9 @@ async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_
         if has_location else None,
         persons_reported=row["persons_reported"], fields=row["extra"], assignee_id=row["assignee_id"],
         department=row["department"], referred_to=row["referred_to"], disposition=row["disposition"],
-        parent_id=row["parent_id"], review_level=row["review_level"], possible_duplicates=row["possible_duplicates"],
+        parent_id=row["parent_id"], review_level=row["review_level"],
+        # Earlier items by the same person say who filed them: only for those who may see identities (举报人保护).
+        possible_duplicates=row["possible_duplicates"] if may_see_identity else [],
         created_at=row["created_at"], updated_at=row["updated_at"], timeline=await _timeline(conn, row["id"], False),
         clocks=clocks, attachments=await _attachments(conn, row["id"], True), rating=row["rating"],
         rating_comment=row["rating_comment"],

@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
 from api.outbox import emit
-from api.net import client_ip
+from api.net import client_ip, device_id
 from api.pagination import Limit, Page, decode_cursor, page_of
 from auth.audit import actor_from, record
 from auth.principal import Principal, current_principal
@@ -83,8 +83,7 @@ async def _category(conn: asyncpg.Connection, office_id: UUID, code: str) -> Any
 
 def _receipt(row: Any, query_code: str | None) -> ComplaintReceipt:
     return ComplaintReceipt(id=row["id"], receipt_no=row["receipt_no"], state=row["state"],
-                            created_at=row["created_at"], query_code=query_code,
-                            possible_duplicates=len(row["possible_duplicates"]))
+                            created_at=row["created_at"], query_code=query_code)
 
 
 async def _open_office(state: State, conn: asyncpg.Connection, code: str) -> Any:
@@ -153,7 +152,10 @@ class PublicController(Controller):
         await state.limiter.enforce(_ANON_CREATE_IP, client_ip(request), "Too many items filed from this address.")
         reporter = service.Reporter(name=data.real_name, phone=_phone(data.phone), id_number=data.id_number,
                                     anonymous=data.real_name is None)
-        return await run_once(state.db, request, "anonymous", data, lambda conn: _file(
+        # Each filer (address and device) has a key space of its own: a key and body another filer sent never
+        # replay their receipt number and query code.
+        filer = state.box.blind_index(f"{client_ip(request)}|{device_id(request) or ''}", purpose="anonymous-filer")
+        return await run_once(state.db, request, f"anonymous:{filer}", data, lambda conn: _file(
             state, request, conn, data, principal=None, reporter=reporter, channel="app"))
 
     async def _find(self, request: Request[Any, Any, Any], state: State, conn: asyncpg.Connection, receipt_no: str,
@@ -177,10 +179,10 @@ class PublicController(Controller):
     async def add_material(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
                            code: QueryCode, data: JSONBody[MaterialIn]) -> Response[PublicComplaint]:
         """More material for the item (it goes back to triage if material was asked for)."""
-        async def work(conn: asyncpg.Connection) -> tuple[int, PublicComplaint]:
-            row = await self._find(request, state, conn, receipt_no, code, lock=True)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, PublicComplaint]:
             return 201, await _add_material(conn, request, None, row, data)
-        return await run_once(state.db, request, f"anon:{receipt_no}", data, work)
+        return await run_once(state.db, request, f"anon:{receipt_no}", data, work,
+                              authorize=lambda conn: self._find(request, state, conn, receipt_no, code, lock=True))
 
     @post("/{receipt_no:str}/rating", operation_id="complaintRateAnonymous", summary="Rate the handling",
           opt={"public": True}, responses=problem_docs(400, 403, 404, 409, 429), status_code=200)
@@ -196,11 +198,11 @@ class PublicController(Controller):
     async def review(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
                      data: JSONBody[ReviewIn]) -> Response[ComplaintReceipt]:
         """复查 within 30 days of closure (复核 of a review); the review is followed with the same code."""
-        async def work(conn: asyncpg.Connection) -> tuple[int, ComplaintReceipt]:
-            row = await self._find(request, state, conn, receipt_no, code, lock=True)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, ComplaintReceipt]:
             new = await _review(state, conn, request, None, row, data, code)
             return 201, _receipt(new, None)
-        return await run_once(state.db, request, f"anon:{receipt_no}", data, work)
+        return await run_once(state.db, request, f"anon:{receipt_no}", data, work,
+                              authorize=lambda conn: self._find(request, state, conn, receipt_no, code, lock=True))
 
     @post("/{receipt_no:str}/attachments", operation_id="complaintAttachAnonymous", summary="Attach a file",
           opt={"public": True, **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
@@ -325,10 +327,10 @@ class CitizenController(Controller):
         """More material (Idempotency-Key required)."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, PublicComplaint]:
-            row = await _own(state, conn, complaint_id, p, lock=True)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, PublicComplaint]:
             return 201, await _add_material(conn, request, p, row, data)
-        return await run_once(state.db, request, p.sub, data, work)
+        return await run_once(state.db, request, p.sub, data, work,
+                              authorize=lambda conn: _own(state, conn, complaint_id, p, lock=True))
 
     @post("/{complaint_id:uuid}/rating", operation_id="complaintRate", summary="Rate the handling",
           opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
@@ -348,10 +350,10 @@ class CitizenController(Controller):
         """复查 within 30 days of closure, or 复核 of a review (Idempotency-Key required)."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, ComplaintReceipt]:
-            row = await _own(state, conn, complaint_id, p, lock=True)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, ComplaintReceipt]:
             return 201, _receipt(await _review(state, conn, request, p, row, data, None), None)
-        return await run_once(state.db, request, p.sub, data, work)
+        return await run_once(state.db, request, p.sub, data, work,
+                              authorize=lambda conn: _own(state, conn, complaint_id, p, lock=True))
 
     @post("/{complaint_id:uuid}/attachments", operation_id="complaintAttach", summary="Attach a file",
           opt={"action": "complaint.own", **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
@@ -523,17 +525,22 @@ class StaffController(Controller):
         """accept, request_material, refer, reject, close, reopen — each checked against the permission list."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, StaffComplaint]:
+        async def authorize(conn: asyncpg.Connection) -> Any:
+            # The step's right is checked before a stored answer could be replayed (the state has moved on by then).
             row = await self._item(state, conn, complaint_id, p)
-            fields = {"reason": data.reason, "referredTo": data.referred_to, "disposition": data.disposition}
-            t = WORKFLOW.move(row["state"], data.step, fields)
-            if t.action not in await _actions(state, p):
+            t = WORKFLOW.transitions.get(data.step)
+            if t is not None and t.action not in await _actions(state, p):
                 raise ProblemError(403, ErrorCode.FORBIDDEN, f"Your permission list does not allow {data.step}.",
                                    extra={"action": t.action})
+            return row
+
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, StaffComplaint]:
+            fields = {"reason": data.reason, "referredTo": data.referred_to, "disposition": data.disposition}
+            WORKFLOW.move(row["state"], data.step, fields)
             text = await _reply_text(conn, row, data.reply, data.template, fields)
             updated = await service.apply_step(conn, actor_from(request, p), row, data.step, fields, text)
             return 200, await self._view(state, conn, updated, p)
-        return await run_once(state.db, request, p.sub, data, work, required=False)
+        return await run_once(state.db, request, p.sub, data, work, required=False, authorize=authorize)
 
     @post("/{complaint_id:uuid}/assignment", operation_id="complaintAssign", summary="Assign a handler",
           opt={"action": "complaint.assign"}, responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
@@ -544,14 +551,14 @@ class StaffController(Controller):
         if data.mode == "designate" and "complaint.designate" not in await _actions(state, p):
             raise ProblemError(403, ErrorCode.FORBIDDEN, "Designation needs the chief's right (complaint.designate).")
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, StaffComplaint]:
-            row = await self._item(state, conn, complaint_id, p)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, StaffComplaint]:
             config = await state.modules.require(p.office_id, MODULE)  # type: ignore[arg-type]
             updated = await service.assign(conn, actor_from(request, p), row, mode=data.mode,
                                            assignee_id=data.assignee_id, reason=data.reason,
                                            plan=config.get("assignment", {}))
             return 200, await self._view(state, conn, updated, p)
-        return await run_once(state.db, request, p.sub, data, work, required=False)
+        return await run_once(state.db, request, p.sub, data, work, required=False,
+                              authorize=lambda conn: self._item(state, conn, complaint_id, p))
 
     @post("/{complaint_id:uuid}/transfer", operation_id="complaintTransfer", summary="Transfer an item",
           opt={"action": "complaint.transfer"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
@@ -560,8 +567,7 @@ class StaffController(Controller):
         """To another office (it becomes responsible; this office keeps the record as first receiver)."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, ListItem]:
-            row = await self._item(state, conn, complaint_id, p)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, ListItem]:
             to_office = None
             if data.office and data.office != (await conn.fetchval("select code from offices where id = $1",
                                                                     p.office_id)):
@@ -570,7 +576,8 @@ class StaffController(Controller):
                                              department=data.department, reason=data.reason)
             listed = await conn.fetchrow(f"{_LIST_SELECT} where c.id = $1", updated["id"])
             return 200, _list_item(listed)
-        return await run_once(state.db, request, p.sub, data, work, required=False)
+        return await run_once(state.db, request, p.sub, data, work, required=False,
+                              authorize=lambda conn: self._item(state, conn, complaint_id, p))
 
     @post("/{complaint_id:uuid}/notes", operation_id="complaintNote", summary="Add an internal note",
           opt={"action": "complaint.note"}, responses=problem_docs(400, 401, 403, 404, 422),
@@ -580,14 +587,14 @@ class StaffController(Controller):
         """Never shown to the public (Idempotency-Key required)."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, StaffComplaint]:
-            row = await self._item(state, conn, complaint_id, p)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, StaffComplaint]:
             actor = actor_from(request, p)
             await service.add_event(conn, row["id"], actor, "note", public=False, body=data.text)
             await record(conn, actor, "complaint.note", office_id=row["office_id"], object_type="complaint",
                          object_id=row["id"])
             return 201, await self._view(state, conn, row, p)
-        return await run_once(state.db, request, p.sub, data, work)
+        return await run_once(state.db, request, p.sub, data, work,
+                              authorize=lambda conn: self._item(state, conn, complaint_id, p))
 
     @post("/{complaint_id:uuid}/replies", operation_id="complaintReply", summary="Reply to the complainant",
           opt={"action": "complaint.reply"}, responses=problem_docs(400, 401, 403, 404, 409, 422),
@@ -597,15 +604,15 @@ class StaffController(Controller):
         """Progress or result reply (answers the 3-month clock), or the monthly follow-up (Idempotency-Key required)."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, StaffComplaint]:
-            row = await self._item(state, conn, complaint_id, p)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, StaffComplaint]:
             text = await _reply_text(conn, row, data.text, data.template, {})
             if not text:
                 raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "A reply needs text or a template.",
                                    errors=[{"field": "text", "message": "text or template required"}])
             await service.reply(conn, actor_from(request, p), row, data.kind, text)
             return 201, await self._view(state, conn, row, p)
-        return await run_once(state.db, request, p.sub, data, work)
+        return await run_once(state.db, request, p.sub, data, work,
+                              authorize=lambda conn: self._item(state, conn, complaint_id, p))
 
     @post("/{complaint_id:uuid}/clock-events", operation_id="complaintClockEvent", summary="Pause, resume, extend",
           opt={"action": "complaint.clock.manage"}, responses=problem_docs(400, 401, 403, 404, 409, 422),
@@ -617,12 +624,12 @@ class StaffController(Controller):
         if data.event == "extend" and "complaint.clock.extend" not in await _actions(state, p):
             raise ProblemError(403, ErrorCode.FORBIDDEN, "Extensions need approval rights (complaint.clock.extend).")
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, StaffComplaint]:
-            row = await self._item(state, conn, complaint_id, p)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, StaffComplaint]:
             await service.clock_event(conn, actor_from(request, p), row, clock=data.clock, event=data.event,
                                       reason=data.reason, amount=data.amount)
             return 200, await self._view(state, conn, row, p)
-        return await run_once(state.db, request, p.sub, data, work, required=False)
+        return await run_once(state.db, request, p.sub, data, work, required=False,
+                              authorize=lambda conn: self._item(state, conn, complaint_id, p))
 
     @post("/{complaint_id:uuid}/attachments", operation_id="complaintAttachStaff", summary="Attach an internal file",
           opt={"action": "complaint.note", **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
