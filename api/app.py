@@ -14,6 +14,7 @@ from api.db import Database, create_pool
 from api.docs import docs_assets_router, openapi_config
 from api.errors import ErrorCode, ProblemError, exception_handlers
 from api.health import health_routes
+from api.jsondepth import refuse_deep_json
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.settings import Settings, get_settings
 from auth import setup_auth
@@ -67,6 +68,8 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
             415, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             f"Send the body as {' or '.join(accepts)}, not {media_type or 'an unnamed type'}.",
         )
+    if media_type == "application/json" or media_type.endswith("+json"):
+        await refuse_deep_json(request)
 
 
 async def _rate_limit_headers(message: Any, scope: Any) -> None:

@@ -97,22 +97,27 @@ async def finish(conn: asyncpg.Connection, scope: str, key: str, status: int, bo
 
 async def run_once(
     db: Any, request: Request[Any, Any, Any], scope: str, payload: Any,
-    work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]], *, required: bool = True,
+    work: Callable[..., Awaitable[tuple[int, Any]]], *, required: bool = True,
+    authorize: Callable[[asyncpg.Connection], Awaitable[Any]] | None = None,
 ) -> Response[Any]:
     """Run `work` in one transaction guarded by the request's Idempotency-Key; a retry gets the stored answer.
 
+    `authorize(conn)`, when given, runs first in that transaction: it finds the object (404 for anyone else),
+    counts rate limits and checks rights, so a stored answer is replayed only to a caller who may still do the
+    command; what it returns is handed to `work(conn, found)`. Every command on an existing object passes one.
     `work` returns (status, body struct); the body is encoded once, stored with the key and sent.
     Without `required`, a request with no key simply runs.
     """
     key = idempotency_key(request) if required or "idempotency-key" in request.headers else None
     key_scope, request_hash = _scoped(request, scope, payload)
     async with db.transaction() as conn:
+        found = await authorize(conn) if authorize is not None else None
         if key is not None:
             replay = await begin(conn, key_scope, key, request_hash)
             if replay is not None:
                 return Response(replay.body, status_code=replay.status, media_type="application/json",
                                 headers={"Idempotent-Replayed": "true"})
-        status, body = await work(conn)
+        status, body = await (work(conn, found) if authorize is not None else work(conn))
         encoded = msgspec.json.encode(body)
         if key is not None:
             await finish(conn, key_scope, key, status, encoded)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from api.errors import ErrorCode, ProblemError
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
-__all__ = ("client_ip",)
+__all__ = ("DEVICE_ID_PATTERN", "client_ip", "device_id")
+
+# What a device id may be wherever it is stored (audit trail, refresh tokens) or signed (the `did` claim).
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+_DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
 
 
 @lru_cache(maxsize=8)
@@ -29,3 +36,12 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         if hop not in trusted:
             return hop[:64]
     return peer
+
+
+def device_id(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The X-Device-ID header (1-128 of A-Z a-z 0-9 . _ : -), or None; any other value is a 400, never stored."""
+    raw = connection.headers.get("x-device-id")
+    if raw is None or _DEVICE_ID.match(raw):
+        return raw
+    raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The X-Device-ID header is malformed.",
+                       errors=[{"field": "X-Device-ID", "message": "1-128 of A-Z a-z 0-9 . _ : -", "source": "header"}])

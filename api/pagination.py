@@ -8,13 +8,16 @@ from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
+from litestar.params import QueryParameter
 
 from api.errors import ErrorCode, ProblemError
 
 __all__ = ("Cursor", "Keyset", "Limit", "Page", "decode_cursor", "encode_cursor", "keyset", "page_of")
 
 T = TypeVar("T")
-Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
+# A query parameter's bounds must be a QueryParameter's: a msgspec.Meta in the alias is dropped by FromQuery[...]
+# (limit=100000, 0 and -1 were all accepted), while this one is checked (400 naming `limit`) and documented.
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Most items on one page (1-200).")]
 
 
 class Cursor(msgspec.Struct, array_like=True):

@@ -83,7 +83,8 @@ class ClientOut(msgspec.Struct, rename="camel"):
 
 
 class ClientIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
-    """Register a partner client; a secret is generated unless a public key (JWK) is given."""
+    """Register a partner client (`clientId` starts with the office code and `-`); a secret is generated unless a
+    public key (JWK) is given."""
 
     client_id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -341,6 +342,13 @@ class AdminController(Controller):
         """Answers the generated secret once; only its hash is kept."""
         p = current_principal(request)
         _check_actions(data.scopes, "scopes", "partner")
+        async with state.db.connection() as conn:
+            office_code = await conn.fetchval("select code from offices where id = $1", p.office_id)
+        if not data.client_id.startswith(f"{office_code}-"):
+            # Client ids are one namespace for all offices: an office-prefixed id can only ever collide with the
+            # caller's own clients, so the 409 below never tells whether another office has registered a name.
+            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "A client id starts with your office's code.",
+                               errors=[{"field": "clientId", "message": f"must start with {office_code}-"}])
         secret = None if data.public_jwk else "cs_" + secrets.token_urlsafe(32)
         if data.public_jwk:
             _check_jwk(data.public_jwk)
@@ -357,7 +365,7 @@ class AdminController(Controller):
                 sorted(set(data.scopes)), data.rate_limit_per_minute,
             )
             if row is None:
-                raise ProblemError(409, ErrorCode.CONFLICT, "That client_id is taken.")
+                raise ProblemError(409, ErrorCode.CONFLICT, "Your office already has a client with this id.")
             await record(conn, actor_from(request, p), "admin.client.created", object_type="partner_client",
                          object_id=data.client_id, detail={"scopes": sorted(set(data.scopes))})
         return ClientCreated(client=_client(row), client_secret=secret)

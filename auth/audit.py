@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.net import client_ip
+from api.net import client_ip, device_id
 
 if TYPE_CHECKING:
     import asyncpg
@@ -46,7 +46,7 @@ def actor_from(connection: ASGIConnection[Any, Any, Any, Any], principal: Princi
         id=principal.sub if principal else None,
         kind=principal.kind if principal else None,
         office_id=principal.office_id if principal else None,
-        device_id=(principal.device_id if principal else None) or connection.headers.get("x-device-id"),
+        device_id=(principal.device_id if principal else None) or device_id(connection),
         ip=client_ip(connection),
         request_id=state.get("request_id"),
     )

@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from api.schema import Input, Output
 from api.errors import ErrorCode, ProblemError, problem_docs
-from api.net import client_ip
+from api.net import DEVICE_ID_PATTERN, client_ip
 from auth.actions import AUTHENTICATED
 from auth.audit import actor_from, record
 from auth.passwords import verify_password
@@ -46,22 +46,28 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
+# Bounds of the token form: what is hashed, stored or signed (device_id becomes the token's `did`) stays small.
+_Small = Annotated[str, msgspec.Meta(max_length=128)]
+_Secret = Annotated[str, msgspec.Meta(max_length=1024)]
+_Large = Annotated[str, msgspec.Meta(max_length=8192)]
+
+
 class TokenRequest(msgspec.Struct, kw_only=True):
     """Form parameters of the token endpoint (RFC 6749 §4.3, §4.4, §6; RFC 7523 §2.2; our OTP grant)."""
 
-    grant_type: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = None
-    client_assertion_type: str | None = None
-    client_assertion: str | None = None
-    username: str | None = None
-    password: str | None = None
-    totp: str | None = None
-    phone: str | None = None
-    code: str | None = None
-    refresh_token: str | None = None
-    scope: str | None = None
-    device_id: str | None = None
+    grant_type: _Small | None = None
+    client_id: _Small | None = None
+    client_secret: _Secret | None = None
+    client_assertion_type: _Small | None = None
+    client_assertion: _Large | None = None
+    username: _Small | None = None
+    password: _Secret | None = None
+    totp: _Small | None = None
+    phone: _Small | None = None
+    code: _Small | None = None
+    refresh_token: _Secret | None = None
+    scope: _Large | None = None
+    device_id: Annotated[str, msgspec.Meta(pattern=DEVICE_ID_PATTERN)] | None = None
 
 
 class OtpRequest(Input):

@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 import asyncpg
 import pytest
@@ -20,6 +20,8 @@ from api.db import connect
 from api.embedded import embedded_services
 from api.serve import ensure_database, prepare_database
 from api.settings import Settings
+from auth.passwords import hash_password
+from tests.helpers import CLIENT_FOR_KIND, bearer, token_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = f"jianwu_test_{os.getpid()}"
@@ -108,3 +110,33 @@ async def fx_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture(name="staff")
+async def fx_staff(client):  # noqa: ANN001, ANN201
+    """Headers for demo staff by role, per office: staff('jinshan', 'chief')."""
+    cache: dict[tuple[str, str], dict[str, str]] = {}
+
+    async def get(office: str = "jinshan", role: str = "complaints_office") -> dict[str, str]:
+        if (office, role) not in cache:
+            cache[(office, role)] = bearer(await token_for(client, f"{office}.{role}"))
+        return cache[(office, role)]
+    return get
+
+
+@pytest.fixture(name="make_user")
+def fx_make_user(conn):  # noqa: ANN001, ANN201
+    """Create a fresh account (so tests that lock, disable or enrol never disturb the demo ones)."""
+    async def make(office: str = "jinshan", roles: tuple[str, ...] = ("prosecutor",), kind: str = "staff",
+                   password: str = "pw-" + uuid.uuid4().hex[:8]) -> dict[str, Any]:
+        username = f"t{uuid.uuid4().hex[:10]}"
+        row = await conn.fetchrow(
+            """
+            insert into users (kind, office_id, username, display_name, password_hash, roles)
+            values ($1, (select id from offices where code = $2), $3, $3, $4, $5) returning id
+            """,
+            kind, office, username, await hash_password(password), list(roles),
+        )
+        return {"id": row["id"], "username": username, "password": password,
+                "client_id": CLIENT_FOR_KIND[kind]}
+    return make

@@ -157,7 +157,9 @@ async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_
         if has_location else None,
         persons_reported=row["persons_reported"], fields=row["extra"], assignee_id=row["assignee_id"],
         department=row["department"], referred_to=row["referred_to"], disposition=row["disposition"],
-        parent_id=row["parent_id"], review_level=row["review_level"], possible_duplicates=row["possible_duplicates"],
+        parent_id=row["parent_id"], review_level=row["review_level"],
+        # Earlier items by the same person say who filed them: only for those who may see identities (举报人保护).
+        possible_duplicates=row["possible_duplicates"] if may_see_identity else [],
         created_at=row["created_at"], updated_at=row["updated_at"],
         timeline=await timeline(conn, row["id"], public_only=False),
         clocks=clocks, attachments=await attachments(conn, row["id"], staff=True), rating=row["rating"],

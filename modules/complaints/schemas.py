@@ -96,7 +96,6 @@ class ComplaintReceipt(_Out, kw_only=True):
     state: str
     created_at: datetime
     query_code: str | None = None
-    possible_duplicates: int = 0
 
 
 class PublicComplaint(_Out, kw_only=True):

@@ -229,18 +229,17 @@ async def upload(
     del data
     finished = False
 
-    async def work(conn: asyncpg.Connection) -> tuple[int, AttachmentOut]:
+    async def work(conn: asyncpg.Connection, current: Any) -> tuple[int, AttachmentOut]:
         nonlocal finished
         if stored is None:  # the stored answer vanished between the look-up and now
             raise ProblemError(409, ErrorCode.CONFLICT, "Send the file again.")
-        current = await relock(conn)
         _check_open(subject, current)
         out = await _save(conn, subject, request, principal, current, stored, public=public)
         finished = True
         return 201, out
 
     try:
-        response = await run_once(state.db, request, scope, payload, work)
+        response = await run_once(state.db, request, scope, payload, work, authorize=relock)
     except BaseException:
         if stored is not None:
             await asyncio.shield(_cleanup(state, store, stored, maybe_committed=finished))

@@ -74,8 +74,7 @@ def phone(raw: str | None) -> str | None:
 def receipt(row: Any, query_code: str | None) -> ComplaintReceipt:
     """The answer to a filing."""
     return ComplaintReceipt(id=row["id"], receipt_no=row["receipt_no"], state=row["state"],
-                            created_at=row["created_at"], query_code=query_code,
-                            possible_duplicates=len(row["possible_duplicates"]))
+                            created_at=row["created_at"], query_code=query_code)
 
 
 async def file_item(state: State, request: Request[Any, Any, Any], conn: asyncpg.Connection, data: Any, *,
@@ -105,11 +104,10 @@ async def file_item(state: State, request: Request[Any, Any, Any], conn: asyncpg
 async def add_material(state: State, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,
                        data: MaterialIn) -> Response[PublicComplaint]:
     """More material (Idempotency-Key required); an item waiting for it goes back to triage."""
-    async def work(conn: asyncpg.Connection) -> tuple[int, PublicComplaint]:
-        row = await find(conn, True)
+    async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, PublicComplaint]:
         row = await service.add_material(conn, actor_from(request, p), row, text=data.text)
         return 201, await public_view(conn, row)
-    return await run_once(state.db, request, scope, data, work)
+    return await run_once(state.db, request, scope, data, work, authorize=lambda conn: find(conn, True))
 
 
 async def rate(state: State, request: Request[Any, Any, Any], p: Principal | None, find: Finder,
@@ -124,13 +122,12 @@ async def rate(state: State, request: Request[Any, Any, Any], p: Principal | Non
 async def review(state: State, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,
                  data: ReviewIn, query_code: str | None) -> Response[ComplaintReceipt]:
     """A review 复查 (or 复核 of a review) as a linked item, followed like the first (Idempotency-Key required)."""
-    async def work(conn: asyncpg.Connection) -> tuple[int, ComplaintReceipt]:
-        row = await find(conn, True)
+    async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, ComplaintReceipt]:
         office = await office_by_id(conn, row["office_id"])
         new = await service.request_review(conn, state.box, actor_from(request, p), row, data.reason, office,
                                            await category_by_id(conn, row["category_id"]), query_code=query_code)
         return 201, receipt(new, None)
-    return await run_once(state.db, request, scope, data, work)
+    return await run_once(state.db, request, scope, data, work, authorize=lambda conn: find(conn, True))
 
 
 async def attach(state: State, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,

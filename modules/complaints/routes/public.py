@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import problem_docs
 from api.idempotency import run_once
-from api.net import client_ip
+from api.net import client_ip, device_id
 from auth.ratelimit import Limit as RateLimit
 from modules.complaints import service
 from modules.complaints.queries import anonymous_item, catalog, public_view
@@ -60,7 +60,10 @@ class PublicController(Controller):
         await state.limiter.enforce(_ANON_CREATE_IP, client_ip(request), "Too many items filed from this address.")
         reporter = service.Reporter(name=data.real_name, phone=common.phone(data.phone), id_number=data.id_number,
                                     anonymous=data.real_name is None)
-        return await run_once(state.db, request, "anonymous", data, lambda conn: common.file_item(
+        # Each filer (address and device) has a key space of its own: a key and body another filer sent never
+        # replay their receipt number and query code.
+        filer = state.box.blind_index(f"{client_ip(request)}|{device_id(request) or ''}", purpose="anonymous-filer")
+        return await run_once(state.db, request, f"anonymous:{filer}", data, lambda conn: common.file_item(
             state, request, conn, data, principal=None, reporter=reporter, channel="app"))
 
     @staticmethod

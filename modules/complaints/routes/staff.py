@@ -63,16 +63,22 @@ class StaffController(Controller):
     security = [{"bearer": []}]
 
     async def _command(self, request: Request[Any, Any, Any], state: State, complaint_id: UUID, data: Any,
-                       act: Any, *, status: int = 200, required: bool = False) -> Response[Any]:
-        """Find the item (locked), carry out `act(conn, row, actor, principal)`, answer the item as staff see it,
-        all in one transaction under the Idempotency-Key."""
+                       act: Any, *, status: int = 200, required: bool = False, allowed: Any = None) -> Response[Any]:
+        """Find the item (locked) and check `allowed` before any stored answer is replayed, then carry out
+        `act(conn, row, actor, principal)` and answer the item as staff see it, in one transaction under the
+        Idempotency-Key."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        async def authorize(conn: asyncpg.Connection) -> Any:
             row = await staff_item(conn, complaint_id, p, lock=True)
+            if allowed is not None:
+                await allowed(row, p)
+            return row
+
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, Any]:
             row = await act(conn, row, actor_from(request, p), p) or row
             return status, await _view(state, conn, row, p)
-        return await run_once(state.db, request, p.sub, data, work, required=required)
+        return await run_once(state.db, request, p.sub, data, work, required=required, authorize=authorize)
 
     @post("/", operation_id="complaintFileForVisitor", summary="File for a visitor, caller or letter",
           opt={"action": "complaint.file_for_visitor"}, responses=problem_docs(400, 401, 403, 409, 415, 422),
@@ -126,13 +132,19 @@ class StaffController(Controller):
         whose transition needs approval becomes a proposal (`pendingProposal`) instead."""
         fields = {"reason": data.reason, "referredTo": data.referred_to, "disposition": data.disposition}
 
+        async def allowed(row: Any, p: Principal) -> None:
+            # The step's right is checked before a stored answer could be replayed (the state has moved on by then).
+            t = service.WORKFLOW.transitions.get(data.step)
+            if t is not None and t.action not in await common.actions(state, p):
+                raise forbidden(f"Your permission list does not allow {data.step}.", action=t.action)
+
         async def act(conn: asyncpg.Connection, row: Any, actor: Any, p: Principal) -> Any:
             actions = await common.actions(state, p)
             service.may_take(row, data.step, fields, actions)  # refused before any template is looked up
             text = await _reply_text(conn, row, data.reply, data.template, fields)
             return await service.step(conn, actor, row, step=data.step, fields=fields, reply_text=text,
                                       actions=actions)
-        return await self._command(request, state, complaint_id, data, act)
+        return await self._command(request, state, complaint_id, data, act, allowed=allowed)
 
     @post("/{complaint_id:uuid}/proposals/{proposal_id:uuid}/decision", operation_id="complaintDecide",
           summary="Approve, return or withdraw a proposed step", opt={"action": "complaint.read"},
@@ -167,15 +179,15 @@ class StaffController(Controller):
         """To another office (it becomes responsible; this office keeps the record as first receiver)."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, ListItem]:
-            row = await staff_item(conn, complaint_id, p, lock=True)
+        async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, ListItem]:
             to_office = None
             if data.office and data.office != (await office_by_id(conn, p.office_id))["code"]:  # type: ignore[arg-type]
                 to_office = await common.open_office(state, conn, data.office)
             updated = await service.transfer(conn, actor_from(request, p), row, to_office=to_office,
                                              department=data.department, reason=data.reason)
             return 200, await listed(conn, updated["id"])
-        return await run_once(state.db, request, p.sub, data, work, required=False)
+        return await run_once(state.db, request, p.sub, data, work, required=False,
+                              authorize=lambda conn: staff_item(conn, complaint_id, p, lock=True))
 
     @post("/{complaint_id:uuid}/notes", operation_id="complaintNote", summary="Add an internal note",
           opt={"action": "complaint.note"}, responses=problem_docs(400, 401, 403, 404, 422),

@@ -136,7 +136,7 @@ async def test_permission_list_is_data_the_admin_changes(client, make_user, conn
 
 
 async def test_partner_clients_are_rate_limited(client, jinshan_admin) -> None:  # noqa: ANN001
-    client_id = f"rl-{uuid.uuid4().hex[:8]}"
+    client_id = f"jinshan-rl-{uuid.uuid4().hex[:8]}"
     created = await client.post("/api/v1/admin/partner-clients", headers=jinshan_admin, json={
         "clientId": client_id, "name": "12345 hotline", "agencyKind": "hotline", "rateLimitPerMinute": 3})
     assert created.status_code == 201, created.text

@@ -27,7 +27,7 @@ async def test_outsiders_can_never_be_granted_staff_powers(client, make_user, co
                                 json={"grants": {"admin": ["admin.users.read"], role: ["admin.users.manage"]}})
         assert resp.status_code == 400, (role, resp.text)
     scoped = await client.post("/api/v1/admin/partner-clients", headers=h, json={
-        "clientId": f"evil-{uuid.uuid4().hex[:6]}", "name": "x", "agencyKind": "police",
+        "clientId": f"{code}-evil-{uuid.uuid4().hex[:6]}", "name": "x", "agencyKind": "police",
         "scopes": ["admin.users.manage"]})
     assert scoped.status_code == 400
     # An office narrows its province's list; it cannot widen it.
@@ -79,8 +79,11 @@ async def test_a_client_named_like_a_user_cannot_sign_that_user_out(client, conn
     victim = await token_for(client, "jinshan.assistant")
     victim_id = await conn.fetchval("select id from users where username = 'jinshan.assistant'")
     admin = bearer(await token_for(client, "jinshan.admin"))
-    created = await client.post("/api/v1/admin/partner-clients", headers=admin, json={
+    bare = await client.post("/api/v1/admin/partner-clients", headers=admin, json={
         "clientId": str(victim_id), "name": "look-alike", "agencyKind": "police"})
+    assert bare.status_code == 400  # client ids carry the office prefix, so they never equal an account id
+    created = await client.post("/api/v1/admin/partner-clients", headers=admin, json={
+        "clientId": f"jinshan-{victim_id}", "name": "look-alike", "agencyKind": "police"})
     assert created.status_code == 201, created.text
     disabled = await client.patch(f"/api/v1/admin/partner-clients/{created.json()['client']['id']}", headers=admin,
                                   json={"disabled": True})

@@ -98,7 +98,7 @@ async def test_partner_private_key_jwt(client, conn) -> None:  # noqa: ANN001
     admin = await token_for(client, "jinshan.admin")
     key = ec.generate_private_key(ec.SECP256R1())
     jwk = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
-    client_id = f"kp-{uuid.uuid4().hex[:8]}"
+    client_id = f"jinshan-kp-{uuid.uuid4().hex[:8]}"
     created = await client.post("/api/v1/admin/partner-clients", headers=bearer(admin), json={
         "clientId": client_id, "name": "检政通 test agency", "agencyKind": "government", "publicJwk": jwk})
     assert created.status_code == 201, created.text

@@ -1,0 +1,79 @@
+"""API1:2023 Broken Object Level Authorization: another office's objects are invisible, and no answer (status,
+code or count) depends on whether they exist."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.helpers import bearer, item, key, token_for
+
+
+def _client(client_id: str) -> dict:
+    return {"clientId": client_id, "name": "测试机构", "agencyKind": "police"}
+
+
+async def test_partner_client_id_of_another_office_is_not_revealed(client) -> None:  # noqa: ANN001
+    admin = bearer(await token_for(client, "jinshan.admin"))
+    # chongming-police exists at another office; a free name outside the office's prefix answers the same.
+    taken = await client.post("/api/v1/admin/partner-clients", headers=admin, json=_client("chongming-police"))
+    free = await client.post("/api/v1/admin/partner-clients", headers=admin,
+                             json=_client(f"chongming-{uuid.uuid4().hex[:8]}"))
+    assert taken.status_code == free.status_code == 400
+    assert taken.json()["errors"] == free.json()["errors"]
+    own = f"jinshan-{uuid.uuid4().hex[:8]}"
+    assert (await client.post("/api/v1/admin/partner-clients", headers=admin, json=_client(own))).status_code == 201
+    again = await client.post("/api/v1/admin/partner-clients", headers=admin, json=_client(own))
+    assert again.status_code == 409  # only ever about the office's own clients, which it may list anyway
+
+
+# Replay before authorization: a stored answer is only ever given to a caller who may do the command now.
+
+async def _anonymous_item(client) -> dict:  # noqa: ANN001
+    resp = await client.post("/api/v1/public/complaints", headers=key(), json=item(phone="13900001111"))
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+async def test_anonymous_replay_needs_the_right_code(client) -> None:  # noqa: ANN001
+    filed = await _anonymous_item(client)
+    url = f"/api/v1/public/complaints/{filed['receiptNo']}/materials"
+    k = key()
+    first = await client.post(url, headers={**k, "X-Query-Code": filed["queryCode"]}, json={"text": "补充材料"})
+    assert first.status_code == 201, first.text
+    wrong = {**k, "X-Query-Code": "WRONG-CODE"}
+    replayed = await client.post(url, headers=wrong, json={"text": "补充材料"})
+    assert replayed.status_code == 404 and "receiptNo" not in replayed.text
+    other_body = await client.post(url, headers=wrong, json={"text": "别的"})
+    assert other_body.status_code == 404  # not 422: the key's existence is not told either
+    review = await client.post(f"/api/v1/public/complaints/{filed['receiptNo']}/reviews", headers=wrong,
+                               json={"reason": "x"})
+    assert review.status_code == 404
+
+
+async def test_anonymous_filing_keys_are_per_filer(client) -> None:  # noqa: ANN001
+    k, body = key(), item(title="同一个键")
+    mine = await client.post("/api/v1/public/complaints", headers={**k, "X-Device-ID": "device-a"}, json=body)
+    theirs = await client.post("/api/v1/public/complaints", headers={**k, "X-Device-ID": "device-b"}, json=body)
+    again = await client.post("/api/v1/public/complaints", headers={**k, "X-Device-ID": "device-a"}, json=body)
+    assert mine.status_code == theirs.status_code == 201
+    assert theirs.json()["receiptNo"] != mine.json()["receiptNo"]
+    assert "queryCode" not in theirs.text or theirs.json()["queryCode"] != mine.json()["queryCode"]
+    assert again.json()["receiptNo"] == mine.json()["receiptNo"]  # the filer's own retry still replays
+
+
+async def test_staff_replay_after_the_item_left_the_office_is_404(client, staff) -> None:  # noqa: ANN001
+    chief = await staff("jinshan", "complaints_office")
+    filed = await client.post("/api/v1/staff/complaints", headers={**chief, **key()},
+                              json={**{k: v for k, v in item().items() if k != "office"}, "channel": "walk_in"})
+    assert filed.status_code == 201, filed.text
+    cid = filed.json()["id"]
+    k = key()
+    note = await client.post(f"/api/v1/staff/complaints/{cid}/notes", headers={**chief, **k}, json={"text": "内部"})
+    assert note.status_code == 201, note.text
+    assert (await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=chief,
+                              json={"step": "accept"})).status_code == 200
+    moved = await client.post(f"/api/v1/staff/complaints/{cid}/transfer", headers=chief,
+                              json={"office": "chongming", "reason": "管辖"})
+    assert moved.status_code == 200, moved.text
+    replayed = await client.post(f"/api/v1/staff/complaints/{cid}/notes", headers={**chief, **k}, json={"text": "内部"})
+    assert replayed.status_code == 404, replayed.text

@@ -1,0 +1,70 @@
+"""API4:2023 Unrestricted Resource Consumption: every input that is stored, signed, parsed or paged is bounded."""
+
+from __future__ import annotations
+
+from tests.helpers import item, key
+from tests.security.conftest import first_allowed
+from tests.security.spec import operations
+
+
+def _form(**over: str) -> dict[str, str]:
+    return {"grant_type": "password", "client_id": "staff-app", "username": "no-such-user", "password": "x", **over}
+
+
+async def test_device_id_is_bounded_wherever_it_is_stored_or_signed(client, conn) -> None:  # noqa: ANN001
+    before = await conn.fetchval("select max(id) from audit_log")
+    huge = await client.post("/api/v1/auth/token", data=_form(device_id="d" * 300_000))
+    assert huge.status_code == 400, huge.text[:300]
+    header = await client.post("/api/v1/auth/token", data=_form(), headers={"X-Device-ID": "h" * 60_000})
+    assert header.status_code == 400 and header.json()["errors"][0]["field"] == "X-Device-ID"
+    filed = await client.post("/api/v1/public/complaints", headers={**key(), "X-Device-ID": "a b<script>"}, json=item())
+    assert filed.status_code == 400
+    longest = await conn.fetchval("select max(length(device_id)) from audit_log where id > $1", before or 0)
+    assert longest is None or longest <= 128
+
+
+async def test_token_form_fields_are_bounded(client) -> None:  # noqa: ANN001
+    for field, size in (("password", 5000), ("username", 1000), ("refresh_token", 5000), ("scope", 10_000)):
+        resp = await client.post("/api/v1/auth/token", data=_form(**{field: "p" * size}))
+        # refused as malformed before any hashing or look-up, not judged as a wrong credential
+        assert resp.status_code == 400 and resp.json()["code"] == "validation_failed", (field, resp.text[:200])
+
+
+async def test_every_list_bounds_its_limit(app, client, callers) -> None:  # noqa: ANN001
+    walked = []
+    for op in operations(app):
+        if op.method != "GET" or not any(p["name"] == "limit" for p in op.params("query")):
+            continue
+        url = op.url(office="jinshan")
+        headers = await first_allowed(client, callers, "GET", url, params={"limit": 5})
+        assert headers is not None, f"{op}: no caller may list"
+        assert (await client.get(url, headers=headers, params={"limit": 5})).status_code == 200, str(op)
+        for bad in (0, -1, 201, 100_000):
+            resp = await client.get(url, headers=headers, params={"limit": bad})
+            assert resp.status_code == 400, (str(op), bad, resp.status_code)
+            assert any(e["field"] == "limit" for e in resp.json()["errors"]), resp.text
+        walked.append(str(op))
+    assert len(walked) >= 6, walked
+
+
+async def test_deeply_nested_json_is_400_on_every_body_route(app, client, callers) -> None:  # noqa: ANN001
+    deep = {"array": b"[" * 1000 + b"]" * 1000, "object": b'{"a":' * 1000 + b"1" + b"}" * 1000}
+    walked = 0
+    for op in operations(app):
+        content = op.spec.get("requestBody", {}).get("content", {})
+        if "application/json" not in content:
+            continue
+        for body in deep.values():
+            answers = set()
+            for headers in ([{}] if op.public else callers.values()):
+                resp = await client.request(op.method, op.url(office="jinshan"), content=body,
+                                            headers={**headers, **key(), "Content-Type": "application/json"})
+                answers.add(resp.status_code)
+            assert answers - {401, 403} == {400}, (str(op), answers)
+        walked += 1
+    assert walked >= 15, walked
+
+
+async def test_brackets_inside_strings_are_not_nesting(client) -> None:  # noqa: ANN001
+    resp = await client.post("/api/v1/public/complaints", headers=key(), json=item(body="[{" * 200 + "\\\"]"))
+    assert resp.status_code == 201, resp.text
