@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from auth.passwords import hash_password
-from tests.helpers import CLIENT_FOR_KIND
+from tests.helpers import CLIENT_FOR_KIND, bearer, token_for
 
 
 @pytest.fixture(name="make_user")
@@ -27,3 +27,15 @@ def fx_make_user(conn):  # noqa: ANN001, ANN201
         return {"id": row["id"], "username": username, "password": password,
                 "client_id": CLIENT_FOR_KIND[kind]}
     return make
+
+
+@pytest.fixture(name="staff")
+async def fx_staff(client):  # noqa: ANN001, ANN201
+    """Headers for demo staff by role, per office: staff('jinshan', 'chief')."""
+    cache: dict[tuple[str, str], dict[str, str]] = {}
+
+    async def get(office: str = "jinshan", role: str = "complaints_office") -> dict[str, str]:
+        if (office, role) not in cache:
+            cache[(office, role)] = bearer(await token_for(client, f"{office}.{role}"))
+        return cache[(office, role)]
+    return get
