@@ -21,6 +21,8 @@ from auth import setup_auth
 from auth.admin import AdminController
 from auth.guards import authenticate
 from auth.routes import auth_routes, jwks_route
+from modules.clocks.routes import CalendarController
+from modules.monitoring import ACTIONS as _MONITORING_ACTIONS  # noqa: F401  (registers the actions)
 from modules.registry import ModuleSwitches, module_routers
 from modules.routes import module_routes
 
@@ -83,7 +85,8 @@ async def _rate_limit_headers(message: Any, scope: Any) -> None:
 
 def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
-    return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes, *module_routers()])
+    return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes, *module_routers(),
+                                                  CalendarController])
 
 
 def _provide_db(state: State) -> Database:

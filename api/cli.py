@@ -134,6 +134,61 @@ class JianwuCLIPlugin(CLIPluginProtocol):
                 sys.exit(code)
 
         @cli.group()
+        def calendar() -> None:
+            """Holiday calendars: enter a year's notice, list what the years hold."""
+
+        @calendar.command("import")
+        @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+        @click.option("--office", "office_code", required=True, help="Office entering the days (its code).")
+        @click.option("--level", type=click.Choice(["national", "province", "office"]), default="office")
+        @click.option("--year", type=int, default=None, help="The year (CSV only; default: the rows' year).")
+        @click.option("--notice", default=None, help="The notice's reference (CSV only).")
+        @click.option("--complete", is_flag=True, help="The whole notice is entered (CSV only).")
+        def calendar_import(path: str, office_code: str, level: str, year: int | None, notice: str | None,
+                            complete: bool) -> None:
+            """Enter a year from a JSON or CSV file (docs/calendar-format.md) and recompute the clocks it moves."""
+            from pathlib import Path
+
+            from modules.clocks.calendars import parse_year_file
+
+            try:
+                data = parse_year_file(Path(path).read_text(encoding="utf-8"), filename=path, year=year,
+                                       notice=notice, complete=complete)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+            _on_database(lambda conn: _enter_year(conn, office_code, level, data))
+
+        @calendar.command("export")
+        @click.argument("year", type=int)
+        def calendar_export(year: int) -> None:
+            """Print a year the installed chinesecalendar knows as an import CSV (the model for the next year)."""
+            from modules.clocks.calendars import package_year, to_csv
+
+            try:
+                click.echo(to_csv(package_year(year)), nl=False)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+
+        @calendar.command("list")
+        @click.option("--office", "office_code", required=True, help="Office whose view to list (its code).")
+        @click.option("--from", "first", type=int, default=None)
+        @click.option("--to", "last", type=int, default=None)
+        def calendar_list(office_code: str, first: int | None, last: int | None) -> None:
+            """One line per year: where its days come from, and whether deadlines in it are estimates."""
+            from modules.clocks.calendars import year_summaries
+            from modules.clocks.store import today
+
+            async def run(conn: asyncpg.Connection) -> None:
+                office = await _office(conn, office_code)
+                now = today().year
+                for s in await year_summaries(conn, office, range(first or now - 1, (last or now + 2) + 1)):
+                    flag = "ESTIMATED" if s.estimated else "ok"
+                    click.echo(f"{s.year} {s.source:9} {flag:9} holidays={s.holidays} workdays={s.workdays} "
+                               f"levels={','.join(s.levels) or '-'} notice={s.notice or '-'}")
+
+            _on_database(run)
+
+        @cli.group()
         def openapi() -> None:
             """The OpenAPI document."""
 
@@ -172,6 +227,37 @@ def _on_database(fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         raise click.ClickException(str(exc)) from None
     except (OSError, ConnectionError) as exc:
         raise click.ClickException(f"cannot reach PostgreSQL: {exc}") from None
+
+
+async def _office(conn: asyncpg.Connection, code: str):  # noqa: ANN202
+    office = await conn.fetchval("select id from offices where code = $1", code)
+    if office is None:
+        raise click.ClickException(f"no office {code!r}")
+    return office
+
+
+async def _enter_year(conn: asyncpg.Connection, office_code: str, level: str, data: object) -> None:
+    """Enter the year as the office's system actor, then recompute in batches; print what changed."""
+    from api.errors import ProblemError
+    from api.settings import master_secret
+    from auth.audit import Actor, use_chain_key
+    from auth.secretbox import SecretBox
+    from modules.clocks.calendars import apply_year, recompute
+
+    use_chain_key(SecretBox(master_secret(_settings())))
+    office = await _office(conn, office_code)
+    actor = Actor(id=None, kind="system", office_id=office, device_id="cli", ip=None, request_id=None)
+    try:
+        async with conn.transaction():
+            job = await apply_year(conn, actor, office, level, data)  # type: ignore[arg-type]
+    except ProblemError as exc:
+        problems = "; ".join(e["message"] for e in (exc.errors or []))
+        raise click.ClickException(f"{exc.detail} {problems}") from None
+    totals = await recompute(conn, actor, office, job)
+    days = data.days  # type: ignore[attr-defined]
+    click.echo(f"{data.year}: {sum(d.kind == 'holiday' for d in days)} holidays, "  # type: ignore[attr-defined]
+               f"{sum(d.kind == 'workday' for d in days)} make-up working days entered at {level} level; "
+               f"{totals['changed']} of {totals['checked']} clocks moved")
 
 
 def main() -> None:

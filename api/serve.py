@@ -20,6 +20,8 @@ from api.settings import master_secret
 from auth.audit import use_chain_key
 from auth.keyring import ensure_signing_key
 from auth.secretbox import SecretBox
+from modules.clocks.calendars import calendar_warnings
+from modules.clocks.store import today
 from modules.registry import seed_permission_defaults
 
 if TYPE_CHECKING:
@@ -62,6 +64,8 @@ async def prepare_database(settings: Settings, url: str, *, demo_data: bool) -> 
         if demo_data and settings.env != "production" and not await demo.is_loaded(conn):
             await demo.load(conn, env=settings.env, box=box)
             done.append("demo data")
+        for warning in await calendar_warnings(conn, today().year):
+            _log(f"warning: {warning}")
     finally:
         await conn.close()
     return done
@@ -85,6 +89,7 @@ def services(settings: Settings, *, database: str = "jianwu") -> Iterator[tuple[
 
 
 def _log(message: str) -> None:
+    """One line on stderr, prefixed like every line `jianwu serve` writes."""
     print(f"jianwu: {message}", file=sys.stderr, flush=True)
 
 

@@ -20,6 +20,8 @@ from typing import Literal
 import chinese_calendar
 from chinese_calendar import constants as _cc
 
+from modules.clocks.statutory import statutory_holidays
+
 __all__ = ("DAY_TYPES", "PACKAGE_YEARS", "SHANGHAI", "DayType", "WorkCalendar", "local_date", "shift_months")
 
 DayType = Literal["calendar", "working"]
@@ -52,7 +54,8 @@ def shift_months(start: date, n: int) -> date:
 
 @dataclass(frozen=True, slots=True)
 class WorkCalendar:
-    """Statutory working days from chinesecalendar, corrected or extended by one office's override data."""
+    """Working days: entered calendar days, then chinesecalendar for the years it knows, then the statutory
+    holidays computed from the law plus Monday to Friday (an estimate: the notice's bridging days are unknown)."""
 
     extra_holidays: AbstractSet[date] = field(default_factory=frozenset)
     extra_workdays: AbstractSet[date] = field(default_factory=frozenset)
@@ -95,7 +98,7 @@ class WorkCalendar:
             return False
         if d.year in PACKAGE_YEARS:
             return bool(chinese_calendar.is_workday(d))
-        return d.weekday() < 5
+        return d.weekday() < 5 and d not in statutory_holidays(d.year)
 
     def roll_forward(self, d: date) -> date:
         """d if it is a working day, else the first working day after it."""

@@ -17,8 +17,8 @@ from modules.clocks.rules import CLOCKS, ClockSpec, resolve
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("ClockView", "clock_views", "office_calendar", "record_event", "start_clock", "start_clocks", "stop_clock",
-           "today")
+__all__ = ("LEVELS_SQL", "ClockView", "clock_views", "forget_calendars", "office_calendar", "record_event", "refresh", "start_clock",
+           "start_clocks", "stop_clock", "sweep_stale", "today")
 
 _events = msgspec.json.Decoder(list[ClockEvent])
 _CAL_TTL = 60.0
@@ -40,16 +40,36 @@ class ClockView(msgspec.Struct, rename="camel"):
     exemption: str | None = None
 
 
-async def office_calendar(conn: asyncpg.Connection, office_id: UUID) -> WorkCalendar:
-    """The statutory calendar with the office's own corrections (cached per worker for a minute)."""
+# The levels an office sees, the lowest first: on a day entered at several levels the lowest wins.
+LEVELS_SQL = """
+with o as (select id, province from offices where id = $1)
+select {columns} from {table} t, o
+where ((t.level = 'national' and t.scope = '*') or (t.level = 'province' and t.scope = o.province)
+   or (t.level = 'office' and t.scope = o.id::text))
+"""
+_DAYS_SQL = LEVELS_SQL.format(columns="distinct on (t.day) t.day, t.working", table="calendar_days") + \
+    " order by t.day, array_position(array['office', 'province', 'national'], t.level)"
+_YEARS_SQL = LEVELS_SQL.format(columns="distinct t.year", table="calendar_years") + " and t.complete"
+
+
+async def office_calendar(conn: asyncpg.Connection, office_id: UUID, *, fresh: bool = False) -> WorkCalendar:
+    """The office's calendar: the national, province and office days entered over the package and the law
+    (cached per worker for a minute; `fresh` reads the tables, as a recomputation after a change must)."""
     hit = _calendars.get(office_id)
-    if hit and hit[0] > time.monotonic():
+    if hit and hit[0] > time.monotonic() and not fresh:
         return hit[1]
-    rows = await conn.fetch("select day, working from office_calendar_days where office_id = $1", office_id)
+    rows = await conn.fetch(_DAYS_SQL, office_id)
+    years = await conn.fetch(_YEARS_SQL, office_id)
     cal = WorkCalendar(extra_holidays={r["day"] for r in rows if not r["working"]},
-                       extra_workdays={r["day"] for r in rows if r["working"]})
+                       extra_workdays={r["day"] for r in rows if r["working"]},
+                       known_years={r["year"] for r in years})
     _calendars[office_id] = (time.monotonic() + _CAL_TTL, cal)
     return cal
+
+
+def forget_calendars() -> None:
+    """Drop this worker's cached calendars (after it changed one; other workers follow within a minute)."""
+    _calendars.clear()
 
 
 def _spec(row: Any) -> ClockSpec:
@@ -145,6 +165,45 @@ async def clock_views(conn: asyncpg.Connection, subject_ids: Iterable[UUID]) -> 
             finished_at=s.finished_at, exemption=s.exemption,
         ))
     return out
+
+
+async def refresh(conn: asyncpg.Connection, rows: list[Any], now: datetime, *, fresh: bool = False) -> int:
+    """Write the engine's current status, due date and estimate flag into stored rows that differ; the count."""
+    changed = []
+    for row in rows:
+        cal = await office_calendar(conn, row["office_id"], fresh=fresh)
+        s = _state(_spec(row), cal, row, _events.decode(msgspec.json.encode(row["events"])),
+                   max(now, row["started_at"]))
+        if (s.status, s.due, s.calendar_estimated) != (row["status"], row["due"], row["calendar_estimated"]):
+            changed.append((row["id"], s.status, s.due, s.calendar_estimated))
+    if changed:
+        await conn.executemany("update clocks set status = $2, due = $3, calendar_estimated = $4, updated_at = now() "
+                               "where id = $1", changed)
+    return len(changed)
+
+
+# Stale: a paused clock's due date moves every day; a running clock past its due date is overdue now.
+_STALE = """
+select * from clocks
+where finished_at is null and (status = 'paused' or (status = 'running' and due < $1::date)) and id > $2
+  {office} order by id limit $3 for update skip locked
+"""
+SWEEP_BATCH = 500
+
+
+async def sweep_stale(conn: asyncpg.Connection, *, office_id: UUID | None = None, batch: int = SWEEP_BATCH) -> int:
+    """Bring every open clock whose stored state may have moved (paused, or running past its due date) up to date,
+    in batches of `batch` rows, each in its own transaction; the number of rows changed."""
+    now, cursor, changed = datetime.now(UTC), UUID(int=0), 0
+    sql = _STALE.format(office="and office_id = $4" if office_id else "")
+    while True:
+        async with conn.transaction():
+            args: list[Any] = [local_date(now), cursor, batch] + ([office_id] if office_id else [])
+            rows = await conn.fetch(sql, *args)
+            if not rows:
+                return changed
+            changed += await refresh(conn, rows, now)
+        cursor = rows[-1]["id"]
 
 
 def today() -> date:

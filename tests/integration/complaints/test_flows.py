@@ -141,7 +141,11 @@ async def test_pause_and_extension_rules(client, staff, settings) -> None:  # no
     refused = await client.post(f"/api/v1/staff/complaints/{cid}/clock-events", headers=office,
                                 json={"clock": "handling_opinion", "event": "extend", "reason": "案情复杂", "amount": 30})
     assert refused.status_code == 403  # the complaints office may pause but not approve extensions
-    head = await staff("jinshan", "dept_head")
+    # 本机关负责人批准 (信访工作条例 Art. 34): the chief, not a department head.
+    dept = await client.post(f"/api/v1/staff/complaints/{cid}/clock-events", headers=await staff("jinshan", "dept_head"),
+                             json={"clock": "handling_opinion", "event": "extend", "reason": "案情复杂", "amount": 30})
+    assert dept.status_code == 403
+    head = await staff("jinshan", "chief")
     before = {c["code"]: c for c in (await client.get(f"/api/v1/staff/complaints/{cid}", headers=head)).json()["clocks"]}
     too_long = await client.post(f"/api/v1/staff/complaints/{cid}/clock-events", headers=head,
                                  json={"clock": "handling_opinion", "event": "extend", "reason": "案情复杂", "amount": 31})

@@ -104,12 +104,14 @@ def test_count_days_is_signed_and_excludes_the_first_day() -> None:
     assert CAL.count_days(date(2025, 10, 3), date(2025, 10, 3), "working") == 0
 
 
-def test_out_of_coverage_year_falls_back_to_monday_to_friday_and_says_so() -> None:
+def test_out_of_coverage_year_knows_its_statutory_holidays_and_says_it_is_estimated() -> None:
     assert 2099 not in PACKAGE_YEARS
-    # Oct 1, 2099 is a Thursday (Oct 1, 2025 was a Wednesday; 74 years + 18 leap days = 27028 days = 3861 weeks + 1).
+    # Oct 1, 2099 is a Thursday (Oct 1, 2025 was a Wednesday; 74 years + 18 leap days = 27028 days = 3861 weeks + 1):
+    # a statutory holiday by law, so a rest day even before any notice; Monday 5 Oct is a plain working day.
     oct1 = date(2099, 10, 1)
     assert not CAL.covers(oct1)
-    assert CAL.is_working_day(oct1) is True
+    assert CAL.is_working_day(oct1) is False
+    assert CAL.is_working_day(date(2099, 10, 5)) is True
     assert CAL.is_working_day(date(2099, 10, 3)) is False  # Saturday
     assert not CAL.covers_span(date(2026, 12, 1), date(2027, 1, 5))
     assert CAL.covers_span(date(2025, 12, 1), date(2026, 1, 5))

@@ -261,9 +261,13 @@ def test_monthly_followup_occurrences_are_anchored_on_receipt() -> None:
 
 
 def test_out_of_coverage_year_is_flagged_as_estimated() -> None:
-    # Thu Sep 24, 2099 + 7 = Thu Oct 1: the package knows nothing of 2099, so Mon-Fri says it is a working day.
+    # Thu Sep 24, 2099 + 7 = Thu Oct 1: the package knows nothing of 2099, but the law makes 1-3 October rest days,
+    # so the period ends on Monday 5 October, flagged as an estimate (the notice may add bridging days).
     state = run("procedural_reply", at(2099, 9, 24), [], at(2099, 9, 25))
-    assert (state.due, state.calendar_estimated) == (date(2099, 10, 1), True)
+    assert (state.due, state.calendar_estimated) == (date(2099, 10, 5), True)
+    # The case: received 2026-12-25, the 7-day reply is not due on New Year's Day 2027 (a Friday).
+    state = run("procedural_reply", at(2026, 12, 25), [], at(2026, 12, 26))
+    assert (state.due, state.calendar_estimated) == (date(2027, 1, 4), True)
     # A clock that merely runs into an unknown year is estimated too.
     assert run("result_reply", at(2026, 12, 20), [], at(2026, 12, 21)).calendar_estimated is True
     office = WorkCalendar(extra_holidays={date(2099, 10, d) for d in range(1, 8)}, known_years={2099})

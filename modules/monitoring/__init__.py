@@ -1,0 +1,16 @@
+"""Flow monitoring 案件流程监控 for every module: overdue and due-soon lists, on-time rates, and the escalation
+ladder (reminder 口头提示 → written notice 流程监控通知书 answered by the handler → bulletin 通报)."""
+
+from __future__ import annotations
+
+from auth.actions import register_actions
+
+ACTIONS: dict[str, str] = {
+    "monitoring.read": "Flow monitoring: every module's overdue and due-soon deadlines, on-time rates, the ladder.",
+    "monitoring.escalate": "Raise a reminder, a written monitoring notice or a bulletin by hand.",
+    "monitoring.answer": "Answer a written monitoring notice on one's own item with a reason and a plan.",
+    "monitoring.configure": "Set the ladder's delays, and run the sweep now.",
+}
+register_actions(ACTIONS)
+
+__all__ = ("ACTIONS",)
