@@ -620,7 +620,7 @@ class StaffController(Controller):
         async def work(conn: asyncpg.Connection) -> tuple[int, StaffComplaint]:
             row = await self._item(state, conn, complaint_id, p)
             await service.clock_event(conn, actor_from(request, p), row, clock=data.clock, event=data.event,
-                                      reason=data.reason, amount=data.amount)
+                                      reason=data.reason, amount=data.amount, reason_code=data.reason_code)
             return 200, await self._view(state, conn, row, p)
         return await run_once(state.db, request, p.sub, data, work, required=False)
 
