@@ -22,7 +22,8 @@ from auth.admin import AdminController
 from auth.guards import authenticate
 from auth.routes import auth_routes, jwks_route
 from modules.clocks.routes import CalendarController
-from modules.monitoring import ACTIONS as _MONITORING_ACTIONS  # noqa: F401  (registers the actions)
+from modules.monitoring.routes import MonitoringController
+from modules.monitoring.sweeper import Sweeper
 from modules.registry import ModuleSwitches, module_routers
 from modules.routes import module_routes
 
@@ -46,9 +47,12 @@ def _lifespan(settings: Settings) -> Any:
         app.state.redis = redis
         await setup_auth(app.state, settings, db, redis)
         app.state.modules = ModuleSwitches(db)
+        sweeper = Sweeper(db, settings.sweep_interval)
+        sweeper.start()
         try:
             yield
         finally:
+            await sweeper.stop()
             await app.state.revocations.stop()
             await redis.aclose()
             await pool.close()
@@ -86,7 +90,7 @@ async def _rate_limit_headers(message: Any, scope: Any) -> None:
 def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
     return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes, *module_routers(),
-                                                  CalendarController])
+                                                  CalendarController, MonitoringController])
 
 
 def _provide_db(state: State) -> Database:

@@ -144,6 +144,10 @@ class Settings:
         "JIANWU_OTP_IP_LIMIT", 100, _int(1, 1_000_000),
         "Sign-in codes one client address may request per hour (mobile carriers put many phones behind one).",
     )
+    sweep_interval: int = _setting(
+        "JIANWU_SWEEP_INTERVAL", 300, _int(0, 86_400),
+        "Seconds between flow-monitoring sweeps (overdue clocks, the escalation ladder); 0 turns the sweep off.",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "

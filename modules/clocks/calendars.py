@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = (
-    "CalendarDay", "CalendarYear", "Level", "YearSummary", "apply_year", "calendar_warnings", "estimated_years", "package_year",
+    "actor_uuid", "CalendarDay", "CalendarYear", "Level", "YearSummary", "apply_year", "calendar_warnings", "estimated_years", "package_year",
     "parse_year_file", "to_csv",
     "recompute", "resume_recomputes", "validate_year", "year_days", "year_summaries",
 )
@@ -191,10 +191,10 @@ async def apply_year(conn: asyncpg.Connection, actor: Actor, office_id: UUID, le
         on conflict (level, scope, year) do update
         set complete = excluded.complete, notice = excluded.notice, entered_by = excluded.entered_by,
             entered_at = now()
-        """, level, scope, data.year, data.complete, data.notice, _uuid(actor.id))
+        """, level, scope, data.year, data.complete, data.notice, actor_uuid(actor))
     recompute_id = await conn.fetchval(
         "insert into calendar_recomputes (office_ids, first_day, last_day, requested_by) values ($1, $2, $3, $4) "
-        "returning id", offices, first, last, _uuid(actor.id))
+        "returning id", offices, first, last, actor_uuid(actor))
     detail = {"level": level, "scope": scope, "year": data.year, "complete": data.complete, "notice": data.notice,
               "holidays": sum(d.kind == "holiday" for d in data.days),
               "workdays": sum(d.kind == "workday" for d in data.days), "recomputeId": str(recompute_id)}
@@ -204,9 +204,10 @@ async def apply_year(conn: asyncpg.Connection, actor: Actor, office_id: UUID, le
     return recompute_id
 
 
-def _uuid(value: str | None) -> UUID | None:
+def actor_uuid(actor: Actor) -> UUID | None:
+    """The acting user's id as a UUID (None for the system, the CLI or a partner)."""
     try:
-        return UUID(value) if value else None
+        return UUID(actor.id) if actor.id else None
     except ValueError:
         return None
 

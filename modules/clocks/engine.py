@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal, NamedTuple
@@ -10,14 +10,15 @@ from typing import Literal, NamedTuple
 import msgspec
 
 from modules.clocks.calendar import SHANGHAI, WorkCalendar, local_date, shift_months
-from modules.clocks.rules import EXEMPTION_REASONS, ClockSpec, Period, Unit
+from modules.clocks.rules import APPROVER_RANK, EXEMPTION_REASONS, ClockSpec, Period, Unit
 
 __all__ = (
     "ClockEvent", "ClockEventError", "ClockState", "Compliance", "Exempted", "Extended", "ExtensionLimitError",
-    "Paused", "Resumed", "Status", "Stopped", "compliance", "deadline_end", "evaluate",
+    "ExtensionRequested", "NotApplicable", "Paused", "PeriodSet", "Resumed", "Status", "Stopped", "admit",
+    "chain_start", "compliance", "compliance_of", "deadline_end", "evaluate",
 )
 
-Status = Literal["running", "paused", "met", "overdue", "met_late", "exempt"]
+Status = Literal["running", "paused", "met", "overdue", "met_late", "exempt", "not_applicable"]
 
 
 class ClockEventError(ValueError):
@@ -30,16 +31,29 @@ class ExtensionLimitError(ClockEventError):
 
 # Events are tagged so modules can store them as JSON and decode with msgspec.json.decode(..., type=list[ClockEvent]).
 class Paused(msgspec.Struct, frozen=True, tag="paused", tag_field="kind"):
-    """The clock stops counting (e.g. waiting for materials, 中止审查)."""
+    """The clock stops counting for a suspension its rule allows (a hearing, an appraisal, 中止审查)."""
 
     at: datetime
     reason: str
+    # The suspension's code from the rule's list, and who approved it where the rule asks for approval.
+    reason_code: str | None = None
+    approver: str | None = None
 
 
 class Resumed(msgspec.Struct, frozen=True, tag="resumed", tag_field="kind"):
     """The clock counts again after a pause."""
 
     at: datetime
+
+
+class ExtensionRequested(msgspec.Struct, frozen=True, tag="extension_requested", tag_field="kind"):
+    """Someone asks for an extension; it counts only once someone else approves it."""
+
+    at: datetime
+    amount: int
+    unit: Unit
+    reason: str
+    requested_by: str
 
 
 class Extended(msgspec.Struct, frozen=True, tag="extended", tag_field="kind"):
@@ -50,6 +64,17 @@ class Extended(msgspec.Struct, frozen=True, tag="extended", tag_field="kind"):
     unit: Unit
     reason: str
     approver: str
+    # The tier of approval ("chief", "office_above") and who asked, where the rule wants both.
+    tier: str | None = None
+    requested_by: str | None = None
+
+
+class PeriodSet(msgspec.Struct, frozen=True, tag="period_set", tag_field="kind"):
+    """The length this case's decision chose among those the rule allows (e.g. 15 days when urgent); first event."""
+
+    at: datetime
+    amount: int
+    unit: Unit
 
 
 class Exempted(msgspec.Struct, frozen=True, tag="exempted", tag_field="kind"):
@@ -65,7 +90,14 @@ class Stopped(msgspec.Struct, frozen=True, tag="stopped", tag_field="kind"):
     at: datetime
 
 
-ClockEvent = Paused | Resumed | Extended | Exempted | Stopped
+class NotApplicable(msgspec.Struct, frozen=True, tag="not_applicable", tag_field="kind"):
+    """The clock stops applying (the item was referred out or refused); left out of the rates, with the reason."""
+
+    at: datetime
+    reason_code: str
+
+
+ClockEvent = Paused | Resumed | ExtensionRequested | Extended | Exempted | Stopped | PeriodSet | NotApplicable
 
 
 class ClockState(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,8 +139,9 @@ class _Tally:
     paused_days: int = 0
     paused_since: date | None = None
     extension: int = 0
-    exemption: Exempted | None = None
+    exemption: Exempted | NotApplicable | None = None
     stop: Stopped | None = None
+    pending: ExtensionRequested | None = None
 
     @property
     def finished(self) -> datetime | None:
@@ -128,6 +161,9 @@ def evaluate(spec: ClockSpec, calendar: WorkCalendar, start: datetime, events: S
     if occurrence < 1 or (occurrence > 1 and not spec.repeats):
         raise ClockEventError(f"clock {spec.code}: occurrence {occurrence} is not valid for this clock")
     event_day = local_date(event_at) if event_at is not None else None
+    if events and isinstance(events[0], PeriodSet):
+        # This case's own length (chosen in its decision) replaces the rule's.
+        spec = msgspec.structs.replace(spec, length=Period(events[0].amount, events[0].unit))
 
     def due_now(tally: _Tally, paused: int) -> date:
         return _due(spec, calendar, start_day, occurrence, tally.extension, paused, event_day)
@@ -143,7 +179,12 @@ def evaluate(spec: ClockSpec, calendar: WorkCalendar, start: datetime, events: S
         if tally.finished is not None:
             raise ClockEventError(f"clock {spec.code}: {_kind(event)} after the clock finished")
         previous = event.at
-        if isinstance(event, Paused):
+        if isinstance(event, PeriodSet):
+            if event is not events[0]:
+                raise ClockEventError(f"clock {spec.code}: a case's period is set only as the first event")
+        elif isinstance(event, ExtensionRequested):
+            tally.pending = event
+        elif isinstance(event, Paused):
             if spec.anchor == "before_event":
                 raise ClockEventError(f"clock {spec.code}: a before-event deadline cannot pause; reschedule the event")
             if tally.paused_since is not None:
@@ -160,12 +201,15 @@ def evaluate(spec: ClockSpec, calendar: WorkCalendar, start: datetime, events: S
         elif isinstance(event, Extended):
             _check_extension(spec, tally, event, due_now(tally, _paused_to(calendar, spec, tally, at_day)))
             tally.extension += event.amount
+            tally.pending = None
         else:
             # Stopping or exempting ends an open pause at that moment.
             if tally.paused_since is not None:
                 tally.paused_days += calendar.count_days(tally.paused_since, at_day, spec.day_type)
                 tally.paused_since = None
-            if isinstance(event, Exempted):
+            if isinstance(event, NotApplicable):
+                tally.exemption = event
+            elif isinstance(event, Exempted):
                 if not spec.exemptible:
                     raise ClockEventError(f"clock {spec.code} cannot be exempted")
                 if event.reason_code not in EXEMPTION_REASONS:
@@ -182,7 +226,9 @@ def evaluate(spec: ClockSpec, calendar: WorkCalendar, start: datetime, events: S
     end = deadline_end(due)
     finished = tally.finished
     status: Status
-    if tally.exemption is not None:
+    if isinstance(tally.exemption, NotApplicable):
+        status = "not_applicable"
+    elif tally.exemption is not None:
         status = "exempt"
     elif tally.stop is not None:
         status = "met" if tally.stop.at < end else "met_late"
@@ -213,13 +259,94 @@ def evaluate(spec: ClockSpec, calendar: WorkCalendar, start: datetime, events: S
     )
 
 
+def admit(spec: ClockSpec, events: Sequence[ClockEvent], event: ClockEvent) -> ClockEvent:
+    """Check a new event against what the rule allows beyond replay (typed and approved suspensions, extensions
+    asked for and approved by someone else at the right tier, a case period the rule offers); the event to
+    record (an approval takes the request's amount). Stored history is replayed by evaluate() as it was."""
+    if isinstance(event, Paused):
+        allowed = {s.code: s for s in spec.suspensions}
+        if not allowed:
+            raise ClockEventError(f"clock {spec.code} cannot be paused: its rule leaves no time out of the period")
+        kind = allowed.get(event.reason_code or "")
+        if kind is None:
+            raise ClockEventError(f"clock {spec.code}: a pause needs a reason code from {', '.join(sorted(allowed))}")
+        if kind.approval and not event.approver:
+            raise ClockEventError(f"clock {spec.code}: {kind.label_zh} needs the approval of the {kind.approval}")
+    elif isinstance(event, PeriodSet):
+        if events or Period(event.amount, event.unit) not in spec.periods:
+            raise ClockEventError(f"clock {spec.code}: a case's period is one of {_periods(spec.periods)}, "
+                                  f"set when the clock starts")
+    elif isinstance(event, ExtensionRequested):
+        if spec.max_extension.amount == 0:
+            raise ClockEventError(f"clock {spec.code} cannot be extended")
+        if _pending(events) is not None:
+            raise ClockEventError(f"clock {spec.code}: an extension request is already waiting for approval")
+        granted = sum(e.amount for e in events if isinstance(e, Extended))
+        if event.unit != spec.max_extension.unit or granted + event.amount > spec.max_extension.amount:
+            raise ExtensionLimitError(f"clock {spec.code}: at most {spec.max_extension.amount - granted} more "
+                                      f"{spec.max_extension.unit} may be asked for")
+    elif isinstance(event, Extended):
+        event = _admit_extension(spec, events, event)
+    return event
+
+
+def _admit_extension(spec: ClockSpec, events: Sequence[ClockEvent], event: Extended) -> Extended:
+    request = _pending(events)
+    if spec.extension_request:
+        if request is None:
+            raise ClockEventError(f"clock {spec.code}: an extension is asked for first, then approved")
+        if request.requested_by == event.approver:
+            raise ClockEventError(f"clock {spec.code}: the one who asked for an extension cannot approve it")
+        event = msgspec.structs.replace(event, amount=request.amount, unit=request.unit,
+                                        requested_by=request.requested_by)
+    if spec.extension_tiers:
+        granted = sum(e.amount for e in events if isinstance(e, Extended)) + event.amount
+        needed, cap = None, 0
+        for tier in spec.extension_tiers:
+            cap += tier.amount.amount
+            if granted <= cap:
+                needed = tier.approver
+                break
+        if needed is None:
+            return event  # over every tier: evaluate() reports the limit
+        if APPROVER_RANK.get(event.tier or "", 0) < APPROVER_RANK[needed]:
+            raise ClockEventError(f"clock {spec.code}: extending to {granted} {spec.max_extension.unit} needs the "
+                                  f"approval of the {needed.replace('_', ' ')}")
+    return event
+
+
+def _pending(events: Sequence[ClockEvent]) -> ExtensionRequested | None:
+    pending = None
+    for e in events:
+        if isinstance(e, ExtensionRequested):
+            pending = e
+        elif isinstance(e, Extended):
+            pending = None
+    return pending
+
+
+def _periods(periods: Iterable[Period]) -> str:
+    return ", ".join(f"{p.amount} {p.unit}" for p in periods) or "none (this rule has one length)"
+
+
+def chain_start(previous: ClockState) -> datetime:
+    """Where a clock counted "from the end of" another period starts: the last instant of that period's last day
+    (so the next day is day 1, as the civil-law counting wants)."""
+    return deadline_end(previous.due) - timedelta(microseconds=1)
+
+
 def compliance(states: Iterable[ClockState]) -> Compliance:
     """Clocks met on time over clocks fallen due (met, met late, overdue); exempt and open clocks left out."""
-    met = due = 0
+    counts: dict[str, int] = {}
     for state in states:
-        if state.status in ("met", "met_late", "overdue"):
-            due += 1
-            met += state.status == "met"
+        counts[state.status] = counts.get(state.status, 0) + 1
+    return compliance_of(counts)
+
+
+def compliance_of(counts: Mapping[str, int]) -> Compliance:
+    """The same from counts per status (as a GROUP BY gives them): the one definition of "on time"."""
+    met = counts.get("met", 0)
+    due = met + counts.get("met_late", 0) + counts.get("overdue", 0)
     return Compliance(met, due, met / due if due else None)
 
 

@@ -11,14 +11,16 @@ import msgspec
 
 from api.errors import ErrorCode, ProblemError
 from modules.clocks.calendar import WorkCalendar, local_date
-from modules.clocks.engine import ClockEvent, ClockEventError, ClockState, Exempted, Stopped, evaluate
-from modules.clocks.rules import CLOCKS, ClockSpec, resolve
+from modules.clocks.engine import (
+    ClockEvent, ClockEventError, ClockState, Exempted, PeriodSet, Stopped, admit, chain_start, evaluate,
+)
+from modules.clocks.rules import CLOCKS, ClockSpec, Period, resolve
 
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("LEVELS_SQL", "ClockView", "clock_views", "forget_calendars", "office_calendar", "record_event", "refresh", "start_clock",
-           "start_clocks", "stop_clock", "sweep_stale", "today")
+__all__ = ("LEVELS_SQL", "ClockView", "clock_views", "forget_calendars", "office_calendar", "record_event", "refresh", "start_chained",
+           "start_clock", "start_clocks", "stop_clock", "sweep_stale", "today")
 
 _events = msgspec.json.Decoder(list[ClockEvent])
 _CAL_TTL = 60.0
@@ -83,15 +85,25 @@ def _state(spec: ClockSpec, cal: WorkCalendar, row: Any, events: list[Any], now:
 async def start_clocks(
     conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, started_at: datetime,
     clocks: list[tuple[str, str | None]], overrides: dict[str, Any] | None = None, occurrence: int = 1,
+    periods: dict[str, Period] | None = None,
 ) -> list[ClockState]:
-    """Start several clocks of one subject in one round trip; each is (code, exemption reason or None)."""
+    """Start several clocks of one subject in one round trip; each is (code, exemption reason or None).
+    `periods` gives a case's own length for clocks whose rule offers a choice (e.g. 15 days when urgent)."""
     cal = await office_calendar(conn, office_id)
     now = max(datetime.now(UTC), started_at)
     rows, states = [], []
     for code, exempt in clocks:
         spec = resolve(CLOCKS[code], (overrides or {}).get(code, {}))
-        events: list[Any] = [Exempted(at=started_at, reason_code=exempt)] if exempt else []
-        state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence)
+        events: list[Any] = []
+        try:
+            if periods and code in periods:
+                events.append(admit(spec, [], PeriodSet(at=started_at, amount=periods[code].amount,
+                                                       unit=periods[code].unit)))
+            if exempt:
+                events.append(Exempted(at=started_at, reason_code=exempt))
+            state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence)
+        except ClockEventError as exc:
+            raise ProblemError(422, ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None
         states.append(state)
         rows.append((office_id, module, subject_id, code, occurrence, started_at, spec.day_type, list(spec.lead_days),
                      msgspec.to_builtins(events), state.status, state.due, state.finished_at,
@@ -110,12 +122,34 @@ async def start_clocks(
 async def start_clock(
     conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str, started_at: datetime,
     overrides: dict[str, Any] | None = None, occurrence: int = 1, exempt: str | None = None,
+    period: Period | None = None,
 ) -> ClockState:
-    """Start one clock (optionally exempt from the outset, e.g. an anonymous item) and store its state."""
+    """Start one clock (optionally exempt from the outset, e.g. an anonymous item, or with the case's own period)
+    and store its state."""
     states = await start_clocks(conn, office_id=office_id, module=module, subject_id=subject_id,
                                 started_at=started_at, clocks=[(code, exempt)],
-                                overrides={code: overrides} if overrides else None, occurrence=occurrence)
+                                overrides={code: overrides} if overrides else None, occurrence=occurrence,
+                                periods={code: period} if period else None)
     return states[0]
+
+
+async def start_chained(
+    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str,
+    overrides: dict[str, Any] | None = None,
+) -> ClockState:
+    """Start a clock counted from the end of the period its rule chains it to (e.g. the review before suing from
+    the end of the rectification period), on the same subject; 409 when that clock was never started."""
+    spec = CLOCKS[code]
+    row = await conn.fetchrow("select * from clocks where subject_id = $1 and code = $2 order by occurrence desc "
+                              "limit 1", subject_id, spec.chained_to)
+    if spec.chained_to is None or row is None:
+        raise ProblemError(409, ErrorCode.CONFLICT, f"{code} starts at the end of {spec.chained_to or 'nothing'}, "
+                           "which has not started.")
+    cal = await office_calendar(conn, row["office_id"])
+    previous = _state(_spec(row), cal, row, _events.decode(msgspec.json.encode(row["events"])),
+                      max(datetime.now(UTC), row["started_at"]))
+    return await start_clock(conn, office_id=office_id, module=module, subject_id=subject_id, code=code,
+                             started_at=chain_start(previous), overrides=overrides)
 
 
 async def record_event(conn: asyncpg.Connection, *, subject_id: UUID, code: str, event: Any) -> ClockState | None:
@@ -131,8 +165,9 @@ async def record_event(conn: asyncpg.Connection, *, subject_id: UUID, code: str,
         return None
     spec = _spec(row)
     cal = await office_calendar(conn, row["office_id"])
-    events = [*_events.decode(msgspec.json.encode(row["events"])), event]
+    history = _events.decode(msgspec.json.encode(row["events"]))
     try:
+        events = [*history, admit(spec, history, event)]
         state = _state(spec, cal, row, events, max(datetime.now(UTC), event.at))
     except ClockEventError as exc:
         raise ProblemError(422, ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None

@@ -109,8 +109,9 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("assistant", "read", "note", "reply"),
     *_grants("complaints_office", "read", "file_for_visitor", "triage", "assign", "transfer", "note", "reply", "close",
              "clock.manage", "monitor"),
+    # Extending the 60-day handling opinion is approved by the organ's head (信访工作条例 Art. 34): not a department head.
     *_grants("dept_head", "read", "triage", "assign", "transfer", "note", "reply", "close", "reopen", "clock.manage",
-             "clock.extend", "monitor", "identity.view"),
+             "monitor", "identity.view"),
     *_grants("chief", "read", "triage", "assign", "designate", "transfer", "note", "reply", "close", "reopen",
              "clock.manage", "clock.extend", "monitor", "identity.view"),
     *_grants("case_mgmt", "read", "monitor"),

@@ -233,9 +233,12 @@ class ClockEventIn(_In, kw_only=True):
     """Pause, resume or extend a deadline of this item."""
 
     clock: Annotated[str, msgspec.Meta(max_length=64)]
-    event: Literal["pause", "resume", "extend"]
+    # extend_request asks for an extension; extend approves the waiting request (by someone else).
+    event: Literal["pause", "resume", "extend_request", "extend"]
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
     amount: Annotated[int, msgspec.Meta(ge=1, le=366)] | None = None
+    # A pause names the suspension its rule allows (e.g. "hearing" for a review's answer, Art. 36).
+    reason_code: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 class MaterialIn(_In, kw_only=True):

@@ -3,6 +3,7 @@ ladder (reminder 口头提示 → written notice 流程监控通知书 answered 
 
 from __future__ import annotations
 
+from api.outbox import register_topics
 from auth.actions import register_actions
 
 ACTIONS: dict[str, str] = {
@@ -12,5 +13,6 @@ ACTIONS: dict[str, str] = {
     "monitoring.configure": "Set the ladder's delays, and run the sweep now.",
 }
 register_actions(ACTIONS)
+register_topics({"monitoring": "A rung of the escalation ladder was reached: the handler and the department head."})
 
 __all__ = ("ACTIONS",)

@@ -224,7 +224,7 @@ class StaffController(Controller):
 
         async def act(conn: asyncpg.Connection, row: Any, actor: Any, p: Principal) -> Any:
             await service.clock_event(conn, actor, row, clock=data.clock, event=data.event, reason=data.reason,
-                                      amount=data.amount)
+                                      amount=data.amount, reason_code=data.reason_code)
         return await self._command(request, state, complaint_id, data, act)
 
     @post("/{complaint_id:uuid}/attachments", operation_id="complaintAttachStaff", summary="Attach an internal file",

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
+
 from modules.clocks.calendar import SHANGHAI
+from modules.clocks.store import _events, _spec, _state, office_calendar
 
 from tests.helpers import key
 
@@ -21,7 +24,8 @@ async def file_item(client, headers: dict[str, str]) -> str:  # noqa: ANN001
 
 
 async def backdate(conn, subject_id: str, code: str, days: int) -> None:  # noqa: ANN001
-    """Move a clock's start and its events `days` earlier: as if that much time had passed."""
+    """Move a clock's start and its events `days` earlier, as if that much time had passed: the stored state is
+    what was written at its last event (then), and nothing has refreshed it since."""
     await conn.execute(
         """
         update clocks set started_at = started_at - make_interval(days => $3),
@@ -30,6 +34,11 @@ async def backdate(conn, subject_id: str, code: str, days: int) -> None:  # noqa
                         'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))) from jsonb_array_elements(events) e), '[]'::jsonb)
         where subject_id = $1::uuid and code = $2
         """, subject_id, code, days)
+    for row in await conn.fetch("select * from clocks where subject_id = $1::uuid and code = $2", subject_id, code):
+        events = _events.decode(msgspec.json.encode(row["events"]))
+        written = max([row["started_at"], *(e.at for e in events)])
+        state = _state(_spec(row), await office_calendar(conn, row["office_id"]), row, events, written)
+        await conn.execute("update clocks set due = $2, status = $3 where id = $1", row["id"], state.due, state.status)
 
 
 def start_for_due(due: date) -> Any:

@@ -141,17 +141,21 @@ async def test_pause_and_extension_rules(client, staff, settings) -> None:  # no
     refused = await client.post(f"/api/v1/staff/complaints/{cid}/clock-events", headers=office,
                                 json={"clock": "handling_opinion", "event": "extend", "reason": "案情复杂", "amount": 30})
     assert refused.status_code == 403  # the complaints office may pause but not approve extensions
-    # 本机关负责人批准 (信访工作条例 Art. 34): the chief, not a department head.
-    dept = await client.post(f"/api/v1/staff/complaints/{cid}/clock-events", headers=await staff("jinshan", "dept_head"),
-                             json={"clock": "handling_opinion", "event": "extend", "reason": "案情复杂", "amount": 30})
+    # 本机关负责人批准 (信访工作条例 Art. 34): asked for by one, approved by the chief, not a department head.
+    url = f"/api/v1/staff/complaints/{cid}/clock-events"
+    too_long = await client.post(url, headers=office, json={"clock": "handling_opinion", "event": "extend_request",
+                                                            "reason": "案情复杂", "amount": 31})
+    assert too_long.status_code == 422
+    asked = await client.post(url, headers=office, json={"clock": "handling_opinion", "event": "extend_request",
+                                                        "reason": "案情复杂", "amount": 30})
+    assert asked.status_code == 200, asked.text
+    dept = await client.post(url, headers=await staff("jinshan", "dept_head"),
+                             json={"clock": "handling_opinion", "event": "extend", "reason": "同意"})
     assert dept.status_code == 403
     head = await staff("jinshan", "chief")
     before = {c["code"]: c for c in (await client.get(f"/api/v1/staff/complaints/{cid}", headers=head)).json()["clocks"]}
-    too_long = await client.post(f"/api/v1/staff/complaints/{cid}/clock-events", headers=head,
-                                 json={"clock": "handling_opinion", "event": "extend", "reason": "案情复杂", "amount": 31})
-    assert too_long.status_code == 422
-    extended = await client.post(f"/api/v1/staff/complaints/{cid}/clock-events", headers=head,
-                                 json={"clock": "handling_opinion", "event": "extend", "reason": "案情复杂", "amount": 30})
+    extended = await client.post(url, headers=head, json={"clock": "handling_opinion", "event": "extend",
+                                                         "reason": "案情复杂"})
     assert extended.status_code == 200, extended.text
     after = {c["code"]: c for c in extended.json()["clocks"]}
     assert after["handling_opinion"]["due"] > before["handling_opinion"]["due"]

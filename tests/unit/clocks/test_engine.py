@@ -181,8 +181,9 @@ def test_month_clock_extension_sums_months() -> None:
     ext = Extended(at(2025, 2, 20), 1, "months", "rectification blocked", "chief-1")
     state = run("rectification_review", at(2025, 1, 31), [ext], at(2025, 3, 1))
     assert state.due == date(2025, 3, 31)
+    # Beyond the chief's month only the office above extends, up to the rule's maximum (7 months in all).
     with pytest.raises(ExtensionLimitError):
-        run("rectification_review", at(2025, 1, 31), [ext, Extended(at(2025, 3, 3), 1, "months", "x", "c")],
+        run("rectification_review", at(2025, 1, 31), [ext, Extended(at(2025, 3, 3), 7, "months", "x", "c")],
             at(2025, 3, 4))
 
 

@@ -22,7 +22,7 @@ EXPECTED: list[tuple[str, int, Unit, DayType, Period]] = [
     ("recommendation_filing_upward", 5, "days", "calendar", Period(0)),
     ("agency_reply", 2, "months", "calendar", Period(0)),
     ("agency_reply_urgent", 15, "days", "calendar", Period(0)),
-    ("rectification_review", 1, "months", "calendar", Period(1, "months")),
+    ("rectification_review", 1, "months", "calendar", Period(7, "months")),
     ("public_notice", 30, "days", "calendar", Period(0)),
     ("civil_review", 3, "months", "calendar", Period(1, "months")),
     ("suit_filing_upward", 5, "days", "calendar", Period(0)),
