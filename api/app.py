@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from litestar import Litestar, Request, Router
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
 __all__ = ("create_app",)
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Each shutdown step gets this long; SIGTERM must end the worker even when PostgreSQL or Redis does not answer.
+_SHUTDOWN_STEP = 5.0
+log = logging.getLogger("jianwu.app")
 
 
 def _lifespan(settings: Settings) -> Any:
@@ -49,10 +54,21 @@ def _lifespan(settings: Settings) -> Any:
             yield
         finally:
             await app.state.revocations.stop()
-            await redis.aclose()
-            await pool.close()
+            await _bounded(redis.aclose(), "redis client")
+            if not await _bounded(pool.close(), "database pool"):
+                pool.terminate()  # connections still busy after the grace period are cut, so the worker can exit
 
     return lifespan
+
+
+async def _bounded(step: Any, what: str, timeout: float = _SHUTDOWN_STEP) -> bool:
+    """Run one shutdown step for at most `timeout` seconds; False (and a log line) when it did not finish."""
+    try:
+        await asyncio.wait_for(step, timeout)
+        return True
+    except Exception:  # noqa: BLE001 - shutting down: log and go on with the next step
+        log.warning("shutdown: closing the %s did not finish cleanly within %.0f s", what, timeout, exc_info=True)
+        return False
 
 
 async def _require_json(request: Request[Any, Any, Any]) -> None:
