@@ -15,6 +15,7 @@ from api.cli import JianwuCLIPlugin
 from api.db import Database, create_pool
 from api.docs import docs_assets_router, openapi_config
 from api.errors import ErrorCode, ProblemError, exception_handlers
+from api.headers import security_headers
 from api.health import health_routes
 from api.jsondepth import refuse_deep_json
 from api.observability import ObservabilityMiddleware, configure_logging
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[*health_routes, jwks_route, docs_assets_router(), api_v1_router()],
         guards=[authenticate],
-        before_send=[_rate_limit_headers],
+        before_send=[_rate_limit_headers, security_headers],
         lifespan=[_lifespan(settings)],
         exception_handlers=exception_handlers,
         before_request=_require_json,

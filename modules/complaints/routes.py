@@ -48,8 +48,8 @@ MODULE = "complaints"
 _BEARER = [{"bearer": []}]
 QueryCode = Annotated[str, HeaderParameter(name="X-Query-Code", min_length=4, max_length=40,
                                            description="The query code given when the item was filed.")]
-_LOOKUP_IP = RateLimit("complaint_lookup_ip", 120, 900)
-_LOOKUP_RECEIPT = RateLimit("complaint_lookup_receipt", 20, 900)
+_LOOKUP_IP = RateLimit("complaint_lookup_ip_failed", 120, 900)
+_LOOKUP_RECEIPT = RateLimit("complaint_lookup_receipt_failed", 20, 900)
 _ANON_CREATE_IP = RateLimit("complaint_anonymous_ip", 30, 3600)
 _fields_decoder = msgspec.json.Decoder(list[CategoryField])
 # A multipart upload with one file in the field `file`; its type is sniffed from the bytes, never taken from here.
@@ -107,7 +107,9 @@ async def _file(state: State, request: Request[Any, Any, Any], conn: asyncpg.Con
         body=data.body, location=data.location, persons=msgspec.to_builtins(data.persons_reported), fields=fields,
         channel=channel, reporter=reporter, complainant_id=citizen.user_id if citizen else None,
         created_by=principal.user_id if principal is not None and principal.kind == "staff" else None,
-        received_at=getattr(data, "received_at", None), clock_overrides=config.get("clocks"),
+        received_at=service.check_received_at(getattr(data, "received_at", None),
+                                              state.settings.received_at_max_days),
+        clock_overrides=config.get("clocks"),
     )
     return HTTP_201_CREATED, _receipt(row, code)
 
@@ -160,9 +162,16 @@ class PublicController(Controller):
 
     async def _find(self, request: Request[Any, Any, Any], state: State, conn: asyncpg.Connection, receipt_no: str,
                     code: str, lock: bool = False) -> Any:
-        await state.limiter.enforce(_LOOKUP_IP, client_ip(request), "Too many look-ups from this address.")
-        await state.limiter.enforce(_LOOKUP_RECEIPT, receipt_no, "Too many look-ups of this receipt number.")
-        row = await anonymous_item(conn, state.box, receipt_no, code, lock=lock)
+        # Only wrong codes count, per address and per receipt at that address: strangers guessing cannot lock the
+        # filer out, and the right code always works (ten random characters: counting guesses is enough).
+        try:
+            row = await anonymous_item(conn, state.box, receipt_no, code, lock=lock)
+        except ProblemError:
+            ip = client_ip(request)
+            await state.limiter.enforce(_LOOKUP_IP, ip, "Too many wrong look-ups from this address.")
+            await state.limiter.enforce(_LOOKUP_RECEIPT, f"{receipt_no}|{ip}", "Too many wrong look-ups of this "
+                                        "receipt number from this address.")
+            raise
         await state.modules.require(row["office_id"], MODULE)
         return row
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from tests.helpers import item, key
 from tests.security.conftest import first_allowed
 from tests.security.spec import operations
@@ -68,3 +70,17 @@ async def test_deeply_nested_json_is_400_on_every_body_route(app, client, caller
 async def test_brackets_inside_strings_are_not_nesting(client) -> None:  # noqa: ANN001
     resp = await client.post("/api/v1/public/complaints", headers=key(), json=item(body="[{" * 200 + "\\\"]"))
     assert resp.status_code == 201, resp.text
+
+
+async def test_staff_received_at_must_be_plausible(client, staff) -> None:  # noqa: ANN001
+    office = await staff("jinshan", "complaints_office")
+    body = {k: v for k, v in item().items() if k != "office"} | {"channel": "letter"}
+    for when in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00Z", "2100-01-01T00:00:00Z",
+                 "2001-01-01T00:00:00Z"):
+        resp = await client.post("/api/v1/staff/complaints", headers={**office, **key()},
+                                 json=body | {"receivedAt": when})
+        assert resp.status_code == 400, (when, resp.status_code)
+        assert resp.json()["errors"][0]["field"] == "receivedAt"
+    recent = await client.post("/api/v1/staff/complaints", headers={**office, **key()},
+                               json=body | {"receivedAt": (datetime.now(UTC) - timedelta(days=9)).isoformat()})
+    assert recent.status_code == 201, recent.text
