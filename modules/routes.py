@@ -12,6 +12,7 @@ from api.errors import ErrorCode, ProblemError, problem_docs
 from auth.audit import actor_from, record
 from auth.principal import current_principal
 from modules.clocks.rules import CLOCKS, resolve
+from modules.config import check_config
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -53,12 +54,13 @@ async def list_offices(state: State) -> list[OfficeOut]:
 
 @put("/admin/modules/{module:str}", operation_id="adminSwitchModule", tags=["admin"],
      summary="Switch a module on or off", opt={"action": "admin.modules.manage"},
-     responses=problem_docs(400, 401, 403), security=[{"bearer": []}])
+     responses=problem_docs(400, 401, 403, 422), security=[{"bearer": []}])
 async def switch_module(request: Request[Any, Any, Any], state: State,
                         module: FromPath[Literal["complaints", "litigation", "liaison"]],
                         data: JSONBody[ModuleSwitch]) -> ModuleSwitch:
     """Off keeps every record; the module's routes answer `module_disabled` for the office until it is on again."""
     p = current_principal(request)
+    check_config(module, data.config)
     _check_clock_overrides(data.config.get("clocks"))
     async with state.db.transaction() as conn:
         await conn.execute(

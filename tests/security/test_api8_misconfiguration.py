@@ -3,6 +3,9 @@ run foreign scripts."""
 
 from __future__ import annotations
 
+import uuid
+
+from tests.helpers import bearer, token_for
 from tests.security.conftest import first_allowed
 from tests.security.spec import operations
 
@@ -32,3 +35,24 @@ async def test_docs_page_has_a_content_security_policy_and_cannot_be_framed(clie
     assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "'unsafe-inline'" not in \
         csp.split("script-src")[1].split(";")[0]
     assert page.headers["x-frame-options"] == "DENY"
+
+
+async def test_module_config_is_validated_on_save(client, conn, make_user) -> None:  # noqa: ANN001
+    code = f"t{uuid.uuid4().hex[:8]}"
+    await conn.execute("insert into offices (code, name, parent_id, province, level) values "
+                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')", code)
+    admin = await make_user(office=code, roles=("admin",))
+    h = bearer(await token_for(client, admin["username"], admin["password"]))
+    url = "/api/v1/admin/modules/complaints"
+    for config, field in (({"assignment": "oops"}, "config.assignment"),
+                          ({"assignment": {"eligibleRoles": ["god"]}}, "config.assignment.eligibleRoles[0]"),
+                          ({"assignmnet": {}}, "config")):
+        bad = await client.put(url, headers=h, json={"enabled": True, "config": config})
+        assert bad.status_code == 422, (config, bad.text)
+        assert bad.json()["errors"][0]["field"] == field
+    stored = await conn.fetchval("select count(*) from office_modules where office_id = "
+                                 "(select id from offices where code = $1)", code)
+    assert stored == 0
+    ok = await client.put(url, headers=h, json={"enabled": True,
+                                                "config": {"assignment": {"eligibleRoles": ["prosecutor"]}}})
+    assert ok.status_code == 200
