@@ -157,7 +157,8 @@ async def _save(conn: asyncpg.Connection, request: Request[Any, Any, Any], princ
         stored.public_source, stored.captured_at, place.lat if place else None, place.lon if place else None,
         stored.declared_name)
     actor = actor_from(request, principal)
-    info = {"attachmentId": str(att["id"]), "mediaType": stored.media_type, "size": stored.size}
+    info = {"attachmentId": str(att["id"]), "mediaType": stored.media_type, "size": stored.size,
+            **({"dropped": list(stored.notes)} if stored.notes else {})}
     await add_event(conn, row["id"], actor, "attachment", public=public, data=info)
     await conn.execute("update complaints set updated_at = now() where id = $1", row["id"])
     await emit(conn, "complaint.staff", {"complaintId": str(row["id"]), "event": "attachment",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.helpers import item, key
+from tests.unit.attachments.files import exif_with, jpeg
 from tests.security.conftest import first_allowed
 from tests.security.spec import operations
 
@@ -84,3 +85,20 @@ async def test_staff_received_at_must_be_plausible(client, staff) -> None:  # no
     recent = await client.post("/api/v1/staff/complaints", headers={**office, **key()},
                                json=body | {"receivedAt": (datetime.now(UTC) - timedelta(days=9)).isoformat()})
     assert recent.status_code == 201, recent.text
+
+
+async def test_an_impossible_exif_date_keeps_the_file_and_drops_the_date(client, conn) -> None:  # noqa: ANN001
+    filed = (await client.post("/api/v1/public/complaints", headers=key(), json=item())).json()
+    for taken, offset in (("9999:12:31 23:59:59", "-12:00"), ("0001:01:01 00:00:00", "+14:00"),
+                          ("2999:01:01 00:00:00", "+08:00")):
+        photo = jpeg(exif=exif_with(taken=taken, offset=offset))
+        up = await client.post(f"/api/v1/public/complaints/{filed['receiptNo']}/attachments",
+                               headers={**key(), "X-Query-Code": filed["queryCode"]},
+                               files={"file": ("photo.jpg", photo, "image/jpeg")})
+        assert up.status_code == 201, (taken, up.text)
+        row = await conn.fetchrow("select captured_at from complaint_attachments where id = $1::uuid",
+                                  up.json()["id"])
+        assert row["captured_at"] is None
+        why = await conn.fetchval("select detail from audit_log where action = 'complaint.attachment_added' "
+                                  "and object_id = $1 order by id desc limit 1", filed["id"])
+        assert "out of range" in why["dropped"][0]
