@@ -144,6 +144,10 @@ class Settings:
         "JIANWU_OTP_IP_LIMIT", 100, _int(1, 1_000_000),
         "Sign-in codes one client address may request per hour (mobile carriers put many phones behind one).",
     )
+    metrics_token: str | None = _setting(
+        "JIANWU_METRICS_TOKEN", None, str,
+        "Bearer token a Prometheus scraper sends to /metrics; unset: /metrics answers 404.",
+    )
     received_at_max_days: int = _setting(
         "JIANWU_RECEIVED_AT_MAX_DAYS", 366, _int(1, 3650),
         "How many days back staff may date an item they file (a letter's receipt); never in the future.",

@@ -65,6 +65,7 @@ def fx_settings(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFacto
         data_dir=tmp_path_factory.mktemp("data"), secret_key="test-secret-key-" + "x" * 32,
         # Every request of the suite comes from one test address; per-address limits are tested on their own.
         otp_ip_limit=100_000, login_ip_limit=100_000,
+        metrics_token="scrape-token-for-tests",
     )
     asyncio.run(prepare_database(settings, db_url, demo_data=True))
     yield settings

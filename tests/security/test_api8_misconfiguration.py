@@ -56,3 +56,11 @@ async def test_module_config_is_validated_on_save(client, conn, make_user) -> No
     ok = await client.put(url, headers=h, json={"enabled": True,
                                                 "config": {"assignment": {"eligibleRoles": ["prosecutor"]}}})
     assert ok.status_code == 200
+
+
+async def test_metrics_need_the_scrape_token(client) -> None:  # noqa: ANN001
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Bearer scrape-token-for-tests "}):
+        resp = await client.get("/metrics", headers=headers)
+        assert resp.status_code == 404 and "# TYPE" not in resp.text
+    ok = await client.get("/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"})
+    assert ok.status_code == 200 and "# TYPE" in ok.text
