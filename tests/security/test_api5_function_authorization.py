@@ -9,12 +9,10 @@ from auth.permissions import effective_grants
 from tests.helpers import bearer, token_for
 
 
-async def test_province_narrowing_reaches_offices_with_their_own_list(client, conn, make_user) -> None:  # noqa: ANN001
-    province, top, district = f"省{uuid.uuid4().hex[:6]}", f"p{uuid.uuid4().hex[:8]}", f"d{uuid.uuid4().hex[:8]}"
-    await conn.execute("insert into offices (code, name, province, level) values ($1, $1, $2, 'provincial')",
-                       top, province)
-    await conn.execute("insert into offices (code, name, parent_id, province, level) values "
-                       "($1, $1, (select id from offices where code = $2), $3, 'district')", district, top, province)
+async def test_province_narrowing_reaches_offices_with_their_own_list(client, conn, make_user, make_office) -> None:  # noqa: ANN001, E501
+    province = f"省{uuid.uuid4().hex[:6]}"
+    top = await make_office(parent=None, province=province, level="provincial")
+    district = await make_office(parent=top, province=province)
     top_admin = bearer(await token_for(client, **_login(await make_user(office=top, roles=("admin",)))))
     admin = bearer(await token_for(client, **_login(await make_user(office=district, roles=("admin",)))))
     wide = ["admin.permissions.manage", "admin.permissions.read", "admin.users.read"]

@@ -3,8 +3,6 @@ run foreign scripts."""
 
 from __future__ import annotations
 
-import uuid
-
 from tests.helpers import bearer, token_for
 from tests.security.conftest import first_allowed
 from tests.security.spec import operations
@@ -37,10 +35,8 @@ async def test_docs_page_has_a_content_security_policy_and_cannot_be_framed(clie
     assert page.headers["x-frame-options"] == "DENY"
 
 
-async def test_module_config_is_validated_on_save(client, conn, make_user) -> None:  # noqa: ANN001
-    code = f"t{uuid.uuid4().hex[:8]}"
-    await conn.execute("insert into offices (code, name, parent_id, province, level) values "
-                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')", code)
+async def test_module_config_is_validated_on_save(client, conn, make_user, make_office) -> None:  # noqa: ANN001
+    code = await make_office()
     admin = await make_user(office=code, roles=("admin",))
     h = bearer(await token_for(client, admin["username"], admin["password"]))
     url = "/api/v1/admin/modules/complaints"
