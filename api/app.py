@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from litestar import Litestar, Request, Router
@@ -13,6 +15,7 @@ from api.cli import JianwuCLIPlugin
 from api.db import Database, create_pool
 from api.docs import docs_assets_router, openapi_config
 from api.errors import ErrorCode, ProblemError, exception_handlers
+from api.headers import security_headers
 from api.health import health_routes
 from api.jsondepth import refuse_deep_json
 from api.observability import ObservabilityMiddleware, configure_logging
@@ -33,6 +36,9 @@ if TYPE_CHECKING:
 __all__ = ("create_app",)
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Each shutdown step gets this long; SIGTERM must end the worker even when PostgreSQL or Redis does not answer.
+_SHUTDOWN_STEP = 5.0
+log = logging.getLogger("jianwu.app")
 
 
 def _lifespan(settings: Settings) -> Any:
@@ -54,10 +60,21 @@ def _lifespan(settings: Settings) -> Any:
         finally:
             await sweeper.stop()
             await app.state.revocations.stop()
-            await redis.aclose()
-            await pool.close()
+            await _bounded(redis.aclose(), "redis client")
+            if not await _bounded(pool.close(), "database pool"):
+                pool.terminate()  # connections still busy after the grace period are cut, so the worker can exit
 
     return lifespan
+
+
+async def _bounded(step: Any, what: str, timeout: float = _SHUTDOWN_STEP) -> bool:
+    """Run one shutdown step for at most `timeout` seconds; False (and a log line) when it did not finish."""
+    try:
+        await asyncio.wait_for(step, timeout)
+        return True
+    except Exception:  # noqa: BLE001 - shutting down: log and go on with the next step
+        log.warning("shutdown: closing the %s did not finish cleanly within %.0f s", what, timeout, exc_info=True)
+        return False
 
 
 async def _require_json(request: Request[Any, Any, Any]) -> None:
@@ -108,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[*health_routes, jwks_route, docs_assets_router(), api_v1_router()],
         guards=[authenticate],
-        before_send=[_rate_limit_headers],
+        before_send=[_rate_limit_headers, security_headers],
         lifespan=[_lifespan(settings)],
         exception_handlers=exception_handlers,
         before_request=_require_json,

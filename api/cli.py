@@ -115,15 +115,27 @@ class JianwuCLIPlugin(CLIPluginProtocol):
 
         @audit.command("verify")
         def audit_verify() -> None:
-            """Recompute every hash chain; exit 1 and list the breaks if any row was edited or deleted."""
+            """Recompute every hash chain and compare lane ends with their anchored heads; exit 1 listing every
+            edited, deleted or cut-off row."""
+            from api.cache import create_redis
             from api.settings import master_secret
             from auth.audit import use_chain_key, verify_chains
+            from auth.audit_anchor import Anchors
             from auth.secretbox import SecretBox
 
-            use_chain_key(SecretBox(master_secret(_settings())))
+            settings = _settings()
+            box = SecretBox(master_secret(settings))
+            use_chain_key(box)
 
             async def run(conn: asyncpg.Connection) -> int:
-                checked, breaks = await verify_chains(conn)
+                # Lane heads anchored in Redis (when configured) and in the data directory's append-only file.
+                redis = create_redis(settings, settings.redis_url) if settings.redis_url else None
+                try:
+                    anchors = Anchors(box, settings.data_path, redis, settings.redis_prefix)
+                    checked, breaks = await verify_chains(conn, anchors)
+                finally:
+                    if redis is not None:
+                        await redis.aclose()
                 for b in breaks:
                     click.echo(f"BROKEN chain {b.chain} at row {b.seq}: {b.problem}", err=True)
                 click.echo(f"{checked} audit records checked, {len(breaks)} breaks")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, AsyncIterator
+import contextvars
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import msgspec
@@ -11,11 +12,23 @@ import msgspec
 if TYPE_CHECKING:
     from api.settings import Settings
 
-__all__ = ("Database", "connect", "create_pool")
+__all__ = ("Database", "after_commit", "connect", "create_pool")
 
 APP_ROLE = "jianwu_app"
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
+_after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
+    "after_commit", default=None)
+
+
+def after_commit(callback: Callable[[], Awaitable[None]]) -> bool:
+    """Run `callback` once the current `Database.transaction()` has committed (never if it rolls back).
+    False when there is no such transaction (a CLI or test connection): the caller decides what to do then."""
+    pending = _after_commit.get()
+    if pending is None:
+        return False
+    pending.append(callback)
+    return True
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -78,8 +91,15 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection inside one transaction: all of a command's writes land, or none do."""
-        async with self.pool.acquire(timeout=self.acquire_timeout) as conn, conn.transaction():
-            yield conn
+        pending: list[Callable[[], Awaitable[None]]] = []
+        token = _after_commit.set(pending)
+        try:
+            async with self.pool.acquire(timeout=self.acquire_timeout) as conn, conn.transaction():
+                yield conn
+        finally:
+            _after_commit.reset(token)
+        for callback in pending:
+            await callback()
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         """Run one read and return its first value."""

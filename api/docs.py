@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,13 +35,20 @@ class LocalSwaggerPlugin(OpenAPIRenderPlugin):
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         """The HTML page of the docs UI."""
         spec = self.get_openapi_json_route(request)
+        script = (f'window.ui = SwaggerUIBundle({{url: "{spec}", dom_id: "#ui", deepLinking: true,\n'
+                  "validatorUrl: null, tryItOutEnabled: false});")
+        # Only our own files and this one inline script may run; no page may frame the docs (api/headers.py).
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        request.scope.setdefault("state", {})["content_security_policy"] = (  # type: ignore[typeddict-item]
+            f"default-src 'none'; script-src 'self' 'sha256-{digest}'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'")
         return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{openapi_schema["info"]["title"]} API</title>
 {self.favicon}<meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css"></head>
 <body><div id="ui"></div><script src="{ASSETS_PATH}/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({{url: "{spec}", dom_id: "#ui", deepLinking: true,
-validatorUrl: null, tryItOutEnabled: false}});</script></body></html>""".encode()
+<script>{script}</script></body></html>""".encode()
 
 
 def openapi_config() -> OpenAPIConfig:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar import Response, get
+from litestar import Request, Response, get
 
-from api.errors import PROBLEM_JSON, Problem, problem_docs
+from api.errors import PROBLEM_JSON, ErrorCode, Problem, ProblemError, problem_docs
 from api.observability import metrics_payload
 
 if TYPE_CHECKING:
@@ -79,8 +80,13 @@ async def ready(state: State) -> Response[Ready]:
 
 @get("/metrics", operation_id="metrics", tags=["health"], opt={"public": True}, summary="Prometheus metrics",
      include_in_schema=False)
-async def metrics() -> Response[bytes]:
-    """Prometheus text format, route-templated labels."""
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Prometheus text format, route-templated labels; only for a scraper holding JIANWU_METRICS_TOKEN (route
+    names, volumes and error rates tell an outsider too much), 404 for anyone else, as if there were none."""
+    token = request.app.state.settings.metrics_token
+    given = request.headers.get("authorization", "")
+    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise ProblemError(404, ErrorCode.NOT_FOUND, "Not found.")
     return Response(metrics_payload(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

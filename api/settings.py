@@ -148,6 +148,14 @@ class Settings:
         "JIANWU_SWEEP_INTERVAL", 300, _int(0, 86_400),
         "Seconds between flow-monitoring sweeps (overdue clocks, the escalation ladder); 0 turns the sweep off.",
     )
+    metrics_token: str | None = _setting(
+        "JIANWU_METRICS_TOKEN", None, str,
+        "Bearer token a Prometheus scraper sends to /metrics; unset: /metrics answers 404.",
+    )
+    received_at_max_days: int = _setting(
+        "JIANWU_RECEIVED_AT_MAX_DAYS", 366, _int(1, 3650),
+        "How many days back staff may date an item they file (a letter's receipt); never in the future.",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "

@@ -22,10 +22,12 @@ async def setup_auth(state: Any, settings: Settings, db: Database, redis: Any) -
     from auth.secretbox import SecretBox
     from auth.sms import FileSmsProvider
 
-    from auth.audit import use_chain_key
+    from auth.audit import use_anchors, use_chain_key
+    from auth.audit_anchor import Anchors
 
     state.box = SecretBox(master_secret(settings))
     use_chain_key(state.box)
+    use_anchors(Anchors(state.box, settings.data_path, redis, settings.redis_prefix))
     state.keyring = Keyring(db, state.box)
     from auth.guards import VerifiedTokens
 

@@ -10,7 +10,9 @@ from uuid import UUID
 
 import msgspec
 
+from api.db import after_commit
 from api.net import client_ip, device_id
+from auth.audit_anchor import Anchors, truncations
 
 if TYPE_CHECKING:
     import asyncpg
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from auth.principal import Principal
     from auth.secretbox import SecretBox
 
-__all__ = ("Actor", "ChainBreak", "actor_from", "record", "use_chain_key", "verify_chains")
+__all__ = ("Actor", "ChainBreak", "actor_from", "record", "use_anchors", "use_chain_key", "verify_chains")
 
 GENESIS = "0" * 64
 AUDIT_LANES = 8
@@ -53,6 +55,13 @@ def actor_from(connection: ASGIConnection[Any, Any, Any, Any], principal: Princi
 
 
 _chain_box: SecretBox | None = None
+_anchors: Anchors | None = None
+
+
+def use_anchors(anchors: Anchors | None) -> None:
+    """Anchor every lane's head after each commit (a worker sets this at start; see auth/audit_anchor.py)."""
+    global _anchors
+    _anchors = anchors
 
 
 def use_chain_key(box: SecretBox) -> None:
@@ -108,6 +117,9 @@ async def record(
         chain, seq, at, row["office_id"], actor.id, actor.kind, action, row["object_type"], row["object_id"],
         actor.device_id, actor.ip, actor.request_id, row["detail"], prev, digest,
     )
+    anchors = _anchors
+    if anchors is not None:
+        after_commit(lambda: anchors.publish(chain, seq, digest))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +144,9 @@ async def _rows(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Record]:
             await tx.rollback()
 
 
-async def verify_chains(conn: asyncpg.Connection) -> tuple[int, list[ChainBreak]]:
-    """Recompute every chain; return the number of rows checked and every break found."""
+async def verify_chains(conn: asyncpg.Connection, anchors: Anchors | None = None) -> tuple[int, list[ChainBreak]]:
+    """Recompute every chain, and compare each lane's end with its anchored head; return the number of rows
+    checked and every break found."""
     checked, breaks = 0, []
     chain, expected_seq, prev = None, 1, GENESIS
     async for r in _rows(conn):
@@ -149,4 +162,8 @@ async def verify_chains(conn: asyncpg.Connection) -> tuple[int, list[ChainBreak]
         if _digest(r["prev_hash"], _fields(chain, r["seq"], r["at"], row)) != r["hash"]:
             breaks.append(ChainBreak(chain, r["seq"], "content does not match its hash (edited)"))
         expected_seq, prev = r["seq"] + 1, r["hash"]
+    if anchors is not None:
+        heads, forged = await anchors.heads()
+        breaks += [ChainBreak(h.chain, h.seq, "anchored head has a wrong signature (forged)") for h in forged]
+        breaks += [ChainBreak(*t) for t in await truncations(conn, heads)]
     return checked, breaks

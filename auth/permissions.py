@@ -18,21 +18,22 @@ __all__ = ("NATIONAL", "PermissionCache", "effective_grants", "replace_grants")
 NATIONAL = "*"
 _TTL = 10.0
 
+# Each level can only narrow the one above: the office's own list (if any) within its province's (if any) within
+# the nation's. Narrowing upstream takes effect at once everywhere below, including offices with their own list.
 _EFFECTIVE = """
 with office as (select id, province from offices where id = $1),
-levels as (
-    select 1 as rank, g.role, g.action from permission_grants g join office o on g.office_id = o.id
-    union all
-    select 2, g.role, g.action from permission_grants g join office o on g.office_id is null and g.province = o.province
-    union all
-    select 3, g.role, g.action from permission_grants g where g.office_id is null and g.province = '*'
-)
-select role, action from levels where rank = (select min(rank) from levels)
+own as (select g.role, g.action from permission_grants g join office o on g.office_id = o.id),
+prov as (select g.role, g.action from permission_grants g join office o on g.office_id is null
+         and g.province = o.province),
+nat as (select g.role, g.action from permission_grants g where g.office_id is null and g.province = '*')
+select n.role, n.action from nat n
+where (not exists (select 1 from prov) or exists (select 1 from prov p where p.role = n.role and p.action = n.action))
+  and (not exists (select 1 from own) or exists (select 1 from own w where w.role = n.role and w.action = n.action))
 """
 
 
 async def effective_grants(conn: asyncpg.Connection, office_id: UUID | None) -> dict[str, frozenset[str]]:
-    """role -> actions in force: the office's own list, else its province's, else the national one."""
+    """role -> actions in force: the national list, narrowed by the province's and then the office's own."""
     rows = await conn.fetch(_EFFECTIVE, office_id) if office_id else await conn.fetch(
         "select role, action from permission_grants where office_id is null and province = '*'"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,8 @@ def subject_key(principal: Principal) -> str:
 # socket closes), after which every check asks Redis again, which fails closed.
 CHECK_TTL = 5.0
 _HEARTBEAT = 1.0
+_STOP_TIMEOUT = 2.0
+log = logging.getLogger("jianwu.revocation")
 
 
 class Revocations:
@@ -51,31 +54,44 @@ class Revocations:
         self._watcher = watcher
         self._live = False
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         """Follow the revocation channel for as long as the worker runs."""
         if self._watcher is not None and self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._watch())
 
-    async def stop(self) -> None:
-        """Stop following the channel and close its connection."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, timeout: float = _STOP_TIMEOUT) -> None:
+        """Stop following the channel and close its connection, within `timeout` seconds whatever Redis does."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+            if not done:
+                log.error("the revocation watcher did not end within %.1f s of its cancellation", timeout)
         if self._watcher is not None:
-            await self._watcher.aclose()
+            try:
+                await asyncio.wait_for(self._watcher.aclose(), timeout)
+            except (TimeoutError, RedisError, OSError):
+                log.warning("the revocation watcher's Redis connection did not close cleanly")
+
+    def _ending(self) -> bool:
+        # A cancellation can reach us disguised: redis-py may turn it into a timeout (an OSError in 3.11) while it
+        # reads. Whatever was raised, a cancelled or stopping watcher ends instead of subscribing again.
+        task = asyncio.current_task()
+        return self._stopping or (task is not None and task.cancelling() > 0)
 
     async def _watch(self) -> None:
         assert self._watcher is not None
-        while True:
+        while not self._ending():
             pubsub = self._watcher.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
                 self._live = True
                 last_ping = time.monotonic()
-                while True:
+                while not self._ending():
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=_HEARTBEAT)
                     if message is not None:
                         self._clean.clear()
@@ -88,8 +104,9 @@ class Revocations:
                 self._live = False
                 self._clean.clear()
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(0.2)
+                    await asyncio.wait_for(pubsub.aclose(), _HEARTBEAT)
+            if not self._ending():
+                await asyncio.sleep(0.2)
 
     async def _publish(self) -> None:
         self._clean.clear()

@@ -272,12 +272,14 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
     if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
         raise _fail("invalid_client", "Client authentication is required.", 401)
     await _count_address(state, request)
-    # Only failures count, per client and address: a partner's own traffic (or a stranger's) cannot lock it out.
+    # Per client and address, so a stranger's guesses cannot lock a partner out. Each attempt is counted before it
+    # is checked, atomically (concurrent wrong secrets cannot all be judged against the same count), and a success
+    # clears the count, so only failures accumulate; fail closed, as the password grant does.
     failures_key = f"{client_id}|{client_ip(request)}"
-    locked = await state.limiter.peek(CLIENT_AUTH, failures_key)
-    if not locked.allowed:
+    attempt = await state.limiter.hit(CLIENT_AUTH, failures_key, fail_open=False)
+    if not attempt.allowed:
         raise ProblemError(429, ErrorCode.RATE_LIMITED, "Too many failed client authentications.",
-                           headers={**locked.headers(), **_NO_STORE})
+                           headers={**attempt.headers(), **_NO_STORE})
     async with state.db.connection() as conn:
         client = await conn.fetchrow("select * from partner_clients where client_id = $1", client_id)
     if assertion:
@@ -286,10 +288,10 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
     else:
         ok = await verify_password(client["secret_hash"] if client else None, secret or "")
     if not ok or client is None or client["disabled_at"] is not None:
-        await state.limiter.hit(CLIENT_AUTH, failures_key)
         await _audit_alone(state, request, "auth.client.failed", detail={"client_id": client_id[:64]},
                            office_id=client["office_id"] if client else None)
         raise _fail("invalid_client", "Client authentication failed.", 401)
+    await state.limiter.clear(CLIENT_AUTH, failures_key)
     return client
 
 

@@ -5,6 +5,7 @@ permission defaults, demo data, the switch) is read from there."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -139,17 +140,21 @@ def module_config(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, A
     return connection.scope.get("state", {}).get("module_config") or {}
 
 
-def check_config(m: Manifest, config: dict[str, Any]) -> dict[str, Any]:
-    """An office's configuration of a module, checked against the module's schema: 400 naming the bad field."""
+_AT = re.compile(r"at `\$(.*)`$")
+
+
+def check_config(m: Manifest, config: dict[str, Any]) -> None:
+    """422 naming the field when an office's configuration does not fit the module's schema."""
     if m.config is None:
-        return config
+        return
     try:
-        return msgspec.to_builtins(msgspec.convert(config, type=m.config))  # type: ignore[no-any-return]
+        msgspec.convert(config, m.config)
     except msgspec.ValidationError as exc:
-        path = str(exc).rpartition(" - at `$.")[2].rstrip("`") if " - at `$." in str(exc) else ""
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Invalid module configuration.",
-                           errors=[{"field": f"config.{path}" if path else "config",
-                                    "message": str(exc).partition(" - at ")[0]}]) from None
+        message = str(exc)
+        where = _AT.search(message)
+        raise ProblemError(422, ErrorCode.UNPROCESSABLE, "The module configuration is invalid.",
+                           errors=[{"field": "config" + (where.group(1) if where else ""),
+                                    "message": _AT.sub("", message).rstrip(" -")}]) from None
 
 
 async def seed_permission_defaults(conn: asyncpg.Connection) -> int:

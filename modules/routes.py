@@ -54,13 +54,13 @@ async def list_offices(state: State) -> list[OfficeOut]:
 
 @put("/admin/modules/{module:str}", operation_id="adminSwitchModule", tags=["admin"],
      summary="Switch a module on or off", opt={"action": "admin.modules.manage"},
-     responses=problem_docs(400, 401, 403, 404), security=[{"bearer": []}])
+     responses=problem_docs(400, 401, 403, 404, 422), security=[{"bearer": []}])
 async def switch_module(request: Request[Any, Any, Any], state: State,
                         module: FromPath[str], data: JSONBody[ModuleSwitch]) -> ModuleSwitch:
     """Off keeps every record; the module's routes answer `module_disabled` for the office until it is on again.
     The configuration is checked against the module's schema (400 naming the field)."""
     p = current_principal(request)
-    data.config = check_config(manifest(module), data.config)
+    check_config(manifest(module), data.config)
     _check_clock_overrides(data.config.get("clocks"))
     async with state.db.transaction() as conn:
         await conn.execute(

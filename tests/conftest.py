@@ -67,6 +67,7 @@ def fx_settings(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFacto
         otp_ip_limit=100_000, login_ip_limit=100_000,
         # The sweep runs when a test asks (POST /monitoring/sweep), so the ladder never climbs behind its back.
         sweep_interval=0,
+        metrics_token="scrape-token-for-tests",
     )
     asyncio.run(prepare_database(settings, db_url, demo_data=True))
     yield settings
@@ -141,4 +142,15 @@ def fx_make_user(conn):  # noqa: ANN001, ANN201
         )
         return {"id": row["id"], "username": username, "password": password,
                 "client_id": CLIENT_FOR_KIND[kind]}
+    return make
+
+
+@pytest.fixture(name="make_office")
+def fx_make_office(conn):  # noqa: ANN001, ANN201
+    """Create a fresh office (under the demo municipal office unless told otherwise); returns its code."""
+    async def make(*, parent: str | None = "shanghai", province: str = "上海", level: str = "district") -> str:
+        code = f"t{uuid.uuid4().hex[:8]}"
+        await conn.execute("insert into offices (code, name, parent_id, province, level) values "
+                           "($1, $1, (select id from offices where code = $2), $3, $4)", code, parent, province, level)
+        return code
     return make

@@ -20,8 +20,13 @@ _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
 # Cameras without a set clock write 0 or small values; nothing we handle was recorded before this.
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _MAX_DEPTH = 6
-_MAX_BOXES = 4096  # per level: a file of millions of tiny boxes is a CPU trap, not a recording
-_CONTAINERS = {b"moov", b"trak", b"udta"}
+# For the whole file, across every level: nesting must not multiply the work (4,096 per level cost 5.4 s of CPU
+# for a crafted 32 MiB file). Real recordings have a few hundred boxes in moov.
+_MAX_BOXES = 4096
+_CONTAINERS = {b"moov", b"trak", b"udta", b"mdia", b"minf", b"edts"}
+# Any of these anywhere in moov (e.g. a location in trak/mdia/udta, where no phone we know writes one) means the
+# file may carry a place we did not read: the public is not served the original.
+_LOCATION_MARKERS = (b"\xa9xyz", b"loci", b"location", b"ISO6709", b"GPS")
 _LOCATION_BOXES = {b"\xa9xyz", b"loci"}
 _LOCATION_KEY = b"com.apple.quicktime.location.ISO6709"
 _CREATION_KEY = b"com.apple.quicktime.creationdate"
@@ -41,6 +46,7 @@ class _Malformed(ValueError):
 
 class _Facts:
     def __init__(self) -> None:
+        self.boxes = 0
         self.created: datetime | None = None
         self.apple_created: datetime | None = None
         self.location: Location | None = None
@@ -56,9 +62,12 @@ def inspect_media(data: bytes | memoryview) -> MediaFacts:
     facts = _Facts()
     view = memoryview(data)
     try:
-        for kind, start, end in _boxes(view, 0, len(view)):
+        for kind, start, end in _boxes(view, 0, len(view), facts):
             if kind == b"moov":
                 _walk(view, start, end, facts, depth=1)
+                payload = bytes(view[start:end])
+                if any(marker in payload for marker in _LOCATION_MARKERS):
+                    facts.marked = True
     except _Malformed:
         return MediaFacts(captured_at=None, location=None, carries_location=True)
     return MediaFacts(
@@ -67,12 +76,12 @@ def inspect_media(data: bytes | memoryview) -> MediaFacts:
     )
 
 
-def _boxes(view: memoryview, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, payload start, box end) of each box in [start, end)."""
-    pos, count = start, 0
+def _boxes(view: memoryview, start: int, end: int, facts: _Facts) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, box end) of each box in [start, end), counted against the file's box budget."""
+    pos = start
     while end - pos >= 8:
-        count += 1
-        if count > _MAX_BOXES:
+        facts.boxes += 1
+        if facts.boxes > _MAX_BOXES:
             raise _Malformed("too many boxes")
         size, kind, header = int.from_bytes(view[pos:pos + 4], "big"), bytes(view[pos + 4:pos + 8]), 8
         if size == 1:
@@ -90,7 +99,7 @@ def _boxes(view: memoryview, start: int, end: int) -> Iterator[tuple[bytes, int,
 def _walk(view: memoryview, start: int, end: int, facts: _Facts, depth: int) -> None:
     if depth > _MAX_DEPTH:
         raise _Malformed("boxes nested too deep")
-    for kind, body, stop in _boxes(view, start, end):
+    for kind, body, stop in _boxes(view, start, end, facts):
         if kind in _CONTAINERS:
             _walk(view, body, stop, facts, depth + 1)
         elif kind == b"mvhd":
@@ -112,21 +121,24 @@ def _mvhd_time(payload: memoryview) -> datetime | None:
     raw = payload[4:12] if wide else payload[4:8]
     if len(raw) not in (4, 8):
         raise _Malformed("truncated mvhd")
-    moment = _EPOCH_1904 + timedelta(seconds=int.from_bytes(raw, "big"))
-    return moment if moment >= _EARLIEST else None
+    try:
+        moment = _EPOCH_1904 + timedelta(seconds=int.from_bytes(raw, "big"))
+    except OverflowError:  # all ones in a 64-bit field: past year 9999, no time at all
+        return None
+    return moment if _EARLIEST <= moment <= datetime.now(UTC) + timedelta(days=1) else None
 
 
 def _meta(view: memoryview, start: int, end: int, facts: _Facts) -> None:
     keys: list[bytes] = []
     values: dict[int, bytes] = {}
-    for kind, body, stop in _boxes(view, start, end):
+    for kind, body, stop in _boxes(view, start, end, facts):
         if kind == b"keys":
             # Full box header, entry count, then (size, namespace, name) entries.
-            for _, key_body, key_stop in _boxes(view, body + 8, stop):
+            for _, key_body, key_stop in _boxes(view, body + 8, stop, facts):
                 keys.append(bytes(view[key_body:key_stop]))
         elif kind == b"ilst":
-            for item, item_body, item_stop in _boxes(view, body, stop):
-                for data_kind, data_body, data_stop in _boxes(view, item_body, item_stop):
+            for item, item_body, item_stop in _boxes(view, body, stop, facts):
+                for data_kind, data_body, data_stop in _boxes(view, item_body, item_stop, facts):
                     if data_kind != b"data":
                         continue
                     value = bytes(view[data_body + 8:data_stop])  # after 4 bytes of type and 4 of locale

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
@@ -46,6 +46,8 @@ class StoredAttachment(msgspec.Struct, frozen=True):
     captured_at: datetime | None  # as the device recorded it (EXIF, MP4 boxes); a claim, not a proof
     location: Location | None
     declared_name: str | None  # the client's file name, sanitised; a label only
+    # Metadata we dropped and why (an impossible capture time...): the file is kept, the claim is not.
+    notes: tuple[str, ...] = ()
 
 
 async def ingest(
@@ -77,6 +79,7 @@ async def ingest(
         media = await asyncio.to_thread(inspect_media, data)
         captured_at, place, carries_location = media.captured_at, media.location, media.carries_location
 
+    captured_at, notes = _plausible(captured_at, now or datetime.now(UTC))
     moment = (now or datetime.now(UTC)).astimezone(SHANGHAI)
     key = f"{moment:%Y}/{moment:%m}/{uuid.uuid4()}"
     original_key, public_key = f"originals/{key}", (f"public/{key}" if public_bytes is not None else None)
@@ -99,8 +102,24 @@ async def ingest(
         key=key, media_type=sniffed.media_type, category=sniffed.category, size=len(data), sha256=digest,
         original_key=original_key, public_key=public_key, public_media_type=public_media_type,
         public_source=public_source, captured_at=captured_at, location=place,
-        declared_name=sanitize_name(declared_name),
+        declared_name=sanitize_name(declared_name), notes=notes,
     )
+
+
+# Digital cameras and phones: nothing we are sent was recorded before this.
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def _plausible(captured_at: datetime | None, now: datetime) -> tuple[datetime | None, tuple[str, ...]]:
+    """The capture time if it could be true (not before 1990, not after tomorrow), else None and the reason."""
+    if captured_at is None:
+        return None, ()
+    try:
+        if _EARLIEST <= captured_at <= now + timedelta(days=1):
+            return captured_at, ()
+    except OverflowError:  # year 9999 with a negative offset, year 1 with a positive one: beyond UTC's range
+        pass
+    return None, (f"capture time {captured_at.isoformat()} out of range: dropped",)
 
 
 async def read(storage: Storage, key: str) -> bytes:

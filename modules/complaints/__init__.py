@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modules.complaints.rules import ACTIONS, CLOCKS, PERMISSION_DEFAULTS, TOPICS
+from modules.complaints.rules import ACTIONS, CLOCKS, PERMISSION_DEFAULTS, TOPICS, Config
 from modules.kernel.manifest import Manifest
 from modules.registry import register
 
@@ -41,5 +41,5 @@ MANIFEST = register(Manifest(
         ("POST", "/api/v1/public/complaints/{receipt_no:str}/attachments"),
         ("GET", "/api/v1/public/complaints/{receipt_no:str}/attachments/{attachment_id:uuid}"),
     }),
-    demo=_demo,
+    config=Config, demo=_demo,
 ))

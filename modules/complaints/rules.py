@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+import msgspec
+
+from auth.actions import STAFF_ROLES
 from modules.kernel.workflow import Transition, Workflow
 
 __all__ = (
-    "ACTIONS", "CHANNELS", "CLOCKS", "CLOCK_KINDS", "KINDS", "PERMISSION_DEFAULTS", "PETITION_KINDS", "PUBLIC_CLOCKS",
+    "ACTIONS", "CHANNELS", "CLOCKS", "CLOCK_KINDS", "Config", "KINDS", "PERMISSION_DEFAULTS", "PETITION_KINDS", "PUBLIC_CLOCKS",
     "STATE_LABELS", "TOPICS", "WORKFLOW",
 )
 
@@ -117,3 +122,20 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("case_mgmt", "read", "monitor"),
     *_grants("admin", "catalog.manage"),
 )
+
+
+StaffRole = Literal[STAFF_ROLES]  # type: ignore[valid-type]  # the closed set of staff roles, as data
+
+
+class AssignmentPlan(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """The office's published plan for random assignment: which roles may draw items."""
+
+    eligible_roles: list[StaffRole] | None = None  # type: ignore[valid-type]
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True):
+    """An office's configuration of complaints: per-clock day types and lead times, and the assignment plan.
+    Checked when an admin saves it (a bad value once saved made every assignment of the office answer 500)."""
+
+    clocks: dict[str, Any] | None = None
+    assignment: AssignmentPlan | None = None

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from modules.complaints.schemas import CategoryField
 
 __all__ = (
-    "SUBJECT", "Reporter", "add_material", "assign", "check_fields", "clock_event", "create", "decide", "fill_template",
-    "find_duplicates", "may_take", "new_receipt_no", "note", "query_code_hash", "rate", "reply", "request_review", "step",
-    "transfer",
+    "SUBJECT", "Reporter", "add_material", "assign", "check_fields", "check_received_at", "clock_event", "create",
+    "decide", "fill_template", "find_duplicates", "may_take", "new_receipt_no", "note", "query_code_hash", "rate",
+    "reply", "request_review", "step", "transfer",
 )
 MODULE = "complaints"
 
@@ -69,6 +69,26 @@ def new_receipt_no(office_code: str, at: datetime) -> str:
 def query_code_hash(box: SecretBox, receipt_no: str, code: str) -> str:
     """Keyed hash of an anonymous filer's query code (a stolen table cannot be brute-forced offline)."""
     return box.blind_index(f"{receipt_no}:{code.strip().upper()}", purpose="complaint-query-code")
+
+
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_received_at(value: datetime | None, max_days: int) -> datetime | None:
+    """A staff-given receipt time must be plausible: not in the future, not older than `max_days` (400 otherwise;
+    it starts the statutory clocks, so year 0001 or 2100 would make them meaningless)."""
+    if value is None:
+        return None
+    now = datetime.now(UTC)
+    try:
+        plausible = value.tzinfo is not None and now - timedelta(days=max_days) <= value <= now + _CLOCK_SKEW
+    except OverflowError:  # 9999-12-31 with a negative offset is past datetime's range in UTC
+        plausible = False
+    if not plausible:
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "receivedAt is not a plausible time of receipt.",
+                           errors=[{"field": "receivedAt",
+                                    "message": f"with a time zone, not in the future, at most {max_days} days ago"}])
+    return value
 
 
 def check_fields(defs: list[CategoryField], values: dict[str, Any]) -> dict[str, Any]:

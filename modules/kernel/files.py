@@ -189,7 +189,8 @@ async def _save(conn: asyncpg.Connection, subject: Subject, request: Request[Any
         stored.public_source, stored.captured_at, place.lat if place else None, place.lon if place else None,
         stored.declared_name, subject.module)
     actor = actor_from(request, principal)
-    info = {"attachmentId": str(att["id"]), "mediaType": stored.media_type, "size": stored.size}
+    info = {"attachmentId": str(att["id"]), "mediaType": stored.media_type, "size": stored.size,
+            **({"dropped": list(stored.notes)} if stored.notes else {})}
     await add_event(conn, subject.module, row["id"], actor, "attachment", public=public, data=info)
     await conn.execute(f"update {subject.table} set updated_at = now() where id = $1", row["id"])
     await subject.notify(conn, row, f"{subject.kind}.attachment_added", False, {"attachmentId": str(att["id"])})

@@ -25,6 +25,6 @@ async def test_unmatched_paths_get_a_request_id_too(client) -> None:  # noqa: AN
 
 async def test_metrics_label_routes_by_template(client) -> None:  # noqa: ANN001
     await client.get("/schema/assets/swagger-ui.css")
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"})).text
     assert 'route="/schema/assets/{file_path}"' in text
     assert "swagger-ui.css" not in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from tests.helpers import bearer, item, key, token_for
+from tests.security.spec import operations
 
 
 def _client(client_id: str) -> dict:
@@ -77,3 +78,74 @@ async def test_staff_replay_after_the_item_left_the_office_is_404(client, staff)
     assert moved.status_code == 200, moved.text
     replayed = await client.post(f"/api/v1/staff/complaints/{cid}/notes", headers={**chief, **k}, json={"text": "内部"})
     assert replayed.status_code == 404, replayed.text
+
+
+# Existence oracles, walked over every operation of the spec: another office's object answers exactly like one
+# that does not exist (same status, same problem code), for every caller kind the route lets through.
+
+async def _foreign_ids(conn) -> dict[str, str]:  # noqa: ANN001
+    """Real ids of objects of the other demo office (chongming), by path parameter name."""
+    other = "(select id from offices where code = 'chongming')"
+    ids = {
+        "complaint_id": await conn.fetchval(f"select id::text from complaints where office_id = {other} limit 1"),
+        "user_id": await conn.fetchval(f"select id::text from users where office_id = {other} limit 1"),
+        "client_uuid": await conn.fetchval(f"select id::text from partner_clients where office_id = {other} limit 1"),
+        "record_id": await conn.fetchval(f"select id::text from audit_log where office_id = {other} limit 1"),
+        "attachment_id": await conn.fetchval("select a.id::text from attachments a join complaints c "
+                                             f"on c.id = a.subject_id where c.office_id = {other} limit 1"),
+        "receipt_no": await conn.fetchval(f"select receipt_no from complaints where office_id = {other} limit 1"),
+    }
+    return {name: value for name, value in ids.items() if value is not None}
+
+
+def _missing_like(name: str, value: str) -> str:
+    if name == "record_id":
+        return "999999999"
+    if name == "receipt_no":
+        return value[:-6] + "ZZZZZZ"
+    return str(uuid.uuid4())
+
+
+async def test_no_route_tells_another_office_s_object_from_a_missing_one(app, client, callers, conn) -> None:  # noqa: ANN001
+    foreign = await _foreign_ids(conn)
+    walked = 0
+    for op in operations(app):
+        names = [p["name"] for p in op.params("path") if p["name"] in foreign]
+        if not names:
+            continue
+        for headers in ([{"X-Query-Code": "WRONGCODE1"}] if op.public else list(callers.values())):
+            answers = []
+            for ids in ({n: foreign[n] for n in names}, {n: _missing_like(n, foreign[n]) for n in names}):
+                resp = await client.request(op.method, op.url(**ids), headers={**headers, **key()},
+                                            json={} if op.method != "GET" else None)
+                code = resp.json().get("code") if resp.headers.get("content-type", "").endswith("json") else None
+                answers.append((resp.status_code, code))
+            assert answers[0] == answers[1], (str(op), answers)
+            assert answers[0][0] != 200 and answers[0][0] < 500, (str(op), answers)
+        walked += 1
+    assert walked >= 15, walked
+
+
+_VALID_BODIES = {"materials": {"text": "补充"}, "reviews": {"reason": "不服"}, "rating": {"score": 5}}
+
+
+async def test_no_stored_answer_is_replayed_to_a_wrong_query_code(app, client) -> None:  # noqa: ANN001
+    """Every POST on an item followed by receipt number: replaying the owner's key and body with a wrong code
+    answers 404, exactly like no key at all."""
+    walked = 0
+    for op in operations(app):
+        if op.method != "POST" or not op.public or "receipt_no" not in [p["name"] for p in op.params("path")]:
+            continue
+        filed = await _anonymous_item(client)
+        url = op.url(receipt_no=filed["receiptNo"])
+        k = key()
+        multipart = "multipart/form-data" in op.spec.get("requestBody", {}).get("content", {})
+        # A valid body per route (a new route fails here, by name, until it is given one).
+        body = {"files": {"file": ("p.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}} if multipart else \
+            {"json": _VALID_BODIES[op.path.rsplit("/", 1)[1]]}
+        first = await client.post(url, headers={**k, "X-Query-Code": filed["queryCode"]}, **body)
+        assert first.status_code < 500, (str(op), first.text)
+        again = await client.post(url, headers={**k, "X-Query-Code": "WRONGCODE1"}, **body)
+        assert again.status_code == 404 and "Idempotent-Replayed" not in again.headers, (str(op), again.status_code)
+        walked += 1
+    assert walked >= 3, walked

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from tests.helpers import item, key
+from tests.unit.attachments.files import exif_with, jpeg
 from tests.security.conftest import first_allowed
 from tests.security.spec import operations
 
@@ -68,3 +71,54 @@ async def test_deeply_nested_json_is_400_on_every_body_route(app, client, caller
 async def test_brackets_inside_strings_are_not_nesting(client) -> None:  # noqa: ANN001
     resp = await client.post("/api/v1/public/complaints", headers=key(), json=item(body="[{" * 200 + "\\\"]"))
     assert resp.status_code == 201, resp.text
+
+
+async def test_staff_received_at_must_be_plausible(client, staff) -> None:  # noqa: ANN001
+    office = await staff("jinshan", "complaints_office")
+    body = {k: v for k, v in item().items() if k != "office"} | {"channel": "letter"}
+    for when in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00Z", "2100-01-01T00:00:00Z",
+                 "2001-01-01T00:00:00Z"):
+        resp = await client.post("/api/v1/staff/complaints", headers={**office, **key()},
+                                 json=body | {"receivedAt": when})
+        assert resp.status_code == 400, (when, resp.status_code)
+        assert resp.json()["errors"][0]["field"] == "receivedAt"
+    recent = await client.post("/api/v1/staff/complaints", headers={**office, **key()},
+                               json=body | {"receivedAt": (datetime.now(UTC) - timedelta(days=9)).isoformat()})
+    assert recent.status_code == 201, recent.text
+
+
+async def test_an_impossible_exif_date_keeps_the_file_and_drops_the_date(client, conn) -> None:  # noqa: ANN001
+    filed = (await client.post("/api/v1/public/complaints", headers=key(), json=item())).json()
+    for taken, offset in (("9999:12:31 23:59:59", "-12:00"), ("0001:01:01 00:00:00", "+14:00"),
+                          ("2999:01:01 00:00:00", "+08:00")):
+        photo = jpeg(exif=exif_with(taken=taken, offset=offset))
+        up = await client.post(f"/api/v1/public/complaints/{filed['receiptNo']}/attachments",
+                               headers={**key(), "X-Query-Code": filed["queryCode"]},
+                               files={"file": ("photo.jpg", photo, "image/jpeg")})
+        assert up.status_code == 201, (taken, up.text)
+        row = await conn.fetchrow("select captured_at from attachments where id = $1::uuid",
+                                  up.json()["id"])
+        assert row["captured_at"] is None
+        why = await conn.fetchval("select detail from audit_log where action = 'complaint.attachment_added' "
+                                  "and object_id = $1 order by id desc limit 1", filed["id"])
+        assert "out of range" in why["dropped"][0]
+
+
+async def test_no_route_stores_an_oversized_header_or_fails_on_long_inputs(app, client, callers, conn) -> None:  # noqa: ANN001
+    """Every operation, called by every caller kind with a 60 KB X-Device-ID and 5,000-character query strings:
+    never a 5xx, and nothing over the bound reaches the append-only audit trail."""
+    before = await conn.fetchval("select coalesce(max(id), 0) from audit_log")
+    walked = 0
+    for op in operations(app):
+        long_params = {p["name"]: "长" * 5000 for p in op.params("query")
+                       if p.get("schema", {}).get("type") == "string" and "enum" not in p.get("schema", {})}
+        for headers in ([{}] if op.public else list(callers.values())):
+            for extra, params in (({"X-Device-ID": "d" * 60_000}, {}), ({}, long_params)):
+                resp = await client.request(op.method, op.url(office="jinshan"), params=params,
+                                            headers={**headers, **extra, **key()},
+                                            json={} if op.method in ("POST", "PUT", "PATCH") else None)
+                assert resp.status_code < 500, (str(op), extra.keys(), resp.status_code)
+        walked += 1
+    assert walked == len(operations(app)) and walked >= 50
+    longest = await conn.fetchval("select max(length(device_id)) from audit_log where id > $1", before)
+    assert longest is None or longest <= 128

@@ -94,7 +94,9 @@ async def file_item(state: State, request: Request[Any, Any, Any], conn: asyncpg
         body=data.body, location=data.location, persons=msgspec.to_builtins(data.persons_reported), fields=fields,
         channel=channel, reporter=reporter, complainant_id=citizen.user_id if citizen else None,
         created_by=principal.user_id if principal is not None and principal.kind == "staff" else None,
-        received_at=getattr(data, "received_at", None), clock_overrides=config.get("clocks"),
+        received_at=service.check_received_at(getattr(data, "received_at", None),
+                                              state.settings.received_at_max_days),
+        clock_overrides=config.get("clocks"),
     )
     return HTTP_201_CREATED, receipt(row, code)
 

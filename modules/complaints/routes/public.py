@@ -10,7 +10,7 @@ from litestar.response import Stream
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.errors import problem_docs
+from api.errors import ProblemError, problem_docs
 from api.idempotency import run_once
 from api.net import client_ip, device_id
 from auth.ratelimit import Limit as RateLimit
@@ -32,8 +32,8 @@ __all__ = ("PublicController", "catalog_route")
 
 QueryCode = Annotated[str, HeaderParameter(name="X-Query-Code", min_length=4, max_length=40,
                                            description="The query code given when the item was filed.")]
-_LOOKUP_IP = RateLimit("complaint_lookup_ip", 120, 900)
-_LOOKUP_RECEIPT = RateLimit("complaint_lookup_receipt", 20, 900)
+_LOOKUP_IP = RateLimit("complaint_lookup_ip_failed", 120, 900)
+_LOOKUP_RECEIPT = RateLimit("complaint_lookup_receipt_failed", 20, 900)
 _ANON_CREATE_IP = RateLimit("complaint_anonymous_ip", 30, 3600)
 
 
@@ -69,9 +69,16 @@ class PublicController(Controller):
     @staticmethod
     def _finder(request: Request[Any, Any, Any], state: State, receipt_no: str, code: str) -> common.Finder:
         async def find(conn: asyncpg.Connection, lock: bool) -> Any:
-            await state.limiter.enforce(_LOOKUP_IP, client_ip(request), "Too many look-ups from this address.")
-            await state.limiter.enforce(_LOOKUP_RECEIPT, receipt_no, "Too many look-ups of this receipt number.")
-            row = await anonymous_item(conn, state.box, receipt_no, code, lock=lock)
+            # Only wrong codes count, per address and per receipt at that address: strangers guessing cannot lock
+            # the filer out, and the right code always works (ten random characters: counting guesses is enough).
+            try:
+                row = await anonymous_item(conn, state.box, receipt_no, code, lock=lock)
+            except ProblemError:
+                ip = client_ip(request)
+                await state.limiter.enforce(_LOOKUP_IP, ip, "Too many wrong look-ups from this address.")
+                await state.limiter.enforce(_LOOKUP_RECEIPT, f"{receipt_no}|{ip}",
+                                            "Too many wrong look-ups of this receipt number from this address.")
+                raise
             await common.require_on(state, row["office_id"])
             return row
         return find

@@ -10,7 +10,10 @@ import asyncpg
 import pytest
 
 from api.db import APP_ROLE
+from api.cache import create_redis
 from auth.audit import verify_chains
+from auth.audit_anchor import Anchors
+from auth.secretbox import SecretBox
 
 from tests.helpers import bearer, token_for
 
@@ -74,9 +77,47 @@ async def test_verify_detects_edits_and_deletions(client, conn) -> None:  # noqa
         await tx.rollback()
 
 
+async def test_verify_detects_a_cut_off_tail_and_a_whole_lane(client, conn, settings) -> None:  # noqa: ANN001
+    for _ in range(12):  # enough sign-ins that some lane of the office has several rows
+        await token_for(client, "chongming.prosecutor")
+    redis = create_redis(settings, settings.redis_url)
+    anchors = Anchors(SecretBox(settings.secret_key), settings.data_path, redis, settings.redis_prefix)
+    try:
+        assert (await verify_chains(conn, anchors))[1] == []
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            lane, last = await conn.fetchrow("select chain, max(seq) from audit_log where chain like $1 "
+                                             "group by chain having max(seq) >= 3 order by 2 desc limit 1",
+                                             f"{await _office(conn, 'chongming')}:%")
+            # Cut the newest two rows: the rest of the lane still links cleanly, only the anchor can tell.
+            await conn.execute("delete from audit_log where chain = $1 and seq > $2", lane, last - 2)
+            _, cut = await verify_chains(conn, anchors)
+            assert [(b.chain, b.seq) for b in cut] == [(lane, last - 1)], cut
+            assert f"rows {last - 1}..{last} missing" in cut[0].problem
+            await conn.execute("delete from audit_log where chain = $1", lane)
+            _, gone = await verify_chains(conn, anchors)
+            assert [(b.chain, b.seq) for b in gone] == [(lane, 1)] and "whole lane" in gone[0].problem
+        finally:
+            await tx.rollback()
+        # Only a holder of the service key can move an anchor: one written without it is reported.
+        await redis.hset(f"{settings.redis_prefix}audit:head:forged:0", mapping={"seq": 1, "hash": "x", "sig": "y"})
+        _, forged = await verify_chains(conn, anchors)
+        assert [b.chain for b in forged] == ["forged:0"] and "forged" in forged[0].problem
+        await redis.delete(f"{settings.redis_prefix}audit:head:forged:0")
+    finally:
+        await redis.aclose()
+
+
+async def _office(conn, code: str) -> str:  # noqa: ANN001
+    return str(await conn.fetchval("select id from offices where code = $1", code))
+
+
 def test_cli_verify_reports_a_clean_trail(settings) -> None:  # noqa: ANN001
     jianwu = os.path.join(os.path.dirname(sys.executable), "jianwu")
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "JIANWU_SECRET_KEY": settings.secret_key}
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "JIANWU_SECRET_KEY": settings.secret_key,
+           "REDIS_URL": settings.redis_url, "JIANWU_REDIS_PREFIX": settings.redis_prefix,
+           "JIANWU_DATA_DIR": str(settings.data_path)}
     done = subprocess.run([jianwu, "audit", "verify"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

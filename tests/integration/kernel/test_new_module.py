@@ -67,7 +67,7 @@ async def test_a_new_module_is_served_switched_guarded_documented_and_approved(s
     off = await client.get(url, headers=prosecutor)
     assert off.status_code == 403 and off.json()["code"] == "module_disabled"
     bad = await _switch(client, admin, True, team_size="two")
-    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "config.team_size"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "config.team_size"
     assert (await _switch(client, admin, True, team_size=3)).status_code == 200
     registry_switches = client.app.state.modules
     registry_switches.forget()

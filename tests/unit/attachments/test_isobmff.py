@@ -77,3 +77,24 @@ def test_unreadable_structure_counts_as_carrying_a_location(data: bytes) -> None
 def test_an_unset_camera_clock_is_no_capture_time() -> None:
     data = mp4().replace(struct.pack(">II", 3_841_000_000, 3_841_000_000), b"\x00" * 8)
     assert inspect_media(data).captured_at is None
+
+
+def test_an_all_ones_creation_time_is_no_time_not_an_error() -> None:
+    moov = box(b"moov", box(b"mvhd", b"\x01\x00\x00\x00" + b"\xff" * 16 + b"\x00" * 96))
+    facts = inspect_media(box(b"ftyp", b"isom\x00\x00\x00\x00") + moov)
+    assert facts.captured_at is None
+
+
+def test_nesting_does_not_multiply_the_box_budget() -> None:
+    # 3,000 empty boxes at each of five levels: within a per-level limit, far beyond a per-file one.
+    level = b""
+    for kind in (b"udta", b"edts", b"minf", b"mdia", b"trak"):
+        level = box(kind, level, b"".join(box(b"free") for _ in range(3000)))
+    assert inspect_media(mp4(level)).carries_location  # unreadable: treated as carrying a location
+
+
+def test_a_location_in_an_unusual_box_withholds_the_public_copy() -> None:
+    facts = inspect_media(mp4(box(b"trak", box(b"mdia", box(b"udta", xyz(b"+30.7417+121.3420/"))))))
+    assert facts.carries_location
+    odd = inspect_media(mp4(box(b"trak", box(b"mdhd", b"\x00" * 20), box(b"uuid", b"loci" + b"\x00" * 30))))
+    assert odd.carries_location

@@ -1,0 +1,115 @@
+"""Signed heads of the audit lanes, kept outside the table the application can write: in Redis and in an
+append-only file under the data directory. Hash chains show edited and deleted middle rows; only an anchor shows
+that the newest rows of a lane, or a whole lane, were cut off (the next row would link cleanly to what is left)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import msgspec
+
+if TYPE_CHECKING:
+    import asyncpg
+    import redis.asyncio as aioredis
+
+    from auth.secretbox import SecretBox
+
+__all__ = ("Anchors", "Head", "truncations")
+
+log = logging.getLogger("jianwu.audit")
+FILE_NAME = "audit-anchors.jsonl"
+_REDIS_WAIT = 0.5
+# Keep the higher head: anchors of one lane can arrive out of order from the workers that committed them.
+_KEEP_HIGHER = """
+local cur = redis.call('HGET', KEYS[1], 'seq')
+if not cur or tonumber(cur) < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'hash', ARGV[2], 'sig', ARGV[3])
+end
+return 1
+"""
+
+
+class Head(msgspec.Struct, frozen=True):
+    """A lane's newest committed row as anchored: its number and hash, signed with the service key."""
+
+    chain: str
+    seq: int
+    hash: str
+    sig: str
+
+
+class Anchors:
+    """Writes and reads lane heads; `redis` may be None (the CLI without Redis reads the file only)."""
+
+    def __init__(self, box: SecretBox, data_dir: Path, redis: aioredis.Redis | None, prefix: str) -> None:
+        self.box, self.path, self.redis, self.prefix = box, data_dir / FILE_NAME, redis, prefix
+
+    def _sign(self, chain: str, seq: int, digest: str) -> str:
+        return self.box.blind_index(f"{chain}|{seq}|{digest}", purpose="audit-anchor")
+
+    def signed(self, head: Head) -> bool:
+        """Whether the head was written by someone holding the service key."""
+        return self._sign(head.chain, head.seq, head.hash) == head.sig
+
+    async def publish(self, chain: str, seq: int, digest: str) -> None:
+        """Anchor a committed row as its lane's head (after commit; a failure is logged, never raised)."""
+        head = Head(chain, seq, digest, self._sign(chain, seq, digest))
+        try:
+            # One short O_APPEND write per line: lines from several workers never interleave.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, msgspec.json.encode(head) + b"\n")
+            finally:
+                os.close(fd)
+        except OSError:
+            log.exception("audit anchor file %s not written", self.path)
+        if self.redis is not None:
+            try:
+                await asyncio.wait_for(self.redis.eval(_KEEP_HIGHER, 1, f"{self.prefix}audit:head:{chain}",
+                                                       seq, digest, head.sig), _REDIS_WAIT)
+            except Exception:  # noqa: BLE001 - the file still holds the anchor
+                log.warning("audit anchor for %s not written to Redis", chain, exc_info=True)
+
+    async def heads(self) -> tuple[dict[str, Head], list[Head]]:
+        """The highest signed head of every lane from both stores, and any head whose signature is wrong."""
+        found: list[Head] = []
+        if self.path.exists():
+            for line in self.path.read_bytes().splitlines():
+                try:
+                    found.append(msgspec.json.decode(line, type=Head))
+                except msgspec.DecodeError:
+                    continue  # a line cut short by a crash
+        if self.redis is not None:
+            async for key in self.redis.scan_iter(match=f"{self.prefix}audit:head:*", count=500):
+                h = await self.redis.hgetall(key)
+                chain = key.decode()[len(f"{self.prefix}audit:head:"):]
+                found.append(Head(chain, int(h[b"seq"]), h[b"hash"].decode(), h[b"sig"].decode()))
+        best: dict[str, Head] = {}
+        forged = [h for h in found if not self.signed(h)]
+        for h in found:
+            if self.signed(h) and (h.chain not in best or h.seq > best[h.chain].seq):
+                best[h.chain] = h
+        return best, forged
+
+
+async def truncations(conn: asyncpg.Connection, heads: dict[str, Head]) -> list[tuple[str, int, str]]:
+    """(lane, first missing row, problem) for every lane whose table rows end before its anchored head."""
+    problems = []
+    tails = {r["chain"]: r["seq"] for r in await conn.fetch(
+        "select chain, max(seq) as seq from audit_log where chain = any($1::text[]) group by chain", list(heads))}
+    for chain, head in sorted(heads.items()):
+        last = tails.get(chain, 0)
+        if last < head.seq:
+            what = "the whole lane is missing" if last == 0 else "its newest rows are missing"
+            problems.append((chain, last + 1, f"rows {last + 1}..{head.seq} missing ({what}; anchored head "
+                                              f"{head.seq})"))
+            continue
+        stored = await conn.fetchval("select hash from audit_log where chain = $1 and seq = $2", chain, head.seq)
+        if stored != head.hash:
+            problems.append((chain, head.seq, "row does not match its anchored head (rewritten)"))
+    return problems
