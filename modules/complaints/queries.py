@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from modules.complaints.rules import STATE_LABELS, WORKFLOW
 from modules.complaints.schemas import (
     AttachmentOut, EventOut, Location, PublicComplaint, Reporter, StaffComplaint,
 )
-from modules.complaints.service import REVIEW_WINDOW, query_code_hash
+from modules.complaints.service import query_code_hash, review_open
 
 if TYPE_CHECKING:
     import asyncpg
@@ -131,7 +130,7 @@ async def public_view(conn: asyncpg.Connection, row: Any) -> PublicComplaint:
     """What the complainant sees."""
     office, _, category = await _names(conn, row)
     clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
-    closed_recently = row["closed_at"] is not None and datetime.now(UTC) - row["closed_at"] <= REVIEW_WINDOW
+    closed_recently = await review_open(conn, row)
     has_review = await conn.fetchval("select exists (select 1 from complaints where parent_id = $1)", row["id"])
     return PublicComplaint(
         id=row["id"], receipt_no=row["receipt_no"], office=office, kind=row["kind"], category=category,

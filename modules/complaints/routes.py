@@ -696,7 +696,8 @@ class StaffController(Controller):
                     count(*) filter (where status = 'exempt') as exempt
                 from clocks
                 where office_id = $1 and module = 'complaints' and code = any($2::text[])
-                  and started_at >= $3::date and started_at < $4::date
+                  and started_at >= $3::timestamp at time zone 'Asia/Shanghai'
+                  and started_at < $4::timestamp at time zone 'Asia/Shanghai'
                 group by code
                 """,
                 p.office_id, ["procedural_reply", "result_reply", "followup_reply"], start, end, now)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from modules.workflow import Transition, Workflow
 
-__all__ = ("ACTIONS", "CHANNELS", "CLOCK_KINDS", "KINDS", "PETITION_KINDS", "STATE_LABELS", "WORKFLOW")
+__all__ = ("ACTIONS", "CHANNELS", "CLOCK_KINDS", "KINDS", "NOT_APPLICABLE_AFTER", "PETITION_KINDS", "STATE_LABELS",
+           "WORKFLOW")
 
 KINDS: dict[str, str] = {
     "accusation": "控告",
@@ -21,6 +22,9 @@ PETITION_KINDS = frozenset({"other_petition"})
 CHANNELS = ("app", "web", "hotline", "walk_in", "letter")
 # Clocks that run only for some kinds; every other clock runs for all.
 CLOCK_KINDS: dict[str, frozenset[str]] = {"receipt_notice": PETITION_KINDS, "handling_opinion": PETITION_KINDS}
+
+# States after which the item's remaining clocks do not apply, with the reason recorded on each.
+NOT_APPLICABLE_AFTER: dict[str, str] = {"referred": "referred", "not_accepted": "not_accepted"}
 
 STATE_LABELS: dict[str, str] = {
     "received": "已登记",
@@ -63,12 +67,14 @@ WORKFLOW = Workflow(
         _T(name="request_material", sources=frozenset({"received"}), target="awaiting_material",
            action="complaint.triage", needs=("reason",), stops=("procedural_reply", "receipt_notice"),
            label_zh="告知补充材料"),
+        # Referring or refusing answers the procedural reply and the notice; every other clock stops applying
+        # (NOT_APPLICABLE_AFTER), so the item is left out of the 3-month rate rather than counted as met.
         _T(name="refer", sources=frozenset({"received", "awaiting_material", "accepted"}), target="referred",
            action="complaint.triage", needs=("referredTo",),
-           stops=("procedural_reply", "receipt_notice", "result_reply"), label_zh="转送其他机关"),
+           stops=("procedural_reply", "receipt_notice"), label_zh="转送其他机关"),
         _T(name="reject", sources=frozenset({"received", "awaiting_material"}), target="not_accepted",
            action="complaint.triage", needs=("reason",),
-           stops=("procedural_reply", "receipt_notice", "result_reply"), label_zh="不予受理"),
+           stops=("procedural_reply", "receipt_notice"), label_zh="不予受理"),
         _T(name="close", sources=frozenset({"accepted", "in_progress"}), target="closed", action="complaint.close",
            needs=("disposition",), stops=("result_reply", "followup_reply", "review_answer", "handling_opinion"),
            label_zh="办结"),

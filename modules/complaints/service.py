@@ -6,17 +6,17 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from api.errors import ErrorCode, ProblemError
 from api.outbox import emit
 from auth.audit import Actor, record
-from modules.clocks.engine import Extended, ExtensionRequested, Paused, Resumed
+from modules.clocks.engine import Extended, ExtensionRequested, Paused, Resumed, deadline_end, evaluate
 from modules.clocks.rules import CLOCKS
-from modules.clocks.store import record_event, start_clock, start_clocks, stop_clock
-from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
+from modules.clocks.store import end_open_clocks, office_calendar, record_event, start_clock, start_clocks, stop_clock
+from modules.complaints.rules import CLOCK_KINDS, NOT_APPLICABLE_AFTER, WORKFLOW
 
 if TYPE_CHECKING:
     import asyncpg
@@ -26,11 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = (
     "Reporter", "add_event", "apply_step", "assign", "check_fields", "clock_event", "create", "fill_template",
-    "find_duplicates", "new_receipt_no", "query_code_hash", "reply", "request_review", "transfer",
+    "find_duplicates", "new_receipt_no", "query_code_hash", "reply", "request_review", "review_open", "transfer",
 )
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-REVIEW_WINDOW = timedelta(days=30)
 _PLACEHOLDER = re.compile(r"\{(receipt_no|office|title|referred_to|reason|disposition)\}")
 
 
@@ -238,6 +237,8 @@ async def apply_step(conn: asyncpg.Connection, actor: Actor, row: Any, step: str
     )
     for code in t.stops:
         await stop_clock(conn, row["id"], code, now)
+    if t.target in NOT_APPLICABLE_AFTER:
+        await end_open_clocks(conn, row["id"], now, NOT_APPLICABLE_AFTER[t.target])
     for code in t.starts:
         if row["kind"] in CLOCK_KINDS.get(code, {row["kind"]}):
             await start_clock(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"], code=code,
@@ -366,6 +367,17 @@ async def clock_event(conn: asyncpg.Connection, actor: Actor, row: Any, *, clock
     await _audit_and_notify(conn, actor, row, f"complaint.clock.{event}", data, notify_complainant=public)
 
 
+async def review_open(conn: asyncpg.Connection, row: Any) -> bool:
+    """Whether a review may still be asked for: 30 days from the answer, counted by the clock engine (the day of
+    closure not counted, a last day on a rest day moved to the next working day, ending at 24:00; Art. 35)."""
+    if row["closed_at"] is None:
+        return False
+    now = datetime.now(UTC)
+    cal = await office_calendar(conn, row["office_id"])
+    window = evaluate(CLOCKS["review_request"], cal, row["closed_at"], [], now=max(now, row["closed_at"]))
+    return now < deadline_end(window.due)
+
+
 async def request_review(conn: asyncpg.Connection, box: SecretBox, actor: Actor, row: Any, reason: str,
                          office: Any, category: Any, query_code: str | None = None) -> Any:
     """A review (复查) of a closed item, or a second review (复核) of a review: a linked item with its own clock."""
@@ -373,7 +385,7 @@ async def request_review(conn: asyncpg.Connection, box: SecretBox, actor: Actor,
         raise ProblemError(409, ErrorCode.CONFLICT, "Only a closed item can be reviewed.")
     if row["review_level"] == "re_review":
         raise ProblemError(409, ErrorCode.CONFLICT, "A second review (复核) is final.")
-    if datetime.now(UTC) - row["closed_at"] > REVIEW_WINDOW:
+    if not await review_open(conn, row):
         raise ProblemError(409, ErrorCode.CONFLICT, "A review must be asked for within 30 days of closure.")
     if await conn.fetchval("select exists (select 1 from complaints where parent_id = $1)", row["id"]):
         raise ProblemError(409, ErrorCode.CONFLICT, "A review of this item was already asked for.")

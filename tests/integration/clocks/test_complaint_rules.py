@@ -44,3 +44,61 @@ async def test_the_handling_opinion_cannot_be_paused_and_its_extension_needs_a_s
     rights = await client.get("/api/v1/admin/permissions", headers=await staff("jinshan", "admin"))
     grants = rights.json()["grants"]
     assert "complaint.clock.extend" in grants["chief"] and "complaint.clock.extend" not in grants["dept_head"]
+
+
+async def test_referring_an_accepted_item_stops_every_clock_and_leaves_it_out_of_the_rate(  # noqa: ANN001
+        client, staff, conn) -> None:
+    office, monitor = await staff("jinshan", "complaints_office"), await staff("jinshan", "case_mgmt")
+    resp = await client.post("/api/v1/staff/complaints", headers={**office, **key()},
+                             json={**WALK_IN, "category": "petition"})
+    cid = resp.json()["id"]
+    for step in ({"step": "accept"}, {"step": "refer", "referredTo": "区人民法院", "reply": "已转送区人民法院。"}):
+        moved = await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=office, json=step)
+        assert moved.status_code == 200, moved.text
+    clocks = {c["code"]: c for c in moved.json()["clocks"]}
+    # The 60-day opinion no longer runs; the 3-month reply is not applicable (with the reason), not met.
+    assert clocks["handling_opinion"]["status"] == "not_applicable"
+    assert clocks["result_reply"]["status"] == "not_applicable" and clocks["result_reply"]["exemption"] == "referred"
+    assert clocks["procedural_reply"]["status"] == "met"
+    assert await conn.fetchval("select count(*) from clocks where subject_id = $1::uuid and finished_at is null",
+                               cid) == 0
+    day = (await conn.fetchval("select started_at from clocks where subject_id = $1::uuid limit 1", cid))
+    rates = await client.get("/api/v1/monitoring/rates?clock=result_reply&groupBy=code", headers=monitor)
+    assert rates.status_code == 200, rates.text
+    assert day is not None and rates.json()["rates"][0]["notCounted"] >= 1
+
+
+async def test_stats_periods_begin_at_shanghai_midnight(client, staff, conn) -> None:  # noqa: ANN001
+    office, monitor = await staff("jinshan", "complaints_office"), await staff("jinshan", "case_mgmt")
+    cid = await file_item(client, office)
+    # Filed at 07:30 in Shanghai on 5 March 2024, which is still 4 March in UTC.
+    await conn.execute("update clocks set started_at = '2024-03-05 07:30+08' where subject_id = $1::uuid", cid)
+    old = await client.get("/api/v1/staff/complaints/stats?since=2024-03-05&until=2024-03-06", headers=office)
+    assert old.status_code == 200, old.text
+    counted = {r["clock"]: r for r in old.json()["rates"]}
+    assert "procedural_reply" in counted
+    new = await client.get("/api/v1/monitoring/rates?since=2024-03-05&until=2024-03-06", headers=monitor)
+    assert new.json()["timeZone"] == "Asia/Shanghai"
+    assert "procedural_reply" in {r["clock"] for r in new.json()["rates"]}
+    before = await client.get("/api/v1/monitoring/rates?since=2024-03-04&until=2024-03-05", headers=monitor)
+    assert before.json()["rates"] == []
+
+
+async def test_a_review_may_be_asked_for_until_24_00_of_the_30th_day(client, staff, settings, conn) -> None:  # noqa: ANN001
+    from tests.helpers import citizen, item
+
+    me = await citizen(client, settings)
+    cid = (await client.post("/api/v1/me/complaints", headers={**me, **key()},
+                             json=item(category="civil-appeal", title="民事判决申诉"))).json()["id"]
+    office = await staff("jinshan", "complaints_office")
+    for step in ({"step": "accept"}, {"step": "close", "disposition": "原判决并无不当。", "reply": "原判决并无不当。"}):
+        assert (await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=office,
+                                  json=step)).status_code == 200
+    # Closed 30 days and a minute ago: more than 30×24 hours, but the 30th day (the day of closure not counted)
+    # lasts until 24:00, later still when it is a rest day.
+    await conn.execute("update complaints set closed_at = now() - interval '30 days 1 minute' where id = $1::uuid", cid)
+    mine = (await client.get(f"/api/v1/me/complaints/{cid}", headers=me)).json()
+    assert mine["canRequestReview"] is True
+    review = await client.post(f"/api/v1/me/complaints/{cid}/reviews", headers={**me, **key()},
+                               json={"reason": "有新证据"})
+    assert review.status_code == 201, review.text
