@@ -20,7 +20,7 @@ from modules.clocks.rules import CLOCKS, ClockSpec, Period, resolve
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("LEVELS_SQL", "ClockView", "clock_views", "end_open_clocks", "forget_calendars", "office_calendar", "record_event", "refresh", "start_chained",
+__all__ = ("LEVELS_SQL", "ClockView", "clock_views", "end_open_clocks", "forget_calendars", "office_calendar", "record_event", "refresh", "start_chained", "start_next",
            "start_clock", "start_clocks", "stop_clock", "sweep_stale", "today")
 
 _events = msgspec.json.Decoder(list[ClockEvent])
@@ -132,6 +132,18 @@ async def start_clock(
                                 overrides={code: overrides} if overrides else None, occurrence=occurrence,
                                 periods={code: period} if period else None)
     return states[0]
+
+
+async def start_next(
+    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str, started_at: datetime,
+    overrides: dict[str, Any] | None = None,
+) -> ClockState:
+    """Start a clock again on a subject that may have run it before (a transfer, a reopening): the next occurrence,
+    a full period from `started_at`."""
+    last = await conn.fetchval("select max(occurrence) from clocks where subject_id = $1 and code = $2",
+                               subject_id, code)
+    return await start_clock(conn, office_id=office_id, module=module, subject_id=subject_id, code=code,
+                             started_at=started_at, overrides=overrides, occurrence=(last or 0) + 1)
 
 
 async def start_chained(

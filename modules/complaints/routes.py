@@ -760,14 +760,17 @@ class AdminCatalogController(Controller):
         async with state.db.transaction() as conn:
             r = await conn.fetchrow(
                 """
-                insert into complaint_categories (office_id, kind, code, name, description, fields, sort, active)
-                values ($1, $2, $3, $4, $5, $6, $7, $8)
+                insert into complaint_categories (office_id, kind, code, name, description, fields, sort, active,
+                                                  handling_opinion)
+                values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 on conflict (office_id, code) do update set kind = excluded.kind, name = excluded.name,
                     description = excluded.description, fields = excluded.fields, sort = excluded.sort,
-                    active = excluded.active, version = complaint_categories.version + 1, updated_at = now()
+                    active = excluded.active, handling_opinion = excluded.handling_opinion,
+                    version = complaint_categories.version + 1, updated_at = now()
                 returning *
                 """,
-                p.office_id, data.kind, code, data.name, data.description, fields, data.sort, data.active)
+                p.office_id, data.kind, code, data.name, data.description, fields, data.sort, data.active,
+                data.handling_opinion)
             await record(conn, actor_from(request, p), "complaint.category.saved", object_type="complaint_category",
                          object_id=code, detail={"version": r["version"]})
         return CategoryOut(code=r["code"], kind=r["kind"], kind_label=KINDS[r["kind"]], name=r["name"],

@@ -21,6 +21,7 @@ KINDS: dict[str, str] = {
 PETITION_KINDS = frozenset({"other_petition"})
 CHANNELS = ("app", "web", "hotline", "walk_in", "letter")
 # Clocks that run only for some kinds; every other clock runs for all.
+# Transfers start the objection clock whatever the kind; the handling opinion follows the category's setting.
 CLOCK_KINDS: dict[str, frozenset[str]] = {"receipt_notice": PETITION_KINDS, "handling_opinion": PETITION_KINDS}
 
 # States after which the item's remaining clocks do not apply, with the reason recorded on each.
@@ -62,11 +63,11 @@ WORKFLOW = Workflow(
     terminal=frozenset({"referred", "not_accepted", "closed"}),
     transitions={t.name: t for t in (
         _T(name="accept", sources=frozenset({"received", "awaiting_material"}), target="accepted",
-           action="complaint.triage", stops=("procedural_reply", "receipt_notice"), starts=("handling_opinion",),
-           label_zh="受理"),
+           action="complaint.triage", stops=("procedural_reply", "receipt_notice", "wrong_route_objection"),
+           starts=("handling_opinion",), label_zh="受理"),
         _T(name="request_material", sources=frozenset({"received"}), target="awaiting_material",
-           action="complaint.triage", needs=("reason",), stops=("procedural_reply", "receipt_notice"),
-           label_zh="告知补充材料"),
+           action="complaint.triage", needs=("reason",),
+           stops=("procedural_reply", "receipt_notice", "wrong_route_objection"), label_zh="告知补充材料"),
         # Referring or refusing answers the procedural reply and the notice; every other clock stops applying
         # (NOT_APPLICABLE_AFTER), so the item is left out of the 3-month rate rather than counted as met.
         _T(name="refer", sources=frozenset({"received", "awaiting_material", "accepted"}), target="referred",
@@ -79,6 +80,6 @@ WORKFLOW = Workflow(
            needs=("disposition",), stops=("result_reply", "followup_reply", "review_answer", "handling_opinion"),
            label_zh="办结"),
         _T(name="reopen", sources=frozenset({"closed", "not_accepted"}), target="in_progress",
-           action="complaint.reopen", needs=("reason",), public=True, label_zh="重新办理"),
+           action="complaint.reopen", needs=("reason",), public=True, starts=("result_reply",), label_zh="重新办理"),
     )},
 )

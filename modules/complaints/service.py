@@ -13,9 +13,13 @@ from uuid import UUID
 from api.errors import ErrorCode, ProblemError
 from api.outbox import emit
 from auth.audit import Actor, record
-from modules.clocks.engine import Extended, ExtensionRequested, Paused, Resumed, deadline_end, evaluate
+from modules.clocks.engine import (
+    Extended, ExtensionRequested, NotApplicable, Paused, Resumed, deadline_end, evaluate,
+)
 from modules.clocks.rules import CLOCKS
-from modules.clocks.store import end_open_clocks, office_calendar, record_event, start_clock, start_clocks, stop_clock
+from modules.clocks.store import (
+    end_open_clocks, office_calendar, record_event, start_clock, start_clocks, start_next, stop_clock,
+)
 from modules.complaints.rules import CLOCK_KINDS, NOT_APPLICABLE_AFTER, WORKFLOW
 
 if TYPE_CHECKING:
@@ -239,16 +243,34 @@ async def apply_step(conn: asyncpg.Connection, actor: Actor, row: Any, step: str
         await stop_clock(conn, row["id"], code, now)
     if t.target in NOT_APPLICABLE_AFTER:
         await end_open_clocks(conn, row["id"], now, NOT_APPLICABLE_AFTER[t.target])
+    overrides = await _clock_overrides(conn, row["office_id"])
     for code in t.starts:
-        if row["kind"] in CLOCK_KINDS.get(code, {row["kind"]}):
-            await start_clock(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"], code=code,
-                              started_at=now)
+        if await _clock_applies(conn, row, code):
+            await start_next(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"], code=code,
+                             started_at=now, overrides=overrides.get(code))
     await add_event(conn, row["id"], actor, f"step.{step}", public=t.public, body=reply_text,
                     data={"from": row["state"], "to": t.target,
                           **{k: v for k, v in fields.items() if v and k != "reply"}})
     await _audit_and_notify(conn, actor, updated, f"complaint.{step}", {"from": row["state"], "to": t.target},
                             notify_complainant=t.public)
     return updated
+
+
+async def _clock_overrides(conn: asyncpg.Connection, office_id: Any) -> dict[str, Any]:
+    """The office's day-type and lead-time settings per clock (module config `clocks`), for clocks started late."""
+    return await conn.fetchval("select config->'clocks' from office_modules where office_id = $1 "
+                               "and module = 'complaints'", office_id) or {}
+
+
+async def _clock_applies(conn: asyncpg.Connection, row: Any, code: str) -> bool:
+    """Whether a clock runs on this item: the 60-day opinion where the category says the item needs a formal
+    handling opinion (信访工作条例 Art. 31(6); unset: petitions), other clocks by kind."""
+    if code == "handling_opinion":
+        setting = await conn.fetchval("select handling_opinion from complaint_categories where id = $1",
+                                      row["category_id"])
+        if setting is not None:
+            return setting
+    return row["kind"] in CLOCK_KINDS.get(code, {row["kind"]})
 
 
 async def reply(conn: asyncpg.Connection, actor: Actor, row: Any, kind: str, text: str) -> None:
@@ -329,6 +351,19 @@ async def transfer(conn: asyncpg.Connection, actor: Actor, row: Any, *, to_offic
         row["id"], office_id, department)
     if to_office is not None:
         await conn.execute("update clocks set office_id = $2 where subject_id = $1", row["id"], office_id)
+        # Art. 23: the receiving organ tells the petitioner within 15 days whether it takes the item, and may
+        # object to a wrongly routed one within 5 working days; the sender's own notice no longer applies.
+        now = datetime.now(UTC)
+        overrides = await _clock_overrides(conn, office_id)
+        for code in ("receipt_notice", "wrong_route_objection"):
+            open_one = await conn.fetchval("select 1 from clocks where subject_id = $1 and code = $2 "
+                                           "and finished_at is null", row["id"], code)
+            if open_one:
+                await record_event(conn, subject_id=row["id"], code=code,
+                                   event=NotApplicable(at=now, reason_code="transferred"))
+            if await _clock_applies(conn, row, code):
+                await start_next(conn, office_id=office_id, module="complaints", subject_id=row["id"], code=code,
+                                 started_at=now, overrides=overrides.get(code))
     data = {"fromOffice": str(row["office_id"]), "toOffice": str(office_id), "department": department,
             "reason": reason}
     await add_event(conn, row["id"], actor, "transferred", public=to_office is not None,

@@ -102,3 +102,60 @@ async def test_a_review_may_be_asked_for_until_24_00_of_the_30th_day(client, sta
     review = await client.post(f"/api/v1/me/complaints/{cid}/reviews", headers={**me, **key()},
                                json={"reason": "有新证据"})
     assert review.status_code == 201, review.text
+
+
+async def test_a_transferred_item_starts_the_receiving_offices_notice_and_objection_clocks(client, staff) -> None:  # noqa: ANN001
+    jinshan = await staff("jinshan", "complaints_office")
+    resp = await client.post("/api/v1/staff/complaints", headers={**jinshan, **key()},
+                             json={**WALK_IN, "category": "petition"})
+    cid = resp.json()["id"]
+    moved = await client.post(f"/api/v1/staff/complaints/{cid}/transfer", headers=jinshan,
+                              json={"office": "chongming", "reason": "属地管辖"})
+    assert moved.status_code in (200, 201), moved.text
+    chongming = await staff("chongming", "complaints_office")
+    view = (await client.get(f"/api/v1/staff/complaints/{cid}", headers=chongming)).json()
+    clocks = {(c["code"], c["occurrence"]): c for c in view["clocks"]}
+    assert clocks[("receipt_notice", 1)]["status"] == "not_applicable"  # the sender's no longer counts
+    assert clocks[("receipt_notice", 2)]["status"] == "running"
+    objection = clocks[("wrong_route_objection", 1)]
+    assert objection["status"] == "running" and objection["daysRemaining"] <= 5
+    # Accepting it answers the objection period (the receiving office took the item).
+    accepted = await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=chongming, json={"step": "accept"})
+    assert clock_of(accepted.json(), "wrong_route_objection")["status"] == "met"
+
+
+async def test_a_reopened_item_runs_a_new_result_clock_with_the_offices_settings(client, staff, conn) -> None:  # noqa: ANN001
+    office, head = await staff("jinshan", "complaints_office"), await staff("jinshan", "dept_head")
+    cid = await file_item(client, office)
+    for step in ({"step": "accept"}, {"step": "close", "disposition": "已办结。", "reply": "已办结。"}):
+        assert (await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=office,
+                                  json=step)).status_code == 200
+    jinshan = await conn.fetchval("select id from offices where code = 'jinshan'")
+    config = await conn.fetchval("select config from office_modules where office_id = $1 and module = 'complaints'",
+                                 jinshan)
+    await conn.execute("update office_modules set config = $2 where office_id = $1 and module = 'complaints'",
+                       jinshan, {**config, "clocks": {"result_reply": {"lead_days": [9]}}})
+    try:
+        reopened = await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=head,
+                                     json={"step": "reopen", "reason": "发现新情况"})
+        assert reopened.status_code == 200, reopened.text
+        second = [c for c in reopened.json()["clocks"] if c["code"] == "result_reply" and c["occurrence"] == 2]
+        assert second and second[0]["status"] == "running"
+        assert await conn.fetchval("select lead_days from clocks where subject_id = $1::uuid and code = "
+                                   "'result_reply' and occurrence = 2", cid) == [9]
+    finally:
+        await conn.execute("update office_modules set config = $2 where office_id = $1 and module = 'complaints'",
+                           jinshan, config)
+
+
+async def test_the_60_day_opinion_follows_the_categorys_setting(client, staff) -> None:  # noqa: ANN001
+    office, admin = await staff("jinshan", "complaints_office"), await staff("jinshan", "admin")
+    saved = await client.put("/api/v1/admin/complaints/categories/opinion-needed", headers=admin,
+                             json={"kind": "accusation", "name": "需出具处理意见的控告", "handlingOpinion": True,
+                                   "code": "opinion-needed"})
+    assert saved.status_code in (200, 201), saved.text
+    for category, expected in (("opinion-needed", True), ("accusation", False)):
+        cid = (await client.post("/api/v1/staff/complaints", headers={**office, **key()},
+                                 json={**WALK_IN, "category": category})).json()["id"]
+        view = await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=office, json={"step": "accept"})
+        assert ("handling_opinion" in {c["code"] for c in view.json()["clocks"]}) is expected
