@@ -258,7 +258,10 @@ async def _rate(conn: asyncpg.Connection, request: Request[Any, Any, Any], p: Pr
 
 async def _review(state: State, conn: asyncpg.Connection, request: Request[Any, Any, Any], p: Principal | None,
                   row: Any, data: ReviewIn, code: str | None) -> Any:
-    office = await conn.fetchrow("select id, code, name from offices where id = $1", row["office_id"])
+    # 复查 and 复核 are for the organ one level up (信访工作条例 Art. 35, 36), where it runs this module.
+    office = await conn.fetchrow("select id, code, name, parent_id from offices where id = $1", row["office_id"])
+    if office["parent_id"] is not None and (await state.modules.get(office["parent_id"], MODULE))[0]:
+        office = await conn.fetchrow("select id, code, name from offices where id = $1", office["parent_id"])
     category = await conn.fetchrow("select * from complaint_categories where id = $1", row["category_id"])
     return await service.request_review(conn, state.box, actor_from(request, p), row, data.reason, office, category,
                                         query_code=code)
@@ -406,6 +409,8 @@ class Deadline(msgspec.Struct, rename="camel"):
     due: date
     overdue: bool
     assignee_id: UUID | None
+    # The due date falls in (or the period crosses) a year whose holiday notice is not entered yet.
+    calendar_estimated: bool = False
 
 
 class Rate(msgspec.Struct, rename="camel"):
@@ -418,6 +423,8 @@ class Rate(msgspec.Struct, rename="camel"):
     pending: int
     exempt: int
     rate: float | None
+    # How many of these clocks' due dates are estimates (a year without its holiday notice).
+    calendar_estimated: int = 0
 
 
 class Stats(msgspec.Struct, rename="camel"):
@@ -663,7 +670,8 @@ class StaffController(Controller):
         async with state.db.connection() as conn:
             rows = await conn.fetch(
                 """
-                select k.subject_id, k.code, k.occurrence, k.due, c.receipt_no, c.title, c.assignee_id
+                select k.subject_id, k.code, k.occurrence, k.due, k.calendar_estimated, c.receipt_no, c.title,
+                       c.assignee_id
                 from clocks k join complaints c on c.id = k.subject_id
                 where k.office_id = $1 and k.module = 'complaints' and k.status in ('running', 'paused', 'overdue')
                   and k.due <= $2::date + $3::integer
@@ -672,7 +680,7 @@ class StaffController(Controller):
                 p.office_id, now, within_days, limit)
         return [Deadline(complaint_id=r["subject_id"], receipt_no=r["receipt_no"], title=r["title"], clock=r["code"],
                          occurrence=r["occurrence"], due=r["due"], overdue=r["due"] < now,
-                         assignee_id=r["assignee_id"]) for r in rows]
+                         assignee_id=r["assignee_id"], calendar_estimated=r["calendar_estimated"]) for r in rows]
 
     @get("/stats", operation_id="complaintStats", summary="On-time reply rates",
          opt={"action": "complaint.monitor"}, responses=problem_docs(400, 401, 403))
@@ -693,7 +701,8 @@ class StaffController(Controller):
                     count(*) filter (where status = 'met_late') as late,
                     count(*) filter (where status = 'overdue' or (status in ('running', 'paused') and due < $5)) as overdue,
                     count(*) filter (where status in ('running', 'paused') and due >= $5) as pending,
-                    count(*) filter (where status = 'exempt') as exempt
+                    count(*) filter (where status = 'exempt') as exempt,
+                    count(*) filter (where calendar_estimated) as estimated
                 from clocks
                 where office_id = $1 and module = 'complaints' and code = any($2::text[])
                   and started_at >= $3::timestamp at time zone 'Asia/Shanghai'
@@ -705,7 +714,8 @@ class StaffController(Controller):
         for r in rows:
             due = r["met"] + r["late"] + r["overdue"]
             rates.append(Rate(clock=r["code"], met_on_time=r["met"], met_late=r["late"], overdue=r["overdue"],
-                              pending=r["pending"], exempt=r["exempt"], rate=round(r["met"] / due, 4) if due else None))
+                              pending=r["pending"], exempt=r["exempt"], rate=round(r["met"] / due, 4) if due else None,
+                              calendar_estimated=r["estimated"]))
         return Stats(office=office, since=start, until=end, rates=sorted(rates, key=lambda r: r.clock))
 
 

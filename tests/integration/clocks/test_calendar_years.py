@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from modules.clocks.calendar import PACKAGE_YEARS, WorkCalendar, local_date
 from modules.clocks.statutory import statutory_holidays
-from modules.clocks.store import today
+from modules.clocks.store import refresh, today
 
 from tests.integration.clocks.helpers import backdate, clock_of, enter_year, file_item
 
@@ -137,3 +137,21 @@ async def test_start_warns_while_next_year_is_estimated_and_stops_once_entered(c
         assert not any("jinshan" in w.split(":")[0] and f"calendar {UNKNOWN}" in w for w in after)
     finally:
         await enter_year(client, admin, UNKNOWN, [])
+
+
+async def test_deadlines_in_an_estimated_year_say_so_in_lists_and_stats(client, staff, conn) -> None:  # noqa: ANN001
+    office, monitor = await staff("jinshan", "complaints_office"), await staff("jinshan", "case_mgmt")
+    cid = await file_item(client, office)
+    # Started 89 days before the first of the unknown year, so the 3-month reply falls due inside it.
+    await conn.execute("update clocks set started_at = make_date($2, 1, 1)::timestamp at time zone 'Asia/Shanghai' "
+                       "- interval '89 days' + interval '12 hours' where subject_id = $1::uuid", cid, UNKNOWN)
+    await refresh(conn, await conn.fetch("select * from clocks where subject_id = $1::uuid", cid), datetime.now(UTC))
+    assert await conn.fetchval("select calendar_estimated from clocks where subject_id = $1::uuid and code = "
+                               "'result_reply'", cid) is True
+    view = (await client.get(f"/api/v1/staff/complaints/{cid}", headers=office)).json()
+    assert clock_of(view, "result_reply")["calendarEstimated"] is True
+    since = (datetime(UNKNOWN, 1, 1) - timedelta(days=120)).date()
+    stats = await client.get(f"/api/v1/staff/complaints/stats?since={since}&until={UNKNOWN}-01-01", headers=office)
+    assert {r["clock"]: r for r in stats.json()["rates"]}["result_reply"]["calendarEstimated"] >= 1
+    rates = await client.get(f"/api/v1/monitoring/rates?since={since}&until={UNKNOWN}-01-01", headers=monitor)
+    assert {r["clock"]: r for r in rates.json()["rates"]}["result_reply"]["calendarEstimated"] >= 1

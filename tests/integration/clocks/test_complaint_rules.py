@@ -159,3 +159,42 @@ async def test_the_60_day_opinion_follows_the_categorys_setting(client, staff) -
                                  json={**WALK_IN, "category": category})).json()["id"]
         view = await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=office, json={"step": "accept"})
         assert ("handling_opinion" in {c["code"] for c in view.json()["clocks"]}) is expected
+
+
+async def test_a_review_goes_to_the_office_above_which_sees_and_answers_it(  # noqa: ANN001
+        client, staff, settings, conn, make_user, app) -> None:
+    from tests.helpers import bearer, citizen, item, token_for
+
+    shanghai = await conn.fetchval("select id from offices where code = 'shanghai'")
+    await conn.execute("insert into office_modules (office_id, module, enabled, config) values ($1, 'complaints', "
+                       "true, '{}'::jsonb) on conflict (office_id, module) do update set enabled = true", shanghai)
+    app.state.modules.forget()  # the switch is cached per worker for a few seconds
+    try:
+        upper = await make_user("shanghai", ("complaints_office",))
+        upper_h = bearer(await token_for(client, upper["username"], upper["password"]))
+        me = await citizen(client, settings)
+        cid = (await client.post("/api/v1/me/complaints", headers={**me, **key()},
+                                 json=item(category="civil-appeal", title="民事判决申诉"))).json()["id"]
+        office = await staff("jinshan", "complaints_office")
+        for step in ({"step": "accept"}, {"step": "close", "disposition": "维持。", "reply": "维持。"}):
+            assert (await client.post(f"/api/v1/staff/complaints/{cid}/steps", headers=office,
+                                      json=step)).status_code == 200
+        review = await client.post(f"/api/v1/me/complaints/{cid}/reviews", headers={**me, **key()},
+                                   json={"reason": "不服，申请复查"})
+        assert review.status_code == 201, review.text
+        rid = review.json()["id"]
+        seen = await client.get(f"/api/v1/staff/complaints/{rid}", headers=upper_h)
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["office"] == "shanghai" and [c["code"] for c in seen.json()["clocks"]] == ["review_answer"]
+        # The office above answers it; the review's answer clock may pause for a hearing (Art. 36).
+        paused = await client.post(f"/api/v1/staff/complaints/{rid}/clock-events", headers=upper_h,
+                                   json={"clock": "review_answer", "event": "pause", "reason": "组织听证",
+                                         "reasonCode": "hearing"})
+        assert paused.status_code == 200, paused.text
+        accepted = await client.post(f"/api/v1/staff/complaints/{rid}/steps", headers=upper_h, json={"step": "accept"})
+        assert accepted.status_code == 200, accepted.text
+        assert (await client.get(f"/api/v1/staff/complaints/{rid}", headers=office)).status_code == 404
+    finally:
+        await conn.execute("update office_modules set enabled = false where office_id = $1 and module = 'complaints'",
+                           shanghai)
+        app.state.modules.forget()
