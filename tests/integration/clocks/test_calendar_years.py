@@ -99,22 +99,39 @@ async def test_entering_a_bridging_holiday_and_a_make_up_day_moves_open_and_fini
             await enter_year(client, admin, year, [])
 
 
-async def test_the_cli_imports_a_csv_year_and_lists_it(settings, conn, tmp_path) -> None:  # noqa: ANN001
-    year = UNKNOWN + 3
-    rows = ["date,kind,name"] + [f"{d.isoformat()},holiday,{n}" for d, n in statutory_holidays(year).items()]
+async def test_the_cli_enters_the_national_notice_and_open_items_follow(  # noqa: ANN001
+        client, staff, settings, conn, tmp_path) -> None:
+    office = await staff("jinshan", "complaints_office")
+    cid = await file_item(client, office)
+    due = await conn.fetchval("select due from clocks where subject_id = $1::uuid and code = 'result_reply'", cid)
+    year = due.year
+    # The top office types the notice: every statutory holiday, plus a bridging holiday on that due date.
+    days = {**statutory_holidays(year), due: "调休"}
+    rows = ["date,kind,name"] + [f"{d.isoformat()},holiday,{n}" for d, n in sorted(days.items())]
     path = tmp_path / f"{year}.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     env = {**os.environ, "DATABASE_URL": settings.database_url, "JIANWU_SECRET_KEY": settings.secret_key,
            "JIANWU_ENV": "test", "JIANWU_DATA_DIR": str(settings.data_dir), "REDIS_URL": settings.redis_url}
     jianwu = [sys.executable, "-c", "from api.cli import main; main()", "calendar"]
-    done = subprocess.run([*jianwu, "import", str(path), "--office", "chongming", "--notice", "测试通知",
-                           "--complete"], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "13 holidays" in done.stdout
-    listed = subprocess.run([*jianwu, "list", "--office", "chongming", "--from", str(year), "--to", str(year)],
-                            env=env, capture_output=True, text=True, timeout=120)
-    assert listed.returncode == 0, listed.stderr
-    assert f"{year}" in listed.stdout and "entered" in listed.stdout
+    try:
+        done = subprocess.run([*jianwu, "import", str(path), "--office", "shanghai", "--level", "national",
+                               "--notice", "测试通知", "--complete"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"{len(days)} holidays" in done.stdout
+        moved = await conn.fetchval("select due from clocks where subject_id = $1::uuid and code = 'result_reply'",
+                                    cid)
+        assert moved > due
+        listed = subprocess.run([*jianwu, "list", "--office", "jinshan", "--from", str(year), "--to", str(year)],
+                                env=env, capture_output=True, text=True, timeout=120)
+        assert listed.returncode == 0, listed.stderr
+        assert f"{year} entered" in listed.stdout and "levels=national" in listed.stdout
+    finally:
+        path.write_text("date,kind,name\n", encoding="utf-8")
+        undo = subprocess.run([*jianwu, "import", str(path), "--office", "shanghai", "--level", "national",
+                               "--year", str(year)], env=env, capture_output=True, text=True, timeout=120)
+        assert undo.returncode == 0, undo.stderr
+    assert await conn.fetchval("select due from clocks where subject_id = $1::uuid and code = 'result_reply'",
+                               cid) == due
     bad = path.with_name("bad.csv")
     bad.write_text(f"date,kind,name\n{year}-01-01,workday,元旦\n", encoding="utf-8")
     refused = subprocess.run([*jianwu, "import", str(bad), "--office", "chongming"], env=env, capture_output=True,
