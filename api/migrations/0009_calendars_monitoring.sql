@@ -112,3 +112,7 @@ on conflict do nothing;
 
 grant select, insert, update, delete on calendar_days, calendar_years, calendar_recomputes, monitoring_settings,
     monitoring_actions, monitoring_bulletins to jianwu_app;
+
+-- Whether items of a category need a formal handling opinion (信访工作条例 Art. 31(6)) and so run the 60-day
+-- clock; null keeps the default (petitions).
+alter table complaint_categories add column handling_opinion boolean;

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -37,16 +37,16 @@ class CalendarDay(msgspec.Struct, frozen=True):
 
     date: date
     kind: Kind
-    name: str | None = None
+    name: Annotated[str, msgspec.Meta(max_length=50)] | None = None
 
 
 class CalendarYear(msgspec.Struct, frozen=True, rename="camel"):
     """A year's holiday and make-up days as an office types them from the State Council's notice."""
 
     year: int
-    days: list[CalendarDay]
+    days: Annotated[list[CalendarDay], msgspec.Meta(max_length=366)]
     # The notice's reference (e.g. 国办发明电〔2026〕号); a year is complete only once it is given.
-    notice: str | None = None
+    notice: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     complete: bool = False
 
 
@@ -136,6 +136,8 @@ def validate_year(data: CalendarYear, level: Level) -> list[dict[str, str]]:
         if day.date in seen:
             errors.append({"field": field, "message": f"{day.date} appears more than once"})
         seen.add(day.date)
+        if day.name is not None and len(day.name) > 50:
+            errors.append({"field": f"{field}.name", "message": "at most 50 characters"})
         if day.kind == "workday" and day.date in statutory:
             errors.append({"field": field, "message": f"{day.date} is a statutory holiday ({statutory[day.date]})"})
         if day.kind == "holiday" and day.name:
@@ -147,6 +149,8 @@ def validate_year(data: CalendarYear, level: Level) -> list[dict[str, str]]:
         if missing:
             errors.append({"field": "days", "message": f"{name} runs {min(days)} to {max(days)} but "
                                                        f"{', '.join(d.isoformat() for d in missing)} not given"})
+    if len(data.notice or "") > 200:
+        errors.append({"field": "notice", "message": "at most 200 characters"})
     if data.complete:
         if not (data.notice or "").strip():
             errors.append({"field": "notice", "message": "a year is complete only once its notice is entered"})

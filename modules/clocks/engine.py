@@ -158,7 +158,9 @@ def evaluate(spec: ClockSpec, calendar: WorkCalendar, start: datetime, events: S
     if (spec.anchor == "before_event") != (event_at is not None):
         need = "needs event_at" if event_at is None else "takes no event_at"
         raise ClockEventError(f"clock {spec.code} ({spec.anchor}) {need}")
-    if occurrence < 1 or (occurrence > 1 and not spec.repeats):
+    # A repeating clock's occurrence n falls due n periods after the series start; any other clock may be
+    # started again (after a transfer, a reopening), each occurrence a full period from its own start.
+    if occurrence < 1:
         raise ClockEventError(f"clock {spec.code}: occurrence {occurrence} is not valid for this clock")
     event_day = local_date(event_at) if event_at is not None else None
     if events and isinstance(events[0], PeriodSet):
@@ -357,7 +359,8 @@ def _due(spec: ClockSpec, calendar: WorkCalendar, start: date, occurrence: int, 
             return calendar.months_before(event_day, spec.length.amount, spec.day_type)
         return calendar.days_before(event_day, spec.length.amount, spec.day_type)
     months = days = 0
-    parts = [spec.starts_after, Period(spec.length.amount * occurrence, spec.length.unit),
+    periods = occurrence if spec.repeats else 1
+    parts = [spec.starts_after, Period(spec.length.amount * periods, spec.length.unit),
              Period(extension, spec.max_extension.unit), Period(paused, "days")]  # paused: in the day type
     # Summing like units before adding avoids drift: Nov 30 + 3 months + 1 month must be Mar 30, not Mar 28.
     for part in parts:

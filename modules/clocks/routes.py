@@ -88,7 +88,7 @@ class CalendarController(Controller):
             return await year_summaries(conn, p.office_id, range(lo, max(lo, hi) + 1))  # type: ignore[arg-type]
 
     @get("/years/{year:int}", operation_id="calendarYear", summary="What one year holds",
-         opt={"action": "admin.calendar.read"}, responses=problem_docs(400, 401, 403))
+         opt={"action": "admin.calendar.read"}, responses=problem_docs(400, 401, 403, 404))
     async def year(self, request: Request[Any, Any, Any], state: State, year: FromPath[YearParam]) -> YearDetail:
         """The statutory holidays by law, and the entered days in force for the office (lowest level wins)."""
         p = current_principal(request)
@@ -99,7 +99,7 @@ class CalendarController(Controller):
                           days=[DayOut(**d) for d in days])
 
     @put("/years/{year:int}", operation_id="calendarEnterYear", summary="Enter a year's notice",
-         opt={"action": "admin.calendar.manage"}, responses=problem_docs(400, 401, 403, 422))
+         opt={"action": "admin.calendar.manage"}, responses=problem_docs(400, 401, 403, 404, 422))
     async def enter(self, request: Request[Any, Any, Any], state: State, year: FromPath[YearParam],
                     data: JSONBody[CalendarYear],
                     level: Annotated[Level, QueryParameter(description="national, province or office")] = "office",

@@ -12,14 +12,15 @@ import msgspec
 from api.errors import ErrorCode, ProblemError
 from modules.clocks.calendar import WorkCalendar, local_date
 from modules.clocks.engine import (
-    ClockEvent, ClockEventError, ClockState, Exempted, PeriodSet, Stopped, admit, chain_start, evaluate,
+    ClockEvent, ClockEventError, ClockState, Exempted, NotApplicable, PeriodSet, Stopped, admit, chain_start,
+    evaluate,
 )
 from modules.clocks.rules import CLOCKS, ClockSpec, Period, resolve
 
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("LEVELS_SQL", "ClockView", "clock_views", "forget_calendars", "office_calendar", "record_event", "refresh", "start_chained",
+__all__ = ("LEVELS_SQL", "ClockView", "clock_views", "end_open_clocks", "forget_calendars", "office_calendar", "record_event", "refresh", "start_chained", "start_next",
            "start_clock", "start_clocks", "stop_clock", "sweep_stale", "today")
 
 _events = msgspec.json.Decoder(list[ClockEvent])
@@ -133,6 +134,18 @@ async def start_clock(
     return states[0]
 
 
+async def start_next(
+    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str, started_at: datetime,
+    overrides: dict[str, Any] | None = None,
+) -> ClockState:
+    """Start a clock again on a subject that may have run it before (a transfer, a reopening): the next occurrence,
+    a full period from `started_at`."""
+    last = await conn.fetchval("select max(occurrence) from clocks where subject_id = $1 and code = $2",
+                               subject_id, code)
+    return await start_clock(conn, office_id=office_id, module=module, subject_id=subject_id, code=code,
+                             started_at=started_at, overrides=overrides, occurrence=(last or 0) + 1)
+
+
 async def start_chained(
     conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str,
     overrides: dict[str, Any] | None = None,
@@ -177,6 +190,16 @@ async def record_event(conn: asyncpg.Connection, *, subject_id: UUID, code: str,
         row["id"], msgspec.to_builtins(events), state.status, state.due, state.finished_at, state.calendar_estimated,
     )
     return state
+
+
+async def end_open_clocks(conn: asyncpg.Connection, subject_id: UUID, at: datetime, reason_code: str) -> int:
+    """Every clock of the subject still open stops applying (e.g. the item was referred out); how many."""
+    codes = await conn.fetch("select distinct code from clocks where subject_id = $1 and finished_at is null",
+                             subject_id)
+    for r in codes:
+        await record_event(conn, subject_id=subject_id, code=r["code"], event=NotApplicable(at=at,
+                                                                                            reason_code=reason_code))
+    return len(codes)
 
 
 async def stop_clock(conn: asyncpg.Connection, subject_id: UUID, code: str, at: datetime) -> ClockState | None:

@@ -28,15 +28,17 @@ async def save_category(conn: asyncpg.Connection, actor: Actor, office_id: UUID,
                       ("fields", "duplicate key or choice without options"))
     r = await conn.fetchrow(
         """
-        insert into complaint_categories (office_id, kind, code, name, description, fields, sort, active)
-        values ($1, $2, $3, $4, $5, $6, $7, $8)
+        insert into complaint_categories (office_id, kind, code, name, description, fields, sort, active,
+                                          handling_opinion)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         on conflict (office_id, code) do update set kind = excluded.kind, name = excluded.name,
             description = excluded.description, fields = excluded.fields, sort = excluded.sort,
-            active = excluded.active, version = complaint_categories.version + 1, updated_at = now()
+            active = excluded.active, handling_opinion = excluded.handling_opinion,
+            version = complaint_categories.version + 1, updated_at = now()
         returning *
         """,
         office_id, data.kind, data.code, data.name, data.description, msgspec.to_builtins(data.fields), data.sort,
-        data.active)
+        data.active, data.handling_opinion)
     await record(conn, actor, "complaint.category.saved", object_type="complaint_category", object_id=data.code,
                  detail={"version": r["version"]})
     return category_out(r)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -18,7 +18,7 @@ from modules.complaints.rules import KINDS, PUBLIC_CLOCKS, STATE_LABELS, WORKFLO
 from modules.complaints.schemas import (
     Catalog, CategoryOut, ListItem, Location, PublicComplaint, Reporter, StaffComplaint, TemplateOut,
 )
-from modules.complaints.service import REVIEW_WINDOW, SUBJECT, query_code_hash
+from modules.complaints.service import SUBJECT, query_code_hash, review_open
 from modules.kernel.files import attachments
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
@@ -114,7 +114,7 @@ async def public_view(conn: asyncpg.Connection, row: Any) -> PublicComplaint:
     """What the complainant sees."""
     office, _, category = await _names(conn, row)
     clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
-    closed_recently = row["closed_at"] is not None and datetime.now(UTC) - row["closed_at"] <= REVIEW_WINDOW
+    closed_recently = await review_open(conn, row)
     reviewed = await has_review(conn, row["id"])
     return PublicComplaint(
         id=row["id"], receipt_no=row["receipt_no"], office=office, kind=row["kind"], category=category,
@@ -267,6 +267,8 @@ class Deadline(Output):
     due: date
     overdue: bool
     assignee_id: UUID | None
+    # The due date falls in (or the period crosses) a year whose holiday notice is not entered yet.
+    calendar_estimated: bool = False
 
 
 class Rate(Output):
@@ -279,6 +281,8 @@ class Rate(Output):
     pending: int
     exempt: int
     rate: float | None
+    # How many of these clocks' due dates are estimates (a year without its holiday notice).
+    calendar_estimated: int = 0
 
 
 class Stats(Output):
@@ -295,7 +299,8 @@ async def deadlines(conn: asyncpg.Connection, office_id: UUID, now: date, *, wit
     """Every open deadline of the office already past or due within `within_days`, soonest first."""
     rows = await conn.fetch(
         """
-        select k.subject_id, k.code, k.occurrence, k.due, c.receipt_no, c.title, c.assignee_id
+        select k.subject_id, k.code, k.occurrence, k.due, k.calendar_estimated, c.receipt_no, c.title,
+               c.assignee_id
         from clocks k join complaints c on c.id = k.subject_id
         where k.office_id = $1 and k.module = 'complaints' and k.status in ('running', 'paused', 'overdue')
           and k.due <= $2::date + $3::integer
@@ -303,7 +308,8 @@ async def deadlines(conn: asyncpg.Connection, office_id: UUID, now: date, *, wit
         """,
         office_id, now, within_days, limit)
     return [Deadline(complaint_id=r["subject_id"], receipt_no=r["receipt_no"], title=r["title"], clock=r["code"],
-                     occurrence=r["occurrence"], due=r["due"], overdue=r["due"] < now, assignee_id=r["assignee_id"])
+                     occurrence=r["occurrence"], due=r["due"], overdue=r["due"] < now, assignee_id=r["assignee_id"],
+                     calendar_estimated=r["calendar_estimated"])
             for r in rows]
 
 
@@ -317,10 +323,12 @@ async def stats(conn: asyncpg.Connection, office_id: UUID, now: date, start: dat
             count(*) filter (where status = 'met_late') as late,
             count(*) filter (where status = 'overdue' or (status in ('running', 'paused') and due < $5)) as overdue,
             count(*) filter (where status in ('running', 'paused') and due >= $5) as pending,
-            count(*) filter (where status = 'exempt') as exempt
+            count(*) filter (where status = 'exempt') as exempt,
+            count(*) filter (where calendar_estimated) as estimated
         from clocks
         where office_id = $1 and module = 'complaints' and code = any($2::text[])
-          and started_at >= $3::date and started_at < $4::date
+          and started_at >= $3::timestamp at time zone 'Asia/Shanghai'
+          and started_at < $4::timestamp at time zone 'Asia/Shanghai'
         group by code
         """,
         office_id, ["procedural_reply", "result_reply", "followup_reply"], start, end, now)
@@ -328,5 +336,6 @@ async def stats(conn: asyncpg.Connection, office_id: UUID, now: date, start: dat
     for r in rows:
         due = r["met"] + r["late"] + r["overdue"]
         rates.append(Rate(clock=r["code"], met_on_time=r["met"], met_late=r["late"], overdue=r["overdue"],
-                          pending=r["pending"], exempt=r["exempt"], rate=round(r["met"] / due, 4) if due else None))
+                          pending=r["pending"], exempt=r["exempt"], rate=round(r["met"] / due, 4) if due else None,
+                          calendar_estimated=r["estimated"]))
     return Stats(office=office["code"], since=start, until=end, rates=sorted(rates, key=lambda r: r.clock))

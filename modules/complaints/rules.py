@@ -10,8 +10,8 @@ from auth.actions import STAFF_ROLES
 from modules.kernel.workflow import Transition, Workflow
 
 __all__ = (
-    "ACTIONS", "CHANNELS", "CLOCKS", "CLOCK_KINDS", "Config", "KINDS", "PERMISSION_DEFAULTS", "PETITION_KINDS", "PUBLIC_CLOCKS",
-    "STATE_LABELS", "TOPICS", "WORKFLOW",
+    "ACTIONS", "CHANNELS", "CLOCKS", "CLOCK_KINDS", "Config", "KINDS", "NOT_APPLICABLE_AFTER", "PERMISSION_DEFAULTS",
+    "PETITION_KINDS", "PUBLIC_CLOCKS", "STATE_LABELS", "TOPICS", "WORKFLOW",
 )
 
 KINDS: dict[str, str] = {
@@ -28,7 +28,11 @@ KINDS: dict[str, str] = {
 PETITION_KINDS = frozenset({"other_petition"})
 CHANNELS = ("app", "web", "hotline", "walk_in", "letter")
 # Clocks that run only for some kinds; every other clock runs for all.
+# Transfers start the objection clock whatever the kind; the handling opinion follows the category's setting.
 CLOCK_KINDS: dict[str, frozenset[str]] = {"receipt_notice": PETITION_KINDS, "handling_opinion": PETITION_KINDS}
+
+# States after which the item's remaining clocks do not apply, with the reason recorded on each.
+NOT_APPLICABLE_AFTER: dict[str, str] = {"referred": "referred", "not_accepted": "not_accepted"}
 
 STATE_LABELS: dict[str, str] = {
     "received": "已登记",
@@ -64,24 +68,27 @@ _T = Transition
 WORKFLOW = Workflow(
     states=STATE_LABELS,
     terminal=frozenset({"referred", "not_accepted", "closed"}),
+    not_applicable_after=NOT_APPLICABLE_AFTER,
     transitions={t.name: t for t in (
         _T(name="accept", sources=frozenset({"received", "awaiting_material"}), target="accepted",
-           action="complaint.triage", stops=("procedural_reply", "receipt_notice"), starts=("handling_opinion",),
-           label_zh="受理"),
+           action="complaint.triage", stops=("procedural_reply", "receipt_notice", "wrong_route_objection"),
+           starts=("handling_opinion",), label_zh="受理"),
         _T(name="request_material", sources=frozenset({"received"}), target="awaiting_material",
-           action="complaint.triage", needs=("reason",), stops=("procedural_reply", "receipt_notice"),
-           label_zh="告知补充材料"),
+           action="complaint.triage", needs=("reason",),
+           stops=("procedural_reply", "receipt_notice", "wrong_route_objection"), label_zh="告知补充材料"),
+        # Referring or refusing answers the procedural reply and the notice; every other clock stops applying
+        # (NOT_APPLICABLE_AFTER), so the item is left out of the 3-month rate rather than counted as met.
         _T(name="refer", sources=frozenset({"received", "awaiting_material", "accepted"}), target="referred",
            action="complaint.triage", needs=("referredTo",),
-           stops=("procedural_reply", "receipt_notice", "result_reply"), label_zh="转送其他机关"),
+           stops=("procedural_reply", "receipt_notice"), label_zh="转送其他机关"),
         _T(name="reject", sources=frozenset({"received", "awaiting_material"}), target="not_accepted",
            action="complaint.triage", needs=("reason",),
-           stops=("procedural_reply", "receipt_notice", "result_reply"), label_zh="不予受理"),
+           stops=("procedural_reply", "receipt_notice"), label_zh="不予受理"),
         _T(name="close", sources=frozenset({"accepted", "in_progress"}), target="closed", action="complaint.close",
            needs=("disposition",), stops=("result_reply", "followup_reply", "review_answer", "handling_opinion"),
            label_zh="办结"),
         _T(name="reopen", sources=frozenset({"closed", "not_accepted"}), target="in_progress",
-           action="complaint.reopen", needs=("reason",), public=True, label_zh="重新办理"),
+           action="complaint.reopen", needs=("reason",), public=True, starts=("result_reply",), label_zh="重新办理"),
         # Moves made through routes of their own, not offered as steps.
         _T(name="assign", sources=frozenset({"accepted", "in_progress"}), target="in_progress",
            action="complaint.assign", public=False, offered=False, label_zh="分案"),
@@ -91,8 +98,8 @@ WORKFLOW = Workflow(
 )
 
 # Every clock the module runs (all defined with the shared rules in modules.clocks.rules).
-CLOCKS = ("procedural_reply", "result_reply", "followup_reply", "receipt_notice", "handling_opinion",
-          "review_answer")
+CLOCKS = ("procedural_reply", "result_reply", "followup_reply", "receipt_notice", "wrong_route_objection",
+          "handling_opinion", "review_request", "review_answer")
 # Deadlines the complainant is shown; internal ones (extensions' approvals, petition notices) stay with staff.
 PUBLIC_CLOCKS = frozenset({"procedural_reply", "result_reply", "followup_reply", "review_answer"})
 

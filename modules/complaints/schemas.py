@@ -282,6 +282,8 @@ class CategoryIn(_In, kw_only=True):
     fields: list[CategoryField] = []
     sort: int = 0
     active: bool = True
+    # Items need a formal handling opinion (信访工作条例 Art. 31(6)): the 60-day clock runs. Unset: petitions only.
+    handling_opinion: bool | None = None
 
 
 class CategoryOut(_Out, kw_only=True):

@@ -13,9 +13,12 @@ from uuid import UUID
 from api.errors import ErrorCode, ProblemError, conflict
 from api.outbox import emit
 from auth.audit import Actor, record
-from modules.clocks.engine import Extended, ExtensionRequested, Paused, Resumed
+from modules.clocks.engine import (
+    Extended, ExtensionRequested, NotApplicable, Paused, Resumed, deadline_end, evaluate,
+)
 from modules.clocks.rules import CLOCKS
-from modules.clocks.store import record_event, start_clock, start_clocks, stop_clock
+from modules.clocks.store import office_calendar, record_event, start_clock, start_clocks, start_next, stop_clock
+from modules.kernel.steps import clock_settings
 from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
 from modules.kernel import steps
 from modules.kernel.steps import Subject
@@ -30,12 +33,11 @@ if TYPE_CHECKING:
 __all__ = (
     "SUBJECT", "Reporter", "add_material", "assign", "check_fields", "check_received_at", "clock_event", "create",
     "decide", "fill_template", "find_duplicates", "may_take", "new_receipt_no", "note", "query_code_hash", "rate",
-    "reply", "request_review", "step", "transfer",
+    "reply", "request_review", "review_open", "step", "transfer",
 )
 MODULE = "complaints"
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-REVIEW_WINDOW = timedelta(days=30)
 _PLACEHOLDER = re.compile(r"\{(receipt_no|office|title|referred_to|reason|disposition)\}")
 
 
@@ -151,8 +153,7 @@ async def _audit_and_notify(conn: asyncpg.Connection, actor: Actor, row: Any, ac
 SUBJECT = Subject(
     module=MODULE, table="complaints", kind="complaint", workflow=WORKFLOW, notify=_notify,
     field_columns={"referredTo": "referred_to", "disposition": "disposition", "assigneeId": "assignee_id"},
-    # Petition-only clocks (the 15-day notice, the 60-day handling opinion) start only on petitions.
-    clock_applies=lambda row, code: row["kind"] in CLOCK_KINDS.get(code, {row["kind"]}),
+    clock_applies=lambda conn, row, code: _clock_applies(conn, row, code),
 )
 
 
@@ -273,6 +274,17 @@ async def decide(conn: asyncpg.Connection, actor: Actor, row: Any, *, proposal_i
     return row
 
 
+async def _clock_applies(conn: asyncpg.Connection, row: Any, code: str) -> bool:
+    """Whether a clock runs on this item: the 60-day opinion where the category says the item needs a formal
+    handling opinion (信访工作条例 Art. 31(6); unset: petitions), other clocks by kind."""
+    if code == "handling_opinion":
+        setting = await conn.fetchval("select handling_opinion from complaint_categories where id = $1",
+                                      row["category_id"])
+        if setting is not None:
+            return setting
+    return row["kind"] in CLOCK_KINDS.get(code, {row["kind"]})
+
+
 async def reply(conn: asyncpg.Connection, actor: Actor, row: Any, kind: str, text: str) -> None:
     """A reply to the complainant. A progress or result reply answers the 3-month clock; while the item stays
     open after that, a follow-up is due every month, each answering one occurrence and starting the next."""
@@ -347,6 +359,19 @@ async def transfer(conn: asyncpg.Connection, actor: Actor, row: Any, *, to_offic
         row["id"], office_id, department)
     if to_office is not None:
         await conn.execute("update clocks set office_id = $2 where subject_id = $1", row["id"], office_id)
+        # Art. 23: the receiving organ tells the petitioner within 15 days whether it takes the item, and may
+        # object to a wrongly routed one within 5 working days; the sender's own notice no longer applies.
+        now = datetime.now(UTC)
+        overrides = await clock_settings(conn, office_id, MODULE)
+        for code in ("receipt_notice", "wrong_route_objection"):
+            open_one = await conn.fetchval("select 1 from clocks where subject_id = $1 and code = $2 "
+                                           "and finished_at is null", row["id"], code)
+            if open_one:
+                await record_event(conn, subject_id=row["id"], code=code,
+                                   event=NotApplicable(at=now, reason_code="transferred"))
+            if await _clock_applies(conn, row, code):
+                await start_next(conn, office_id=office_id, module="complaints", subject_id=row["id"], code=code,
+                                 started_at=now, overrides=overrides.get(code))
     data = {"fromOffice": str(row["office_id"]), "toOffice": str(office_id), "department": department,
             "reason": reason}
     await add_event(conn, MODULE, row["id"], actor, "transferred", public=to_office is not None,
@@ -385,6 +410,17 @@ async def clock_event(conn: asyncpg.Connection, actor: Actor, row: Any, *, clock
     await _audit_and_notify(conn, actor, row, f"complaint.clock.{event}", data, notify_complainant=public)
 
 
+async def review_open(conn: asyncpg.Connection, row: Any) -> bool:
+    """Whether a review may still be asked for: 30 days from the answer, counted by the clock engine (the day of
+    closure not counted, a last day on a rest day moved to the next working day, ending at 24:00; Art. 35)."""
+    if row["closed_at"] is None:
+        return False
+    now = datetime.now(UTC)
+    cal = await office_calendar(conn, row["office_id"])
+    window = evaluate(CLOCKS["review_request"], cal, row["closed_at"], [], now=max(now, row["closed_at"]))
+    return now < deadline_end(window.due)
+
+
 async def request_review(conn: asyncpg.Connection, box: SecretBox, actor: Actor, row: Any, reason: str,
                          office: Any, category: Any, query_code: str | None = None) -> Any:
     """A review (复查) of a closed item, or a second review (复核) of a review: a linked item with its own clock."""
@@ -392,7 +428,7 @@ async def request_review(conn: asyncpg.Connection, box: SecretBox, actor: Actor,
         raise ProblemError(409, ErrorCode.CONFLICT, "Only a closed item can be reviewed.")
     if row["review_level"] == "re_review":
         raise ProblemError(409, ErrorCode.CONFLICT, "A second review (复核) is final.")
-    if datetime.now(UTC) - row["closed_at"] > REVIEW_WINDOW:
+    if not await review_open(conn, row):
         raise ProblemError(409, ErrorCode.CONFLICT, "A review must be asked for within 30 days of closure.")
     if await conn.fetchval("select exists (select 1 from complaints where parent_id = $1)", row["id"]):
         raise ProblemError(409, ErrorCode.CONFLICT, "A review of this item was already asked for.")

@@ -13,7 +13,7 @@ from uuid import UUID
 from api.errors import ErrorCode, ProblemError, conflict, forbidden, not_found
 from api.schema import Output
 from auth.audit import record
-from modules.clocks.store import start_clock, stop_clock
+from modules.clocks.store import end_open_clocks, start_next, stop_clock
 from modules.kernel.timeline import add_event
 from modules.kernel.workflow import Transition, Workflow
 
@@ -22,10 +22,16 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("Decision", "ProposalOut", "Subject", "apply", "decide", "pending_proposal", "propose", "take_step")
+__all__ = (
+    "Decision", "ProposalOut", "Subject", "apply", "clock_settings", "decide", "pending_proposal", "propose", "take_step",
+)
 
 Decision = Literal["approve", "return", "withdraw"]
 Notify = Callable[..., Awaitable[None]]
+
+
+async def _every_clock(conn: asyncpg.Connection, row: Any, code: str) -> bool:
+    return True
 
 
 async def _no_notice(conn: asyncpg.Connection, row: Any, event: str, public: bool,
@@ -46,8 +52,8 @@ class Subject:
     closed_column: str | None = "closed_at"
     # Step fields kept on the subject's row when given (field name -> column), e.g. the disposition of a close.
     field_columns: Mapping[str, str] = field(default_factory=dict)
-    # Whether a clock a step starts applies to this subject (e.g. petition-only clocks).
-    clock_applies: Callable[[Any, str], bool] = field(default=lambda row, code: True)
+    # Whether a clock a step starts applies to this subject (e.g. petition-only clocks): (conn, row, code).
+    clock_applies: Callable[[asyncpg.Connection, Any, str], Awaitable[bool]] = _every_clock
     # Tells whoever must know (outbox events on the module's declared topics): (conn, row, event, public, extra ids).
     notify: Notify = _no_notice
 
@@ -87,10 +93,15 @@ async def _carry_out(
     now = datetime.now(UTC)
     for code in t.stops:
         await stop_clock(conn, row["id"], code, now)
+    if t.target in subject.workflow.not_applicable_after:
+        await end_open_clocks(conn, row["id"], now, subject.workflow.not_applicable_after[t.target])
+    if t.starts and clock_overrides is None:
+        clock_overrides = await clock_settings(conn, updated["office_id"], subject.module)
     for code in t.starts:
-        if subject.clock_applies(row, code):
-            await start_clock(conn, office_id=updated["office_id"], module=subject.module, subject_id=row["id"],
-                              code=code, started_at=now, overrides=(clock_overrides or {}).get(code))
+        if await subject.clock_applies(conn, row, code):
+            # A clock the subject ran before (a reopened item's result reply) starts its next occurrence.
+            await start_next(conn, office_id=updated["office_id"], module=subject.module, subject_id=row["id"],
+                             code=code, started_at=now, overrides=(clock_overrides or {}).get(code))
     data = {"from": row["state"], "to": t.target, **(event_data if event_data is not None else
                                                       {k: v for k, v in fields.items() if v})}
     await add_event(conn, subject.module, row["id"], actor, f"step.{t.name}", public=t.public, body=body, data=data)
@@ -98,6 +109,12 @@ async def _carry_out(
                  object_id=row["id"], detail={"from": row["state"], "to": t.target})
     await subject.notify(conn, updated, f"{subject.kind}.{t.name}", t.public)
     return updated
+
+
+async def clock_settings(conn: asyncpg.Connection, office_id: UUID, module: str) -> dict[str, Any]:
+    """The office's day-type and lead-time settings per clock of a module (its config `clocks`)."""
+    return await conn.fetchval("select config->'clocks' from office_modules where office_id = $1 and module = $2",
+                               office_id, module) or {}
 
 
 class ProposalOut(Output):

@@ -41,6 +41,8 @@ class Workflow(msgspec.Struct, frozen=True):
     states: Mapping[str, str]
     transitions: Mapping[str, Transition]
     terminal: frozenset[str] = frozenset()
+    # States after which every clock still open stops applying (state -> reason code), e.g. an item referred out.
+    not_applicable_after: Mapping[str, str] = {}
 
     def __post_init__(self) -> None:
         problems = []
@@ -52,8 +54,8 @@ class Workflow(msgspec.Struct, frozen=True):
                 problems.append(f"transition {t.name} names unknown states {sorted(unknown)}")
             if not t.sources:
                 problems.append(f"transition {t.name} has no source state")
-        if self.terminal - set(self.states):
-            problems.append(f"unknown terminal states {sorted(self.terminal - set(self.states))}")
+        if (self.terminal | set(self.not_applicable_after)) - set(self.states):
+            problems.append(f"unknown terminal states {sorted((self.terminal | set(self.not_applicable_after)) - set(self.states))}")
         if problems:
             raise ValueError("; ".join(problems))
 

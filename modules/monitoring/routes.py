@@ -62,6 +62,8 @@ class RateOut(msgspec.Struct, rename="camel"):
     pending: int
     not_counted: int
     rate: float | None
+    # How many of the clocks counted have estimated due dates (a year without its holiday notice).
+    calendar_estimated: int = 0
 
 
 class Rates(msgspec.Struct, rename="camel"):

@@ -74,15 +74,17 @@ async def rates(conn: asyncpg.Connection, office_id: UUID, *, since: date, until
     key = _RATE_KEYS[group_by]
     rows = await conn.fetch(
         f"""
-        select k.code, {key} as grp, k.status, count(*) as n
+        select k.code, {key} as grp, k.status, count(*) as n, count(*) filter (where k.calendar_estimated) as est
         from clocks k {lateral_join()}
         where k.office_id = $1 and ($2::text is null or k.module = $2) and ($3::text[] is null or k.code = any($3))
           and k.started_at >= $4::timestamp at time zone $6 and k.started_at < $5::timestamp at time zone $6
         group by 1, 2, 3
         """, office_id, module, codes, since, until, await office_zone(conn, office_id))
     grouped: dict[tuple[str, str], dict[str, int]] = {}
+    estimated: dict[tuple[str, str], int] = {}
     for r in rows:
         grouped.setdefault((r["code"], r["grp"]), {})[r["status"]] = r["n"]
+        estimated[(r["code"], r["grp"])] = estimated.get((r["code"], r["grp"]), 0) + r["est"]
     out = []
     for (code, grp), counts in sorted(grouped.items()):
         c = compliance_of(counts)
@@ -90,7 +92,8 @@ async def rates(conn: asyncpg.Connection, office_id: UUID, *, since: date, until
                     "met_on_time": c.met_on_time, "met_late": counts.get("met_late", 0),
                     "overdue": counts.get("overdue", 0), "pending": counts.get("running", 0) + counts.get("paused", 0),
                     "not_counted": counts.get("exempt", 0) + counts.get("not_applicable", 0),
-                    "rate": round(c.rate, 4) if c.rate is not None else None})
+                    "rate": round(c.rate, 4) if c.rate is not None else None,
+                    "calendar_estimated": estimated[(code, grp)]})
     return out
 
 

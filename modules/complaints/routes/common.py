@@ -125,7 +125,10 @@ async def review(state: State, request: Request[Any, Any, Any], p: Principal | N
                  data: ReviewIn, query_code: str | None) -> Response[ComplaintReceipt]:
     """A review 复查 (or 复核 of a review) as a linked item, followed like the first (Idempotency-Key required)."""
     async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, ComplaintReceipt]:
+        # 复查 and 复核 are for the organ one level up (信访工作条例 Art. 35, 36), where it runs this module.
         office = await office_by_id(conn, row["office_id"])
+        if office["parent_id"] is not None and (await state.modules.get(office["parent_id"], MODULE))[0]:
+            office = await office_by_id(conn, office["parent_id"])
         new = await service.request_review(conn, state.box, actor_from(request, p), row, data.reason, office,
                                            await category_by_id(conn, row["category_id"]), query_code=query_code)
         return 201, receipt(new, None)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from modules.clocks.calendar import PACKAGE_YEARS, WorkCalendar, local_date
 from modules.clocks.statutory import statutory_holidays
-from modules.clocks.store import today
+from modules.clocks.store import refresh, today
 
 from tests.integration.clocks.helpers import backdate, clock_of, enter_year, file_item
 
@@ -99,22 +99,39 @@ async def test_entering_a_bridging_holiday_and_a_make_up_day_moves_open_and_fini
             await enter_year(client, admin, year, [])
 
 
-async def test_the_cli_imports_a_csv_year_and_lists_it(settings, conn, tmp_path) -> None:  # noqa: ANN001
-    year = UNKNOWN + 3
-    rows = ["date,kind,name"] + [f"{d.isoformat()},holiday,{n}" for d, n in statutory_holidays(year).items()]
+async def test_the_cli_enters_the_national_notice_and_open_items_follow(  # noqa: ANN001
+        client, staff, settings, conn, tmp_path) -> None:
+    office = await staff("jinshan", "complaints_office")
+    cid = await file_item(client, office)
+    due = await conn.fetchval("select due from clocks where subject_id = $1::uuid and code = 'result_reply'", cid)
+    year = due.year
+    # The top office types the notice: every statutory holiday, plus a bridging holiday on that due date.
+    days = {**statutory_holidays(year), due: "调休"}
+    rows = ["date,kind,name"] + [f"{d.isoformat()},holiday,{n}" for d, n in sorted(days.items())]
     path = tmp_path / f"{year}.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     env = {**os.environ, "DATABASE_URL": settings.database_url, "JIANWU_SECRET_KEY": settings.secret_key,
            "JIANWU_ENV": "test", "JIANWU_DATA_DIR": str(settings.data_dir), "REDIS_URL": settings.redis_url}
     jianwu = [sys.executable, "-c", "from api.cli import main; main()", "calendar"]
-    done = subprocess.run([*jianwu, "import", str(path), "--office", "chongming", "--notice", "测试通知",
-                           "--complete"], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "13 holidays" in done.stdout
-    listed = subprocess.run([*jianwu, "list", "--office", "chongming", "--from", str(year), "--to", str(year)],
-                            env=env, capture_output=True, text=True, timeout=120)
-    assert listed.returncode == 0, listed.stderr
-    assert f"{year}" in listed.stdout and "entered" in listed.stdout
+    try:
+        done = subprocess.run([*jianwu, "import", str(path), "--office", "shanghai", "--level", "national",
+                               "--notice", "测试通知", "--complete"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"{len(days)} holidays" in done.stdout
+        moved = await conn.fetchval("select due from clocks where subject_id = $1::uuid and code = 'result_reply'",
+                                    cid)
+        assert moved > due
+        listed = subprocess.run([*jianwu, "list", "--office", "jinshan", "--from", str(year), "--to", str(year)],
+                                env=env, capture_output=True, text=True, timeout=120)
+        assert listed.returncode == 0, listed.stderr
+        assert f"{year} entered" in listed.stdout and "levels=national" in listed.stdout
+    finally:
+        path.write_text("date,kind,name\n", encoding="utf-8")
+        undo = subprocess.run([*jianwu, "import", str(path), "--office", "shanghai", "--level", "national",
+                               "--year", str(year)], env=env, capture_output=True, text=True, timeout=120)
+        assert undo.returncode == 0, undo.stderr
+    assert await conn.fetchval("select due from clocks where subject_id = $1::uuid and code = 'result_reply'",
+                               cid) == due
     bad = path.with_name("bad.csv")
     bad.write_text(f"date,kind,name\n{year}-01-01,workday,元旦\n", encoding="utf-8")
     refused = subprocess.run([*jianwu, "import", str(bad), "--office", "chongming"], env=env, capture_output=True,
@@ -137,3 +154,21 @@ async def test_start_warns_while_next_year_is_estimated_and_stops_once_entered(c
         assert not any("jinshan" in w.split(":")[0] and f"calendar {UNKNOWN}" in w for w in after)
     finally:
         await enter_year(client, admin, UNKNOWN, [])
+
+
+async def test_deadlines_in_an_estimated_year_say_so_in_lists_and_stats(client, staff, conn) -> None:  # noqa: ANN001
+    office, monitor = await staff("jinshan", "complaints_office"), await staff("jinshan", "case_mgmt")
+    cid = await file_item(client, office)
+    # Started 89 days before the first of the unknown year, so the 3-month reply falls due inside it.
+    await conn.execute("update clocks set started_at = make_date($2, 1, 1)::timestamp at time zone 'Asia/Shanghai' "
+                       "- interval '89 days' + interval '12 hours' where subject_id = $1::uuid", cid, UNKNOWN)
+    await refresh(conn, await conn.fetch("select * from clocks where subject_id = $1::uuid", cid), datetime.now(UTC))
+    assert await conn.fetchval("select calendar_estimated from clocks where subject_id = $1::uuid and code = "
+                               "'result_reply'", cid) is True
+    view = (await client.get(f"/api/v1/staff/complaints/{cid}", headers=office)).json()
+    assert clock_of(view, "result_reply")["calendarEstimated"] is True
+    since = (datetime(UNKNOWN, 1, 1) - timedelta(days=120)).date()
+    stats = await client.get(f"/api/v1/staff/complaints/stats?since={since}&until={UNKNOWN}-01-01", headers=office)
+    assert {r["clock"]: r for r in stats.json()["rates"]}["result_reply"]["calendarEstimated"] >= 1
+    rates = await client.get(f"/api/v1/monitoring/rates?since={since}&until={UNKNOWN}-01-01", headers=monitor)
+    assert {r["clock"]: r for r in rates.json()["rates"]}["result_reply"]["calendarEstimated"] >= 1

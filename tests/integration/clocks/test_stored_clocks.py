@@ -100,3 +100,26 @@ async def test_a_paused_clock_is_not_listed_as_overdue_while_its_due_date_moves(
     assert row["status"] == "paused" == fresh.status
     assert row["due"] == fresh.due.isoformat() and fresh.due > today()
     assert await conn.fetchval("select due from clocks where subject_id = $1", subject) == fresh.due
+
+
+async def test_the_periodic_sweep_marks_overdue_clocks_once_across_workers(client, staff, conn, settings) -> None:  # noqa: ANN001
+    import asyncio
+
+    from api.db import Database, create_pool
+    from modules.monitoring.sweeper import sweep_all
+
+    office = await staff("chongming", "complaints_office")
+    cid = await file_item(client, office)
+    await backdate(conn, cid, "procedural_reply", 10)
+    assert await conn.fetchval("select status from clocks where subject_id = $1::uuid and code = "
+                               "'procedural_reply'", cid) == "running"
+    # Two workers start a sweep at once: one sweeps, the other sees the lock and skips.
+    pool = await create_pool(settings, settings.database_url)
+    try:
+        db = Database(pool, settings.db_acquire_timeout)
+        ran = await asyncio.gather(sweep_all(db), sweep_all(db))
+    finally:
+        await pool.close()
+    assert True in ran  # one swept; the other skipped unless it started after the first had ended
+    assert await conn.fetchval("select status from clocks where subject_id = $1::uuid and code = "
+                               "'procedural_reply'", cid) == "overdue"

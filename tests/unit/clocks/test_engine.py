@@ -257,8 +257,11 @@ def test_monthly_followup_occurrences_are_anchored_on_receipt() -> None:
     second = run("followup_reply", at(2025, 11, 30), [], at(2026, 4, 1), occurrence=2)
     assert (first.due, first.next_due, first.occurrence) == (date(2026, 3, 30), date(2026, 4, 30), 1)
     assert (second.due, second.next_due) == (date(2026, 4, 30), date(2026, 6, 1))
-    with pytest.raises(ClockEventError, match="occurrence 2"):
-        run("procedural_reply", at(2025, 11, 30), [], at(2025, 12, 1), occurrence=2)
+    # A clock started again (a transfer, a reopening) runs a full period from its own start.
+    again = run("result_reply", at(2025, 11, 30), [], at(2025, 12, 1), occurrence=2)
+    assert (again.due, again.occurrence) == (date(2026, 2, 28), 2)  # a make-up working Saturday
+    with pytest.raises(ClockEventError, match="occurrence 0"):
+        run("procedural_reply", at(2025, 11, 30), [], at(2025, 12, 1), occurrence=0)
 
 
 def test_out_of_coverage_year_is_flagged_as_estimated() -> None:
