@@ -14,11 +14,14 @@ from api.db import Database, create_pool
 from api.docs import docs_assets_router, openapi_config
 from api.errors import ErrorCode, ProblemError, exception_handlers
 from api.health import health_routes
+from api.office_routes import office_routes
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.settings import Settings, get_settings
 from auth import setup_auth
+from auth.accounts import account_routes
 from auth.admin import AdminController
 from auth.guards import authenticate
+from auth.role_requests import RoleRequestController
 from auth.routes import auth_routes, jwks_route
 from modules.complaints import complaint_routes
 from modules.registry import ModuleSwitches
@@ -82,7 +85,10 @@ async def _rate_limit_headers(message: Any, scope: Any) -> None:
 def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
     return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes,
-                                                  *complaint_routes()])
+                                                  *complaint_routes(),
+                                                  *account_routes,
+                                                  RoleRequestController,
+                                                  *office_routes])
 
 
 def _provide_db(state: State) -> Database:

@@ -80,11 +80,13 @@ async def finish(conn: asyncpg.Connection, scope: str, key: str, status: int, bo
 async def run_once(
     db: Any, request: Request[Any, Any, Any], scope: str, payload: Any,
     work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]], *, required: bool = True,
+    kept: Callable[[Any], Any] | None = None,
 ) -> Response[Any]:
     """Run `work` in one transaction guarded by the request's Idempotency-Key; a retry gets the stored answer.
 
     `work` returns (status, body struct); the body is encoded once, stored with the key and sent.
-    Without `required`, a request with no key simply runs.
+    Without `required`, a request with no key simply runs. `kept` gives the body to store for a retry when the
+    answer holds a secret shown only once (a one-time password): the retry gets the answer without it.
     """
     key = idempotency_key(request) if required or "idempotency-key" in request.headers else None
     route = f"{request.method} {request.scope.get('path_template') or request.url.path}"
@@ -97,5 +99,5 @@ async def run_once(
         status, body = await work(conn)
         encoded = msgspec.json.encode(body)
         if key is not None:
-            await finish(conn, f"{scope}|{route}", key, status, encoded)
+            await finish(conn, f"{scope}|{route}", key, status, msgspec.json.encode(kept(body)) if kept else encoded)
     return Response(encoded, status_code=status, media_type="application/json")

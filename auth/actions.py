@@ -15,7 +15,7 @@ EXTERNAL_KINDS = ("deputy", "member", "citizen", "partner")
 
 ACTIONS: dict[str, str] = {
     "admin.users.read": "See the office's accounts.",
-    "admin.users.manage": "Disable or enable accounts of the office.",
+    "admin.users.manage": "Create, disable, re-role, reset, move, retire and unlock accounts of the office.",
     "admin.sessions.revoke": "Sign an account out everywhere.",
     "admin.permissions.read": "Read the permission list in force for the office.",
     "admin.permissions.manage": "Change the office's permission list (or the province's, from the top office).",
@@ -24,6 +24,8 @@ ACTIONS: dict[str, str] = {
     "admin.audit.read": "Read the office's audit trail.",
     "admin.office.manage": "Change office settings such as requiring a second factor.",
     "admin.modules.manage": "Enable, disable and configure modules for the office.",
+    "admin.offices.manage": "Create, rename, move and retire the offices below one's own; set password policy.",
+    "admin.roles.approve": "Approve another admin's change of roles (one's own, or a role that sees identities).",
 }
 
 
