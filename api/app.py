@@ -22,6 +22,7 @@ from auth.accounts import account_routes
 from auth.admin import AdminController
 from auth.guards import authenticate
 from auth.role_requests import RoleRequestController
+from auth.sso import sso_routes
 from auth.routes import auth_routes, jwks_route
 from modules.complaints import complaint_routes
 from modules.registry import ModuleSwitches
@@ -88,7 +89,8 @@ def api_v1_router() -> Router:
                                                   *complaint_routes(),
                                                   *account_routes,
                                                   RoleRequestController,
-                                                  *office_routes])
+                                                  *office_routes,
+                                                  *sso_routes])
 
 
 def _provide_db(state: State) -> Database:

@@ -54,6 +54,7 @@ class ErrorCode(str, Enum):
     PASSWORD_CHANGE_REQUIRED = "password_change_required"
     APPROVAL_REQUIRED = "approval_required"
     WRONG_PASSWORD = "wrong_password"
+    UPSTREAM_UNAVAILABLE = "upstream_unavailable"
     INTERNAL = "internal_error"
     DATABASE_UNAVAILABLE = "database_unavailable"
     CACHE_UNAVAILABLE = "cache_unavailable"

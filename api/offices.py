@@ -106,7 +106,7 @@ def _state(row: Any, parent_code: str | None) -> dict[str, Any]:
 async def _check_parent(conn: asyncpg.Connection, rec: OfficeRecord, office_id: UUID | None) -> UUID | None:
     if rec.parent is None:
         return None
-    parent = await conn.fetchrow("select id, level, retired_at from offices where code = $1", rec.parent)
+    parent = await conn.fetchrow("select id, level, province, retired_at from offices where code = $1", rec.parent)
     if parent is None:
         raise ProblemError(422, ErrorCode.UNPROCESSABLE, f"{rec.code}: no parent office {rec.parent}.",
                            errors=[{"field": "parent", "message": "no such office"}])
@@ -115,6 +115,10 @@ async def _check_parent(conn: asyncpg.Connection, rec: OfficeRecord, office_id: 
                            f"{rec.code}: a {rec.level} office cannot sit under {rec.parent} ({parent['level']}"
                            f"{', retired' if parent['retired_at'] else ''}).",
                            errors=[{"field": "parent", "message": "not a possible parent"}])
+    if parent["level"] != "spp" and parent["province"] != rec.province:
+        raise ProblemError(422, ErrorCode.UNPROCESSABLE,
+                           f"{rec.code}: its province must be its parent's ({parent['province']}).",
+                           errors=[{"field": "province", "message": "not the parent's province"}])
     if office_id is not None and await conn.fetchval(
         """
         with recursive below as (select id from offices where id = $1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ("ACTIONS", "AUTHENTICATED", "EXTERNAL_GRANTABLE", "EXTERNAL_KINDS", "STAFF_ROLES", "grantable",
-           "register_actions")
+__all__ = ("ACTIONS", "AUTHENTICATED", "EXTERNAL_GRANTABLE", "EXTERNAL_KINDS", "IDENTITY_ACTIONS", "STAFF_ROLES",
+           "grantable", "register_actions")
 
 # Any signed-in principal may call the route; what they see is still scoped to them.
 AUTHENTICATED = "authenticated"
@@ -34,8 +34,16 @@ ACTIONS: dict[str, str] = {
 EXTERNAL_GRANTABLE: dict[str, set[str]] = {kind: set() for kind in EXTERNAL_KINDS}
 
 
+# Actions whose holders see identities the law protects (举报人保护). Giving a role that carries one needs a second
+# admin (auth/role_requests.py), and no list may give one to the admin role: an admin would otherwise grant it
+# to their own role through the permission list instead of through their roles.
+IDENTITY_ACTIONS = frozenset({"complaint.identity.view"})
+
+
 def grantable(role: str, action: str) -> bool:
     """Whether a permission list (or a partner client's scopes) may grant this action to this role."""
+    if role == "admin" and action in IDENTITY_ACTIONS:
+        return False
     if role in STAFF_ROLES:
         return action in ACTIONS
     return action in EXTERNAL_GRANTABLE.get(role, ())

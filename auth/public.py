@@ -11,6 +11,7 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/.well-known/jwks.json"),
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/otp"),
+    ("POST", "/api/v1/auth/sso/start"),  # single sign-on (404 unless configured), before anyone is signed in
     ("GET", "/api/v1/offices"),
     # Complaints without an account: the catalog, anonymous filing, and following an item with its query code.
     ("GET", "/api/v1/offices/{office:str}/complaint-catalog"),

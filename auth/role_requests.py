@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor, page_of
-from auth.actions import STAFF_ROLES
+from auth.actions import IDENTITY_ACTIONS, STAFF_ROLES
 from auth.audit import actor_from, record
 from auth.credentials import revoke_sessions
 from auth.permissions import effective_grants
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     from litestar.datastructures import State
 
 __all__ = ("RoleRequestController", "approval_reason", "open_request", "refuse_without_approval")
-
-# Actions whose holders see identities the law protects; granting a role that carries one needs a second admin.
-SENSITIVE_ACTIONS = frozenset({"complaint.identity.view"})
 
 
 class RoleRequestIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -75,7 +72,7 @@ async def approval_reason(conn: asyncpg.Connection, p: Principal, user: Any, rol
     added = set(roles) - set(user["roles"])
     if added:
         grants = await effective_grants(conn, user["office_id"])
-        if any(grants.get(role, frozenset()) & SENSITIVE_ACTIONS for role in added):
+        if any(grants.get(role, frozenset()) & IDENTITY_ACTIONS for role in added):
             return "identity_access"
     return None
 

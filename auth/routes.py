@@ -25,6 +25,7 @@ from auth.credentials import LOGIN_ACCOUNT, change_due, confirm_password, one_ti
 from auth.passwords import verify_password
 from auth.principal import current_principal
 from auth.ratelimit import Limit
+from auth.sso import SSO_GRANT, sso_grant
 from auth.tokens import (
     APP_CLIENTS, OTP_GRANT, GrantError, TokenResponse, check_password, consume_second_factor, hash_refresh,
     issue_for_client, issue_for_user, normalize_phone, refresh, verify_totp_or_recovery,
@@ -61,6 +62,7 @@ class TokenRequest(msgspec.Struct, kw_only=True):
     refresh_token: str | None = None
     scope: str | None = None
     device_id: str | None = None
+    state: str | None = None
 
 
 class OtpRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -355,6 +357,7 @@ _GRANTS = {
     OTP_GRANT: _otp_grant,
     "client_credentials": _client_credentials,
     "refresh_token": _refresh_grant,
+    SSO_GRANT: sso_grant,
 }
 
 
@@ -369,7 +372,7 @@ async def token(
 ) -> Response[TokenResponse]:
     """Grant types: `password` (staff-app, representative-app; `totp` when enrolled), `urn:jianwu:otp`
     (public-app; phone and code), `client_credentials` (partners; secret or RFC 7523 assertion), `refresh_token`
-    (rotates on every use)."""
+    (rotates on every use), `urn:jianwu:sso` (staff-app; `code` and `state` from single sign-on, when configured)."""
     if not data.grant_type:
         raise _grant_problem(_fail("invalid_request", "grant_type is required."))
     grant = _GRANTS.get(data.grant_type)

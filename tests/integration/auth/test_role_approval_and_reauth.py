@@ -78,6 +78,17 @@ async def test_a_second_admin_of_the_office_rejects(client, make_user, conn) -> 
     assert await _roles(conn, staff["id"]) == ["prosecutor"]
 
 
+async def test_no_permission_list_gives_the_admin_role_identities(client, conn) -> None:  # noqa: ANN001
+    # The same defect by another door: the province's top admin writing identity access into the admin role.
+    upper = bearer(await token_for(client, "shanghai.admin"))
+    current = (await client.get("/api/v1/admin/permissions", headers=upper)).json()["grants"]
+    wider = {**current, "admin": [*current["admin"], "complaint.identity.view"]}
+    resp = await client.put("/api/v1/admin/permissions?level=province", headers=upper, json={"grants": wider})
+    assert resp.status_code == 400 and resp.json()["code"] == "validation_failed", resp.text
+    assert not await conn.fetchval("select exists (select 1 from permission_grants where role = 'admin' "
+                                   "and action = 'complaint.identity.view')")
+
+
 async def test_totp_enrolment_asks_for_the_password_again(client, make_user, conn) -> None:  # noqa: ANN001
     user = await make_user()
     tokens = bearer(await token_for(client, user["username"], user["password"]))

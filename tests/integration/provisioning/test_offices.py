@@ -51,6 +51,9 @@ async def test_the_office_above_creates_renames_moves_and_retires(client, conn) 
     assert created.json()["timeZone"] == "Asia/Shanghai"
     taken = await client.post("/api/v1/admin/offices", headers={**upper, **key()}, json=body)
     assert taken.status_code == 409
+    elsewhere = await client.post("/api/v1/admin/offices", headers={**upper, **key()},
+                                  json={**body, "code": code + "x", "province": "北京"})
+    assert elsewhere.status_code == 422 and elsewhere.json()["errors"][0]["field"] == "province"
     listed = await client.get("/api/v1/admin/offices", headers=upper, params={"limit": 200})
     assert code in {o["code"] for o in listed.json()["items"]} and "shanghai" not in {
         o["code"] for o in listed.json()["items"]}
