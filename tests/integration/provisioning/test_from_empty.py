@@ -188,3 +188,33 @@ async def test_an_operator_goes_from_an_empty_database_to_a_working_procuratorat
         assert actions.count("admin.user.created") == 10
     code, out, err = await _cli(env, "audit", "verify")
     assert code == 0 and ", 0 breaks" in out, out + err
+
+
+async def test_every_refusal_of_the_commands_is_one_line(empty, tmp_path) -> None:  # noqa: ANN001
+    prod, env = empty
+    assert (await _cli(env, "db", "migrate"))[0] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,level,parent,province,time_zone\nok-one,名,county,,上海,\nx2,名,planet,,上海,\n",
+                   encoding="utf-8")
+    refusal = _one_line_refusal(*await _cli(env, "offices", "import", str(bad)))
+    assert "line 2" in refusal and "line 3" in refusal
+    assert (await _cli(env, "offices", "import", "docs/offices-shanghai.csv"))[0] == 0
+    weak = _one_line_refusal(*await _cli(env, "admin", "create", "--office", "chongming", "--username", "cm.admin",
+                                         "--password-stdin", stdin="password123\n"))
+    assert "password policy" in weak and "commonly used" in weak
+    code, out, err = await _cli(env, "admin", "create", "--office", "chongming", "--username", "cm.admin",
+                                "--password-stdin", stdin="Operator-chose-3x9\n")
+    assert code == 0 and "Operator-chose-3x9" not in out and "shown once" not in out, err
+    assert "taken" in _one_line_refusal(*await _cli(env, "admin", "create", "--office", "jinshan",
+                                                    "--username", "cm.admin"))
+    forced = await _cli(env, "admin", "create", "--office", "chongming", "--username", "cm.admin2", "--force")
+    assert forced[0] == 0, forced[2]
+    conn = await connect(prod, prod.database_url)
+    try:
+        detail = await conn.fetchval("select detail from audit_log where action = 'admin.first_admin.created' "
+                                     "and detail->>'username' = 'cm.admin2'")
+    finally:
+        await conn.close()
+    assert detail["forced"] is True and detail["admins_before"] == 1
+    no_key = {k: v for k, v in env.items() if k != "JIANWU_SECRET_KEY"}
+    assert "JIANWU_SECRET_KEY" in _one_line_refusal(*await _cli(no_key, "offices", "import", "docs/offices-shanghai.csv"))
