@@ -3,6 +3,7 @@ office, retire, unlock; and every user's own password change. Passwords handed o
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import logging
@@ -23,6 +24,7 @@ from auth.actions import AUTHENTICATED
 from auth.audit import actor_from, record
 from auth.credentials import LOGIN_ACCOUNT, confirm_password, revoke_sessions, set_password
 from auth.password_policy import one_time_password
+from auth.passwords import hash_password
 from auth.principal import Principal, current_principal
 from auth.role_requests import approval_reason, check_roles, open_request
 from auth.tokens import APP_CLIENTS, TokenResponse, issue_for_user, normalize_phone
@@ -129,12 +131,20 @@ def _without_secret(body: Any) -> Any:
     return msgspec.structs.replace(body, one_time_password=None)
 
 
+async def one_time_passwords(count: int) -> list[tuple[str, str]]:
+    """(password, argon2id hash) pairs, hashed before any transaction opens: hashing takes a while, and a
+    transaction that has written audit rows holds its lanes' locks until it commits."""
+    passwords = [one_time_password() for _ in range(count)]
+    return list(zip(passwords, await asyncio.gather(*(hash_password(x) for x in passwords)), strict=True))
+
+
 async def create_account(conn: asyncpg.Connection, state: State, p: Principal, spec: AccountIn, office: Any,
-                         actor: Any) -> tuple[AccountCreated, str, str | None]:
-    """Insert one account with a one-time password (inside the caller's transaction). Roles that need a second
-    admin are left out and asked for. Answers the result, the password, and the phone to text it to."""
+                         actor: Any, secret: tuple[str, str]) -> tuple[AccountCreated, str, str | None]:
+    """Insert one account with its one-time password `secret` (password, hash), inside the caller's transaction.
+    Roles that need a second admin are left out and asked for. Answers the result, the password, and the phone
+    to text it to."""
     phone = normalize_phone(spec.phone) if spec.phone else None
-    password = one_time_password()
+    password, hashed = secret
     row = await conn.fetchrow(
         """
         insert into users (kind, office_id, username, display_name, department, phone_enc, roles,
@@ -147,7 +157,7 @@ async def create_account(conn: asyncpg.Connection, state: State, p: Principal, s
     if row is None:
         raise ProblemError(409, ErrorCode.CONFLICT, f"The username {spec.username} is taken.",
                            errors=[{"field": "username", "message": "taken"}])
-    await set_password(conn, row, password, one_time=True)
+    await set_password(conn, row, password, one_time=True, hashed=hashed)
     roles = sorted(set(spec.roles)) if spec.kind == "staff" else []
     pending = None
     if roles:
@@ -256,10 +266,11 @@ class AccountsController(Controller):
             raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Invalid account.",
                                errors=[{"field": "account", "message": m} for m in problems])
         sent: list[tuple[str, str, str]] = []
+        secret = (await one_time_passwords(1))[0]
 
         async def work(conn: asyncpg.Connection) -> tuple[int, AccountCreated]:
             created, password, phone = await create_account(conn, state, p, data, await _office(conn, p.office_id),
-                                                            actor_from(request, p))
+                                                            actor_from(request, p), secret)
             if phone:
                 sent.append((phone, data.username, password))
             return 201, created
@@ -284,12 +295,13 @@ class AccountsController(Controller):
         except UnicodeDecodeError:
             raise ProblemError(400, ErrorCode.MALFORMED_BODY, "The CSV must be UTF-8.") from None
         sent: list[tuple[str, str, str]] = []
+        issued = await one_time_passwords(len(specs))
 
         async def work(conn: asyncpg.Connection) -> tuple[int, BulkCreated]:
             office, actor, created = await _office(conn, p.office_id), actor_from(request, p), []
             sent.clear()
-            for spec in specs:
-                one, password, phone = await create_account(conn, state, p, spec, office, actor)
+            for spec, secret in zip(specs, issued, strict=True):
+                one, password, phone = await create_account(conn, state, p, spec, office, actor, secret)
                 created.append(one)
                 if phone:
                     sent.append((phone, spec.username, password))

@@ -62,9 +62,11 @@ async def confirm_password(state: State, p: Principal, password: str, *, field: 
 
 async def set_password(
     conn: asyncpg.Connection, user: Any, password: str, *, one_time: bool, policy: Policy | None = None,
+    hashed: str | None = None,
 ) -> None:
     """Store a new password (inside the caller's transaction). A chosen one is checked against the office's policy
-    and its history; a one-time one must be changed at first use and expires after ONE_TIME_TTL."""
+    and its history; a one-time one must be changed at first use and expires after ONE_TIME_TTL. `hashed` is
+    its hash made before the transaction (a bulk import hashes first, so no lock waits on argon2)."""
     policy = policy or await policy_for(conn, user["office_id"])
     if not one_time:
         check(password, policy, username=user["username"])
@@ -76,7 +78,7 @@ async def set_password(
             password_changed_at = now(), password_expires_at = case when $3 then now() + $4::interval end
         where id = $1
         """,
-        user["id"], await hash_password(password), one_time, ONE_TIME_TTL,
+        user["id"], hashed or await hash_password(password), one_time, ONE_TIME_TTL,
     )
 
 

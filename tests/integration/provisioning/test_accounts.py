@@ -199,3 +199,21 @@ async def test_a_move_keeps_the_history_with_the_old_office(client, office, conn
     assert old_trail >= 2  # created and moved out, both still with the old office
     chongming = bearer(await token_for(client, "chongming.admin"))
     assert (await client.get(f"/api/v1/admin/users/{user_id}", headers=chongming)).status_code == 200
+
+
+async def test_representatives_come_from_the_same_file_and_change_their_password_too(client, office) -> None:  # noqa: ANN001
+    name = "d" + uuid.uuid4().hex[:8]
+    csv = f"name,username,roles,department,phone,kind\n王代表,{name},,,,deputy\n"
+    resp = await client.post("/api/v1/admin/users/bulk", headers={**office["admin"], **key(),
+                                                                  "Content-Type": "text/csv"}, content=csv.encode())
+    assert resp.status_code == 201, resp.text
+    created = resp.json()["created"][0]
+    assert created["account"]["kind"] == "deputy"
+    form = {**_login(name, created["oneTimePassword"]), "client_id": "representative-app"}
+    pending = await client.post("/api/v1/auth/token", data=form)
+    assert pending.status_code == 200 and pending.json()["scope"] == "password_change"
+    changed = await client.post("/api/v1/auth/password", headers=bearer(pending.json()),
+                                json={"oldPassword": created["oneTimePassword"], "newPassword": "Deputy-pass-2026x"})
+    assert changed.status_code == 200 and changed.json()["scope"] == ""
+    me = await client.get("/api/v1/auth/me", headers=bearer(changed.json()))
+    assert me.json()["kind"] == "deputy" and me.json()["audience"] == "jianwu:representative"
