@@ -64,8 +64,16 @@ def problems(rec: OfficeRecord) -> list[str]:
 
 
 def parse_csv(text: str) -> list[OfficeRecord]:
-    """Rows of code,name,level,parent,province,time_zone (parents before children is not required)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    """Rows of code,name,level,parent,province,time_zone (parents before children is not required); ValueError
+    naming the bad lines."""
+    try:
+        return _parse(text)
+    except csv.Error as exc:
+        raise ValueError(f"not a readable CSV file: {exc}") from None
+
+
+def _parse(text: str) -> list[OfficeRecord]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     missing = [c for c in _COLUMNS if c not in (reader.fieldnames or []) and c != "time_zone"]
     if missing:
         raise ValueError(f"missing column(s) {', '.join(missing)} (header: {','.join(_COLUMNS)})")

@@ -200,7 +200,14 @@ def _check_spec(spec: AccountIn) -> list[str]:
 
 def parse_accounts_csv(text: str) -> list[AccountIn]:
     """Rows of `name,username,roles,department,phone[,kind]` (roles separated by `;`); 400 naming every bad row."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse_accounts(text)
+    except csv.Error as exc:
+        raise ProblemError(400, ErrorCode.MALFORMED_BODY, f"The CSV cannot be read: {exc}.") from None
+
+
+def _parse_accounts(text: str) -> list[AccountIn]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     missing = {"name", "username"} - set(reader.fieldnames or [])
     if missing:
         raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The CSV needs a header row.",

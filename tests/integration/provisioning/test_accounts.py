@@ -84,6 +84,13 @@ async def test_a_bad_row_creates_nothing(client, office, conn) -> None:  # noqa:
     assert not await conn.fetchval("select count(*) from users where username like $1", name + "%")
     as_json = await client.post("/api/v1/admin/users/bulk", headers={**office["admin"], **key()}, json={})
     assert as_json.status_code == 415
+    # Found by the fuzzer: a field the csv module cannot read is the client's error, not a 500.
+    unreadable = await client.post("/api/v1/admin/users/bulk", headers={**office["admin"], **key(),
+                                   "Content-Type": "text/csv"}, content=b'name,username\n"a"b"\x00' + b"x" * 200_000)
+    assert unreadable.status_code == 400 and unreadable.json()["code"] in ("malformed_body", "validation_failed")
+    lone_cr = await client.post("/api/v1/admin/users/bulk", headers={**office["admin"], **key(),
+                                "Content-Type": "text/csv"}, content=b"na\rme,username\n")
+    assert lone_cr.status_code == 400
 
 
 async def test_the_password_policy_refuses_weak_common_and_reused_passwords(client, office) -> None:  # noqa: ANN001
