@@ -18,11 +18,15 @@ from api.errors import ErrorCode, ProblemError, exception_handlers
 from api.headers import security_headers
 from api.health import health_routes
 from api.jsondepth import refuse_deep_json
+from api.office_routes import office_routes
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.settings import Settings, get_settings
 from auth import setup_auth
+from auth.accounts import account_routes
 from auth.admin import AdminController
 from auth.guards import authenticate
+from auth.role_requests import RoleRequestController
+from auth.sso import sso_routes
 from auth.routes import auth_routes, jwks_route
 from modules.clocks.routes import CalendarController
 from modules.monitoring.routes import MonitoringController
@@ -107,7 +111,8 @@ async def _rate_limit_headers(message: Any, scope: Any) -> None:
 def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
     return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes, *module_routers(),
-                                                  CalendarController, MonitoringController])
+                                                  CalendarController, MonitoringController, *account_routes,
+                                                  RoleRequestController, *office_routes, *sso_routes])
 
 
 def _provide_db(state: State) -> Database:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING, Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Awaitable, Callable, NoReturn, TypeVar
 
 import click
 from litestar.plugins import CLIPluginProtocol
@@ -19,6 +19,13 @@ T = TypeVar("T")
 __all__ = ("JianwuCLIPlugin", "main")
 
 
+def fail(message: str) -> NoReturn:
+    """Refuse with one plain line on standard error (`jianwu: ...`) and exit status 1: never a traceback, and
+    not the box the CLI's formatter draws around a ClickException (scripts read the line)."""
+    click.echo(f"jianwu: {message}", err=True)
+    sys.exit(1)
+
+
 def _settings():  # noqa: ANN202
     from api.settings import get_settings
 
@@ -28,7 +35,7 @@ def _settings():  # noqa: ANN202
 def _database_url() -> str:
     settings = _settings()
     if not settings.database_url:
-        raise click.ClickException("DATABASE_URL is not set (`jianwu serve` runs an embedded server instead)")
+        fail("DATABASE_URL is not set (`jianwu serve` runs an embedded server instead)")
     return settings.database_url
 
 
@@ -80,17 +87,64 @@ class JianwuCLIPlugin(CLIPluginProtocol):
             """Load or refresh the demo offices and accounts (refused in production)."""
             from api import demo as demo_data
 
-            async def run(conn: asyncpg.Connection) -> None:
-                from api.settings import master_secret
-                from auth.audit import use_chain_key
-                from auth.secretbox import SecretBox
+            if _settings().env == "production":
+                fail("demo data is never loaded when JIANWU_ENV=production")
 
-                box = SecretBox(master_secret(_settings()))
-                use_chain_key(box)
-                await demo_data.load(conn, env=_settings().env, box=box)
+            async def run(conn: asyncpg.Connection) -> None:
+                await demo_data.load(conn, env=_settings().env, box=_chain_key())
                 click.echo("demo data loaded")
 
             _on_database(run)
+
+        @cli.group()
+        def offices() -> None:
+            """The office tree."""
+
+        @offices.command("import")
+        @click.argument("file", type=click.Path(dir_okay=False))
+        def offices_import(file: str) -> None:
+            """Create or update the offices of a CSV file (code,name,level,parent,province,time_zone); safe to rerun."""
+            from api.office_tree import import_offices, parse_csv, summary
+
+            try:
+                with open(file, encoding="utf-8") as f:
+                    records = parse_csv(f.read())
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                fail(f"{file}: {exc}")
+
+            async def run(conn: asyncpg.Connection) -> None:
+                result = await import_offices(conn, records, _operator())
+                click.echo(f"{len(records)} offices in {file}: {summary(result)}")
+
+            _on_database(run, audited=True)
+
+        @cli.group("admin")
+        def admin_group() -> None:
+            """Office administrators."""
+
+        @admin_group.command("create")
+        @click.option("--office", "office", required=True, help="Code of the office.")
+        @click.option("--username", required=True, help="Username of the new admin.")
+        @click.option("--name", "display_name", default=None, help="Name shown in the console (default: username).")
+        @click.option("--password-stdin", is_flag=True, help="Read the one-time password from standard input.")
+        @click.option("--force", is_flag=True, help="Create it even though the office has an admin (audited).")
+        def admin_create(office: str, username: str, display_name: str | None, password_stdin: bool,
+                         force: bool) -> None:
+            """Create an office's first admin with a one-time password (changed, and TOTP enrolled, at first sign-in)."""
+            from auth.first_admin import create_first_admin
+
+            password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+
+            async def run(conn: asyncpg.Connection) -> None:
+                shown = await create_first_admin(conn, office_code=office, username=username,
+                                                 display_name=display_name or username, password=password,
+                                                 force=force, actor=_operator())
+                click.echo(f"created admin {username.lower()} of {office}; valid 72 hours, to be changed at first "
+                           "sign-in, with TOTP enrolment")
+                if shown:
+                    click.echo(f"one-time password (shown once): {shown}")
+
+            _on_database(run, audited=True)
 
         @cli.group()
         def keys() -> None:
@@ -221,10 +275,43 @@ class JianwuCLIPlugin(CLIPluginProtocol):
             sys.exit(serve(_settings()))
 
 
-def _on_database(fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+def _chain_key():  # noqa: ANN202
+    """The service key, also keying the audit chain (every command that writes the trail needs it)."""
+    from api.settings import master_secret
+    from auth.audit import use_chain_key
+    from auth.secretbox import SecretBox
+
+    try:
+        box = SecretBox(master_secret(_settings()))
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    use_chain_key(box)
+    return box
+
+
+def _operator():  # noqa: ANN202
+    """The audit trail's actor for a command run by the operator on the server."""
+    import getpass
+
+    from auth.audit import Actor
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = str(os.getuid())
+    return Actor(id=f"cli:{who}"[:64], kind="operator", office_id=None, device_id=None, ip=None, request_id=None)
+
+
+def _on_database(fn: Callable[[asyncpg.Connection], Awaitable[T]], *, audited: bool = False) -> T:
     """Run one async command on its own connection to DATABASE_URL, with errors as one clear line."""
+    import asyncpg as pg
+
     from api.db import connect
+    from api.errors import ProblemError
     from api.migrate import MigrationError
+
+    if audited:
+        _chain_key()
 
     async def main() -> T:
         conn = await connect(_settings(), _database_url())
@@ -236,9 +323,16 @@ def _on_database(fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except MigrationError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
+    except ProblemError as exc:
+        reasons = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or [])
+        fail(f"{exc.detail}{' (' + reasons + ')' if reasons else ''}")
+    except pg.UndefinedTableError:
+        fail("the database is not migrated: run `jianwu db migrate` first")
+    except pg.PostgresError as exc:
+        fail(f"PostgreSQL refused: {exc}")
     except (OSError, ConnectionError) as exc:
-        raise click.ClickException(f"cannot reach PostgreSQL: {exc}") from None
+        fail(f"cannot reach PostgreSQL: {exc}")
 
 
 async def _office(conn: asyncpg.Connection, code: str):  # noqa: ANN202

@@ -13,9 +13,9 @@ __all__ = ("DemoRefused", "is_loaded", "load")
 
 OFFICES = [
     # code, name, parent code, level
-    ("shanghai", "上海市人民检察院", None, "municipal"),
-    ("jinshan", "上海市金山区人民检察院", "shanghai", "district"),
-    ("chongming", "上海市崇明区人民检察院", "shanghai", "district"),
+    ("shanghai", "上海市人民检察院", None, "provincial"),
+    ("jinshan", "上海市金山区人民检察院", "shanghai", "county"),
+    ("chongming", "上海市崇明区人民检察院", "shanghai", "county"),
 ]
 
 

@@ -99,6 +99,7 @@ async def run_once(
     db: Any, request: Request[Any, Any, Any], scope: str, payload: Any,
     work: Callable[..., Awaitable[tuple[int, Any]]], *, required: bool = True,
     authorize: Callable[[asyncpg.Connection], Awaitable[Any]] | None = None,
+    kept: Callable[[Any], Any] | None = None,
 ) -> Response[Any]:
     """Run `work` in one transaction guarded by the request's Idempotency-Key; a retry gets the stored answer.
 
@@ -106,7 +107,8 @@ async def run_once(
     counts rate limits and checks rights, so a stored answer is replayed only to a caller who may still do the
     command; what it returns is handed to `work(conn, found)`. Every command on an existing object passes one.
     `work` returns (status, body struct); the body is encoded once, stored with the key and sent.
-    Without `required`, a request with no key simply runs.
+    Without `required`, a request with no key simply runs. `kept` gives the body to store for a retry when the
+    answer holds a secret shown only once (a one-time password): the retry gets the answer without it.
     """
     key = idempotency_key(request) if required or "idempotency-key" in request.headers else None
     key_scope, request_hash = _scoped(request, scope, payload)
@@ -120,5 +122,5 @@ async def run_once(
         status, body = await (work(conn, found) if authorize is not None else work(conn))
         encoded = msgspec.json.encode(body)
         if key is not None:
-            await finish(conn, key_scope, key, status, encoded)
+            await finish(conn, key_scope, key, status, msgspec.json.encode(kept(body)) if kept else encoded)
     return Response(encoded, status_code=status, media_type="application/json")

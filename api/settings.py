@@ -156,6 +156,21 @@ class Settings:
         "JIANWU_RECEIVED_AT_MAX_DAYS", 366, _int(1, 3650),
         "How many days back staff may date an item they file (a letter's receipt); never in the future.",
     )
+    oidc_issuer: str | None = _setting(
+        "JIANWU_OIDC_ISSUER", None, _url("https", "http"),
+        "Single sign-on: issuer URL of the intranet's OpenID Connect identity service. Unset: sign-on is off.",
+    )
+    oidc_client_id: str | None = _setting("JIANWU_OIDC_CLIENT_ID", None, str, "Single sign-on: our client id there.")
+    oidc_client_secret: str | None = _setting(
+        "JIANWU_OIDC_CLIENT_SECRET", None, str, "Single sign-on: our client secret there."
+    )
+    oidc_redirect_uri: str | None = _setting(
+        "JIANWU_OIDC_REDIRECT_URI", None, str, "Single sign-on: the staff app's redirect URI registered there."
+    )
+    oidc_claim: str = _setting(
+        "JIANWU_OIDC_CLAIM", "preferred_username", str,
+        "Single sign-on: the ID token claim whose value is the Jianwu username of the account signing in.",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "
@@ -179,6 +194,9 @@ class Settings:
         settings = cls(**values)
         if settings.secret_key is not None and len(settings.secret_key) < 32:
             raise SettingsError("JIANWU_SECRET_KEY is invalid: must be at least 32 characters")
+        oidc = (settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret, settings.oidc_redirect_uri)
+        if any(oidc) and not all(oidc):
+            raise SettingsError("JIANWU_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET and _REDIRECT_URI go together")
         if settings.env == "production" and settings.secret_key is None:
             raise SettingsError("JIANWU_SECRET_KEY is required when JIANWU_ENV=production")
         return settings

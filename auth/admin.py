@@ -16,9 +16,11 @@ from api.errors import ErrorCode, ProblemError, problem_docs
 from api.pagination import Limit, Page, decode_cursor, page_of
 from auth.actions import EXTERNAL_KINDS, STAFF_ROLES, grantable
 from auth.audit import actor_from, record
+from auth.credentials import revoke_sessions as _revoke_sessions
 from auth.passwords import hash_password
 from auth.permissions import effective_grants, replace_grants
 from auth.principal import Principal, current_principal
+from auth.role_requests import refuse_without_approval
 
 if TYPE_CHECKING:
     import asyncpg
@@ -164,12 +166,6 @@ def _check_actions(actions: list[str], field: str, role: str) -> None:
                                    for a in bad])
 
 
-async def _revoke_sessions(state: State, conn: asyncpg.Connection, user_id: UUID) -> None:
-    await conn.execute("update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
-                       user_id)
-    await state.revocations.revoke_subject(f"user:{user_id}")
-
-
 class AdminController(Controller):
     """Office administration. Every query is limited to the caller's own office: others' rows answer 404."""
 
@@ -228,6 +224,10 @@ class AdminController(Controller):
                 raise _not_found("account")
             if data.roles is not msgspec.UNSET and row["kind"] != "staff":
                 raise ProblemError(422, ErrorCode.UNPROCESSABLE, "Only staff accounts have roles.")
+            if data.roles is not msgspec.UNSET:
+                await refuse_without_approval(conn, p, row, data.roles)
+            if row["retired_at"] is not None and (data.disabled is False or data.roles is not msgspec.UNSET):
+                raise ProblemError(409, ErrorCode.CONFLICT, "A retired account stays retired.")
             row = await conn.fetchrow(
                 """
                 update users set

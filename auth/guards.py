@@ -106,6 +106,9 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raise ProblemError(403, ErrorCode.FORBIDDEN, "This route has no access rule, so nobody may call it.")
     principal = await _principal(connection)
     connection.scope["user"] = principal
+    if principal.password_change and not opt.get("allow_password_change"):
+        raise ProblemError(403, ErrorCode.PASSWORD_CHANGE_REQUIRED, "Choose a new password first.",
+                           extra={"reason": "password_change_required"})
     if principal.mfa_pending and not opt.get("allow_mfa_pending"):
         raise ProblemError(403, ErrorCode.FORBIDDEN, "Finish setting up your second factor first.",
                            extra={"reason": "mfa_enrollment_required"})

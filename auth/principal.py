@@ -31,6 +31,8 @@ class Principal(msgspec.Struct, frozen=True):
     mfa_pending: bool = False
     rpm: int | None = None
     family: str | None = None
+    # Signed in with a one-time or expired password: only changing it is allowed.
+    password_change: bool = False
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -42,6 +44,7 @@ class Principal(msgspec.Struct, frozen=True):
             roles=tuple(claims.get("roles") or ()), scopes=frozenset((claims.get("scope") or "").split()),
             device_id=claims.get("did"), mfa_pending=bool(claims.get("mfa_pending")),
             rpm=int(claims["rpm"]) if claims.get("rpm") else None, family=claims.get("fam"),
+            password_change=bool(claims.get("pwd_change")),
         )
 
     @property

@@ -12,6 +12,7 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/.well-known/jwks.json"),
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/otp"),
+    ("POST", "/api/v1/auth/sso/start"),  # single sign-on (404 unless configured), before anyone is signed in
     ("GET", "/api/v1/offices"),
     # The OpenAPI document and its docs UI (assets are our own vendored files).
     ("GET", "/schema"),

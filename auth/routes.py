@@ -22,9 +22,11 @@ from api.errors import ErrorCode, ProblemError, problem_docs
 from api.net import DEVICE_ID_PATTERN, client_ip
 from auth.actions import AUTHENTICATED
 from auth.audit import actor_from, record
+from auth.credentials import LOGIN_ACCOUNT, change_due, confirm_password, one_time_expired
 from auth.passwords import verify_password
 from auth.principal import current_principal
 from auth.ratelimit import Limit
+from auth.sso import SSO_GRANT, sso_grant
 from auth.tokens import (
     APP_CLIENTS, OTP_GRANT, GrantError, TokenResponse, check_password, consume_second_factor, hash_refresh,
     issue_for_client, issue_for_user, normalize_phone, refresh, verify_totp_or_recovery,
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ("auth_routes",)
 
-LOGIN_ACCOUNT = Limit("login_account", 5, 900)
 OTP_SEND_PHONE = Limit("otp_send_phone", 1, 60)
 OTP_SEND_PHONE_DAY = Limit("otp_send_phone_day", 10, 86400)
 OTP_VERIFY_PHONE = Limit("otp_verify_phone", 5, 900)
@@ -68,6 +69,7 @@ class TokenRequest(msgspec.Struct, kw_only=True):
     refresh_token: _Secret | None = None
     scope: _Large | None = None
     device_id: Annotated[str, msgspec.Meta(pattern=DEVICE_ID_PATTERN)] | None = None
+    state: _Small | None = None
 
 
 class OtpRequest(Input):
@@ -102,6 +104,12 @@ class TotpEnrollment(Output):
 
     secret: str
     otpauth_uri: str
+
+
+class PasswordConfirmation(Input):
+    """The account's password, asked again before a change a stolen access token alone must not make."""
+
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
 class TotpCode(Input):
@@ -171,12 +179,14 @@ async def _password_grant(state: State, request: Request[Any, Any, Any], form: T
     async with state.db.connection() as conn:
         user = await conn.fetchrow(
             """
-            select u.*, o.require_totp from users u join offices o on o.id = u.office_id
+            select u.*, o.require_totp or u.totp_required as require_totp, o.password_max_age_days
+            from users u join offices o on o.id = u.office_id
             where u.username = $1 and u.kind = any($2::text[])
             """,
             username, list(kinds),
         )
-    if not await check_password(user, form.password) or user is None or user["disabled_at"] is not None:
+    if (not await check_password(user, form.password) or user is None or user["disabled_at"] is not None
+            or one_time_expired(user)):
         await _audit_alone(state, request, "auth.login.failed", detail={**_who(username, user), "grant": "password"},
                            office_id=user["office_id"] if user else None)
         raise _fail("invalid_grant", "Wrong username or password, or the account is disabled.")
@@ -194,13 +204,16 @@ async def _password_grant(state: State, request: Request[Any, Any, Any], form: T
         amr.append("otp")
     else:
         mfa_pending = bool(user["require_totp"]) and user["kind"] == "staff"
+    password_change = change_due(user, user["password_max_age_days"])
     async with state.db.transaction() as conn:
         if factor is not None and not await consume_second_factor(conn, user["id"], factor):
             raise _fail("invalid_grant", "That second-factor code was already used.")
         response, _ = await issue_for_user(conn, state.keyring, user=user, audience=audience,
-                                           device_id=form.device_id, mfa_pending=mfa_pending, amr=amr)
+                                           device_id=form.device_id, mfa_pending=mfa_pending, amr=amr,
+                                           password_change=password_change)
         await record(conn, actor_from(request), "auth.login", office_id=user["office_id"], object_type="user",
-                     object_id=user["id"], detail={"grant": "password", "mfa_pending": mfa_pending})
+                     object_id=user["id"], detail={"grant": "password", "mfa_pending": mfa_pending,
+                                                   "password_change": password_change})
     await state.limiter.clear(LOGIN_ACCOUNT, username)
     return response
 
@@ -353,6 +366,7 @@ _GRANTS = {
     OTP_GRANT: _otp_grant,
     "client_credentials": _client_credentials,
     "refresh_token": _refresh_grant,
+    SSO_GRANT: sso_grant,
 }
 
 
@@ -367,7 +381,7 @@ async def token(
 ) -> Response[TokenResponse]:
     """Grant types: `password` (staff-app, representative-app; `totp` when enrolled), `urn:jianwu:otp`
     (public-app; phone and code), `client_credentials` (partners; secret or RFC 7523 assertion), `refresh_token`
-    (rotates on every use)."""
+    (rotates on every use), `urn:jianwu:sso` (staff-app; `code` and `state` from single sign-on, when configured)."""
     if not data.grant_type:
         raise _grant_problem(_fail("invalid_request", "grant_type is required."))
     grant = _GRANTS.get(data.grant_type)
@@ -457,12 +471,16 @@ def _staff_only(request: Request[Any, Any, Any]) -> Any:
 
 @post(
     "/auth/totp/enrollment", operation_id="authTotpEnroll", tags=["auth"], summary="Start second-factor enrolment",
-    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(401, 403, 409),
+    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(400, 401, 403, 409, 429),
     security=[{"bearer": []}], status_code=200,
 )
-async def totp_enroll(request: Request[Any, Any, Any], state: State) -> Response[TotpEnrollment]:
-    """Create a new TOTP secret for the signed-in staff member (replacing an unconfirmed one)."""
+async def totp_enroll(
+    request: Request[Any, Any, Any], state: State, data: JSONBody[PasswordConfirmation]
+) -> Response[TotpEnrollment]:
+    """Create a new TOTP secret for the signed-in staff member (replacing an unconfirmed one); the password is
+    asked again, so an access token alone cannot tie someone else's authenticator to the account."""
     p = _staff_only(request)
+    await confirm_password(state, p, data.password)
     secret = pyotp.random_base32()
     async with state.db.transaction() as conn:
         row = await conn.fetchrow(

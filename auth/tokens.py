@@ -88,13 +88,14 @@ def _claims(*, sub: str, aud: str, kind: str, office_id: UUID | None, extra: dic
 async def issue_for_user(
     conn: asyncpg.Connection, keyring: Keyring, *, user: asyncpg.Record, audience: str, device_id: str | None,
     family_id: UUID | None = None, mfa_pending: bool = False, amr: list[str] | None = None,
-    expires_at: datetime | None = None,
+    expires_at: datetime | None = None, password_change: bool = False,
 ) -> tuple[TokenResponse, UUID]:
     """Sign an access token and store a new refresh token for an account (inside the caller's transaction).
-    A rotated token keeps its family's expiry: a sign-in lasts at most REFRESH_TTL, however often refreshed."""
+    A rotated token keeps its family's expiry: a sign-in lasts at most REFRESH_TTL, however often refreshed.
+    `password_change` limits the token to changing the password (a one-time or expired one)."""
     family = family_id or uuid.uuid4()
     refresh_token = "rt_" + secrets.token_urlsafe(32)
-    scope = "mfa_enroll" if mfa_pending else ""
+    scope = "password_change" if password_change else "mfa_enroll" if mfa_pending else ""
     row_id = await conn.fetchval(
         """
         insert into refresh_tokens (family_id, user_id, token_hash, audience, device_id, scope, expires_at)
@@ -105,7 +106,8 @@ async def issue_for_user(
     access = await keyring.sign(_claims(
         sub=str(user["id"]), aud=audience, kind=user["kind"], office_id=user["office_id"],
         extra={"roles": list(user["roles"]) if user["kind"] == "staff" else None, "did": device_id,
-               "fam": str(family), "mfa_pending": True if mfa_pending else None, "amr": amr},
+               "fam": str(family), "mfa_pending": True if mfa_pending else None, "amr": amr,
+               "pwd_change": True if password_change else None},
     ))
     return TokenResponse(access_token=access, token_type="Bearer", expires_in=ACCESS_TTL, scope=scope,
                          refresh_token=refresh_token), row_id
@@ -134,8 +136,8 @@ async def refresh(
     """
     row = await conn.fetchrow(
         """
-        select rt.*, u.kind, u.office_id, u.roles, u.disabled_at, u.totp_confirmed_at,
-               coalesce(o.require_totp, false) as require_totp
+        select rt.*, u.kind, u.office_id, u.roles, u.disabled_at, u.totp_confirmed_at, u.must_change_password,
+               coalesce(o.require_totp, false) or u.totp_required as require_totp
         from refresh_tokens rt join users u on u.id = rt.user_id left join offices o on o.id = u.office_id
         where rt.token_hash = $1
         for update of rt
@@ -157,6 +159,7 @@ async def refresh(
         response, _ = await issue_for_user(
             conn, keyring, user=user, audience=row["audience"], device_id=row["device_id"],  # type: ignore[arg-type]
             family_id=row["family_id"], mfa_pending=pending, expires_at=row["expires_at"],
+            password_change=row["must_change_password"],
         )
         await conn.execute(
             "update refresh_tokens set rotation_response_enc = null where family_id = $1 and rotated_at is not null",

@@ -14,7 +14,7 @@ __all__ = ("BenchData", "prepare", "seed_office")
 _SQL = """
 with office as (
     insert into offices (code, name, parent_id, province, level)
-    values ($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')
+    values ($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')
     on conflict (code) do update set name = excluded.name returning id
 ), enabled as (
     insert into office_modules (office_id, module, enabled) select id, 'complaints', true from office

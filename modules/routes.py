@@ -39,7 +39,7 @@ class ModuleSwitch(msgspec.Struct, forbid_unknown_fields=True):
 @get("/offices", operation_id="officesList", tags=["offices"], summary="Offices and their modules",
      opt={"public": True}, responses=problem_docs(), cache_control=None)
 async def list_offices(state: State) -> list[OfficeOut]:
-    """Every office, with the modules it has on (the public app lists where one can file)."""
+    """Every serving office, with the modules it has on (the public app lists where one can file)."""
     async with state.db.connection() as conn:
         rows = await conn.fetch(
             """
@@ -47,6 +47,7 @@ async def list_offices(state: State) -> list[OfficeOut]:
                    coalesce(array_agg(m.module order by m.module) filter (where m.enabled), '{}') as modules
             from offices o left join offices p on p.id = o.parent_id
             left join office_modules m on m.office_id = o.id
+            where o.retired_at is null
             group by o.code, o.name, p.code order by o.code
             """)
     return [OfficeOut(code=r["code"], name=r["name"], parent=r["parent"], modules=list(r["modules"])) for r in rows]

@@ -148,7 +148,7 @@ def fx_make_user(conn):  # noqa: ANN001, ANN201
 @pytest.fixture(name="make_office")
 def fx_make_office(conn):  # noqa: ANN001, ANN201
     """Create a fresh office (under the demo municipal office unless told otherwise); returns its code."""
-    async def make(*, parent: str | None = "shanghai", province: str = "上海", level: str = "district") -> str:
+    async def make(*, parent: str | None = "shanghai", province: str = "上海", level: str = "county") -> str:
         code = f"t{uuid.uuid4().hex[:8]}"
         await conn.execute("insert into offices (code, name, parent_id, province, level) values "
                            "($1, $1, (select id from offices where code = $2), $3, $4)", code, parent, province, level)

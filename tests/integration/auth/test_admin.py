@@ -113,7 +113,7 @@ async def _wait_next_second() -> None:
 async def test_permission_list_is_data_the_admin_changes(client, make_user, conn) -> None:  # noqa: ANN001
     office = f"perm{uuid.uuid4().hex[:6]}"
     await conn.execute("insert into offices (code, name, parent_id, province, level) values "
-                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')", office)
+                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')", office)
     admin = await make_user(office=office, roles=("admin",))
     case_mgmt = await make_user(office=office, roles=("case_mgmt",))
     admin_h = bearer(await token_for(client, admin["username"], admin["password"]))

@@ -19,7 +19,7 @@ def _form(username: str, password: str, **extra: str) -> dict[str, str]:
 async def test_outsiders_can_never_be_granted_staff_powers(client, make_user, conn) -> None:  # noqa: ANN001
     code = f"hard{uuid.uuid4().hex[:6]}"
     await conn.execute("insert into offices (code, name, parent_id, province, level) values "
-                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')", code)
+                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')", code)
     admin = await make_user(office=code, roles=("admin",))
     h = bearer(await token_for(client, admin["username"], admin["password"]))
     for role in ("partner", "deputy", "citizen"):
@@ -49,7 +49,8 @@ async def test_concurrent_wrong_passwords_cannot_pass_the_lockout(client, make_u
 async def test_totp_codes_and_recovery_codes_work_once(client, make_user) -> None:  # noqa: ANN001
     user = await make_user()
     tokens = await token_for(client, user["username"], user["password"])
-    secret = (await client.post("/api/v1/auth/totp/enrollment", headers=bearer(tokens))).json()["secret"]
+    secret = (await client.post("/api/v1/auth/totp/enrollment", headers=bearer(tokens),
+                                json={"password": user["password"]})).json()["secret"]
     confirmed = await client.post("/api/v1/auth/totp/confirmation", headers=bearer(tokens),
                                   json={"code": pyotp.TOTP(secret).now()})
     recovery = confirmed.json()["recoveryCodes"]
@@ -105,7 +106,7 @@ async def test_nul_bytes_and_forged_cursors_are_400_not_500(client) -> None:  # 
 async def test_concurrent_permission_saves_never_500(client, make_user, conn) -> None:  # noqa: ANN001
     code = f"race{uuid.uuid4().hex[:6]}"
     await conn.execute("insert into offices (code, name, parent_id, province, level) values "
-                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')", code)
+                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')", code)
     admin = await make_user(office=code, roles=("admin",))
     h = bearer(await token_for(client, admin["username"], admin["password"]))
     grants = {"admin": ["admin.permissions.manage", "admin.permissions.read"]}

@@ -22,7 +22,8 @@ def _login(username: str, password: str, **extra: str) -> dict[str, str]:
 async def test_totp_enrolment_and_sign_in(client, make_user) -> None:  # noqa: ANN001
     user = await make_user()
     tokens = await token_for(client, user["username"], user["password"])
-    enrol = await client.post("/api/v1/auth/totp/enrollment", headers=bearer(tokens))
+    enrol = await client.post("/api/v1/auth/totp/enrollment", headers=bearer(tokens),
+                                json={"password": user["password"]})
     assert enrol.status_code == 200, enrol.text
     secret = enrol.json()["secret"]
     assert enrol.json()["otpauthUri"].startswith("otpauth://totp/")
@@ -49,13 +50,14 @@ async def test_totp_enrolment_and_sign_in(client, make_user) -> None:  # noqa: A
 async def test_office_requirement_limits_unenrolled_staff_to_enrolment(client, conn, make_user) -> None:  # noqa: ANN001
     office = "totp" + (await conn.fetchval("select substr(md5(random()::text), 1, 6)"))
     await conn.execute("insert into offices (code, name, parent_id, province, level, require_totp) values "
-                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district', true)", office)
+                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county', true)", office)
     user = await make_user(office=office, roles=("admin",))
     tokens = await token_for(client, user["username"], user["password"])
     assert tokens["scope"] == "mfa_enroll"
     blocked = await client.get("/api/v1/admin/users", headers=bearer(tokens))
     assert blocked.status_code == 403 and blocked.json()["extra"]["reason"] == "mfa_enrollment_required"
-    assert (await client.post("/api/v1/auth/totp/enrollment", headers=bearer(tokens))).status_code == 200
+    assert (await client.post("/api/v1/auth/totp/enrollment", headers=bearer(tokens),
+                                json={"password": user["password"]})).status_code == 200
 
 
 async def test_key_rotation_keeps_old_tokens_valid(client, conn, settings) -> None:  # noqa: ANN001

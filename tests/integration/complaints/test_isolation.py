@@ -105,7 +105,7 @@ async def test_transfer_moves_responsibility(client, staff, filed) -> None:  # n
 async def test_switched_off_module_answers_module_disabled(client, staff, conn, make_user) -> None:  # noqa: ANN001
     code = f"off{uuid.uuid4().hex[:6]}"
     await conn.execute("insert into offices (code, name, parent_id, province, level) values "
-                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')", code)
+                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')", code)
     admin = await make_user(office=code, roles=("admin", "complaints_office"))
     from tests.helpers import bearer, token_for
 
@@ -137,7 +137,7 @@ async def test_report_identity_is_hidden_without_the_right(client, staff, settin
 async def test_offices_set_working_days_per_clock(client, conn, make_user) -> None:  # noqa: ANN001
     code = f"wd{uuid.uuid4().hex[:6]}"
     await conn.execute("insert into offices (code, name, parent_id, province, level) values "
-                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'district')", code)
+                       "($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')", code)
     admin = await make_user(office=code, roles=("admin",))
     from tests.helpers import bearer, token_for
 
