@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import Parameter, FromPath, JSONBody, QueryParameter
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from auth.actions import register_actions
@@ -31,7 +31,8 @@ ACTIONS: dict[str, str] = {
 }
 register_actions(ACTIONS)
 
-YearParam = Annotated[int, msgspec.Meta(ge=1950, le=2199)]
+# A path parameter's bounds must be a Parameter's: a msgspec.Meta in the alias is dropped by FromPath[...].
+YearParam = Annotated[int, Parameter(ge=1950, le=2199, description="A year from 1950 to 2199.")]
 
 
 class DayOut(msgspec.Struct, rename="camel"):

@@ -172,3 +172,13 @@ async def test_deadlines_in_an_estimated_year_say_so_in_lists_and_stats(client, 
     assert {r["clock"]: r for r in stats.json()["rates"]}["result_reply"]["calendarEstimated"] >= 1
     rates = await client.get(f"/api/v1/monitoring/rates?since={since}&until={UNKNOWN}-01-01", headers=monitor)
     assert {r["clock"]: r for r in rates.json()["rates"]}["result_reply"]["calendarEstimated"] >= 1
+
+
+async def test_a_year_outside_the_calendar_range_is_400_not_500(client) -> None:  # noqa: ANN001
+    from tests.helpers import bearer, token_for
+
+    admin = bearer(await token_for(client, "jinshan.admin"))
+    for year in (0, 1949, 2200):
+        resp = await client.get(f"/api/v1/admin/calendar/years/{year}", headers=admin)
+        assert resp.status_code == 400 and resp.json()["code"] == "validation_failed", (year, resp.text)
+    assert (await client.get("/api/v1/admin/calendar/years/2026", headers=admin)).status_code == 200
