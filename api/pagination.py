@@ -69,10 +69,21 @@ class Keyset:
         self.where: list[str] = []
         self.args: list[Any] = []
 
-    def add(self, clause: str, value: Any) -> None:
-        """Narrow the list: `clause` names the value as `?`."""
-        self.args.append(value)
-        self.where.append(clause.replace("?", f"${len(self.args)}"))
+    def add(self, clause: str, *values: Any) -> None:
+        """Narrow the list: each `?` in `clause` stands for the next of `values` (a `?` may be reused by naming
+        one value only: every `?` then means it)."""
+        if len(values) == 1:
+            self.args.append(values[0])
+            self.where.append(clause.replace("?", f"${len(self.args)}"))
+            return
+        parts = clause.split("?")
+        if len(parts) - 1 != len(values):
+            raise ValueError(f"{clause!r} names {len(parts) - 1} values, {len(values)} given")
+        out = parts[0]
+        for value, rest in zip(values, parts[1:]):
+            self.args.append(value)
+            out += f"${len(self.args)}{rest}"
+        self.where.append(out)
 
     def sql(self, select: str, after: Cursor | None, limit: int) -> tuple[str, list[Any]]:
         """The statement and its arguments for one page (limit + 1 rows: the extra one says a next page exists)."""

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.errors import ErrorCode, ProblemError, problem_docs
-from api.pagination import Limit, Page, decode_cursor, page_of
+from api.pagination import Limit, Page, decode_cursor, keyset, page_of
 from auth.actions import EXTERNAL_KINDS, STAFF_ROLES, grantable
 from auth.audit import actor_from, record
 from auth.credentials import revoke_sessions as _revoke_sessions
@@ -181,17 +181,13 @@ class AdminController(Controller):
     ) -> Page[UserOut]:
         """Newest first, cursor-paginated, optionally one kind."""
         p = current_principal(request)
-        after = decode_cursor(cursor)
+        q = keyset("created_at", "id")
+        q.add("office_id = ?", p.office_id)
+        if kind:
+            q.add("kind = ?", kind)
+        sql, args = q.sql("select * from users", decode_cursor(cursor), limit)
         async with state.db.connection() as conn:
-            rows = await conn.fetch(
-                """
-                select * from users
-                where office_id = $1 and ($2::text is null or kind = $2)
-                  and ($3::timestamptz is null or (created_at, id) < ($3, $4::uuid))
-                order by created_at desc, id desc limit $5
-                """,
-                p.office_id, kind, after.at if after else None, after.id if after else None, limit + 1,
-            )
+            rows = await conn.fetch(sql, *args)
         return page_of(rows, limit, _user, lambda r: (r["created_at"], r["id"]))
 
     @get("/users/{user_id:uuid}", operation_id="adminGetUser", summary="One account",
@@ -310,16 +306,11 @@ class AdminController(Controller):
     ) -> Page[ClientOut]:
         """The office's partner-agency clients, newest first."""
         p = current_principal(request)
-        after = decode_cursor(cursor)
+        q = keyset("created_at", "id")
+        q.add("office_id = ?", p.office_id)
+        sql, args = q.sql("select * from partner_clients", decode_cursor(cursor), limit)
         async with state.db.connection() as conn:
-            rows = await conn.fetch(
-                """
-                select * from partner_clients where office_id = $1
-                  and ($2::timestamptz is null or (created_at, id) < ($2, $3::uuid))
-                order by created_at desc, id desc limit $4
-                """,
-                p.office_id, after.at if after else None, after.id if after else None, limit + 1,
-            )
+            rows = await conn.fetch(sql, *args)
         return page_of(rows, limit, _client, lambda r: (r["created_at"], r["id"]))
 
     @get("/partner-clients/{client_uuid:uuid}", operation_id="adminGetClient", summary="One partner client",

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
-from api.pagination import Limit, Page, decode_cursor, page_of
+from api.pagination import Limit, Page, decode_cursor, keyset, page_of
 from auth.actions import IDENTITY_ACTIONS, STAFF_ROLES
 from auth.audit import actor_from, record
 from auth.credentials import revoke_sessions
@@ -100,9 +100,8 @@ async def open_request(conn: asyncpg.Connection, p: Principal, user: Any, roles:
 
 
 # Requests of the caller's own office, or of an office directly below it.
-_VISIBLE = """
-    rr.office_id = $1 or rr.office_id in (select id from offices where parent_id = $1)
-"""
+# The office's own requests and those of the offices directly below it (`?`: the caller's office).
+_VISIBLE = "(rr.office_id = ? or rr.office_id in (select id from offices where parent_id = ?))"
 
 
 class RoleRequestController(Controller):
@@ -142,16 +141,13 @@ class RoleRequestController(Controller):
     ) -> Page[RoleRequestOut]:
         """Newest first; by default only those still waiting."""
         p = current_principal(request)
-        after = decode_cursor(cursor)
+        q = keyset("rr.requested_at", "rr.id")
+        q.add(_VISIBLE, p.office_id)
+        if pending:
+            q.add("rr.decided_at is null")
+        sql, args = q.sql("select rr.* from role_requests rr", decode_cursor(cursor), limit)
         async with state.db.connection() as conn:
-            rows = await conn.fetch(
-                f"""
-                select rr.* from role_requests rr where ({_VISIBLE})
-                  and (not $2 or rr.decided_at is null)
-                  and ($3::timestamptz is null or (rr.requested_at, rr.id) < ($3, $4::uuid))
-                order by rr.requested_at desc, rr.id desc limit $5
-                """,
-                p.office_id, pending, after.at if after else None, after.id if after else None, limit + 1)
+            rows = await conn.fetch(sql, *args)
         return page_of(rows, limit, _out, lambda r: (r["requested_at"], r["id"]))
 
     @post("/{request_id:uuid}/{decision:str}", operation_id="adminDecideRoleRequest",
@@ -165,7 +161,7 @@ class RoleRequestController(Controller):
         signs the account out everywhere."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
-            row = await conn.fetchrow(f"select rr.* from role_requests rr where rr.id = $2 and ({_VISIBLE}) "
+            row = await conn.fetchrow("select rr.* from role_requests rr where rr.id = $2 and " + _VISIBLE.replace("?", "$1") + " "
                                       "for update", p.office_id, request_id)
             if row is None:
                 raise ProblemError(404, ErrorCode.NOT_FOUND, "No such role request.")

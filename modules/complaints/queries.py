@@ -9,7 +9,7 @@ from uuid import UUID
 
 from api.errors import invalid, not_found
 from api.offices import office_by_id
-from api.pagination import Cursor, keyset
+from api.pagination import Cursor, Page, keyset, page_of
 from api.schema import Output
 from api.ttl import TTLCache
 from auth.secretbox import mask_id_number, mask_phone
@@ -22,6 +22,7 @@ from modules.complaints.service import SUBJECT, query_code_hash, review_open
 from modules.kernel.files import attachments
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
+from modules.monitoring import service as monitoring
 
 if TYPE_CHECKING:
     import asyncpg
@@ -198,8 +199,8 @@ class ListFilter:
 
 
 async def list_items(conn: asyncpg.Connection, *, limit: int, after: Cursor | None, office_id: UUID | None = None,
-                     complainant_id: UUID | None = None, where: ListFilter | None = None) -> list[ListItem]:
-    """A page (limit + 1 rows, newest first) of an office's items, or of a citizen's own."""
+                     complainant_id: UUID | None = None, where: ListFilter | None = None) -> Page[ListItem]:
+    """A page (newest first) of an office's items, or of a citizen's own."""
     q = keyset("c.created_at", "c.id")
     if office_id is not None:
         q.add("c.office_id = ?", office_id)
@@ -221,7 +222,7 @@ async def list_items(conn: asyncpg.Connection, *, limit: int, after: Cursor | No
     if f.q:
         q.add("(c.title || ' ' || c.body) ilike ?", _like(f.q))
     sql, args = q.sql(_LIST_SELECT, after, limit)
-    return [_list_item(r) for r in await conn.fetch(sql, *args)]
+    return page_of(await conn.fetch(sql, *args), limit, _list_item, lambda r: (r["created_at"], r["id"]))
 
 
 async def listed(conn: asyncpg.Connection, complaint_id: UUID) -> ListItem:
@@ -279,6 +280,7 @@ class Rate(Output):
     met_late: int
     overdue: int
     pending: int
+    # Exempt (anonymous, no contact) or not applicable (referred, refused): left out of the rate.
     exempt: int
     rate: float | None
     # How many of these clocks' due dates are estimates (a year without its holiday notice).
@@ -296,46 +298,21 @@ class Stats(Output):
 
 async def deadlines(conn: asyncpg.Connection, office_id: UUID, now: date, *, within_days: int,
                     limit: int) -> list[Deadline]:
-    """Every open deadline of the office already past or due within `within_days`, soonest first."""
-    rows = await conn.fetch(
-        """
-        select k.subject_id, k.code, k.occurrence, k.due, k.calendar_estimated, c.receipt_no, c.title,
-               c.assignee_id
-        from clocks k join complaints c on c.id = k.subject_id
-        where k.office_id = $1 and k.module = 'complaints' and k.status in ('running', 'paused', 'overdue')
-          and k.due <= $2::date + $3::integer
-        order by k.due, k.subject_id limit $4
-        """,
-        office_id, now, within_days, limit)
-    return [Deadline(complaint_id=r["subject_id"], receipt_no=r["receipt_no"], title=r["title"], clock=r["code"],
-                     occurrence=r["occurrence"], due=r["due"], overdue=r["due"] < now, assignee_id=r["assignee_id"],
-                     calendar_estimated=r["calendar_estimated"])
-            for r in rows]
+    """Every open deadline of the office's items already past or due within `within_days`, soonest first (the
+    shared flow monitoring's list, narrowed to complaints)."""
+    rows = await monitoring.deadlines(conn, office_id, within_days=within_days, overdue_only=False,
+                                      module="complaints", department=None, handler=None, after=None, limit=limit)
+    return [Deadline(complaint_id=r["subject_id"], receipt_no=r["ref"], title=r["title"], clock=r["code"],
+                     occurrence=r["occurrence"], due=r["due"], overdue=r["due"] < now, assignee_id=r["handler_id"],
+                     calendar_estimated=r["calendar_estimated"]) for r in rows[:limit]]
 
 
-async def stats(conn: asyncpg.Connection, office_id: UUID, now: date, start: date, end: date) -> Stats:
-    """Reply rates of the office's items received in [start, end)."""
+async def stats(conn: asyncpg.Connection, office_id: UUID, start: date, end: date) -> Stats:
+    """Reply rates of the office's items received in [start, end) office-local, from the shared monitoring counts."""
     office = await office_by_id(conn, office_id)
-    rows = await conn.fetch(
-        """
-        select code,
-            count(*) filter (where status = 'met') as met,
-            count(*) filter (where status = 'met_late') as late,
-            count(*) filter (where status = 'overdue' or (status in ('running', 'paused') and due < $5)) as overdue,
-            count(*) filter (where status in ('running', 'paused') and due >= $5) as pending,
-            count(*) filter (where status = 'exempt') as exempt,
-            count(*) filter (where calendar_estimated) as estimated
-        from clocks
-        where office_id = $1 and module = 'complaints' and code = any($2::text[])
-          and started_at >= $3::timestamp at time zone 'Asia/Shanghai'
-          and started_at < $4::timestamp at time zone 'Asia/Shanghai'
-        group by code
-        """,
-        office_id, ["procedural_reply", "result_reply", "followup_reply"], start, end, now)
-    rates = []
-    for r in rows:
-        due = r["met"] + r["late"] + r["overdue"]
-        rates.append(Rate(clock=r["code"], met_on_time=r["met"], met_late=r["late"], overdue=r["overdue"],
-                          pending=r["pending"], exempt=r["exempt"], rate=round(r["met"] / due, 4) if due else None,
-                          calendar_estimated=r["estimated"]))
-    return Stats(office=office["code"], since=start, until=end, rates=sorted(rates, key=lambda r: r.clock))
+    rows = await monitoring.rates(conn, office_id, since=start, until=end, module="complaints",
+                                  codes=["procedural_reply", "result_reply", "followup_reply"], group_by="code")
+    return Stats(office=office["code"], since=start, until=end, rates=[
+        Rate(clock=r["clock"], met_on_time=r["met_on_time"], met_late=r["met_late"], overdue=r["overdue"],
+             pending=r["pending"], exempt=r["not_counted"], rate=r["rate"],
+             calendar_estimated=r["calendar_estimated"]) for r in rows])

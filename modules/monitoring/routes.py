@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import problem_docs
 from api.idempotency import run_once
-from api.pagination import Limit, Page, decode_cursor, page_of
+from api.pagination import Limit, Page, decode_cursor, keyset, page_of
 from auth.audit import actor_from, record
 from auth.principal import current_principal
 from modules.clocks.calendar import SHANGHAI, local_date
@@ -236,17 +236,15 @@ class MonitoringController(Controller):
                       limit: FromQuery[Limit] = 50) -> Page[ActionOut]:
         """The ladder's record for the office; `unanswered=true` lists notices still waiting for the handler."""
         p = current_principal(request)
-        after = decode_cursor(cursor)
+        q = keyset("created_at", "id")
+        q.add("office_id = ?", p.office_id)
+        if rung:
+            q.add("rung = ?", rung)
+        if unanswered:
+            q.add("rung = ? and answered_at is null", "notice")
+        sql, args = q.sql("select * from monitoring_actions", decode_cursor(cursor), limit)
         async with state.db.connection() as conn:
-            rows = await conn.fetch(
-                """
-                select * from monitoring_actions
-                where office_id = $1 and ($2::text is null or rung = $2)
-                  and ($3::boolean is false or (rung = 'notice' and answered_at is null))
-                  and ($4::timestamptz is null or (created_at, id) < ($4, $5::uuid))
-                order by created_at desc, id desc limit $6
-                """, p.office_id, rung, unanswered, after.at if after else None, after.id if after else None,
-                limit + 1)
+            rows = await conn.fetch(sql, *args)
         return page_of(rows, limit, _action, lambda r: (r["created_at"], r["id"]))
 
     @get("/my-notices", operation_id="monitoringMyNotices", summary="Notices the caller must answer",

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import problem_docs
 from api.idempotency import run_once
-from api.pagination import Limit, Page, decode_cursor, page_of
+from api.pagination import Limit, Page, decode_cursor
 from auth.principal import current_principal
 from modules.complaints import service
 from modules.complaints.queries import list_items, own_item, public_view
@@ -70,8 +70,7 @@ class CitizenController(Controller):
         p = current_principal(request)
         after = decode_cursor(cursor)
         async with state.db.connection() as conn:
-            items = await list_items(conn, limit=limit, after=after, complainant_id=p.user_id)
-        return page_of(items, limit, lambda i: i, lambda i: (i.created_at, i.id))
+            return await list_items(conn, limit=limit, after=after, complainant_id=p.user_id)
 
     @get("/{complaint_id:uuid}", operation_id="complaintGetOwn", summary="One of my items",
          opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404))

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from api.errors import forbidden, invalid, problem_docs
 from api.idempotency import run_once
 from api.offices import office_by_id
-from api.pagination import Limit, Page, decode_cursor, page_of
+from api.pagination import Limit, Page, decode_cursor
 from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.complaints import service
@@ -112,8 +112,7 @@ class StaffController(Controller):
         where = ListFilter(state=item_state, kind=kind, category=category, assignee=assignee, due_before=due_before,
                            q=q)
         async with state.db.connection() as conn:
-            items = await list_items(conn, limit=limit, after=after, office_id=p.office_id, where=where)
-        return page_of(items, limit, lambda i: i, lambda i: (i.created_at, i.id))
+            return await list_items(conn, limit=limit, after=after, office_id=p.office_id, where=where)
 
     @get("/{complaint_id:uuid}", operation_id="complaintGet", summary="One item, with its timeline and deadlines",
          opt={"action": "complaint.read"}, responses=problem_docs(400, 401, 403, 404))
