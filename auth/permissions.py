@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 from uuid import UUID
+
+from api.ttl import TTLCache
 
 if TYPE_CHECKING:
     import asyncpg
@@ -62,18 +63,15 @@ class PermissionCache:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: dict[UUID | None, tuple[float, dict[str, frozenset[str]]]] = {}
+        self._cache: TTLCache[UUID | None, dict[str, frozenset[str]]] = TTLCache(_TTL)
 
     async def grants(self, office_id: UUID | None) -> dict[str, frozenset[str]]:
         """The grants in force for an office (cached for a few seconds)."""
         hit = self._cache.get(office_id)
-        now = time.monotonic()
-        if hit and hit[0] > now:
-            return hit[1]
+        if hit is not None:
+            return hit
         async with self.db.connection() as conn:
-            grants = await effective_grants(conn, office_id)
-        self._cache[office_id] = (now + _TTL, grants)
-        return grants
+            return self._cache.put(office_id, await effective_grants(conn, office_id))
 
     def forget(self) -> None:
         """Drop everything cached (after this worker changed a list)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Iterable
 from uuid import UUID
@@ -10,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from api.errors import ErrorCode, ProblemError
+from api.ttl import TTLCache
 from modules.clocks.calendar import WorkCalendar, local_date
 from modules.clocks.engine import (
     ClockEvent, ClockEventError, ClockState, Exempted, NotApplicable, PeriodSet, Stopped, admit, chain_start,
@@ -25,7 +25,7 @@ __all__ = ("LEVELS_SQL", "ClockView", "clock_views", "end_open_clocks", "forget_
 
 _events = msgspec.json.Decoder(list[ClockEvent])
 _CAL_TTL = 60.0
-_calendars: dict[UUID, tuple[float, WorkCalendar]] = {}
+_calendars: TTLCache[UUID, WorkCalendar] = TTLCache(_CAL_TTL)
 
 
 class ClockView(msgspec.Struct, rename="camel"):
@@ -58,16 +58,15 @@ _YEARS_SQL = LEVELS_SQL.format(columns="distinct t.year", table="calendar_years"
 async def office_calendar(conn: asyncpg.Connection, office_id: UUID, *, fresh: bool = False) -> WorkCalendar:
     """The office's calendar: the national, province and office days entered over the package and the law
     (cached per worker for a minute; `fresh` reads the tables, as a recomputation after a change must)."""
-    hit = _calendars.get(office_id)
-    if hit and hit[0] > time.monotonic() and not fresh:
-        return hit[1]
+    hit = None if fresh else _calendars.get(office_id)
+    if hit is not None:
+        return hit
     rows = await conn.fetch(_DAYS_SQL, office_id)
     years = await conn.fetch(_YEARS_SQL, office_id)
     cal = WorkCalendar(extra_holidays={r["day"] for r in rows if not r["working"]},
                        extra_workdays={r["day"] for r in rows if r["working"]},
                        known_years={r["year"] for r in years})
-    _calendars[office_id] = (time.monotonic() + _CAL_TTL, cal)
-    return cal
+    return _calendars.put(office_id, cal)
 
 
 def forget_calendars() -> None:
