@@ -50,6 +50,10 @@ class SecretBox:
         self._aead = AESGCM(_derive(self._master, _INFO_ENCRYPT))
         self._index_keys: dict[str, bytes] = {}
 
+    def subkey(self, purpose: str) -> bytes:
+        """A 256-bit key of its own for one purpose (e.g. sealing attachments at rest), derived from the master."""
+        return _derive(self._master, b"jianwu-subkey:" + purpose.encode())
+
     def __repr__(self) -> str:
         return "SecretBox(<redacted>)"
 

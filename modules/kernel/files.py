@@ -39,6 +39,7 @@ from auth.audit import actor_from, record
 from modules.attachments.policy import MIB
 from modules.attachments.service import AttachmentRejected, StoredAttachment, ingest
 from modules.attachments.sniff import sniff
+from modules.attachments.sealed import SealedStorage
 from modules.attachments.storage import LocalStorage, ObjectNotFound, Storage
 from modules.kernel.timeline import add_event
 
@@ -127,10 +128,12 @@ async def attachment_row(conn: asyncpg.Connection, subject_id: UUID, attachment_
 
 
 def storage(state: State) -> Storage:
-    """This worker's attachment store, made on first use (`<JIANWU_DATA_DIR>/uploads`)."""
+    """This worker's attachment store, made on first use: `<JIANWU_DATA_DIR>/uploads`, every object sealed with a
+    key derived from the service secret (encrypted at rest)."""
     store = state.get("attachment_storage")
     if store is None:
-        store = state.attachment_storage = LocalStorage.in_data_dir(state.settings.data_path)
+        store = state.attachment_storage = SealedStorage(LocalStorage.in_data_dir(state.settings.data_path),
+                                                         state.box.subkey("attachments-at-rest"))
     return store
 
 

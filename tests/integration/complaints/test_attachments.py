@@ -106,6 +106,9 @@ async def test_staff_get_the_original_and_the_citizen_a_stripped_copy(client, st
     row = await conn.fetchrow("select * from attachments where id = $1::uuid", att["id"])
     assert row["uploaded_by"].startswith("citizen:") and row["declared_name"] == "现场照片.jpg"
     assert row["public_key"].startswith("public/") and row["original_key"].startswith("originals/")
+    # Encrypted at rest: the disk holds neither the photo nor its location, only the sealed object.
+    on_disk = (settings.data_path / "uploads" / row["original_key"]).read_bytes()
+    assert on_disk.startswith(b"JWSEAL1\n") and photo not in on_disk and b"Exif" not in on_disk
     assert await conn.fetchval("select count(*) from audit_log where action = 'complaint.attachment_added' "
                                "and object_id = $1 and detail->>'attachmentId' = $2", filed["id"], att["id"]) == 1
     assert await conn.fetchval("select count(*) from outbox where payload->>'attachmentId' = $1", att["id"]) == 1
