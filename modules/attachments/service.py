@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
+import mmap
+import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
 
 import msgspec
 
@@ -19,11 +24,11 @@ from modules.attachments.geo import Location
 from modules.attachments.isobmff import inspect_media
 from modules.attachments.names import sanitize_name
 from modules.attachments.policy import DEFAULT_POLICY, AttachmentPolicy
-from modules.attachments.sniff import Category, sniff
+from modules.attachments.sniff import SNIFF_BYTES, Category, sniff
 from modules.attachments.storage import Storage
 from modules.clocks.calendar import SHANGHAI
 
-__all__ = ("AttachmentRejected", "StoredAttachment", "ingest", "read")
+__all__ = ("AttachmentRejected", "StoredAttachment", "ingest", "read", "sha256_of")
 
 # Recordings whose boxes we read for a location before their original may be shown to the public.
 _ISOBMFF_TYPES = frozenset({"video/mp4", "video/quicktime", "audio/mp4"})
@@ -50,20 +55,71 @@ class StoredAttachment(msgspec.Struct, frozen=True):
     notes: tuple[str, ...] = ()
 
 
+_CHUNK = 1024 * 1024
+# Files on disk are memory-mapped for inspection; an in-memory buffer is inspected as it is.
+_MAPPABLE = (io.BufferedRandom, io.BufferedReader, io.FileIO, tempfile.SpooledTemporaryFile)
+
+
+def sha256_of(file: BinaryIO) -> tuple[str, int]:
+    """The hex SHA-256 and size of a file's bytes, read a chunk at a time (blocking: run it in a thread)."""
+    file.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while chunk := file.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    return digest.hexdigest(), size
+
+
+def _read_head(file: BinaryIO) -> bytes:
+    file.seek(0)
+    return file.read(SNIFF_BYTES)
+
+
+def _read_all(file: BinaryIO) -> bytes:
+    file.seek(0)
+    return file.read()
+
+
+async def _chunks(file: BinaryIO) -> AsyncIterator[bytes]:
+    await asyncio.to_thread(file.seek, 0)
+    while chunk := await asyncio.to_thread(file.read, _CHUNK):
+        yield chunk
+
+
+def _inspect_file(file: BinaryIO) -> Any:
+    """The recording's facts, its boxes read through a memory map: a 200 MiB video is never copied into memory."""
+    file.flush()
+    with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        view = memoryview(mapped)
+        try:
+            return inspect_media(view)
+        finally:
+            view.release()
+
+
 async def ingest(
     storage: Storage,
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     declared_name: str | None,
     policy: AttachmentPolicy = DEFAULT_POLICY,
     now: datetime | None = None,
+    hashed: tuple[str, int] | None = None,
 ) -> StoredAttachment:
-    """Sniff, check, hash and store an upload, plus an image's stripped public copy; AttachmentRejected if refused."""
-    sniffed = sniff(data)
-    policy.check(sniffed, len(data))
-    assert sniffed is not None  # check() refuses unknown types
+    """Sniff, check, hash and store an upload, plus an image's stripped public copy; AttachmentRejected if refused.
+
+    `data` is the bytes, or a file holding them (an upload spooled to disk): then only an image, at most the
+    policy's image limit, is read into memory; any other file is hashed, inspected and stored a chunk at a time.
+    `hashed` is (sha256, size) when the caller already read the file through `sha256_of`."""
+    file: BinaryIO = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     # hashlib releases the GIL on large inputs, so hashing 200 MiB in a thread really does spare the loop.
-    digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+    digest, size = hashed or await asyncio.to_thread(sha256_of, file)
+    head = await asyncio.to_thread(_read_head, file)
+    sniffed = sniff(head)
+    policy.check(sniffed, size)
+    assert sniffed is not None  # check() refuses unknown types
+    whole: bytes | None = None
 
     public_bytes: bytes | None = None
     public_media_type: str | None = None
@@ -72,18 +128,20 @@ async def ingest(
     carries_location = False
     if sniffed.category == "image":
         # Decoded before anything is stored, so an unreadable image leaves nothing behind.
-        facts = await process_image(data, sniffed)
+        whole = await asyncio.to_thread(_read_all, file)
+        facts = await process_image(whole, sniffed)
         public_bytes, public_media_type = facts.public, facts.public_media_type
         captured_at, place = facts.captured_at, facts.location
     elif sniffed.media_type in _ISOBMFF_TYPES:
-        media = await asyncio.to_thread(inspect_media, data)
+        media = await asyncio.to_thread(
+            _inspect_file if isinstance(file, _MAPPABLE) else lambda f: inspect_media(_read_all(f)), file)
         captured_at, place, carries_location = media.captured_at, media.location, media.carries_location
 
     captured_at, notes = _plausible(captured_at, now or datetime.now(UTC))
     moment = (now or datetime.now(UTC)).astimezone(SHANGHAI)
     key = f"{moment:%Y}/{moment:%m}/{uuid.uuid4()}"
     original_key, public_key = f"originals/{key}", (f"public/{key}" if public_bytes is not None else None)
-    await storage.put(original_key, data)
+    await storage.put(original_key, whole if whole is not None else _chunks(file))
     if public_key is not None and public_bytes is not None:
         try:
             await storage.put(public_key, public_bytes)
@@ -99,7 +157,7 @@ async def ingest(
     else:
         public_source = None  # an image we could not strip (HEIC without pillow-heif), or a located recording
     return StoredAttachment(
-        key=key, media_type=sniffed.media_type, category=sniffed.category, size=len(data), sha256=digest,
+        key=key, media_type=sniffed.media_type, category=sniffed.category, size=size, sha256=digest,
         original_key=original_key, public_key=public_key, public_media_type=public_media_type,
         public_source=public_source, captured_at=captured_at, location=place,
         declared_name=sanitize_name(declared_name), notes=notes,

@@ -16,7 +16,6 @@ like their notes).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,7 +36,7 @@ from api.idempotency import answered, idempotency_key, run_once
 from api.schema import Output
 from auth.audit import actor_from, record
 from modules.attachments.policy import MIB
-from modules.attachments.service import AttachmentRejected, StoredAttachment, ingest
+from modules.attachments.service import AttachmentRejected, StoredAttachment, ingest, sha256_of
 from modules.attachments.sniff import sniff
 from modules.attachments.sealed import SealedStorage
 from modules.attachments.storage import LocalStorage, ObjectNotFound, Storage
@@ -213,24 +212,24 @@ async def upload(
     uploads (public timeline event) or staff (internal). Requires an Idempotency-Key."""
     idempotency_key(request)  # 400 before any work when it is missing or malformed
     file = form.file
+    # The upload is spooled to a temporary file by the multipart parser; it is hashed and stored from there a
+    # chunk at a time, never copied whole into memory (a 200 MiB video costs a megabyte, not 200).
     try:
-        data = await file.read()
+        digest, size = await asyncio.to_thread(sha256_of, file.file)
+        # What was asked, for the Idempotency-Key: the file's content hash, size and declared name, not its bytes.
+        payload = {"sha256": digest, "size": size, "name": file.filename}
+        async with state.db.connection() as conn:
+            done = await answered(conn, request, scope, payload)
+        store = storage(state)
+        stored: StoredAttachment | None = None
+        if not done:
+            _check_open(subject, row)
+            try:
+                stored = await ingest(store, file.file, declared_name=file.filename, hashed=(digest, size))
+            except AttachmentRejected as exc:
+                raise _rejected(exc) from None
     finally:
         await file.close()
-    digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
-    # What was asked, for the Idempotency-Key: the file's content hash, size and declared name, not its bytes.
-    payload = {"sha256": digest, "size": len(data), "name": file.filename}
-    async with state.db.connection() as conn:
-        done = await answered(conn, request, scope, payload)
-    store = storage(state)
-    stored: StoredAttachment | None = None
-    if not done:
-        _check_open(subject, row)
-        try:
-            stored = await ingest(store, data, declared_name=file.filename)
-        except AttachmentRejected as exc:
-            raise _rejected(exc) from None
-    del data
     finished = False
 
     async def work(conn: asyncpg.Connection, current: Any) -> tuple[int, AttachmentOut]:

@@ -146,3 +146,28 @@ async def test_a_heic_we_cannot_strip_is_kept_but_never_public(store: LocalStora
     assert result.media_type == "image/heic"
     assert (result.public_key, result.public_source) == (None, None)
     assert stored_files(store) == [result.original_key]
+
+
+async def test_a_large_recording_is_stored_from_its_file_without_being_copied_into_memory(tmp_path: Path) -> None:
+    import tempfile
+    import tracemalloc
+
+    store = LocalStorage(tmp_path / "store")
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write(mp4())
+        chunk = b"\0" * (1024 * 1024)
+        spooled.write((40 * len(chunk) + 8).to_bytes(4, "big") + b"mdat")
+        for _ in range(40):
+            spooled.write(chunk)
+        spooled.flush()
+        tracemalloc.start()
+        try:
+            stored = await ingest(store, spooled, declared_name="clip.mp4", now=NOW)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        spooled.seek(0)
+        assert await read(store, stored.original_key) == spooled.read()
+    assert stored.size > 40 * 1024 * 1024 and stored.media_type == "video/mp4"
+    # A 40 MiB video costs a few one-MiB chunks in flight, not 40 MiB (it used to be read whole).
+    assert peak < 8 * 1024 * 1024, peak
