@@ -26,8 +26,17 @@ from auth.passwords import verify_password
 from auth.ratelimit import Limit
 from auth.sso import SSO_GRANT, sso_grant
 from auth.tokens import (
-    APP_CLIENTS, OTP_GRANT, GrantError, TokenResponse, check_password, consume_second_factor, issue_for_client,
-    issue_for_user, normalize_phone, refresh, verify_totp_or_recovery,
+    APP_CLIENTS,
+    OTP_GRANT,
+    GrantError,
+    TokenResponse,
+    check_password,
+    consume_second_factor,
+    issue_for_client,
+    issue_for_user,
+    normalize_phone,
+    refresh,
+    verify_totp_or_recovery,
 )
 
 if TYPE_CHECKING:
@@ -176,7 +185,8 @@ async def _otp_grant(state: State, request: Request[Any, Any, Any], form: TokenR
             """,
             index,
         )
-        if row is None or row["attempts"] >= OTP_MAX_ATTEMPTS or not secrets.compare_digest(row["code_hash"], submitted):
+        if (row is None or row["attempts"] >= OTP_MAX_ATTEMPTS
+                or not secrets.compare_digest(row["code_hash"], submitted)):
             if row is not None:
                 await conn.execute("update otp_codes set attempts = attempts + 1 where id = $1", row["id"])
             ok = False
@@ -194,7 +204,8 @@ async def _otp_grant(state: State, request: Request[Any, Any, Any], form: TokenR
                 phone[:3] + "****" + phone[-4:], state.box.encrypt_text(phone, aad=b"phone"), index,
             )
             if user["disabled_at"] is None:
-                response, _ = await issue_for_user(conn, state.keyring, user=user, audience=APP_CLIENTS["public-app"][0],
+                response, _ = await issue_for_user(conn, state.keyring, user=user,
+                                                   audience=APP_CLIENTS["public-app"][0],
                                                    device_id=form.device_id, amr=["sms"])
                 await record(conn, actor_from(request), "auth.login", object_type="user", object_id=user["id"],
                              detail={"grant": "otp"})

@@ -137,7 +137,8 @@ async def request_otp(request: Request[Any, Any, Any], state: State, data: JSONB
     code = f"{secrets.randbelow(10**6):06d}"
     async with state.db.transaction() as conn:
         await conn.execute(
-            "insert into otp_codes (phone_index, code_hash, expires_at) values ($1, $2, now() + make_interval(secs => $3))",
+            "insert into otp_codes (phone_index, code_hash, expires_at)"
+            " values ($1, $2, now() + make_interval(secs => $3))",
             index, hashlib.sha256(f"{index}:{code}".encode()).digest(), OTP_TTL,
         )
         await record(conn, actor_from(request), "auth.otp.sent", detail={"phone": phone[:3] + "****" + phone[-4:]})
@@ -159,7 +160,8 @@ async def logout(request: Request[Any, Any, Any], state: State, data: JSONBody[L
     families = [principal.family] if principal.family else []
     async with state.db.transaction() as conn:
         if data and data.refresh_token:
-            fam = await conn.fetchval("select family_id from refresh_tokens where token_hash = $1 and user_id::text = $2",
+            fam = await conn.fetchval("select family_id from refresh_tokens"
+                                      " where token_hash = $1 and user_id::text = $2",
                                       hash_refresh(data.refresh_token), principal.sub)
             if fam:
                 families.append(str(fam))

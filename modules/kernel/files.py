@@ -147,7 +147,7 @@ async def _delete(store: Storage, stored: StoredAttachment) -> None:
     for key in {stored.original_key, stored.public_key} - {None}:
         try:
             await store.delete(key)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - best effort: an orphan is logged, the request's own error stands
+        except Exception:  # best effort: an orphan is logged, the request's own error stands
             log.warning("could not delete orphaned attachment object %s", key, exc_info=True)
 
 
@@ -162,7 +162,7 @@ async def _cleanup(state: State, store: Storage, stored: StoredAttachment, *, ma
             async with state.db.connection() as conn:
                 kept = await conn.fetchval(
                     "select exists (select 1 from attachments where original_key = $1)", stored.original_key)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("attachment %s left in storage: could not tell whether its row committed",
                         stored.original_key, exc_info=True)
             return
@@ -214,7 +214,7 @@ async def upload(
         data = await file.read()
     finally:
         await file.close()
-    digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+    digest = (await asyncio.to_thread(hashlib.sha256, data)).hexdigest()
     # What was asked, for the Idempotency-Key: the file's content hash, size and declared name, not its bytes.
     payload = {"sha256": digest, "size": len(data), "name": file.filename}
     async with state.db.connection() as conn:
