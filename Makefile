@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz install openapi clean
+.PHONY: run test lint fuzz install openapi clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Jianwu needs Python 3.11 or newer")'
@@ -25,6 +25,10 @@ run: $(STAMP)
 TEST_MARKS ?= not fuzz
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "$(TEST_MARKS)" $(PYTEST_ARGS)
+
+## Lint: ruff (style, imports) and mypy (types) over the application code; CI fails on any finding.
+lint: $(STAMP)
+	$(BIN)/ruff check api auth modules && $(BIN)/mypy api auth modules
 
 ## Fuzz the API with schemathesis (tests/fuzz: every operation, then stateful sequences; about 2 minutes).
 fuzz: $(STAMP)

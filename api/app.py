@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar, Request, Router
 from litestar.di import Provide
@@ -18,16 +19,16 @@ from api.errors import ErrorCode, ProblemError, exception_handlers
 from api.headers import security_headers
 from api.health import health_routes
 from api.jsondepth import refuse_deep_json
-from api.office_routes import office_routes
 from api.observability import ObservabilityMiddleware, configure_logging
+from api.office_routes import office_routes
 from api.settings import Settings, get_settings
 from auth import setup_auth
 from auth.accounts import account_routes
-from auth.admin import AdminController
+from auth.admin import admin_controllers
 from auth.guards import authenticate
 from auth.role_requests import RoleRequestController
-from auth.sso import sso_routes
 from auth.routes import auth_routes, jwks_route
+from auth.sso import sso_routes
 from modules.clocks.routes import CalendarController
 from modules.monitoring.routes import MonitoringController
 from modules.monitoring.sweeper import Sweeper
@@ -76,7 +77,7 @@ async def _bounded(step: Any, what: str, timeout: float = _SHUTDOWN_STEP) -> boo
     try:
         await asyncio.wait_for(step, timeout)
         return True
-    except Exception:  # noqa: BLE001 - shutting down: log and go on with the next step
+    except Exception:  # shutting down: log and go on with the next step
         log.warning("shutdown: closing the %s did not finish cleanly within %.0f s", what, timeout, exc_info=True)
         return False
 
@@ -110,7 +111,7 @@ async def _rate_limit_headers(message: Any, scope: Any) -> None:
 
 def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
-    return Router(path="/api/v1", route_handlers=[*auth_routes, AdminController, *module_routes, *module_routers(),
+    return Router(path="/api/v1", route_handlers=[*auth_routes, *admin_controllers, *module_routes, *module_routers(),
                                                   CalendarController, MonitoringController, *account_routes,
                                                   RoleRequestController, *office_routes, *sso_routes])
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING, Awaitable, Callable, NoReturn, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 from litestar.plugins import CLIPluginProtocol
@@ -26,7 +27,7 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def _settings():  # noqa: ANN202
+def _settings():
     from api.settings import get_settings
 
     return get_settings()
@@ -130,7 +131,8 @@ class JianwuCLIPlugin(CLIPluginProtocol):
         @click.option("--force", is_flag=True, help="Create it even though the office has an admin (audited).")
         def admin_create(office: str, username: str, display_name: str | None, password_stdin: bool,
                          force: bool) -> None:
-            """Create an office's first admin with a one-time password (changed, and TOTP enrolled, at first sign-in)."""
+            """Create an office's first admin with a one-time password (changed, and TOTP enrolled, at first
+            sign-in)."""
             from auth.first_admin import create_first_admin
 
             password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
@@ -275,7 +277,7 @@ class JianwuCLIPlugin(CLIPluginProtocol):
             sys.exit(serve(_settings()))
 
 
-def _chain_key():  # noqa: ANN202
+def _chain_key():
     """The service key, also keying the audit chain (every command that writes the trail needs it)."""
     from api.settings import master_secret
     from auth.audit import use_chain_key
@@ -289,7 +291,7 @@ def _chain_key():  # noqa: ANN202
     return box
 
 
-def _operator():  # noqa: ANN202
+def _operator():
     """The audit trail's actor for a command run by the operator on the server."""
     import getpass
 
@@ -335,7 +337,7 @@ def _on_database(fn: Callable[[asyncpg.Connection], Awaitable[T]], *, audited: b
         fail(f"cannot reach PostgreSQL: {exc}")
 
 
-async def _office(conn: asyncpg.Connection, code: str):  # noqa: ANN202
+async def _office(conn: asyncpg.Connection, code: str):
     office = await conn.fetchval("select id from offices where code = $1", code)
     if office is None:
         raise click.ClickException(f"no office {code!r}")

@@ -12,13 +12,22 @@ import stat
 import subprocess
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TypedDict
 
 __all__ = ("EmbeddedPostgres", "EmbeddedRedis", "embedded_services")
 
 _PG_SYSTEM_USER = "jianwu-pg"
 _PR_SET_PDEATHSIG = 1
+
+
+class _RunAs(TypedDict, total=False):
+    """Keyword arguments that start a server as its own user."""
+
+    user: int
+    group: int
+    extra_groups: list[int]
 
 
 def _die_with_parent(sig: int) -> Callable[[], None]:
@@ -97,7 +106,7 @@ class EmbeddedPostgres:
         """Connection URL of the embedded server's default database."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
-    def _run_as(self) -> dict[str, object]:
+    def _run_as(self) -> _RunAs:
         if self.user is None:
             return {}
         return {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
@@ -117,7 +126,7 @@ class EmbeddedPostgres:
         subprocess.run(
             [str(self.bin / "initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
              "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
-            check=True, capture_output=True, **self._run_as(),  # type: ignore[arg-type]
+            check=True, capture_output=True, **self._run_as(),
         )
 
     def _stop_stale(self) -> None:
@@ -141,7 +150,9 @@ class EmbeddedPostgres:
                  "-p", str(self.port), "-c", "unix_socket_directories=", "-c", "max_connections=200",
                  "-c", "shared_buffers=256MB", "-c", "fsync=on"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, preexec_fn=_die_with_parent(signal.SIGINT), **self._run_as(),  # type: ignore[arg-type]
+                # preexec_fn runs before any thread of ours exists in the child: the fork-safety warning does not apply
+                start_new_session=True, preexec_fn=_die_with_parent(signal.SIGINT),  # noqa: PLW1509
+                **self._run_as(),
             )
         _wait_for_port(self.port, self.proc, 60, self.log)
         self._wait_ready()
@@ -151,7 +162,7 @@ class EmbeddedPostgres:
         while time.monotonic() < deadline:
             done = subprocess.run(
                 [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
-                capture_output=True,
+                check=False, capture_output=True,
             )
             if done.returncode == 0:
                 return
@@ -188,7 +199,7 @@ class EmbeddedRedis:
                 [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
                  "--appendonly", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "yes"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, preexec_fn=_die_with_parent(signal.SIGTERM),
+                start_new_session=True, preexec_fn=_die_with_parent(signal.SIGTERM),  # noqa: PLW1509
             )
         _wait_for_port(self.port, self.proc, 30, self.log)
 

@@ -10,7 +10,6 @@ import asyncpg
 import msgspec
 import redis.exceptions
 from litestar import Response
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
@@ -19,6 +18,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 if TYPE_CHECKING:

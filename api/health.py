@@ -51,7 +51,7 @@ async def _timed(coro: Any, timeout: float) -> Check:
     start = loop.time()
     try:
         await asyncio.wait_for(coro, timeout)
-    except Exception as exc:  # any failure of a dependency means "not ready", never a 500
+    except Exception as exc:  # noqa: BLE001  any failure of a dependency means "not ready", never a 500
         kind = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
         return Check(ok=False, ms=round((loop.time() - start) * 1000, 1), error=kind)
     return Check(ok=True, ms=round((loop.time() - start) * 1000, 1))

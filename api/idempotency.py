@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar import Response
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     import asyncpg
     from litestar import Request
 
-__all__ = ("Replay", "answered", "begin", "finish", "fingerprint", "idempotency_key", "run_once")
+__all__ = ("Replay", "answered", "begin", "fingerprint", "finish", "idempotency_key", "run_once")
 
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 HEADER_DOC = "A client-chosen unique key per command (8-200 of A-Z a-z 0-9 . _ : -), reused on every retry."
@@ -78,7 +79,8 @@ async def begin(conn: asyncpg.Connection, scope: str, key: str, request_hash: by
     )
     if claimed:
         return None
-    row = await conn.fetchrow("select request_hash, status, response from idempotency_keys where scope = $1 and key = $2",
+    row = await conn.fetchrow(
+        "select request_hash, status, response from idempotency_keys where scope = $1 and key = $2",
                               scope, key)
     if row["request_hash"] != request_hash:
         raise ProblemError(422, ErrorCode.IDEMPOTENCY_KEY_REUSED,

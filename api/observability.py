@@ -98,7 +98,7 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
-            method = scope["method"]
+            method = scope["method"]  # type: ignore[typeddict-item]  # only http scopes get this far
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
             if self.access_log:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.types import ControllerRouterHandler
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
@@ -203,4 +204,4 @@ async def get_password_policy(request: Request[Any, Any, Any], state: State) -> 
     return PasswordPolicy(min_length=policy.min_length, history=policy.history, max_age_days=policy.max_age_days)
 
 
-office_routes = [OfficeTreeController, set_password_policy, get_password_policy]
+office_routes: list[ControllerRouterHandler] = [OfficeTreeController, set_password_policy, get_password_policy]

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("LEVELS", "SUBTREE", "ImportResult", "OfficeRecord", "apply_change", "import_offices", "parse_csv", "problems",
-           "subtree", "summary")
+__all__ = ("LEVELS", "SUBTREE", "ImportResult", "OfficeRecord", "apply_change", "import_offices", "parse_csv",
+           "problems", "subtree", "summary")
 
 LEVELS = ("spp", "provincial", "prefecture", "county", "dispatched")
 CODE = r"^[a-z][a-z0-9-]{1,39}$"
@@ -222,7 +222,7 @@ with recursive below as (select id, 0 as depth from offices where id = $1
 """
 
 
-async def subtree(conn: asyncpg.Connection, office_id: UUID, code: str) -> Any:
+async def subtree(conn: asyncpg.Connection, office_id: UUID | None, code: str) -> Any:
     """An office strictly below `office_id` (the caller administers the tree under its own office), or None."""
     return await conn.fetchrow(
         SUBTREE + "select o.*, p.code as parent_code from offices o join below b on b.id = o.id and b.depth > 0 "

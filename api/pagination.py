@@ -80,7 +80,7 @@ class Keyset:
         if len(parts) - 1 != len(values):
             raise ValueError(f"{clause!r} names {len(parts) - 1} values, {len(values)} given")
         out = parts[0]
-        for value, rest in zip(values, parts[1:]):
+        for value, rest in zip(values, parts[1:], strict=False):
             self.args.append(value)
             out += f"${len(self.args)}{rest}"
         self.where.append(out)

@@ -11,7 +11,8 @@ import signal
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from api import demo, migrate
 from api.db import connect
@@ -27,7 +28,7 @@ from modules.registry import seed_permission_defaults
 if TYPE_CHECKING:
     from api.settings import Settings
 
-__all__ = ("ensure_database", "prepare_database", "services", "serve")
+__all__ = ("ensure_database", "prepare_database", "serve", "services")
 
 
 def _with_database(url: str, name: str) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ("Settings", "SettingsError", "get_settings", "master_secret", "settings_table")
 
@@ -89,7 +90,7 @@ class Settings:
         "REDIS_URL", None, _url("redis", "rediss", "unix"),
         "Redis server to use. Unset: `jianwu serve` starts an embedded one under the data directory.",
     )
-    data_dir: Path = _setting(
+    data_dir: Path = _setting(  # noqa: RUF009  each field's default is read from the environment on purpose
         "JIANWU_DATA_DIR", Path(".data"), Path,
         "Where embedded PostgreSQL and Redis keep their data, plus keys, uploads and the SMS outbox.",
     )

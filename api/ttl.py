@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Awaitable, Callable, Generic, Hashable, TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
 
 __all__ = ("TTLCache",)
 

@@ -15,6 +15,8 @@ async def setup_auth(state: Any, settings: Settings, db: Database, redis: Any) -
     """Put this worker's keyring, revocation list, permission cache, limiter and SMS provider on the app state."""
     from api.errors import DB_DOWN_ERRORS
     from api.settings import master_secret
+    from auth.audit import use_anchors, use_chain_key
+    from auth.audit_anchor import Anchors
     from auth.keyring import Keyring
     from auth.permissions import PermissionCache
     from auth.ratelimit import RateLimiter
@@ -22,16 +24,12 @@ async def setup_auth(state: Any, settings: Settings, db: Database, redis: Any) -
     from auth.secretbox import SecretBox
     from auth.sms import FileSmsProvider
 
-    from auth.audit import use_anchors, use_chain_key
-    from auth.audit_anchor import Anchors
-
     state.box = SecretBox(master_secret(settings))
     use_chain_key(state.box)
     use_anchors(Anchors(state.box, settings.data_path, redis, settings.redis_prefix))
     state.keyring = Keyring(db, state.box)
-    from auth.guards import VerifiedTokens
-
     from api.cache import create_watcher
+    from auth.guards import VerifiedTokens
 
     state.revocations = Revocations(redis, settings.redis_prefix, create_watcher(settings, settings.redis_url or ""))
     state.revocations.start()

@@ -16,6 +16,7 @@ import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody
+from litestar.types import ControllerRouterHandler
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
@@ -186,7 +187,7 @@ async def send_one_time_password(state: State, phone: str, username: str, passwo
     text = f"【检务】账号 {username} 的一次性密码：{password}，72小时内有效，首次登录须修改。请勿告诉他人。"
     try:
         await state.sms.send(phone, text)
-    except Exception:  # noqa: BLE001 - the account exists either way; the admin sees delivery in the trail
+    except Exception:  # the account exists either way; the admin sees delivery in the trail
         log.exception("one-time password not delivered", extra={"username": username})
 
 
@@ -244,7 +245,7 @@ def _parse_accounts(text: str) -> list[AccountIn]:
     return specs
 
 
-async def _office(conn: asyncpg.Connection, office_id: UUID) -> Any:
+async def _office(conn: asyncpg.Connection, office_id: UUID | None) -> Any:
     return await conn.fetchrow("select id, code, province from offices where id = $1", office_id)
 
 
@@ -446,4 +447,4 @@ async def change_password(request: Request[Any, Any, Any], state: State,
     return Response(response, headers=_NO_STORE)
 
 
-account_routes = [AccountsController, change_password]
+account_routes: list[ControllerRouterHandler] = [AccountsController, change_password]

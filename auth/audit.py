@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
@@ -148,7 +149,8 @@ async def verify_chains(conn: asyncpg.Connection, anchors: Anchors | None = None
     """Recompute every chain, and compare each lane's end with its anchored head; return the number of rows
     checked and every break found."""
     checked, breaks = 0, []
-    chain, expected_seq, prev = None, 1, GENESIS
+    chain: Any = None  # the rows' chain name, once the first row is read
+    expected_seq, prev = 1, GENESIS
     async for r in _rows(conn):
         if r["chain"] != chain:
             chain, expected_seq, prev = r["chain"], 1, GENESIS

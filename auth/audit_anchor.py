@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,7 +71,7 @@ class Anchors:
             try:
                 await asyncio.wait_for(self.redis.eval(_KEEP_HIGHER, 1, f"{self.prefix}audit:head:{chain}",
                                                        seq, digest, head.sig), _REDIS_WAIT)
-            except Exception:  # noqa: BLE001 - the file still holds the anchor
+            except Exception:  # the file still holds the anchor
                 log.warning("audit anchor for %s not written to Redis", chain, exc_info=True)
 
     async def heads(self) -> tuple[dict[str, Head], list[Head]]:
@@ -86,9 +85,9 @@ class Anchors:
                     continue  # a line cut short by a crash
         if self.redis is not None:
             async for key in self.redis.scan_iter(match=f"{self.prefix}audit:head:*", count=500):
-                h = await self.redis.hgetall(key)
-                chain = key.decode()[len(f"{self.prefix}audit:head:"):]
-                found.append(Head(chain, int(h[b"seq"]), h[b"hash"].decode(), h[b"sig"].decode()))
+                fields = await self.redis.hgetall(key)
+                chain = _text(key)[len(f"{self.prefix}audit:head:"):]
+                found.append(Head(chain, int(fields[b"seq"]), _text(fields[b"hash"]), _text(fields[b"sig"])))
         best: dict[str, Head] = {}
         forged = [h for h in found if not self.signed(h)]
         for h in found:
@@ -106,10 +105,15 @@ async def truncations(conn: asyncpg.Connection, heads: dict[str, Head]) -> list[
         last = tails.get(chain, 0)
         if last < head.seq:
             what = "the whole lane is missing" if last == 0 else "its newest rows are missing"
-            problems.append((chain, last + 1, f"rows {last + 1}..{head.seq} missing ({what}; anchored head "
-                                              f"{head.seq})"))
+            problems.append((chain, last + 1, (f"rows {last + 1}..{head.seq} missing ({what}; anchored head "
+                                               f"{head.seq})")))
             continue
         stored = await conn.fetchval("select hash from audit_log where chain = $1 and seq = $2", chain, head.seq)
         if stored != head.hash:
             problems.append((chain, head.seq, "row does not match its anchored head (rewritten)"))
     return problems
+
+
+def _text(value: bytes | str) -> str:
+    """A Redis reply as text (the client answers bytes; its type says either)."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from api.errors import ErrorCode, ProblemError
-from auth.password_policy import Policy, check, policy_for, remember, refuse_reuse
+from auth.password_policy import Policy, check, policy_for, refuse_reuse, remember
 from auth.passwords import hash_password, verify_password
 from auth.ratelimit import Limit
 

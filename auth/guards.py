@@ -117,7 +117,8 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: 
                            extra={"action": action})
     if principal.kind == "partner":
         verdict = await connection.app.state.limiter.enforce(
-            Limit("partner", principal.rpm or 600, 60), principal.sub, "This client has used its request budget for the minute."
+            Limit("partner", principal.rpm or 600, 60), principal.sub,
+            "This client has used its request budget for the minute."
         )
         connection.scope.setdefault("state", {})["ratelimit_headers"] = verdict.headers()
 

@@ -12,8 +12,9 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Collection, Iterable, Mapping
+from typing import Any
 
 import jwt as pyjwt
 from cryptography.hazmat.primitives import serialization
@@ -22,11 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 __all__ = (
     "ACCESS_TOKEN_MAX_LIFETIME",
     "ALGORITHM",
+    "AUDIENCES",
     "AUD_PARTNER",
     "AUD_PUBLIC",
     "AUD_REPRESENTATIVE",
     "AUD_STAFF",
-    "AUDIENCES",
     "MAX_TOKEN_BYTES",
     "REQUIRED_CLAIMS",
     "TOKEN_TYPE",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Collection
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from auth.jwt import ACCESS_TOKEN_MAX_LIFETIME, InvalidToken, SigningKey, TokenVerifier, encode_access_token, jwks
 
@@ -86,7 +87,7 @@ class Keyring:
             SigningKey.from_pem(r["kid"], self.box.decrypt_text(r["private_enc"], aad=_aad(r["kid"])).encode())
             for r in rows
         ]
-        active = [k for k, r in zip(published, rows) if r["active"]]
+        active = [k for k, r in zip(published, rows, strict=False) if r["active"]]
         if {k.kid for k in published} != {k.kid for k in self._published}:
             self.generation += 1  # tokens verified under the old key set must be verified again
         self._published = published

@@ -17,7 +17,7 @@ from auth.passwords import verify_password
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("Policy", "check", "one_time_password", "policy_for", "remember", "refuse_reuse")
+__all__ = ("Policy", "check", "one_time_password", "policy_for", "refuse_reuse", "remember")
 
 _COMMON = Path(__file__).with_name("common_passwords.txt")
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)

@@ -161,8 +161,8 @@ class RoleRequestController(Controller):
         signs the account out everywhere."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
-            row = await conn.fetchrow("select rr.* from role_requests rr where rr.id = $2 and " + _VISIBLE.replace("?", "$1") + " "
-                                      "for update", p.office_id, request_id)
+            row = await conn.fetchrow("select rr.* from role_requests rr where rr.id = $2 and "
+                                      + _VISIBLE.replace("?", "$1") + " for update", p.office_id, request_id)
             if row is None:
                 raise ProblemError(404, ErrorCode.NOT_FOUND, "No such role request.")
             if row["decided_at"] is not None:

@@ -40,7 +40,7 @@ def _derive(master: bytes, info: bytes) -> bytes:
 class SecretBox:
     """AES-256-GCM encryption and HMAC-SHA256 blind indexes with keys derived from one master secret."""
 
-    __slots__ = ("_aead", "_master", "_index_keys")
+    __slots__ = ("_aead", "_index_keys", "_master")
 
     def __init__(self, secret: str) -> None:
         if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:

@@ -25,8 +25,14 @@ from api.errors import ErrorCode, ProblemError, problem_docs
 from api.net import client_ip
 from auth.audit import actor_from, record
 from auth.ratelimit import Limit
-from auth.tokens import APP_CLIENTS, GrantError, TokenResponse, consume_second_factor, issue_for_user, \
-    verify_totp_or_recovery
+from auth.tokens import (
+    APP_CLIENTS,
+    GrantError,
+    TokenResponse,
+    consume_second_factor,
+    issue_for_user,
+    verify_totp_or_recovery,
+)
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -154,10 +160,11 @@ async def _verified_claims(settings: Settings, id_token: str, nonce: str) -> dic
         raise GrantError("invalid_grant", "The ID token is malformed.") from None
     if header.get("alg") not in _ALGORITHMS:
         raise GrantError("invalid_grant", "The ID token's algorithm is not accepted.")
-    jwk = _provider.keys.get(header.get("kid"))
+    kid = header.get("kid")
+    jwk = _provider.keys.get(kid) if isinstance(kid, str) else None
     if jwk is None:
         await _provider.load(settings, refresh_keys=True)
-        jwk = _provider.keys.get(header.get("kid"))
+        jwk = _provider.keys.get(kid) if isinstance(kid, str) else None
     if jwk is None:
         raise GrantError("invalid_grant", "The ID token is signed with an unknown key.")
     try:

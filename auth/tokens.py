@@ -25,8 +25,19 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "ACCESS_TTL", "APP_CLIENTS", "OTP_GRANT", "REFRESH_TTL", "ROTATION_GRACE", "GrantError", "TokenResponse",
-    "SecondFactor", "consume_second_factor", "hash_refresh", "issue_for_user", "normalize_phone", "refresh",
+    "ACCESS_TTL",
+    "APP_CLIENTS",
+    "OTP_GRANT",
+    "REFRESH_TTL",
+    "ROTATION_GRACE",
+    "GrantError",
+    "SecondFactor",
+    "TokenResponse",
+    "consume_second_factor",
+    "hash_refresh",
+    "issue_for_user",
+    "normalize_phone",
+    "refresh",
     "verify_totp_or_recovery",
 )
 

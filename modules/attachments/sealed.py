@@ -96,8 +96,7 @@ class SealedStorage:
                 return
             del buffer[:len(MAGIC)]
             index, finished = 0, False
-            async for piece in _with_rest(buffer, stream):
-                buffer = piece
+            async for _ in _with_rest(buffer, stream):  # `buffer` grows as the stream is read
                 while len(buffer) >= _HEAD.size:
                     size = _HEAD.unpack_from(buffer)[0]
                     end = _HEAD.size + _NONCE + size
@@ -105,7 +104,8 @@ class SealedStorage:
                         break
                     if finished:
                         raise TamperedObject(f"data after the last frame of {key}")
-                    nonce, sealed = bytes(buffer[_HEAD.size:_HEAD.size + _NONCE]), bytes(buffer[_HEAD.size + _NONCE:end])
+                    nonce = bytes(buffer[_HEAD.size:_HEAD.size + _NONCE])
+                    sealed = bytes(buffer[_HEAD.size + _NONCE:end])
                     plain, finished = self._open_frame(key, index, nonce, sealed)
                     del buffer[:end]
                     index += 1

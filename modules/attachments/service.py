@@ -14,7 +14,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import msgspec
 
@@ -60,7 +60,7 @@ _CHUNK = 1024 * 1024
 _MAPPABLE = (io.BufferedRandom, io.BufferedReader, io.FileIO, tempfile.SpooledTemporaryFile)
 
 
-def sha256_of(file: BinaryIO) -> tuple[str, int]:
+def sha256_of(file: IO[bytes]) -> tuple[str, int]:
     """The hex SHA-256 and size of a file's bytes, read a chunk at a time (blocking: run it in a thread)."""
     file.seek(0)
     digest, size = hashlib.sha256(), 0
@@ -71,23 +71,23 @@ def sha256_of(file: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _read_head(file: BinaryIO) -> bytes:
+def _read_head(file: IO[bytes]) -> bytes:
     file.seek(0)
     return file.read(SNIFF_BYTES)
 
 
-def _read_all(file: BinaryIO) -> bytes:
+def _read_all(file: IO[bytes]) -> bytes:
     file.seek(0)
     return file.read()
 
 
-async def _chunks(file: BinaryIO) -> AsyncIterator[bytes]:
+async def _chunks(file: IO[bytes]) -> AsyncIterator[bytes]:
     await asyncio.to_thread(file.seek, 0)
     while chunk := await asyncio.to_thread(file.read, _CHUNK):
         yield chunk
 
 
-def _inspect_file(file: BinaryIO) -> Any:
+def _inspect_file(file: IO[bytes]) -> Any:
     """The recording's facts, its boxes read through a memory map: a 200 MiB video is never copied into memory."""
     file.flush()
     with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
@@ -100,7 +100,7 @@ def _inspect_file(file: BinaryIO) -> Any:
 
 async def ingest(
     storage: Storage,
-    data: bytes | BinaryIO,
+    data: bytes | IO[bytes],
     *,
     declared_name: str | None,
     policy: AttachmentPolicy = DEFAULT_POLICY,
@@ -112,9 +112,9 @@ async def ingest(
     `data` is the bytes, or a file holding them (an upload spooled to disk): then only an image, at most the
     policy's image limit, is read into memory; any other file is hashed, inspected and stored a chunk at a time.
     `hashed` is (sha256, size) when the caller already read the file through `sha256_of`."""
-    file: BinaryIO = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    file: IO[bytes] = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     # hashlib releases the GIL on large inputs, so hashing 200 MiB in a thread really does spare the loop.
-    digest, size = hashed or await asyncio.to_thread(sha256_of, file)
+    digest, size = hashed if hashed is not None else await asyncio.to_thread(sha256_of, file)
     head = await asyncio.to_thread(_read_head, file)
     sniffed = sniff(head)
     policy.check(sniffed, size)

@@ -22,9 +22,22 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = (
-    "actor_uuid", "CalendarDay", "CalendarYear", "Level", "YearSummary", "apply_year", "calendar_warnings", "estimated_years", "package_year",
-    "parse_year_file", "to_csv",
-    "recompute", "resume_recomputes", "validate_year", "year_days", "year_summaries",
+    "CalendarDay",
+    "CalendarYear",
+    "Level",
+    "YearSummary",
+    "actor_uuid",
+    "apply_year",
+    "calendar_warnings",
+    "estimated_years",
+    "package_year",
+    "parse_year_file",
+    "recompute",
+    "resume_recomputes",
+    "to_csv",
+    "validate_year",
+    "year_days",
+    "year_summaries",
 )
 
 Level = Literal["national", "province", "office"]
@@ -280,6 +293,7 @@ async def year_summaries(conn: asyncpg.Connection, office_id: UUID, years: range
         entered = [r for r in rows if r["year"] == year]
         days = await year_days(conn, office_id, year) if entered else []
         complete = any(r["complete"] for r in entered)
+        source: Literal["package", "entered", "estimated"]
         source = "package" if year in PACKAGE_YEARS and not complete else "entered" if complete else "estimated"
         if source == "estimated" and entered and year in PACKAGE_YEARS:
             source = "package"

@@ -7,14 +7,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, put
-from litestar.params import Parameter, FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from auth.actions import register_actions
 from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.clocks.calendars import (
-    CalendarYear, Level, YearSummary, apply_year, recompute, year_days, year_summaries,
+    CalendarYear,
+    Level,
+    YearSummary,
+    apply_year,
+    recompute,
+    year_days,
+    year_summaries,
 )
 from modules.clocks.statutory import statutory_holidays
 from modules.clocks.store import today

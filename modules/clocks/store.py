@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
@@ -12,7 +13,15 @@ from api.errors import ErrorCode, ProblemError
 from api.ttl import TTLCache
 from modules.clocks.calendar import WorkCalendar, local_date
 from modules.clocks.engine import (
-    ClockEvent, ClockEventError, ClockState, Exempted, NotApplicable, PeriodSet, Stopped, admit, chain_start,
+    ClockEvent,
+    ClockEventError,
+    ClockState,
+    Exempted,
+    NotApplicable,
+    PeriodSet,
+    Stopped,
+    admit,
+    chain_start,
     evaluate,
 )
 from modules.clocks.rules import CLOCKS, ClockSpec, Period, resolve
@@ -20,8 +29,23 @@ from modules.clocks.rules import CLOCKS, ClockSpec, Period, resolve
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("LEVELS_SQL", "ClockView", "clock_views", "end_open_clocks", "forget_calendars", "office_calendar", "record_event", "refresh", "start_chained", "start_next",
-           "start_clock", "start_clocks", "stop_clock", "sweep_stale", "today")
+__all__ = (
+    "LEVELS_SQL",
+    "ClockView",
+    "clock_views",
+    "end_open_clocks",
+    "forget_calendars",
+    "office_calendar",
+    "record_event",
+    "refresh",
+    "start_chained",
+    "start_clock",
+    "start_clocks",
+    "start_next",
+    "stop_clock",
+    "sweep_stale",
+    "today",
+)
 
 _events = msgspec.json.Decoder(list[ClockEvent])
 _CAL_TTL = 60.0

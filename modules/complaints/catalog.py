@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 __all__ = ("save_category", "save_template")
 
 
-async def save_category(conn: asyncpg.Connection, actor: Actor, office_id: UUID, data: CategoryIn) -> CategoryOut:
+async def save_category(conn: asyncpg.Connection, actor: Actor, office_id: UUID | None,
+                        data: CategoryIn) -> CategoryOut:
     """Create or change a category; each change bumps its version (and so the catalog's)."""
     keys = [f.key for f in data.fields]
     bad = [f for f in data.fields if f.type.endswith("choice") and not f.options]
@@ -44,7 +45,7 @@ async def save_category(conn: asyncpg.Connection, actor: Actor, office_id: UUID,
     return category_out(r)
 
 
-async def save_template(conn: asyncpg.Connection, actor: Actor, office_id: UUID, code: str,
+async def save_template(conn: asyncpg.Connection, actor: Actor, office_id: UUID | None, code: str,
                         data: TemplateIn) -> TemplateOut:
     """Create or change a reply template."""
     if data.state not in STATE_LABELS or not (2 <= len(code) <= 64) or not code.replace("_", "").isalnum():

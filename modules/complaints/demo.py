@@ -36,9 +36,12 @@ CATEGORIES: list[dict[str, Any]] = [
     {"code": "consultation", "kind": "legal_consultation", "name": "法律咨询", "fields": []},
 ]
 TEMPLATES = [
-    ("accepted", "accepted", "受理告知", "您反映的事项（受理编号 {receipt_no}）已由{office}依法受理，我们将在三个月内答复办理结果。"),
-    ("material", "awaiting_material", "补充材料告知", "您反映的事项（受理编号 {receipt_no}）材料不全：{reason}。请补充后我们继续办理。"),
-    ("referred", "referred", "转送告知", "您反映的事项（受理编号 {receipt_no}）不属于本院管辖，已转送{referred_to}处理。"),
+    ("accepted", "accepted", "受理告知",
+     "您反映的事项（受理编号 {receipt_no}）已由{office}依法受理，我们将在三个月内答复办理结果。"),
+    ("material", "awaiting_material", "补充材料告知",
+     "您反映的事项（受理编号 {receipt_no}）材料不全：{reason}。请补充后我们继续办理。"),
+    ("referred", "referred", "转送告知",
+     "您反映的事项（受理编号 {receipt_no}）不属于本院管辖，已转送{referred_to}处理。"),
     ("closed", "closed", "办理结果答复", "您反映的事项（受理编号 {receipt_no}）已办结：{disposition}"),
 ]
 _TITLES = ["某河道企业偷排污水", "看守所民警违规收受财物", "不服不起诉决定申诉", "小区绿地被侵占", "拖欠工程款引发纠纷",
@@ -66,7 +69,8 @@ async def load(conn: asyncpg.Connection, box: SecretBox, offices: list[str], per
                 office["id"], cat["kind"], cat["code"], cat["name"], cat["fields"])
         for tcode, state, title, body in TEMPLATES:
             await conn.execute(
-                "insert into complaint_reply_templates (office_id, code, state, title, body) values ($1, $2, $3, $4, $5)"
+                "insert into complaint_reply_templates (office_id, code, state, title, body)"
+                " values ($1, $2, $3, $4, $5)"
                 " on conflict (office_id, code) do nothing", office["id"], tcode, state, title, body)
         if await conn.fetchval("select exists (select 1 from complaints where office_id = $1)", office["id"]):
             continue

@@ -16,7 +16,14 @@ from auth.secretbox import mask_id_number, mask_phone
 from modules.clocks.store import clock_views
 from modules.complaints.rules import KINDS, PUBLIC_CLOCKS, STATE_LABELS, WORKFLOW
 from modules.complaints.schemas import (
-    Catalog, CategoryOut, ListItem, Location, PublicComplaint, Reporter, StaffComplaint, TemplateOut,
+    Catalog,
+    CategoryOut,
+    ListItem,
+    Location,
+    PublicComplaint,
+    Reporter,
+    StaffComplaint,
+    TemplateOut,
 )
 from modules.complaints.service import SUBJECT, query_code_hash, review_open
 from modules.kernel.files import attachments
@@ -31,8 +38,9 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "Deadline", "ListFilter", "Rate", "Stats", "anonymous_item", "catalog", "categories", "category", "category_by_id", "category_out", "deadlines", "has_review",
-    "list_items", "listed", "own_item", "public_view", "reply_template", "staff_item", "staff_view", "stats", "templates",
+    "Deadline", "ListFilter", "Rate", "Stats", "anonymous_item", "catalog", "categories", "category", "category_by_id",
+    "category_out", "deadlines", "has_review", "list_items", "listed", "own_item", "public_view", "reply_template",
+    "staff_item", "staff_view", "stats", "templates",
 )
 
 
@@ -296,7 +304,7 @@ class Stats(Output):
     rates: list[Rate]
 
 
-async def deadlines(conn: asyncpg.Connection, office_id: UUID, now: date, *, within_days: int,
+async def deadlines(conn: asyncpg.Connection, office_id: UUID | None, now: date, *, within_days: int,
                     limit: int) -> list[Deadline]:
     """Every open deadline of the office's items already past or due within `within_days`, soonest first (the
     shared flow monitoring's list, narrowed to complaints)."""

@@ -10,8 +10,19 @@ from auth.actions import STAFF_ROLES
 from modules.kernel.workflow import Transition, Workflow
 
 __all__ = (
-    "ACTIONS", "CHANNELS", "CLOCKS", "CLOCK_KINDS", "Config", "KINDS", "NOT_APPLICABLE_AFTER", "PERMISSION_DEFAULTS",
-    "PETITION_KINDS", "PUBLIC_CLOCKS", "STATE_LABELS", "TOPICS", "WORKFLOW",
+    "ACTIONS",
+    "CHANNELS",
+    "CLOCKS",
+    "CLOCK_KINDS",
+    "KINDS",
+    "NOT_APPLICABLE_AFTER",
+    "PERMISSION_DEFAULTS",
+    "PETITION_KINDS",
+    "PUBLIC_CLOCKS",
+    "STATE_LABELS",
+    "TOPICS",
+    "WORKFLOW",
+    "Config",
 )
 
 KINDS: dict[str, str] = {
@@ -121,7 +132,8 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("assistant", "read", "note", "reply"),
     *_grants("complaints_office", "read", "file_for_visitor", "triage", "assign", "transfer", "note", "reply", "close",
              "clock.manage", "monitor"),
-    # Extending the 60-day handling opinion is approved by the organ's head (信访工作条例 Art. 34): not a department head.
+    # Extending the 60-day handling opinion is approved by the organ's head (信访工作条例 Art. 34):
+    # not a department head.
     *_grants("dept_head", "read", "triage", "assign", "transfer", "note", "reply", "close", "reopen", "clock.manage",
              "monitor", "identity.view"),
     *_grants("chief", "read", "triage", "assign", "designate", "transfer", "note", "reply", "close", "reopen",

@@ -14,14 +14,19 @@ from api.errors import ErrorCode, ProblemError, conflict
 from api.outbox import emit
 from auth.audit import Actor, record
 from modules.clocks.engine import (
-    Extended, ExtensionRequested, NotApplicable, Paused, Resumed, deadline_end, evaluate,
+    Extended,
+    ExtensionRequested,
+    NotApplicable,
+    Paused,
+    Resumed,
+    deadline_end,
+    evaluate,
 )
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import office_calendar, record_event, start_clock, start_clocks, start_next, stop_clock
-from modules.kernel.steps import clock_settings
 from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
 from modules.kernel import steps
-from modules.kernel.steps import Subject
+from modules.kernel.steps import Subject, clock_settings
 from modules.kernel.timeline import add_event
 
 if TYPE_CHECKING:
@@ -116,7 +121,9 @@ def check_fields(defs: list[CategoryField], values: dict[str, Any]) -> dict[str,
 def _field_problem(d: CategoryField, value: Any) -> str | None:
     if d.type in ("string", "text"):
         limit = 200 if d.type == "string" else 5000
-        return None if isinstance(value, str) and len(value) <= limit else f"expected text of at most {limit} characters"
+        if isinstance(value, str) and len(value) <= limit:
+            return None
+        return f"expected text of at most {limit} characters"
     if d.type == "number":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         return None if ok else "expected a number"
@@ -128,7 +135,8 @@ def _field_problem(d: CategoryField, value: Any) -> str | None:
         return None
     if d.type == "single_choice":
         return None if value in d.options else f"expected one of {', '.join(d.options)}"
-    if not isinstance(value, list) or not value or any(v not in d.options for v in value) or len(set(value)) != len(value):
+    if (not isinstance(value, list) or not value or any(v not in d.options for v in value)
+            or len(set(value)) != len(value)):
         return f"expected a list of distinct options from {', '.join(d.options)}"
     return None
 

@@ -36,9 +36,9 @@ from api.idempotency import answered, idempotency_key, run_once
 from api.schema import Output
 from auth.audit import actor_from, record
 from modules.attachments.policy import MIB
+from modules.attachments.sealed import SealedStorage
 from modules.attachments.service import AttachmentRejected, StoredAttachment, ingest, sha256_of
 from modules.attachments.sniff import sniff
-from modules.attachments.sealed import SealedStorage
 from modules.attachments.storage import LocalStorage, ObjectNotFound, Storage
 from modules.kernel.timeline import add_event
 
@@ -149,7 +149,7 @@ async def _delete(store: Storage, stored: StoredAttachment) -> None:
     for key in {stored.original_key, stored.public_key} - {None}:
         try:
             await store.delete(key)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - best effort: an orphan is logged, the request's own error stands
+        except Exception:  # best effort: an orphan is logged, the request's own error stands
             log.warning("could not delete orphaned attachment object %s", key, exc_info=True)
 
 
@@ -164,7 +164,7 @@ async def _cleanup(state: State, store: Storage, stored: StoredAttachment, *, ma
             async with state.db.connection() as conn:
                 kept = await conn.fetchval(
                     "select exists (select 1 from attachments where original_key = $1)", stored.original_key)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("attachment %s left in storage: could not tell whether its row committed",
                         stored.original_key, exc_info=True)
             return

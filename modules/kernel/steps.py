@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from auth.audit import Actor
 
 __all__ = (
-    "Decision", "ProposalOut", "Subject", "apply", "clock_settings", "decide", "pending_proposal", "propose", "take_step",
+    "Decision", "ProposalOut", "Subject", "apply", "clock_settings", "decide", "pending_proposal", "propose",
+    "take_step",
 )
 
 Decision = Literal["approve", "return", "withdraw"]

@@ -55,7 +55,8 @@ class Workflow(msgspec.Struct, frozen=True):
             if not t.sources:
                 problems.append(f"transition {t.name} has no source state")
         if (self.terminal | set(self.not_applicable_after)) - set(self.states):
-            problems.append(f"unknown terminal states {sorted((self.terminal | set(self.not_applicable_after)) - set(self.states))}")
+            stray = sorted((self.terminal | set(self.not_applicable_after)) - set(self.states))
+            problems.append(f"unknown terminal states {stray}")
         if problems:
             raise ValueError("; ".join(problems))
 

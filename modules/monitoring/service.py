@@ -47,7 +47,7 @@ def system_actor(office_id: UUID) -> Actor:
     return Actor(id=None, kind="system", office_id=office_id, device_id="sweep", ip=None, request_id=None)
 
 
-async def deadlines(conn: asyncpg.Connection, office_id: UUID, *, within_days: int, overdue_only: bool,
+async def deadlines(conn: asyncpg.Connection, office_id: UUID | None, *, within_days: int, overdue_only: bool,
                     module: str | None, department: str | None, handler: UUID | None,
                     after: tuple[date, UUID] | None, limit: int) -> list[Any]:
     """Open clocks of the office due within `within_days` (or already overdue), soonest first, `limit + 1` rows.
@@ -132,7 +132,8 @@ async def escalate(conn: asyncpg.Connection, actor: Actor, office_id: UUID, cloc
         raise ProblemError(409, ErrorCode.CONFLICT, f"A {rung} was already raised on this deadline.")
     data = {"actionId": str(row["id"]), "clockId": str(clock_id), "clock": k["code"], "due": k["due"].isoformat(),
             "rung": rung, "automatic": automatic, "note": note}
-    body = f"{_RUNG_ZH[rung]}：{CLOCKS[k['code']].label_zh}期限 {k['due'].isoformat()}" + (f"（{note}）" if note else "")
+    body = (f"{_RUNG_ZH[rung]}：{CLOCKS[k['code']].label_zh}期限 {k['due'].isoformat()}"
+            + (f"（{note}）" if note else ""))
     await _on_record(conn, actor, k, f"monitoring.{rung}", body, data)
     return row
 
@@ -153,7 +154,8 @@ async def answer_notice(conn: asyncpg.Connection, actor: Actor, office_id: UUID,
         "where id = $1 returning *", action_id, reason, plan, user_id)
     k = await _clock(conn, office_id, row["clock_id"])
     data = {"actionId": str(action_id), "clockId": str(row["clock_id"]), "reason": reason, "plan": plan}
-    await _on_record(conn, actor, k, "monitoring.notice_answered", f"流程监控通知书回复：{reason}；整改计划：{plan}", data)
+    await _on_record(conn, actor, k, "monitoring.notice_answered",
+                     f"流程监控通知书回复：{reason}；整改计划：{plan}", data)
     return updated
 
 
@@ -164,7 +166,8 @@ async def _on_record(conn: asyncpg.Connection, actor: Actor, k: Any, action: str
         await subject.timeline(conn, k["subject_id"], actor, action, body, data)
     # Ids only: the push delivery tells the handler and the department head, who fetch the content themselves.
     await emit(conn, "monitoring", {"event": action, "clockId": str(k["id"]), "subjectId": str(k["subject_id"]),
-                                    "module": k["module"], "handlerId": str(k["handler_id"]) if k["handler_id"] else None,
+                                    "module": k["module"],
+                                    "handlerId": str(k["handler_id"]) if k["handler_id"] else None,
                                     "department": k["department"], "actionId": data.get("actionId")},
                office_id=k["office_id"])
     await record(conn, actor, action, office_id=k["office_id"], object_type=f"{k['module']}.clock",
@@ -207,7 +210,8 @@ async def bulletin(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, s
         subject = SUBJECTS.get(r["module"])
         if subject is not None:
             await subject.timeline(conn, r["subject_id"], actor, "monitoring.bulletin",
-                                   f"列入流程监控通报（{start.isoformat()} 至 {(end - timedelta(days=1)).isoformat()}）",
+                                   f"列入流程监控通报（{start.isoformat()} 至 "
+                                   f"{(end - timedelta(days=1)).isoformat()}）",
                                    {"bulletinId": str(row["id"]), "clockId": str(r["id"])})
     await emit(conn, "monitoring", {"event": "monitoring.bulletin", "bulletinId": str(row["id"])}, office_id=office_id)
     await record(conn, actor, "monitoring.bulletin", office_id=office_id, object_type="monitoring_bulletin",

@@ -62,5 +62,5 @@ class Sweeper:
             await asyncio.sleep(self.interval)
             try:
                 await sweep_all(self.db)
-            except Exception:  # noqa: BLE001  (a failed sweep is logged and tried again next time)
+            except Exception:  # a failed sweep is logged and tried again next time
                 log.exception("sweep failed")

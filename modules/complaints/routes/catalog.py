@@ -8,11 +8,11 @@ from litestar import Controller, Request, get, put
 from litestar.params import FromPath, JSONBody
 
 from api.errors import invalid, problem_docs
+from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.complaints import catalog as service
 from modules.complaints.queries import categories, templates
 from modules.complaints.schemas import CategoryIn, CategoryOut, TemplateIn, TemplateOut
-from auth.audit import actor_from
 
 if TYPE_CHECKING:
     from litestar.datastructures import State

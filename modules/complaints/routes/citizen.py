@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Stream
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import problem_docs
@@ -19,9 +19,15 @@ from modules.complaints.queries import list_items, own_item, public_view
 from modules.complaints.routes import common
 from modules.complaints.routes.common import UploadForm
 from modules.complaints.schemas import (
-    ComplaintCreate, ComplaintReceipt, ListItem, MaterialIn, PublicComplaint, RatingIn, ReviewIn,
+    ComplaintCreate,
+    ComplaintReceipt,
+    ListItem,
+    MaterialIn,
+    PublicComplaint,
+    RatingIn,
+    ReviewIn,
 )
-from modules.kernel.files import AttachmentOut, DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY, UPLOAD_OPT
+from modules.kernel.files import DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY, UPLOAD_OPT, AttachmentOut
 
 if TYPE_CHECKING:
     import asyncpg

@@ -4,12 +4,12 @@ item, and the handler bodies of the public-filer and citizen twins (material, ra
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar.enums import RequestEncodingType
-from litestar.response import Stream
 from litestar.params import Body
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import invalid
@@ -30,8 +30,20 @@ if TYPE_CHECKING:
     from auth.principal import Principal
 
 __all__ = (
-    "MODULE", "UploadForm", "Finder", "actions", "add_material", "attach", "attachment", "file_item", "open_office",
-    "phone", "rate", "receipt", "require_on", "review",
+    "MODULE",
+    "Finder",
+    "UploadForm",
+    "actions",
+    "add_material",
+    "attach",
+    "attachment",
+    "file_item",
+    "open_office",
+    "phone",
+    "rate",
+    "receipt",
+    "require_on",
+    "review",
 )
 
 MODULE = "complaints"
@@ -84,7 +96,7 @@ async def file_item(state: State, request: Request[Any, Any, Any], conn: asyncpg
     if hasattr(data, "office"):
         office = await office_by_code(conn, data.office)
     else:
-        office = await office_by_id(conn, principal.office_id)  # type: ignore[union-attr]  # staff have an office
+        office = await office_by_id(conn, principal.office_id)  # type: ignore[union-attr, arg-type]  # staff have an office
     config = await require_on(state, office["id"])
     cat = await category(conn, office["id"], data.category)
     fields = service.check_fields(_fields_decoder.decode(msgspec.json.encode(cat["fields"])), data.fields)

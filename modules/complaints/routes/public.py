@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Stream
 from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import ProblemError, problem_docs
@@ -19,9 +19,15 @@ from modules.complaints.queries import anonymous_item, catalog, public_view
 from modules.complaints.routes import common
 from modules.complaints.routes.common import UploadForm
 from modules.complaints.schemas import (
-    AnonymousCreate, Catalog, ComplaintReceipt, MaterialIn, PublicComplaint, RatingIn, ReviewIn,
+    AnonymousCreate,
+    Catalog,
+    ComplaintReceipt,
+    MaterialIn,
+    PublicComplaint,
+    RatingIn,
+    ReviewIn,
 )
-from modules.kernel.files import AttachmentOut, UPLOAD_OPT, DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY
+from modules.kernel.files import DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY, UPLOAD_OPT, AttachmentOut
 
 if TYPE_CHECKING:
     import asyncpg

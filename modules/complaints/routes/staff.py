@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Stream
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import forbidden, invalid, problem_docs
@@ -23,10 +23,27 @@ from modules.complaints.queries import ListFilter, list_items, listed, reply_tem
 from modules.complaints.routes import common
 from modules.complaints.routes.common import UploadForm
 from modules.complaints.schemas import (
-    AssignmentIn, ClockEventIn, ComplaintReceipt, DecisionIn, ListItem, NoteIn, ReplyIn, StaffComplaint, StaffCreate,
-    StepIn, TransferIn,
+    AssignmentIn,
+    ClockEventIn,
+    ComplaintReceipt,
+    DecisionIn,
+    ListItem,
+    NoteIn,
+    ReplyIn,
+    StaffComplaint,
+    StaffCreate,
+    StepIn,
+    TransferIn,
 )
-from modules.kernel.files import AttachmentOut, DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY, UPLOAD_OPT, attachment_row, download, upload
+from modules.kernel.files import (
+    DOWNLOAD_RESPONSES,
+    UPLOAD_MAX_BODY,
+    UPLOAD_OPT,
+    AttachmentOut,
+    attachment_row,
+    download,
+    upload,
+)
 from modules.registry import module_config
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from api.db import Database, create_pool
 from api.errors import ProblemError
 from auth import audit
 from auth.ratelimit import RateLimiter
-from auth.routes import CLIENT_AUTH, GrantError, TokenRequest, _authenticate_client
+from auth.grants import CLIENT_AUTH, GrantError, TokenRequest, _authenticate_client
 
 
 async def test_parallel_wrong_secrets_cannot_pass_the_failure_limit(app, client, settings) -> None:  # noqa: ANN001

@@ -1,0 +1,53 @@
+"""Admin console: the office's audit trail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from api.errors import problem_docs
+from api.pagination import Limit, Page
+from auth import queries
+from auth.admin.common import SECURITY, AuditOut, audit_out, not_found
+from auth.principal import current_principal
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+
+__all__ = ("AdminAuditController",)
+
+
+class AdminAuditController(Controller):
+    """The audit trail. Every query is limited to the caller's own office: others' rows answer 404."""
+
+    path = "/admin"
+    tags = ["admin"]
+    security = SECURITY
+
+    @get("/audit", operation_id="adminListAudit", summary="Read the office's audit trail",
+         opt={"action": "admin.audit.read"}, responses=problem_docs(400, 401, 403))
+    async def list_audit(
+        self, request: Request[Any, Any, Any], state: State,
+        before: Annotated[int | None, QueryParameter(ge=1)] = None, limit: FromQuery[Limit] = 50,
+        action: FromQuery[str | None] = None,
+    ) -> Page[AuditOut]:
+        """Newest first; pass `nextCursor` as `before` for older records."""
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            rows = await queries.audit_page(conn, office_id=p.office_id, before=before, action=action, limit=limit)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(items=[audit_out(r) for r in rows], next_cursor=str(rows[-1]["id"]) if more and rows else None)
+
+    @get("/audit/{record_id:int}", operation_id="adminGetAudit", summary="One audit record",
+         opt={"action": "admin.audit.read"}, responses=problem_docs(400, 401, 403, 404))
+    async def get_audit(self, request: Request[Any, Any, Any], state: State, record_id: FromPath[int]) -> AuditOut:
+        """An audit record of the caller's office."""
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            row = await queries.audit_record(conn, record_id=record_id, office_id=p.office_id)
+        if row is None:
+            raise not_found("audit record")
+        return audit_out(row)
