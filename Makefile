@@ -24,6 +24,7 @@ run: $(STAMP)
 ## The API fuzzing is left to `make fuzz` (minutes long, and its own run: it changes office settings).
 TEST_MARKS ?= not fuzz
 test: $(STAMP)
+	@echo 'make test: the suite without the API fuzzing (tests/fuzz), which runs under `make fuzz`.'
 	$(BIN)/python -m pytest -m "$(TEST_MARKS)" $(PYTEST_ARGS)
 
 ## Lint: ruff (style, imports) and mypy (types) over the application code; CI fails on any finding.

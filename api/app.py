@@ -14,7 +14,7 @@ from litestar.di import Provide
 from api.cache import create_redis
 from api.cli import JianwuCLIPlugin
 from api.db import Database, create_pool
-from api.docs import docs_assets_router, openapi_config
+from api.docs import declare_operations, docs_assets_router, openapi_config
 from api.errors import ErrorCode, ProblemError, exception_handlers
 from api.headers import security_headers
 from api.health import health_routes
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
         state=_initial_state(settings),
     )
+    declare_operations(app)
     # Wrap the whole ASGI handler, not just the routes, so unmatched paths get a request id and a log line too.
     app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, settings.access_log)
     return app

@@ -5,19 +5,34 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litestar import Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import OpenAPIRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.openapi.spec import (
+    Components,
+    OpenAPI,
+    OpenAPIHeader,
+    OpenAPIType,
+    Operation,
+    Schema,
+    SecurityScheme,
+    Server,
+)
 from litestar.static_files import create_static_files_router
 
 if TYPE_CHECKING:
     from litestar import Request
 
-__all__ = ("OPENAPI_DIR", "VERSION", "docs_assets_router", "openapi_config")
+from api.idempotency import HEADER_DOC
+
+if TYPE_CHECKING:
+    from litestar import Litestar, Request
+
+__all__ = ("OPENAPI_DIR", "VERSION", "declare_operations", "docs_assets_router", "openapi_config")
 
 VERSION = "0.1.0"
 # In a checkout the folder sits beside api/; an installed image names it with JIANWU_OPENAPI_DIR.
@@ -50,9 +65,50 @@ class LocalSwaggerPlugin(OpenAPIRenderPlugin):
 <script>{script}</script></body></html>""".encode()
 
 
+# Litestar names a generic struct's schema after its repr (`Page_modules.complaints.schemas.ListItem_`), which
+# generators turn into unreadable types; `Page[ListItem]` is published as `ListItemPage` instead.
+_GENERIC_NAME = re.compile(r"^(\w+)_(?:\w+\.)*(\w+)_$")
+
+
+def _clean_names(document: dict[str, Any]) -> dict[str, Any]:
+    """Rename generic schemas in `components/schemas` and every `$ref` to them."""
+    schemas = document.get("components", {}).get("schemas", {})
+    renamed = {name: f"{m[2]}{m[1]}" for name in schemas if (m := _GENERIC_NAME.match(name))}
+    if not renamed:
+        return document
+    clashes = set(renamed.values()) & set(schemas)
+    if clashes or len(set(renamed.values())) != len(renamed):
+        raise RuntimeError(f"generic schema names clash: {sorted(renamed.values())}")
+    refs = {f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renamed.items()}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: refs.get(v, v) if k == "$ref" else walk(v) for k, v in node.items()}
+        return [walk(v) for v in node] if isinstance(node, list) else node
+
+    document = walk(document)
+    document["components"]["schemas"] = dict(sorted(
+        (renamed.get(name, name), schema) for name, schema in document["components"]["schemas"].items()))
+    return document
+
+
+class _Document(OpenAPI):
+    """The OpenAPI object Litestar builds, written out with clean generic names."""
+
+    def to_schema(self) -> dict[str, Any]:
+        return _clean_names(super().to_schema())
+
+
+class _Config(OpenAPIConfig):
+    def to_openapi_schema(self) -> OpenAPI:
+        document = super().to_openapi_schema()
+        document.__class__ = _Document
+        return document
+
+
 def openapi_config() -> OpenAPIConfig:
     """The OpenAPI 3.1 document's metadata, security schemes and the docs UI."""
-    return OpenAPIConfig(
+    return _Config(
         title="Jianwu",
         version=VERSION,
         description=(
@@ -65,6 +121,8 @@ def openapi_config() -> OpenAPIConfig:
         servers=[Server(url="/")],
         use_handler_docstrings=True,
         components=Components(
+            headers={name: OpenAPIHeader(description=text, schema=Schema(type=OpenAPIType.STRING, **extra))
+                     for name, (text, extra) in _HEADERS.items()},
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",
                                          description="Access token from POST /api/v1/auth/token."),
@@ -80,3 +138,75 @@ def docs_assets_router() -> Router:
         path=ASSETS_PATH, directories=[OPENAPI_DIR / "ui"], include_in_schema=False, opt={"public": True},
         name="docs-assets",
     )
+
+
+# What the server sends, declared once (components/headers) so every operation's spec can name it: the request id
+# (api/observability.py), a replayed answer (api/idempotency.py), rate limits (auth/ratelimit.py), entity tags.
+_HEADERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "X-Request-ID": ("The request's id (yours when you sent a sane one); quote it when reporting a problem.", {}),
+    "Idempotent-Replayed": (("`true` when this is the stored answer to an earlier request with the same "
+                             "Idempotency-Key."), {"enum": ["true"]}),
+    "Retry-After": ("Seconds to wait before trying again.", {"pattern": "^[0-9]+$"}),
+    "RateLimit-Limit": ("Requests allowed in the window.", {"pattern": "^[0-9]+$"}),
+    "RateLimit-Remaining": ("Requests left in the window.", {"pattern": "^[0-9]+$"}),
+    "RateLimit-Reset": ("Seconds until the window starts again.", {"pattern": "^[0-9]+$"}),
+    "ETag": ("The entity tag: send it back in If-None-Match to get a 304 while it is current.", {}),
+    "Cache-Control": ("How long the answer may be kept.", {}),
+    "Location": ("The path of what was created.", {}),
+}
+_IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "description": HEADER_DOC, "schema": {
+    "type": "string", "minLength": 8, "maxLength": 200, "pattern": "^[A-Za-z0-9._:-]{8,200}$"}}
+
+
+def _refs(*names: str) -> dict[str, Any]:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _declare(document: dict[str, Any], opt: dict[str, Any]) -> dict[str, Any]:
+    """Add to one operation's document what the route's opt says and the server sends: the Idempotency-Key
+    parameter, the permission action, and the response headers."""
+    idempotency, action = opt.get("idempotency"), opt.get("action")
+    if idempotency:
+        params = [p for p in document.get("parameters", []) if p.get("name") != "Idempotency-Key"]
+        document["parameters"] = [{**_IDEMPOTENCY_KEY, "required": idempotency == "required"}, *params]
+    if isinstance(action, str):
+        document["x-jianwu-action"] = action
+        sentence = f"Permission action: `{action}`."
+        if sentence not in document.get("description", ""):
+            document["description"] = f"{document.get('description', '').rstrip()}\n\n{sentence}".lstrip()
+    responses: dict[str, Any] = document.get("responses", {})
+    cached = "304" in responses
+    for status, response in responses.items():
+        if "$ref" in response:
+            continue
+        headers = _refs("X-Request-ID")
+        if status.startswith("2") and idempotency:
+            headers |= _refs("Idempotent-Replayed")
+        if status == "201" and opt.get("location"):
+            headers |= _refs("Location")
+        if cached and status in ("200", "304"):
+            headers |= _refs("ETag", "Cache-Control")
+        if status == "429" or (status == "409" and idempotency):
+            headers |= _refs("Retry-After")
+        if status == "429":
+            headers |= _refs("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+        response["headers"] = {**response.get("headers", {}), **headers}
+    return document
+
+
+def _operation_class(base: type[Operation], opt: dict[str, Any]) -> type[Operation]:
+    """The route's own operation class, with `_declare` applied when the document is written."""
+
+    def to_schema(self: Operation) -> dict[str, Any]:
+        return _declare(base.to_schema(self), opt)
+
+    return type(base.__name__, (base,), {"to_schema": to_schema, "__doc__": base.__doc__})
+
+
+def declare_operations(app: Litestar) -> None:
+    """Make every documented operation declare what its route requires and sends (see `_declare`); the spec is
+    built lazily, so setting each handler's operation class here, after registration, is in time."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if getattr(handler, "include_in_schema", False) and hasattr(handler, "operation_class"):
+                handler.operation_class = _operation_class(handler.operation_class, dict(handler.opt))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import asyncpg
 import msgspec
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from litestar import Request
 
 __all__ = (
-    "PROBLEM_JSON", "ErrorCode", "Problem", "ProblemError", "conflict", "exception_handlers", "forbidden", "invalid",
-    "not_found", "problem_docs",
+    "PROBLEM_JSON", "ErrorCode", "FieldError", "Problem", "ProblemError", "conflict", "exception_handlers", "forbidden",
+    "invalid", "not_found", "problem_docs",
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -79,6 +79,14 @@ _TITLES = {
 }
 
 
+class FieldError(msgspec.Struct, omit_defaults=True):
+    """One bad field of a request: where it was (`source`), its path and what is wrong with it."""
+
+    field: str | None
+    message: str | None
+    source: Literal["body", "query", "header", "path", "cookie"] | None = None
+
+
 class Problem(msgspec.Struct, omit_defaults=True):
     """An RFC 9457 problem details object as sent on the wire."""
 
@@ -89,7 +97,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str | None = None
     instance: str | None = None
     request_id: str | None = msgspec.field(default=None, name="requestId")
-    errors: list[dict[str, Any]] | None = None
+    errors: list[FieldError] | None = None
     extra: dict[str, Any] | None = None
     # RFC 6749 §5.2 members, present on errors of the OAuth token endpoint so OAuth clients understand them.
     error: str | None = None
@@ -186,7 +194,8 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         request_id=request_id,
-        errors=errors,
+        errors=None if errors is None else [FieldError(e.get("field"), e.get("message"), e.get("source"))
+                                            for e in errors],
         extra=extra,
         error=code if oauth else None,
         error_description=detail if oauth else None,

@@ -3,9 +3,17 @@ route says otherwise, and a content security policy with frame protection on pag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ("security_headers",)
+if TYPE_CHECKING:
+    from litestar import Request
+
+from litestar.openapi import ResponseSpec
+
+__all__ = ("NOT_MODIFIED", "matches_etag", "security_headers")
+
+# 304 is no error, so problem_docs does not know it; routes that send an ETag add it beside their problem statuses.
+NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modified (`If-None-Match` matched the ETag).")}
 
 
 async def security_headers(message: Any, scope: Any) -> None:
@@ -30,3 +38,11 @@ async def security_headers(message: Any, scope: Any) -> None:
         add(b"x-frame-options", "DENY")
         add(b"referrer-policy", "no-referrer")
     message["headers"] = headers
+
+
+def matches_etag(request: Request[Any, Any, Any], etag: str) -> bool:
+    """Whether the request's If-None-Match names `etag` (or `*`), so a 304 answers it (weak tags compare equal)."""
+    match = request.headers.get("if-none-match")
+    if not match:
+        return False
+    return match.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in match.split(",")]

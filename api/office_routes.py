@@ -112,7 +112,8 @@ class OfficeTreeController(Controller):
         return page_of(rows, limit, _detail, lambda r: (r["created_at"], r["id"]))
 
     @post("", operation_id="adminCreateOffice", summary="Create an office below the caller's",
-          opt={"action": "admin.offices.manage"}, responses=problem_docs(400, 401, 403, 404, 409, 422))
+          opt={"action": "admin.offices.manage", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422))
     async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[OfficeRecord]) -> Any:
         """Its parent is the caller's office or one below it. Needs an Idempotency-Key."""
         p = current_principal(request)

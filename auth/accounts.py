@@ -270,7 +270,8 @@ class AccountsController(Controller):
     security = [{"bearer": []}]
 
     @post("", operation_id="adminCreateUser", summary="Create an account with a one-time password",
-          opt={"action": "admin.users.manage"}, responses=problem_docs(400, 401, 403, 409, 422))
+          opt={"action": "admin.users.manage", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 409, 422))
     async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[AccountIn]) -> Response[Any]:
         """Texts the one-time password when a phone is given, else shows it once. Needs an Idempotency-Key."""
         p = current_principal(request)
@@ -296,7 +297,8 @@ class AccountsController(Controller):
         return response
 
     @post("/bulk", operation_id="adminCreateUsersFromCsv", summary="Create accounts from a CSV file",
-          opt={"action": "admin.users.manage", "accepts": ("text/csv",)}, operation_class=_CsvBody,
+          opt={"action": "admin.users.manage", "accepts": ("text/csv",), "idempotency": "required"},
+          operation_class=_CsvBody,
           responses=problem_docs(400, 401, 403, 409, 415, 422))
     async def bulk(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
         """The body is `text/csv`, UTF-8, with a header row `name,username,roles,department,phone[,kind]` (roles

@@ -112,7 +112,8 @@ class RoleRequestController(Controller):
     security = [{"bearer": []}]
 
     @post("", operation_id="adminRequestRoles", summary="Ask for a change of roles that needs a second admin",
-          opt={"action": "admin.users.manage"}, responses=problem_docs(400, 401, 403, 404, 409, 422))
+          opt={"action": "admin.users.manage", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422))
     async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[RoleRequestIn]) -> Any:
         """Answers the pending request; the roles change when another admin approves. Needs an Idempotency-Key."""
         p = current_principal(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -19,8 +20,14 @@ class SmsProvider(Protocol):
         """Deliver the message or raise."""
 
 
+# The sign-in code or one-time password in a message; a developer's script reads it from `code` (messages to
+# come may word the text differently, the field stays).
+_CODE = re.compile(r"(?:验证码是|一次性密码：)\s*(\S+?)[，,。\s]")
+
+
 class FileSmsProvider:
-    """Appends each message as one JSON line (`to`, `text`) to sms-outbox.jsonl in the data directory."""
+    """Appends each message as one JSON line (`to`, `text`, and `code` when it carries a sign-in code or one-time
+    password) to sms-outbox.jsonl in the data directory."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -36,5 +43,6 @@ class FileSmsProvider:
 
     async def send(self, to: str, text: str) -> None:
         """Append the message to the outbox file."""
-        line = msgspec.json.encode({"to": to, "text": text}) + b"\n"
+        found = _CODE.search(text)
+        line = msgspec.json.encode({"to": to, "text": text, **({"code": found[1]} if found else {})}) + b"\n"
         await asyncio.to_thread(self._append, line)

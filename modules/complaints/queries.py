@@ -7,6 +7,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import msgspec
+
 from api.errors import invalid, not_found
 from api.offices import office_by_id
 from api.pagination import Cursor, Page, keyset, page_of
@@ -17,6 +19,7 @@ from modules.clocks.store import clock_views
 from modules.complaints.rules import KINDS, PUBLIC_CLOCKS, STATE_LABELS, WORKFLOW
 from modules.complaints.schemas import (
     Catalog,
+    CategoryField,
     CategoryOut,
     ListItem,
     Location,
@@ -198,12 +201,14 @@ def _like(text: str) -> str:
 class ListFilter:
     """What a staff list is narrowed to (each None when not asked for)."""
 
-    __slots__ = ("assignee", "category", "due_before", "kind", "q", "state")
+    __slots__ = ("assignee", "category", "due_before", "kind", "q", "receipt_no", "state")
 
     def __init__(self, *, state: str | None = None, kind: str | None = None, category: str | None = None,
-                 assignee: UUID | None = None, due_before: date | None = None, q: str | None = None) -> None:
+                 assignee: UUID | None = None, due_before: date | None = None, q: str | None = None,
+                 receipt_no: str | None = None) -> None:
         self.state, self.kind, self.category, self.assignee, self.due_before, self.q = \
             state, kind, category, assignee, due_before, q
+        self.receipt_no = receipt_no
 
 
 async def list_items(conn: asyncpg.Connection, *, limit: int, after: Cursor | None, office_id: UUID | None = None,
@@ -227,8 +232,11 @@ async def list_items(conn: asyncpg.Connection, *, limit: int, after: Cursor | No
     if f.due_before:
         q.add("exists (select 1 from clocks k where k.subject_id = c.id and k.status in ('running', 'paused') "
               "and k.due <= ?::date)", f.due_before)
+    if f.receipt_no:
+        q.add("c.receipt_no = ?", f.receipt_no)
     if f.q:
-        q.add("(c.title || ' ' || c.body) ilike ?", _like(f.q))
+        # The receipt number a caller reads out over the phone finds the item too (its unique index answers it).
+        q.add("((c.title || ' ' || c.body) ilike ? or c.receipt_no = ?)", _like(f.q), f.q.strip())
     sql, args = q.sql(_LIST_SELECT, after, limit)
     return page_of(await conn.fetch(sql, *args), limit, _list_item, lambda r: (r["created_at"], r["id"]))
 
@@ -249,7 +257,8 @@ async def catalog(conn: asyncpg.Connection, office: Any) -> Catalog:
 def category_out(r: Any) -> CategoryOut:
     """A category as the apps and admins see it (its fields in their display order)."""
     return CategoryOut(code=r["code"], kind=r["kind"], kind_label=KINDS[r["kind"]], name=r["name"],
-                       description=r["description"], fields=sorted(r["fields"], key=lambda f: f.get("order", 0)),
+                       description=r["description"], fields=msgspec.convert(
+                           sorted(r["fields"], key=lambda f: f.get("order", 0)), list[CategoryField]),
                        version=r["version"])
 
 

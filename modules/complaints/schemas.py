@@ -24,11 +24,14 @@ __all__ = (
     "CategoryField",
     "CategoryIn",
     "CategoryOut",
+    "Channel",
     "ClockEventIn",
     "ComplaintCreate",
     "ComplaintReceipt",
     "DecisionIn",
     "EventOut",
+    "ItemState",
+    "Kind",
     "ListItem",
     "Location",
     "MaterialIn",
@@ -49,6 +52,9 @@ __all__ = (
 
 Kind = Literal["accusation", "report", "criminal_appeal", "civil_admin_appeal", "state_compensation", "judicial_aid",
                "other_petition", "legal_consultation"]
+# The closed sets the apps build on, published as enums (tests/unit/complaints check them against the rules).
+ItemState = Literal["received", "awaiting_material", "accepted", "in_progress", "referred", "not_accepted", "closed"]
+Channel = Literal["app", "web", "hotline", "walk_in", "letter"]
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
 
@@ -117,7 +123,7 @@ class ComplaintReceipt(_Out, kw_only=True):
 
     id: UUID
     receipt_no: str
-    state: str
+    state: ItemState
     created_at: datetime
     query_code: str | None = None
 
@@ -128,11 +134,11 @@ class PublicComplaint(_Out, kw_only=True):
     id: UUID
     receipt_no: str
     office: str
-    kind: str
+    kind: Kind
     category: str | None
     title: str
     body: str
-    state: str
+    state: ItemState
     state_label: str
     created_at: datetime
     timeline: list[EventOut]
@@ -160,12 +166,12 @@ class StaffComplaint(_Out, kw_only=True):
     receipt_no: str
     office: str
     first_office: str
-    kind: str
+    kind: Kind
     category: str | None
-    channel: str
+    channel: Channel
     title: str
     body: str
-    state: str
+    state: ItemState
     state_label: str
     reporter: Reporter
     location: Location | None
@@ -194,11 +200,11 @@ class ListItem(_Out, kw_only=True):
 
     id: UUID
     receipt_no: str
-    kind: str
+    kind: Kind
     category: str | None
     title: str
-    state: str
-    channel: str
+    state: ItemState
+    channel: Channel
     assignee_id: UUID | None
     created_at: datetime
     next_due: date | None
@@ -314,11 +320,11 @@ class CategoryOut(_Out, kw_only=True):
     """A category as the apps see it (Open311 GeoReport v2 service + its definition, in one)."""
 
     code: str
-    kind: str
+    kind: Kind
     kind_label: str
     name: str
     description: str
-    fields: list[dict[str, Any]]
+    fields: list[CategoryField]
     version: int
 
 
@@ -333,7 +339,7 @@ class Catalog(_Out, kw_only=True):
 class TemplateIn(_In, kw_only=True):
     """A reply template; `{receipt_no}`, `{office}`, `{title}`, `{referred_to}`, `{reason}` are filled in."""
 
-    state: str
+    state: ItemState
     title: Text200
     body: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
 
@@ -342,6 +348,6 @@ class TemplateOut(_Out, kw_only=True):
     """A reply template."""
 
     code: str
-    state: str
+    state: ItemState
     title: str
     body: str

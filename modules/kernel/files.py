@@ -32,6 +32,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Stream
 
 from api.errors import ErrorCode, ProblemError, conflict, not_found
+from api.headers import NOT_MODIFIED, matches_etag
 from api.idempotency import answered, idempotency_key, run_once
 from api.schema import Output
 from auth.audit import actor_from, record
@@ -59,12 +60,11 @@ log = logging.getLogger("jianwu.files")
 
 # The largest file the policy takes is a 200 MiB video; the rest is room for the multipart framing.
 UPLOAD_MAX_BODY = 210 * MIB
-UPLOAD_OPT: dict[str, Any] = {"accepts": ("multipart/form-data",)}
-# 304 is no error, so problem_docs does not know it; the routes add it beside their problem statuses.
+UPLOAD_OPT: dict[str, Any] = {"accepts": ("multipart/form-data",), "idempotency": "required"}
 DOWNLOAD_RESPONSES = {
     200: ResponseSpec(data_container=bytes, media_type="application/octet-stream", generate_examples=False,
                       description="The file; `Content-Type` is its real type, `ETag` its SHA-256."),
-    304: ResponseSpec(data_container=None, description="Not modified (`If-None-Match` matched the ETag)."),
+    **NOT_MODIFIED,
 }
 
 # AttachmentRejected codes -> HTTP status; the code itself is the problem's `code`.
@@ -286,8 +286,7 @@ async def download(state: State, request: Request[Any, Any, Any], att: Any, *, o
     # The public copy of an image is different bytes from the original, so it gets an entity tag of its own.
     etag = f'"{att["sha256"]}"' if key == att["original_key"] else f'"{att["sha256"]}-public"'
     headers = {"ETag": etag, "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
-    match = request.headers.get("if-none-match")
-    if match and (match.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in match.split(",")]):
+    if matches_etag(request, etag):
         return Response(b"", status_code=304, headers=headers)
     chunks = storage(state).open(key)
     try:

@@ -214,7 +214,8 @@ class MonitoringController(Controller):
                      rates=[RateOut(**r) for r in found])
 
     @post("/clocks/{clock_id:uuid}/rungs", operation_id="monitoringRaise", summary="Raise a reminder or a notice",
-          opt={"action": "monitoring.escalate"}, responses=problem_docs(400, 401, 403, 404, 409),
+          opt={"action": "monitoring.escalate", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409),
           status_code=HTTP_201_CREATED)
     async def raise_rung(self, request: Request[Any, Any, Any], state: State, clock_id: FromPath[UUID],
                          data: JSONBody[RungIn]) -> Any:
@@ -259,7 +260,8 @@ class MonitoringController(Controller):
         return [_action(r) for r in rows]
 
     @post("/notices/{action_id:uuid}/answer", operation_id="monitoringAnswer", summary="Answer a monitoring notice",
-          opt={"action": "monitoring.answer"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
+          opt={"action": "monitoring.answer", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
     async def answer(self, request: Request[Any, Any, Any], state: State, action_id: FromPath[UUID],
                      data: JSONBody[AnswerIn]) -> Any:
         """The handler named on the notice gives the reason for the delay and the plan, once."""
@@ -272,7 +274,7 @@ class MonitoringController(Controller):
         return await run_once(state.db, request, p.sub, data, work, required=False)
 
     @post("/bulletins", operation_id="monitoringBulletin", summary="Issue a bulletin for a period",
-          opt={"action": "monitoring.escalate"}, responses=problem_docs(400, 401, 403, 409),
+          opt={"action": "monitoring.escalate", "idempotency": "required"}, responses=problem_docs(400, 401, 403, 409),
           status_code=HTTP_201_CREATED)
     async def issue_bulletin(self, request: Request[Any, Any, Any], state: State,
                              data: JSONBody[BulletinIn]) -> Any:

@@ -53,7 +53,8 @@ class CitizenController(Controller):
     tags = ["complaints"]
     security = [{"bearer": []}]
 
-    @post("/", operation_id="complaintFile", summary="File an item", opt={"action": "complaint.create"},
+    @post("/", operation_id="complaintFile", summary="File an item",
+          opt={"action": "complaint.create", "idempotency": "required"},
           responses=problem_docs(400, 401, 403, 404, 409, 415, 422), status_code=HTTP_201_CREATED)
     async def create(self, request: Request[Any, Any, Any], state: State,
                      data: JSONBody[ComplaintCreate]) -> Response[ComplaintReceipt]:
@@ -88,7 +89,8 @@ class CitizenController(Controller):
             return await public_view(conn, await _own(state, p, complaint_id)(conn, False))
 
     @post("/{complaint_id:uuid}/materials", operation_id="complaintAddMaterial", summary="Add material",
-          opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404, 409, 422),
+          opt={"action": "complaint.own", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
     async def add_material(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                            data: JSONBody[MaterialIn]) -> Response[PublicComplaint]:
@@ -105,7 +107,8 @@ class CitizenController(Controller):
         return await common.rate(state, request, p, _own(state, p, complaint_id), data)
 
     @post("/{complaint_id:uuid}/reviews", operation_id="complaintReview", summary="Ask for a review",
-          opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404, 409, 422),
+          opt={"action": "complaint.own", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
     async def review(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                      data: JSONBody[ReviewIn]) -> Response[ComplaintReceipt]:

@@ -11,6 +11,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import ProblemError, problem_docs
+from api.headers import NOT_MODIFIED, matches_etag
 from api.idempotency import run_once
 from api.net import client_ip, device_id
 from auth.ratelimit import Limit as RateLimit
@@ -44,12 +45,17 @@ _ANON_CREATE_IP = RateLimit("complaint_anonymous_ip", 30, 3600)
 
 
 @get("/offices/{office:str}/complaint-catalog", operation_id="complaintCatalog", tags=["complaints"],
-     summary="Categories an office takes", opt={"public": True}, responses=problem_docs(400, 403, 404))
-async def catalog_route(state: State, office: FromPath[str]) -> Response[Catalog]:
-    """Kinds and categories with their extra fields. Cache it; `version` (and the ETag) change when it does."""
+     summary="Categories an office takes", opt={"public": True},
+     responses={**problem_docs(400, 403, 404), **NOT_MODIFIED})
+async def catalog_route(request: Request[Any, Any, Any], state: State, office: FromPath[str]) -> Response[Catalog]:
+    """Kinds and categories with their extra fields. Cache it; `version` (and the ETag) change when it does:
+    send the ETag back in `If-None-Match` and a 304 without a body says the copy is still current."""
     async with state.db.connection() as conn:
         body = await catalog(conn, await common.open_office(state, conn, office))
-    return Response(body, headers={"ETag": f'"{body.office}-{body.version}"', "Cache-Control": "public, max-age=60"})
+    headers = {"ETag": f'"{body.office}-{body.version}"', "Cache-Control": "public, max-age=60"}
+    if matches_etag(request, headers["ETag"]):
+        return Response(b"", status_code=304, headers=headers)  # type: ignore[arg-type]  # 304 has no body
+    return Response(body, headers=headers)
 
 
 class PublicController(Controller):
@@ -58,7 +64,8 @@ class PublicController(Controller):
     path = "/public/complaints"
     tags = ["complaints"]
 
-    @post("/", operation_id="complaintFileAnonymous", summary="File without an account", opt={"public": True},
+    @post("/", operation_id="complaintFileAnonymous", summary="File without an account",
+          opt={"public": True, "idempotency": "required"},
           responses=problem_docs(400, 403, 404, 409, 415, 422, 429), status_code=HTTP_201_CREATED)
     async def create(self, request: Request[Any, Any, Any], state: State,
                      data: JSONBody[AnonymousCreate]) -> Response[ComplaintReceipt]:
@@ -98,7 +105,8 @@ class PublicController(Controller):
             return await public_view(conn, await self._finder(request, state, receipt_no, code)(conn, False))
 
     @post("/{receipt_no:str}/materials", operation_id="complaintAddMaterialAnonymous", summary="Add material",
-          opt={"public": True}, responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
+          opt={"public": True, "idempotency": "required"},
+          responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
     async def add_material(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
                            code: QueryCode, data: JSONBody[MaterialIn]) -> Response[PublicComplaint]:
         """More material for the item (it goes back to triage if material was asked for)."""
@@ -113,7 +121,8 @@ class PublicController(Controller):
         return await common.rate(state, request, None, self._finder(request, state, receipt_no, code), data)
 
     @post("/{receipt_no:str}/reviews", operation_id="complaintReviewAnonymous", summary="Ask for a review",
-          opt={"public": True}, responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
+          opt={"public": True, "idempotency": "required"},
+          responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
     async def review(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
                      data: JSONBody[ReviewIn]) -> Response[ComplaintReceipt]:
         """复查 within 30 days of closure (复核 of a review); the review is followed with the same code."""

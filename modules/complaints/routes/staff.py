@@ -27,6 +27,8 @@ from modules.complaints.schemas import (
     ClockEventIn,
     ComplaintReceipt,
     DecisionIn,
+    ItemState,
+    Kind,
     ListItem,
     NoteIn,
     ReplyIn,
@@ -98,7 +100,8 @@ class StaffController(Controller):
         return await run_once(state.db, request, p.sub, data, work, required=required, authorize=authorize)
 
     @post("/", operation_id="complaintFileForVisitor", summary="File for a visitor, caller or letter",
-          opt={"action": "complaint.file_for_visitor"}, responses=problem_docs(400, 401, 403, 409, 415, 422),
+          opt={"action": "complaint.file_for_visitor", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 409, 415, 422),
           status_code=HTTP_201_CREATED)
     async def create(self, request: Request[Any, Any, Any], state: State,
                      data: JSONBody[StaffCreate]) -> Response[ComplaintReceipt]:
@@ -116,18 +119,20 @@ class StaffController(Controller):
     async def list_items(
         self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = 50,
-        item_state: Annotated[str | None, QueryParameter(name="state", max_length=40)] = None,
-        kind: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
+        item_state: Annotated[ItemState | None, QueryParameter(name="state")] = None,
+        kind: FromQuery[Kind | None] = None, category: FromQuery[str | None] = None,
         assignee: FromQuery[UUID | None] = None,
         due_before: Annotated[date | None, QueryParameter(name="dueBefore")] = None,
         q: Annotated[str | None, QueryParameter(min_length=2, max_length=100)] = None,
+        receipt_no: Annotated[str | None, QueryParameter(name="receiptNo", min_length=2, max_length=64)] = None,
     ) -> Page[ListItem]:
         """Newest first; filter by state, kind, category code, assignee, an open deadline due on or before a date,
-        and text (Chinese or not) in the title and body. Cursor-paginated."""
+        receipt number, and text (Chinese or not) in the title and body or the whole receipt number. An unknown
+        state or kind is a 400. Cursor-paginated."""
         p = current_principal(request)
         after = decode_cursor(cursor)
         where = ListFilter(state=item_state, kind=kind, category=category, assignee=assignee, due_before=due_before,
-                           q=q)
+                           q=q, receipt_no=receipt_no)
         async with state.db.connection() as conn:
             return await list_items(conn, limit=limit, after=after, office_id=p.office_id, where=where)
 
@@ -141,7 +146,8 @@ class StaffController(Controller):
             return await _view(state, conn, await staff_item(conn, complaint_id, p), p)
 
     @post("/{complaint_id:uuid}/steps", operation_id="complaintStep", summary="Take a workflow step",
-          opt={"action": "complaint.read"}, responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
+          opt={"action": "complaint.read", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def step(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                    data: JSONBody[StepIn]) -> Response[StaffComplaint]:
         """accept, request_material, refer, reject, close, reopen — each checked against the permission list. A step
@@ -163,7 +169,8 @@ class StaffController(Controller):
         return await self._command(request, state, complaint_id, data, act, allowed=allowed)
 
     @post("/{complaint_id:uuid}/proposals/{proposal_id:uuid}/decision", operation_id="complaintDecide",
-          summary="Approve, return or withdraw a proposed step", opt={"action": "complaint.read"},
+          summary="Approve, return or withdraw a proposed step",
+          opt={"action": "complaint.read", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def decide(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                      proposal_id: FromPath[UUID], data: JSONBody[DecisionIn]) -> Response[StaffComplaint]:
@@ -174,7 +181,8 @@ class StaffController(Controller):
         return await self._command(request, state, complaint_id, data, act)
 
     @post("/{complaint_id:uuid}/assignment", operation_id="complaintAssign", summary="Assign a handler",
-          opt={"action": "complaint.assign"}, responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
+          opt={"action": "complaint.assign", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def assign(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                      data: JSONBody[AssignmentIn]) -> Response[StaffComplaint]:
         """Random among eligible handlers under the office's plan (recorded), or designated with a reason."""
@@ -189,7 +197,8 @@ class StaffController(Controller):
         return await self._command(request, state, complaint_id, data, act)
 
     @post("/{complaint_id:uuid}/transfer", operation_id="complaintTransfer", summary="Transfer an item",
-          opt={"action": "complaint.transfer"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
+          opt={"action": "complaint.transfer", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
     async def transfer(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                        data: JSONBody[TransferIn]) -> Response[ListItem]:
         """To another office (it becomes responsible; this office keeps the record as first receiver)."""
@@ -206,7 +215,7 @@ class StaffController(Controller):
                               authorize=lambda conn: staff_item(conn, complaint_id, p, lock=True))
 
     @post("/{complaint_id:uuid}/notes", operation_id="complaintNote", summary="Add an internal note",
-          opt={"action": "complaint.note"}, responses=problem_docs(400, 401, 403, 404, 422),
+          opt={"action": "complaint.note", "idempotency": "required"}, responses=problem_docs(400, 401, 403, 404, 422),
           status_code=HTTP_201_CREATED)
     async def note(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                    data: JSONBody[NoteIn]) -> Response[StaffComplaint]:
@@ -216,7 +225,8 @@ class StaffController(Controller):
         return await self._command(request, state, complaint_id, data, act, status=201, required=True)
 
     @post("/{complaint_id:uuid}/replies", operation_id="complaintReply", summary="Reply to the complainant",
-          opt={"action": "complaint.reply"}, responses=problem_docs(400, 401, 403, 404, 409, 422),
+          opt={"action": "complaint.reply", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
     async def reply(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                     data: JSONBody[ReplyIn]) -> Response[StaffComplaint]:
@@ -229,7 +239,8 @@ class StaffController(Controller):
         return await self._command(request, state, complaint_id, data, act, status=201, required=True)
 
     @post("/{complaint_id:uuid}/clock-events", operation_id="complaintClockEvent", summary="Pause, resume, extend",
-          opt={"action": "complaint.clock.manage"}, responses=problem_docs(400, 401, 403, 404, 409, 422),
+          opt={"action": "complaint.clock.manage", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=200)
     async def clock_event(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                           data: JSONBody[ClockEventIn]) -> Response[StaffComplaint]:

@@ -73,6 +73,11 @@ async def test_catalog_is_versioned(client) -> None:  # noqa: ANN001
     assert resp.headers["etag"] == f'"jinshan-{body["version"]}"'
     pi = next(c for c in body["categories"] if c["code"] == "public-interest")
     assert pi["kindLabel"] == "举报" and pi["fields"][0]["type"] == "single_choice"
+    # An app that kept its copy asks again with the tag and gets a 304 without a body while it is current.
+    same = await client.get("/api/v1/offices/jinshan/complaint-catalog", headers={"If-None-Match": resp.headers["etag"]})
+    assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == resp.headers["etag"]
+    stale = await client.get("/api/v1/offices/jinshan/complaint-catalog", headers={"If-None-Match": '"jinshan-0"'})
+    assert stale.status_code == 200 and stale.json() == body
 
 
 async def test_list_pages_filters_and_chinese_search(client, staff, settings) -> None:  # noqa: ANN001
@@ -91,6 +96,16 @@ async def test_list_pages_filters_and_chinese_search(client, staff, settings) ->
     by_cat = (await client.get("/api/v1/staff/complaints", headers=office,
                                params={"q": marker, "category": "public-interest", "kind": "report"})).json()
     assert len(by_cat["items"]) == 3
+    # A caller reads out the receipt number: the filter and the search box both find that one item.
+    receipt = r.json()["receiptNo"]
+    for params in ({"receiptNo": receipt}, {"q": receipt}):
+        hits = (await client.get("/api/v1/staff/complaints", headers=office, params=params)).json()["items"]
+        assert [i["receiptNo"] for i in hits] == [receipt], params
+    # A misspelled state or kind is the app's bug, not an empty office: 400 naming the parameter.
+    for params in ({"state": "nonsense"}, {"kind": "complaint"}):
+        bad = await client.get("/api/v1/staff/complaints", headers=office, params=params)
+        assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json"), params
+        assert bad.json()["code"] == "validation_failed", bad.json()
     seen, cursor = [], None
     for _ in range(200):
         params = {"limit": 7, **({"cursor": cursor} if cursor else {})}
