@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,12 +16,13 @@ from api.errors import ErrorCode, ProblemError, problem_docs
 from api.net import client_ip
 from api.schema import Input, Output
 from auth.actions import AUTHENTICATED
-from auth.audit import actor_from, record
+from auth.audit import actor_from
 from auth.credentials import confirm_password
 from auth.grants import GRANTS, NO_STORE, TokenRequest, grant_problem
 from auth.principal import current_principal
 from auth.ratelimit import Limit
-from auth.tokens import GrantError, TokenResponse, hash_refresh, normalize_phone
+from auth.signin import confirm_totp, end_session, start_totp, store_otp
+from auth.tokens import GrantError, TokenResponse, normalize_phone
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -136,12 +136,7 @@ async def request_otp(request: Request[Any, Any, Any], state: State, data: JSONB
     await state.limiter.enforce(OTP_SEND_PHONE_DAY, index, "Too many codes sent to this number today.")
     code = f"{secrets.randbelow(10**6):06d}"
     async with state.db.transaction() as conn:
-        await conn.execute(
-            "insert into otp_codes (phone_index, code_hash, expires_at)"
-            " values ($1, $2, now() + make_interval(secs => $3))",
-            index, hashlib.sha256(f"{index}:{code}".encode()).digest(), OTP_TTL,
-        )
-        await record(conn, actor_from(request), "auth.otp.sent", detail={"phone": phone[:3] + "****" + phone[-4:]})
+        await store_otp(conn, actor=actor_from(request), phone=phone, index=index, code=code, ttl=OTP_TTL)
     await state.sms.send(phone, f"【检务】您的登录验证码是 {code}，5分钟内有效。请勿告诉他人。")
     return OtpSent(expires_in=OTP_TTL, resend_after=OTP_SEND_PHONE.window)
 
@@ -157,20 +152,9 @@ async def logout(request: Request[Any, Any, Any], state: State, data: JSONBody[L
     await state.revocations.deny_token(principal.jti, principal.exp)
     if principal.family:
         await state.revocations.deny_family(principal.family)
-    families = [principal.family] if principal.family else []
     async with state.db.transaction() as conn:
-        if data and data.refresh_token:
-            fam = await conn.fetchval("select family_id from refresh_tokens"
-                                      " where token_hash = $1 and user_id::text = $2",
-                                      hash_refresh(data.refresh_token), principal.sub)
-            if fam:
-                families.append(str(fam))
-        if principal.user_id is not None:
-            await conn.execute(
-                "update refresh_tokens set revoked_at = now() where family_id = any($1::uuid[]) and user_id = $2 "
-                "and revoked_at is null", families, principal.user_id,
-            )
-        await record(conn, actor_from(request, principal), "auth.logout", detail={"families": families})
+        await end_session(conn, actor=actor_from(request, principal), principal=principal,
+                          refresh_token=data.refresh_token if data else None)
 
 
 @get(
@@ -207,18 +191,9 @@ async def totp_enroll(
     await confirm_password(state, p, data.password)
     secret = pyotp.random_base32()
     async with state.db.transaction() as conn:
-        row = await conn.fetchrow(
-            """
-            update users set totp_secret_enc = $2, updated_at = now()
-            where id = $1 and totp_confirmed_at is null returning username
-            """,
-            p.user_id, state.box.encrypt_text(secret, aad=f"totp:{p.user_id}".encode()),
-        )
-        if row is None:
-            raise ProblemError(409, ErrorCode.CONFLICT, "A second factor is already confirmed for this account.")
-        await record(conn, actor_from(request, p), "auth.totp.enrolment_started", object_type="user",
-                     object_id=p.user_id)
-    uri = pyotp.TOTP(secret).provisioning_uri(name=row["username"], issuer_name="Jianwu")
+        username = await start_totp(conn, box=state.box, actor=actor_from(request, p), user_id=p.user_id,
+                                    secret=secret)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Jianwu")
     return Response(TotpEnrollment(secret=secret, otpauth_uri=uri), headers=NO_STORE)
 
 
@@ -234,24 +209,8 @@ async def totp_confirm(
     p = _staff_only(request)
     codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(10)]
     async with state.db.transaction() as conn:
-        enc = await conn.fetchval(
-            "select totp_secret_enc from users where id = $1 and totp_confirmed_at is null for update", p.user_id
-        )
-        if enc is None:
-            raise ProblemError(409, ErrorCode.CONFLICT, "Start an enrolment first (or it is already confirmed).")
-        secret = state.box.decrypt_text(enc, aad=f"totp:{p.user_id}".encode())
-        if not pyotp.TOTP(secret).verify(data.code, valid_window=1):
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The code does not match.",
-                               errors=[{"field": "code", "message": "wrong or expired code"}])
-        await conn.execute(
-            "update users set totp_confirmed_at = now(), recovery_codes = $2, updated_at = now() where id = $1",
-            p.user_id, [hashlib.sha256(c.encode()).hexdigest() for c in codes],
-        )
-        # Whoever else held a session signed in without the second factor: end every session, this one too.
-        await conn.execute("update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
-                           p.user_id)
-        await state.revocations.revoke_subject(f"user:{p.user_id}")
-        await record(conn, actor_from(request, p), "auth.totp.confirmed", object_type="user", object_id=p.user_id)
+        await confirm_totp(conn, state=state, actor=actor_from(request, p), user_id=p.user_id, code=data.code,
+                           recovery_codes=codes)
     return Response(RecoveryCodes(recovery_codes=codes), headers=NO_STORE)
 
 
