@@ -312,6 +312,12 @@ def _any_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[
     if _raised_parsing_form(exc):
         return problem_response(request, 400, ErrorCode.MALFORMED_BODY.value,
                                 "A form field is not text in its declared charset; send a file with a filename.")
+    if isinstance(exc, asyncpg.CheckViolationError):
+        # A value a table's own check refuses: a route should have said so first; the client still gets a 400.
+        log.warning("value refused by a check constraint on %s %s: %s", request.method, request.url.path,
+                    getattr(exc, "constraint_name", None))
+        return problem_response(request, 400, ErrorCode.VALIDATION_FAILED.value,
+                                "A value in the request is not allowed here.")
     if isinstance(exc, asyncpg.DataError):
         # A value the client sent that PostgreSQL cannot hold (a NUL character, an out-of-range number ...).
         log.info("value refused by PostgreSQL on %s %s: %s", request.method, request.url.path, type(exc).__name__)

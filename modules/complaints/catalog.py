@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = ("save_category", "save_template")
+
+# As the table's check says: str.isalnum() would also take letters such as "ë", which PostgreSQL then refuses.
+_TEMPLATE_CODE = re.compile(r"[a-z0-9_]{2,64}")
 
 
 async def save_category(conn: asyncpg.Connection, actor: Actor, office_id: UUID | None,
@@ -48,7 +52,7 @@ async def save_category(conn: asyncpg.Connection, actor: Actor, office_id: UUID 
 async def save_template(conn: asyncpg.Connection, actor: Actor, office_id: UUID | None, code: str,
                         data: TemplateIn) -> TemplateOut:
     """Create or change a reply template."""
-    if data.state not in STATE_LABELS or not (2 <= len(code) <= 64) or not code.replace("_", "").isalnum():
+    if data.state not in STATE_LABELS or not _TEMPLATE_CODE.fullmatch(code):
         raise invalid("Unknown state or malformed code.", ("state", f"one of {', '.join(STATE_LABELS)}"))
     await conn.execute(
         """

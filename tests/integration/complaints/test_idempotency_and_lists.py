@@ -136,3 +136,13 @@ async def test_monitoring_deadlines_and_rates(client, staff) -> None:  # noqa: A
     assert proc["rate"] == round(proc["metOnTime"] / (proc["metOnTime"] + proc["metLate"] + proc["overdue"]), 4)
     assert (await client.get("/api/v1/staff/complaints/stats", headers=await staff("jinshan", "assistant"))
             ).status_code == 403
+
+
+async def test_a_template_code_outside_the_allowed_characters_is_400_not_500(client) -> None:  # noqa: ANN001
+    from tests.helpers import bearer, token_for
+
+    admin = bearer(await token_for(client, "jinshan.admin"))
+    for code in ("ë3", "AB", "x"):
+        resp = await client.put(f"/api/v1/admin/complaints/templates/{code}", headers=admin,
+                                json={"state": "referred", "title": "t", "body": "b"})
+        assert resp.status_code == 400 and resp.json()["code"] == "validation_failed", (code, resp.text)
