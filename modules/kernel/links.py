@@ -1,0 +1,54 @@
+"""Links between subjects of different modules, kept both ways and written on both timelines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from api.schema import Output
+from modules.kernel.timeline import add_event
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from auth.audit import Actor
+
+__all__ = ("LinkOut", "link", "links")
+
+
+class LinkOut(Output):
+    """Another subject this one came from (`direction: from`) or became (`direction: to`)."""
+
+    direction: str
+    module: str
+    id: UUID
+    kind: str
+    at: datetime
+
+
+async def link(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, source: tuple[str, UUID],
+               target: tuple[str, UUID], kind: str, public: bool = False) -> None:
+    """Record that `source` led to `target` (e.g. kind 'transferred_to_clue'), with an entry on both timelines."""
+    (from_module, from_id), (to_module, to_id) = source, target
+    added = await conn.fetchval(
+        "insert into subject_links (office_id, from_module, from_id, to_module, to_id, kind, created_by) "
+        "values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing returning id",
+        office_id, from_module, from_id, to_module, to_id, kind, actor.id or "system")
+    if added is None:  # already linked: a retried request adds nothing to either timeline
+        return
+    await add_event(conn, from_module, from_id, actor, "linked_to", public=public,
+                    data={"kind": kind, "module": to_module, "id": str(to_id)})
+    await add_event(conn, to_module, to_id, actor, "linked_from", public=False,
+                    data={"kind": kind, "module": from_module, "id": str(from_id)})
+
+
+async def links(conn: asyncpg.Connection, subject_id: UUID) -> list[LinkOut]:
+    """Every link of a subject, both directions, oldest first."""
+    rows = await conn.fetch(
+        "select 'to' as direction, to_module as module, to_id as id, kind, created_at from subject_links "
+        "where from_id = $1 union all "
+        "select 'from', from_module, from_id, kind, created_at from subject_links where to_id = $1 "
+        "order by created_at", subject_id)
+    return [LinkOut(direction=r["direction"], module=r["module"], id=r["id"], kind=r["kind"], at=r["created_at"])
+            for r in rows]
