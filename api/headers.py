@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 if TYPE_CHECKING:
     from litestar import Request
 
 from litestar.openapi import ResponseSpec
 
-__all__ = ("NOT_MODIFIED", "matches_etag", "security_headers")
+__all__ = ("NOT_MODIFIED", "created_location", "matches_etag", "security_headers")
 
 # 304 is no error, so problem_docs does not know it; routes that send an ETag add it beside their problem statuses.
 NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modified (`If-None-Match` matched the ETag).")}
@@ -46,3 +48,13 @@ def matches_etag(request: Request[Any, Any, Any], etag: str) -> bool:
     if not match:
         return False
     return match.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in match.split(",")]
+
+
+def created_location(request: Request[Any, Any, Any], body: Any) -> dict[str, str]:
+    """The Location header of a 201: the route's `opt["location"]` template (the API path of what was created),
+    filled from the path parameters and the answer's fields (wire names); no header when the route has none."""
+    template = request.route_handler.opt.get("location")
+    if not template:
+        return {}
+    fields = body if isinstance(body, dict) else msgspec.to_builtins(body)
+    return {"Location": template.format_map({**request.path_params, **fields})}

@@ -12,6 +12,7 @@ import msgspec
 from litestar import Response
 
 from api.errors import ErrorCode, ProblemError
+from api.headers import created_location
 
 if TYPE_CHECKING:
     import asyncpg
@@ -108,7 +109,8 @@ async def run_once(
     `authorize(conn)`, when given, runs first in that transaction: it finds the object (404 for anyone else),
     counts rate limits and checks rights, so a stored answer is replayed only to a caller who may still do the
     command; what it returns is handed to `work(conn, found)`. Every command on an existing object passes one.
-    `work` returns (status, body struct); the body is encoded once, stored with the key and sent.
+    `work` returns (status, body struct); the body is encoded once, stored with the key and sent; a 201 carries
+    the Location the route's `opt["location"]` template names.
     Without `required`, a request with no key simply runs. `kept` gives the body to store for a retry when the
     answer holds a secret shown only once (a one-time password): the retry gets the answer without it.
     """
@@ -119,10 +121,12 @@ async def run_once(
         if key is not None:
             replay = await begin(conn, key_scope, key, request_hash)
             if replay is not None:
+                where = created_location(request, msgspec.json.decode(replay.body)) if replay.status == 201 else {}
                 return Response(replay.body, status_code=replay.status, media_type="application/json",
-                                headers={"Idempotent-Replayed": "true"})
+                                headers={"Idempotent-Replayed": "true", **where})
         status, body = await (work(conn, found) if authorize is not None else work(conn))
         encoded = msgspec.json.encode(body)
         if key is not None:
             await finish(conn, key_scope, key, status, msgspec.json.encode(kept(body)) if kept else encoded)
-    return Response(encoded, status_code=status, media_type="application/json")
+    return Response(encoded, status_code=status, media_type="application/json",
+                    headers=created_location(request, body) if status == 201 else None)

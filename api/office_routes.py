@@ -14,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
 from api.office_tree import CODE, SUBTREE, OfficeRecord, apply_change, problems, subtree
-from api.pagination import Limit, Page, decode_cursor, page_of
+from api.pagination import Limit, Page, decode_cursor, decode_sequence_cursor, page_of, sequence_page
 from auth.audit import actor_from, record
 from auth.principal import current_principal
 
@@ -163,17 +163,18 @@ class OfficeTreeController(Controller):
     @get("/{code:str}/history", operation_id="adminOfficeHistory", summary="Every change of an office",
          opt={"action": "admin.offices.manage"}, responses=problem_docs(400, 401, 403, 404))
     async def history(self, request: Request[Any, Any, Any], state: State, code: FromPath[str],
-                      limit: FromQuery[Limit] = 50) -> list[HistoryEntry]:
-        """Newest first: created, renamed, moved, retired, restored."""
+                      cursor: FromQuery[str | None] = None, limit: FromQuery[Limit] = 50) -> Page[HistoryEntry]:
+        """Newest first: created, renamed, moved, retired, restored; cursor-paginated."""
         p = current_principal(request)
+        before = decode_sequence_cursor(cursor)
         async with state.db.connection() as conn:
             row = await subtree(conn, p.office_id, code)
             if row is None:
                 raise ProblemError(404, ErrorCode.NOT_FOUND, "No such office under yours.")
-            rows = await conn.fetch("select * from office_history where office_id = $1 order by id desc limit $2",
-                                    row["id"], limit)
-        return [HistoryEntry(id=r["id"], at=r["at"], change=r["change"], before=r["before"], after=r["after"])
-                for r in rows]
+            rows = await conn.fetch("select * from office_history where office_id = $1 and ($2::bigint is null "
+                                    "or id < $2) order by id desc limit $3", row["id"], before, limit + 1)
+        return sequence_page(rows, limit, lambda r: HistoryEntry(id=r["id"], at=r["at"], change=r["change"],
+                                                                 before=r["before"], after=r["after"]))
 
 
 @put("/admin/office/password-policy", operation_id="adminSetPasswordPolicy", tags=["admin"],

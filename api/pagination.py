@@ -12,7 +12,8 @@ from litestar.params import QueryParameter
 
 from api.errors import ErrorCode, ProblemError
 
-__all__ = ("Cursor", "Keyset", "Limit", "Page", "decode_cursor", "encode_cursor", "keyset", "page_of")
+__all__ = ("Cursor", "Keyset", "Limit", "Page", "decode_cursor", "decode_sequence_cursor", "encode_cursor", "keyset",
+           "page_of", "sequence_page")
 
 T = TypeVar("T")
 # A query parameter's bounds must be a QueryParameter's: a msgspec.Meta in the alias is dropped by FromQuery[...]
@@ -48,6 +49,23 @@ def decode_cursor(raw: str | None) -> Cursor | None:
     except (ValueError, msgspec.DecodeError):
         raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The cursor is not one we issued.",
                            errors=[{"field": "cursor", "message": "invalid cursor", "source": "query"}]) from None
+
+
+def decode_sequence_cursor(raw: str | None) -> int | None:
+    """The cursor of a list ordered by a growing sequence number (audit records, office history), newest first."""
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The cursor is not one we issued.",
+                           errors=[{"field": "cursor", "message": "invalid cursor", "source": "query"}])
+    return int(raw)
+
+
+def sequence_page(rows: list[Any], limit: int, convert: Any) -> Page[Any]:
+    """A page of `limit + 1` rows ordered by their sequence `id`, newest first (see `decode_sequence_cursor`)."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=[convert(r) for r in rows], next_cursor=str(rows[-1]["id"]) if more and rows else None)
 
 
 def page_of(rows: list[Any], limit: int, convert: Any, key: Any) -> Page[Any]:

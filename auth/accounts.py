@@ -270,7 +270,8 @@ class AccountsController(Controller):
     security = [{"bearer": []}]
 
     @post("", operation_id="adminCreateUser", summary="Create an account with a one-time password",
-          opt={"action": "admin.users.manage", "idempotency": "required"},
+          opt={"action": "admin.users.manage", "idempotency": "required",
+               "location": "/api/v1/admin/users/{account[id]}"},
           responses=problem_docs(400, 401, 403, 409, 422))
     async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[AccountIn]) -> Response[Any]:
         """Texts the one-time password when a phone is given, else shows it once. Needs an Idempotency-Key."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from api.errors import problem_docs
-from api.pagination import Limit, Page
+from api.pagination import Limit, Page, decode_sequence_cursor, sequence_page
 from auth import queries
 from auth.admin.common import SECURITY, AuditOut, audit_out, not_found
 from auth.principal import current_principal
@@ -30,16 +30,14 @@ class AdminAuditController(Controller):
          opt={"action": "admin.audit.read"}, responses=problem_docs(400, 401, 403))
     async def list_audit(
         self, request: Request[Any, Any, Any], state: State,
-        before: Annotated[int | None, QueryParameter(ge=1)] = None, limit: FromQuery[Limit] = 50,
-        action: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None, limit: FromQuery[Limit] = 50, action: FromQuery[str | None] = None,
     ) -> Page[AuditOut]:
-        """Newest first; pass `nextCursor` as `before` for older records."""
+        """Newest first; cursor-paginated."""
         p = current_principal(request)
+        before = decode_sequence_cursor(cursor)
         async with state.db.connection() as conn:
             rows = await queries.audit_page(conn, office_id=p.office_id, before=before, action=action, limit=limit)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(items=[audit_out(r) for r in rows], next_cursor=str(rows[-1]["id"]) if more and rows else None)
+        return sequence_page(rows, limit, audit_out)
 
     @get("/audit/{record_id:int}", operation_id="adminGetAudit", summary="One audit record",
          opt={"action": "admin.audit.read"}, responses=problem_docs(400, 401, 403, 404))

@@ -314,14 +314,15 @@ class Stats(Output):
 
 
 async def deadlines(conn: asyncpg.Connection, office_id: UUID | None, now: date, *, within_days: int,
-                    limit: int) -> list[Deadline]:
-    """Every open deadline of the office's items already past or due within `within_days`, soonest first (the
-    shared flow monitoring's list, narrowed to complaints)."""
+                    after: Cursor | None, limit: int) -> Page[Deadline]:
+    """Every open deadline of the office's items already past or due within `within_days`, soonest first, one page
+    (the shared flow monitoring's list, narrowed to complaints)."""
     rows = await monitoring.deadlines(conn, office_id, within_days=within_days, overdue_only=False,
-                                      module="complaints", department=None, handler=None, after=None, limit=limit)
-    return [Deadline(complaint_id=r["subject_id"], receipt_no=r["ref"], title=r["title"], clock=r["code"],
-                     occurrence=r["occurrence"], due=r["due"], overdue=r["due"] < now, assignee_id=r["handler_id"],
-                     calendar_estimated=r["calendar_estimated"]) for r in rows[:limit]]
+                                      module="complaints", department=None, handler=None, after=after, limit=limit)
+    return page_of(rows, limit, lambda r: Deadline(
+        complaint_id=r["subject_id"], receipt_no=r["ref"], title=r["title"], clock=r["code"],
+        occurrence=r["occurrence"], due=r["due"], overdue=r["due"] < now, assignee_id=r["handler_id"],
+        calendar_estimated=r["calendar_estimated"]), monitoring.deadline_key)
 
 
 async def stats(conn: asyncpg.Connection, office_id: UUID, start: date, end: date) -> Stats:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,7 +16,6 @@ from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor, keyset, page_of
 from auth.audit import actor_from, record
 from auth.principal import current_principal
-from modules.clocks.calendar import SHANGHAI, local_date
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import clock_views, today
 from modules.monitoring import service
@@ -178,7 +177,7 @@ class MonitoringController(Controller):
             rows = await service.deadlines(
                 conn, p.office_id, within_days=within_days, overdue_only=overdue, module=module,  # type: ignore[arg-type]
                 department=department, handler=handler,
-                after=(local_date(after.at), after.id) if after else None, limit=limit)
+                after=after, limit=limit)
             views = await clock_views(conn, {r["subject_id"] for r in rows[:limit]})
         fresh = {(v.code, v.occurrence, sid): v for sid, vs in views.items() for v in vs}
 
@@ -190,7 +189,7 @@ class MonitoringController(Controller):
                                days_remaining=v.days_remaining, warning=v.warning,
                                calendar_estimated=r["calendar_estimated"], handler_id=r["handler_id"],
                                department=r["department"])
-        return page_of(rows, limit, out, lambda r: (datetime.combine(r["due"], time(12), SHANGHAI), r["id"]))
+        return page_of(rows, limit, out, service.deadline_key)
 
     @get("/rates", operation_id="monitoringRates", summary="On-time rates per clock, period and group",
          opt={"action": "monitoring.read"}, responses=problem_docs(400, 401, 403))

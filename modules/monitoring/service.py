@@ -3,14 +3,14 @@ caller's transaction and leaves a timeline entry on the subject, an audit record
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from api.errors import ErrorCode, ProblemError
 from api.outbox import emit
 from auth.audit import Actor, record
-from modules.clocks.calendar import shift_months
+from modules.clocks.calendar import SHANGHAI, local_date, shift_months
 from modules.clocks.calendars import actor_uuid
 from modules.clocks.engine import compliance_of
 from modules.clocks.rules import CLOCKS
@@ -19,6 +19,8 @@ from modules.monitoring.subjects import SUBJECTS, lateral_join
 
 if TYPE_CHECKING:
     import asyncpg
+
+    from api.pagination import Cursor
 
 __all__ = (
     "DEFAULT_SETTINGS", "answer_notice", "bulletin", "deadlines", "escalate", "office_settings", "period_bounds",
@@ -49,12 +51,19 @@ def system_actor(office_id: UUID) -> Actor:
 
 async def deadlines(conn: asyncpg.Connection, office_id: UUID | None, *, within_days: int, overdue_only: bool,
                     module: str | None, department: str | None, handler: UUID | None,
-                    after: tuple[date, UUID] | None, limit: int) -> list[Any]:
-    """Open clocks of the office due within `within_days` (or already overdue), soonest first, `limit + 1` rows.
-    Stale stored states are brought up to date first, so the list says what the item views say."""
+                    after: Cursor | None, limit: int) -> list[Any]:
+    """Open clocks of the office due within `within_days` (or already overdue), soonest first, `limit + 1` rows
+    (for `page_of` with `deadline_key`), after the cursor's row. Stale stored states are brought up to date first,
+    so the list says what the item views say."""
     await sweep_stale(conn, office_id=office_id)
     return await conn.fetch(_LIST_SQL, office_id, today() + timedelta(days=within_days), module, department, handler,
-                            overdue_only, after[0] if after else None, after[1] if after else None, limit + 1)
+                            overdue_only, local_date(after.at) if after else None, after.id if after else None,
+                            limit + 1)
+
+
+def deadline_key(row: Any) -> tuple[datetime, UUID]:
+    """The cursor key of a deadline row (its due day and clock id), the order `deadlines` pages in."""
+    return datetime.combine(row["due"], time(12), SHANGHAI), row["id"]
 
 
 async def office_zone(conn: asyncpg.Connection, office_id: UUID) -> str:

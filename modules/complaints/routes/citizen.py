@@ -45,6 +45,10 @@ def _own(state: State, p: Principal, complaint_id: UUID) -> common.Finder:
         return row
     return find
 
+# Where what a 201 created is read: the new item, or the item material or a file was added to.
+_ITEM = "/api/v1/me/complaints/{id}"
+_ITEM_OF_PATH = "/api/v1/me/complaints/{complaint_id}"
+
 
 class CitizenController(Controller):
     """A signed-in citizen's own items."""
@@ -54,7 +58,7 @@ class CitizenController(Controller):
     security = [{"bearer": []}]
 
     @post("/", operation_id="complaintFile", summary="File an item",
-          opt={"action": "complaint.create", "idempotency": "required"},
+          opt={"action": "complaint.create", "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 401, 403, 404, 409, 415, 422), status_code=HTTP_201_CREATED)
     async def create(self, request: Request[Any, Any, Any], state: State,
                      data: JSONBody[ComplaintCreate]) -> Response[ComplaintReceipt]:
@@ -89,7 +93,7 @@ class CitizenController(Controller):
             return await public_view(conn, await _own(state, p, complaint_id)(conn, False))
 
     @post("/{complaint_id:uuid}/materials", operation_id="complaintAddMaterial", summary="Add material",
-          opt={"action": "complaint.own", "idempotency": "required"},
+          opt={"action": "complaint.own", "idempotency": "required", "location": _ITEM_OF_PATH},
           responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
     async def add_material(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
@@ -107,7 +111,7 @@ class CitizenController(Controller):
         return await common.rate(state, request, p, _own(state, p, complaint_id), data)
 
     @post("/{complaint_id:uuid}/reviews", operation_id="complaintReview", summary="Ask for a review",
-          opt={"action": "complaint.own", "idempotency": "required"},
+          opt={"action": "complaint.own", "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
     async def review(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
@@ -117,7 +121,8 @@ class CitizenController(Controller):
         return await common.review(state, request, p, p.sub, _own(state, p, complaint_id), data, None)
 
     @post("/{complaint_id:uuid}/attachments", operation_id="complaintAttach", summary="Attach a file",
-          opt={"action": "complaint.own", **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
+          opt={"action": "complaint.own", **UPLOAD_OPT, "location": _ITEM_OF_PATH + "/attachments/{id}"},
+          request_max_body_size=UPLOAD_MAX_BODY,
           responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422), status_code=HTTP_201_CREATED)
     async def attach(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                      data: UploadForm) -> Response[AttachmentOut]:

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery, QueryParameter
 
 from api.errors import problem_docs
-from api.pagination import Limit
+from api.pagination import Limit, Page, decode_cursor
 from auth.principal import current_principal
 from modules.clocks.store import today
 from modules.complaints.queries import Deadline, Stats, deadlines, stats
@@ -31,11 +31,13 @@ class MonitoringController(Controller):
          opt={"action": "complaint.monitor"}, responses=problem_docs(400, 401, 403))
     async def deadlines(self, request: Request[Any, Any, Any], state: State,
                         within_days: Annotated[int, QueryParameter(name="withinDays", ge=0, le=90)] = 5,
-                        limit: FromQuery[Limit] = 100) -> list[Deadline]:
-        """Flow monitoring 流程监控: every open deadline already past or due within `within_days`, soonest first."""
+                        cursor: FromQuery[str | None] = None, limit: FromQuery[Limit] = 100) -> Page[Deadline]:
+        """Flow monitoring 流程监控: every open deadline already past or due within `within_days`, soonest first;
+        cursor-paginated."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            return await deadlines(conn, p.office_id, today(), within_days=within_days, limit=limit)
+            return await deadlines(conn, p.office_id, today(), within_days=within_days, after=decode_cursor(cursor),
+                                   limit=limit)
 
     @get("/stats", operation_id="complaintStats", summary="On-time reply rates",
          opt={"action": "complaint.monitor"}, responses=problem_docs(400, 401, 403))

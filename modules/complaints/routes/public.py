@@ -57,6 +57,10 @@ async def catalog_route(request: Request[Any, Any, Any], state: State, office: F
         return Response(b"", status_code=304, headers=headers)  # type: ignore[arg-type]  # 304 has no body
     return Response(body, headers=headers)
 
+# Where what a 201 created is read: the new item, or the item material or a file was added to.
+_ITEM = "/api/v1/public/complaints/{receiptNo}"
+_ITEM_OF_PATH = "/api/v1/public/complaints/{receipt_no}"
+
 
 class PublicController(Controller):
     """Filing and following an item without an account: the receipt number and query code are the key."""
@@ -65,7 +69,7 @@ class PublicController(Controller):
     tags = ["complaints"]
 
     @post("/", operation_id="complaintFileAnonymous", summary="File without an account",
-          opt={"public": True, "idempotency": "required"},
+          opt={"public": True, "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 403, 404, 409, 415, 422, 429), status_code=HTTP_201_CREATED)
     async def create(self, request: Request[Any, Any, Any], state: State,
                      data: JSONBody[AnonymousCreate]) -> Response[ComplaintReceipt]:
@@ -105,7 +109,7 @@ class PublicController(Controller):
             return await public_view(conn, await self._finder(request, state, receipt_no, code)(conn, False))
 
     @post("/{receipt_no:str}/materials", operation_id="complaintAddMaterialAnonymous", summary="Add material",
-          opt={"public": True, "idempotency": "required"},
+          opt={"public": True, "idempotency": "required", "location": _ITEM_OF_PATH},
           responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
     async def add_material(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
                            code: QueryCode, data: JSONBody[MaterialIn]) -> Response[PublicComplaint]:
@@ -121,7 +125,7 @@ class PublicController(Controller):
         return await common.rate(state, request, None, self._finder(request, state, receipt_no, code), data)
 
     @post("/{receipt_no:str}/reviews", operation_id="complaintReviewAnonymous", summary="Ask for a review",
-          opt={"public": True, "idempotency": "required"},
+          opt={"public": True, "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
     async def review(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
                      data: JSONBody[ReviewIn]) -> Response[ComplaintReceipt]:
@@ -130,7 +134,8 @@ class PublicController(Controller):
                                    self._finder(request, state, receipt_no, code), data, code)
 
     @post("/{receipt_no:str}/attachments", operation_id="complaintAttachAnonymous", summary="Attach a file",
-          opt={"public": True, **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
+          opt={"public": True, **UPLOAD_OPT, "location": _ITEM_OF_PATH + "/attachments/{id}"},
+          request_max_body_size=UPLOAD_MAX_BODY,
           responses=problem_docs(400, 403, 404, 409, 413, 415, 422, 429), status_code=HTTP_201_CREATED)
     async def attach(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
                      data: UploadForm) -> Response[AttachmentOut]:

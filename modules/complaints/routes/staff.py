@@ -73,6 +73,10 @@ async def _reply_text(conn: asyncpg.Connection, row: Any, text: str | None, temp
         "referred_to": fields.get("referredTo"), "reason": fields.get("reason"),
         "disposition": fields.get("disposition")})
 
+# Where what a 201 created is read: the new item, or the item a note, reply or file was added to.
+_ITEM = "/api/v1/staff/complaints/{id}"
+_ITEM_OF_PATH = "/api/v1/staff/complaints/{complaint_id}"
+
 
 class StaffController(Controller):
     """The office's intake queue and handling. Another office's items answer 404."""
@@ -100,7 +104,7 @@ class StaffController(Controller):
         return await run_once(state.db, request, p.sub, data, work, required=required, authorize=authorize)
 
     @post("/", operation_id="complaintFileForVisitor", summary="File for a visitor, caller or letter",
-          opt={"action": "complaint.file_for_visitor", "idempotency": "required"},
+          opt={"action": "complaint.file_for_visitor", "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 401, 403, 409, 415, 422),
           status_code=HTTP_201_CREATED)
     async def create(self, request: Request[Any, Any, Any], state: State,
@@ -215,7 +219,8 @@ class StaffController(Controller):
                               authorize=lambda conn: staff_item(conn, complaint_id, p, lock=True))
 
     @post("/{complaint_id:uuid}/notes", operation_id="complaintNote", summary="Add an internal note",
-          opt={"action": "complaint.note", "idempotency": "required"}, responses=problem_docs(400, 401, 403, 404, 422),
+          opt={"action": "complaint.note", "idempotency": "required", "location": _ITEM_OF_PATH},
+          responses=problem_docs(400, 401, 403, 404, 422),
           status_code=HTTP_201_CREATED)
     async def note(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                    data: JSONBody[NoteIn]) -> Response[StaffComplaint]:
@@ -225,7 +230,7 @@ class StaffController(Controller):
         return await self._command(request, state, complaint_id, data, act, status=201, required=True)
 
     @post("/{complaint_id:uuid}/replies", operation_id="complaintReply", summary="Reply to the complainant",
-          opt={"action": "complaint.reply", "idempotency": "required"},
+          opt={"action": "complaint.reply", "idempotency": "required", "location": _ITEM_OF_PATH},
           responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
     async def reply(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
@@ -255,7 +260,8 @@ class StaffController(Controller):
         return await self._command(request, state, complaint_id, data, act)
 
     @post("/{complaint_id:uuid}/attachments", operation_id="complaintAttachStaff", summary="Attach an internal file",
-          opt={"action": "complaint.note", **UPLOAD_OPT}, request_max_body_size=UPLOAD_MAX_BODY,
+          opt={"action": "complaint.note", **UPLOAD_OPT, "location": _ITEM_OF_PATH + "/attachments/{id}"},
+          request_max_body_size=UPLOAD_MAX_BODY,
           responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422), status_code=HTTP_201_CREATED)
     async def attach(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
                      data: UploadForm) -> Response[AttachmentOut]:

@@ -31,6 +31,13 @@ async def test_sign_ins_and_admin_writes_are_recorded(client, conn, make_user) -
     assert row["office_id"] == await conn.fetchval("select id from offices where code = 'jinshan'")
     listed = await client.get("/api/v1/admin/audit", headers=bearer(admin), params={"action": "admin.sessions.revoked"})
     assert any(item["requestId"] == "audit-probe-1" for item in listed.json()["items"])
+    # Older records by the cursor of the page before, as on every list; a cursor we never issued is a 400.
+    first = (await client.get("/api/v1/admin/audit", headers=bearer(admin), params={"limit": 1})).json()
+    older = (await client.get("/api/v1/admin/audit", headers=bearer(admin),
+                              params={"limit": 1, "cursor": first["nextCursor"]})).json()
+    assert older["items"][0]["id"] < first["items"][0]["id"]
+    bad = await client.get("/api/v1/admin/audit", headers=bearer(admin), params={"cursor": "-1"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"
 
 
 async def test_failed_sign_ins_are_recorded(client, conn) -> None:  # noqa: ANN001

@@ -57,6 +57,7 @@ async def test_staff_get_the_original_and_the_citizen_a_stripped_copy(client, st
     up = await client.post(filed["url"], headers={**filed["me"], **key()}, files=_files(photo))
     assert up.status_code == 201, up.text
     att = up.json()
+    assert up.headers["location"] == f"{filed['url']}/{att['id']}"
     assert att["mediaType"] == "image/jpeg" and att["size"] == len(photo)
     assert att["sha256"] == hashlib.sha256(photo).hexdigest()
     assert att["latitude"] is None and att["longitude"] is None and att["capturedAt"] is None

@@ -123,10 +123,19 @@ async def test_monitoring_deadlines_and_rates(client, staff) -> None:  # noqa: A
     monitor = await staff("jinshan", "case_mgmt")
     deadlines = await client.get("/api/v1/staff/complaints/deadlines", headers=monitor, params={"withinDays": 10})
     assert deadlines.status_code == 200, deadlines.text
-    rows = deadlines.json()
+    rows = deadlines.json()["items"]
     # The demo data has items received 15+ days ago never answered: their 7-day replies are overdue.
     assert any(d["overdue"] and d["clock"] == "procedural_reply" for d in rows)
     assert [d["due"] for d in rows] == sorted(d["due"] for d in rows)
+    # Paged with the same cursor as every other list: small pages walk the same rows, none twice.
+    walked, cursor = [], None
+    while True:
+        page = (await client.get("/api/v1/staff/complaints/deadlines", headers=monitor,
+                                 params={"withinDays": 10, "limit": 7, **({"cursor": cursor} if cursor else {})})).json()
+        walked += [(d["complaintId"], d["clock"], d["occurrence"]) for d in page["items"]]
+        if not (cursor := page.get("nextCursor")):
+            break
+    assert walked == [(d["complaintId"], d["clock"], d["occurrence"]) for d in rows]
     stats = (await client.get("/api/v1/staff/complaints/stats", headers=monitor,
                               params={"since": "2020-01-01"})).json()
     rates = {r["clock"]: r for r in stats["rates"]}

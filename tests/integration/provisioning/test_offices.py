@@ -71,7 +71,12 @@ async def test_the_office_above_creates_renames_moves_and_retires(client, conn) 
     assert retired.status_code == 200 and retired.json()["retired"]
     assert code not in {o["code"] for o in (await client.get("/api/v1/offices")).json()}
     history = await client.get(f"/api/v1/admin/offices/{code}/history", headers=upper)
-    assert [h["change"] for h in history.json()] == ["retired", "renamed", "created"]
+    assert [h["change"] for h in history.json()["items"]] == ["retired", "renamed", "created"]
+    first = (await client.get(f"/api/v1/admin/offices/{code}/history", headers=upper, params={"limit": 2})).json()
+    rest = (await client.get(f"/api/v1/admin/offices/{code}/history", headers=upper,
+                             params={"cursor": first["nextCursor"]})).json()
+    assert [h["change"] for h in first["items"] + rest["items"]] == ["retired", "renamed", "created"]
+    assert "nextCursor" not in rest or rest["nextCursor"] is None
 
 
 async def test_a_district_admin_cannot_touch_offices_outside_its_subtree(client) -> None:  # noqa: ANN001
