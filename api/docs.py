@@ -92,11 +92,28 @@ def _clean_names(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _close_sets(document: dict[str, Any]) -> dict[str, Any]:
+    """Publish each closed set of `api.enums.CLOSED_SETS` as an enum on its property (on the items of a list, on
+    the string member of a nullable), so generated clients get enums the catalogues keep current."""
+    from api.enums import CLOSED_SETS
+
+    schemas = document.get("components", {}).get("schemas", {})
+    for (schema, prop), values in CLOSED_SETS.items():
+        node = schemas.get(schema, {}).get("properties", {}).get(prop)
+        if node is None:
+            continue  # a schema no route uses (yet): nothing to publish
+        for target in (node, *node.get("oneOf", ())):
+            target = target.get("items", target)
+            if target.get("type") == "string":
+                target["enum"] = sorted(set(values()))
+    return document
+
+
 class _Document(OpenAPI):
-    """The OpenAPI object Litestar builds, written out with clean generic names."""
+    """The OpenAPI object Litestar builds, written out with clean generic names and closed sets as enums."""
 
     def to_schema(self) -> dict[str, Any]:
-        return _clean_names(super().to_schema())
+        return _close_sets(_clean_names(super().to_schema()))
 
 
 class _Config(OpenAPIConfig):

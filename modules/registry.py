@@ -16,6 +16,7 @@ from api.outbox import register_topics
 from api.ttl import TTLCache
 from auth.actions import ACTIONS, register_actions
 from modules.clocks.rules import CLOCKS
+from modules.kernel.timeline import declare_event_types
 
 if TYPE_CHECKING:
     import asyncpg
@@ -48,6 +49,8 @@ def register(m: Manifest) -> Manifest:
     register_topics(m.topics)
     for subject in m.subjects:
         subject.workflow.check(actions=ACTIONS, clocks=CLOCKS)
+        declare_event_types({f"step.{t.name}": t.label_zh or t.name for t in subject.workflow.transitions.values()})
+    declare_event_types(m.event_types)
     unknown = [a for _, a in m.permission_defaults if a not in ACTIONS]
     if unknown:
         raise ValueError(f"module {m.name} grants unknown actions {unknown}")

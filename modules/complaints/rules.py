@@ -14,6 +14,7 @@ __all__ = (
     "CHANNELS",
     "CLOCKS",
     "CLOCK_KINDS",
+    "EVENT_TYPES",
     "KINDS",
     "NOT_APPLICABLE_AFTER",
     "PERMISSION_DEFAULTS",
@@ -118,6 +119,22 @@ TOPICS: dict[str, str] = {
     "complaint.staff": "Something happened on an item of the office: its staff's inboxes.",
     "complaint.complainant": "Something the complainant is told: the signed-in citizen's inbox and phone.",
     "complaint.assigned": "An item was assigned: the handler's inbox and phone.",
+}
+
+# Timeline entries complaints writes besides its workflow's steps (type -> label).
+EVENT_TYPES: dict[str, str] = {
+    "received": "登记",
+    "reply.progress": "进展答复",
+    "reply.result": "结果答复",
+    "reply.followup": "跟进答复",
+    "transferred": "移交",
+    "clock.pause": "期限中止",
+    "clock.resume": "期限恢复",
+    "clock.extend_request": "申请延长期限",
+    "clock.extend": "延长期限",
+    "review.requested": "申请复查",
+    "material": "补充材料",
+    "note": "内部备注",
 }
 
 

@@ -1,5 +1,6 @@
 """A module declares itself once: its routes, actions, clocks, public routes, permission defaults, demo data,
-outbox topics, subjects and configuration schema. The registry and the app read manifests, never module names."""
+outbox topics, timeline event types, subjects and configuration schema. The registry and the app read manifests,
+never module names."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class Manifest:
     public_routes: frozenset[tuple[str, str]] = frozenset()
     # Outbox topics the module emits (name -> who listens): `api.outbox.emit` refuses any other.
     topics: Mapping[str, str] = field(default_factory=dict)
+    # Timeline entry types the module writes besides its workflow's `step.<name>` ones (type -> label).
+    event_types: Mapping[str, str] = field(default_factory=dict)
     subjects: tuple[Subject, ...] = ()
     # The office's configuration of the module, checked when an admin saves it (None: any object).
     config: type[msgspec.Struct] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -13,7 +14,26 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("EventOut", "add_event", "timeline")
+__all__ = ("EVENT_TYPES", "EventOut", "add_event", "declare_event_types", "timeline")
+
+# Every type a timeline entry can have (type -> label for people): the spec publishes them as an enum, so apps can
+# switch on them, and `add_event` refuses any other. Modules declare theirs in their manifest; `step.<name>` is
+# declared for each transition of a registered workflow.
+EVENT_TYPES: dict[str, str] = {}
+
+
+def declare_event_types(types: Mapping[str, str]) -> None:
+    """Add timeline event types (type -> label). Modules may share a type (`step.close`); each keeps its own
+    label in its manifest, the first one declared stands here."""
+    for type_, label in types.items():
+        EVENT_TYPES.setdefault(type_, label)
+
+
+declare_event_types({
+    "attachment": "上传附件", "linked_to": "转为其他事项", "linked_from": "由其他事项转来",
+    "proposal.created": "提请审批", "proposal.approve": "审批同意", "proposal.return": "退回",
+    "proposal.withdraw": "撤回提请",
+})
 
 
 class EventOut(Output):
@@ -28,7 +48,9 @@ class EventOut(Output):
 
 async def add_event(conn: asyncpg.Connection, module: str, subject_id: UUID, actor: Actor, type_: str, *,
                     public: bool, body: str | None = None, data: dict[str, Any] | None = None) -> None:
-    """Append to a subject's timeline."""
+    """Append to a subject's timeline; the type must be declared (`declare_event_types`)."""
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"undeclared timeline event type {type_!r}: declare it in the module's manifest")
     await conn.execute(
         "insert into timeline_events (module, subject_id, actor_id, actor_kind, type, public, body, data) "
         "values ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from api.outbox import register_topics
 from auth.actions import register_actions
+from modules.kernel.timeline import declare_event_types
 
 ACTIONS: dict[str, str] = {
     "monitoring.read": "Flow monitoring: every module's overdue and due-soon deadlines, on-time rates, the ladder.",
@@ -14,5 +15,8 @@ ACTIONS: dict[str, str] = {
 }
 register_actions(ACTIONS)
 register_topics({"monitoring": "A rung of the escalation ladder was reached: the handler and the department head."})
+# What the ladder writes on the timeline of the item whose deadline it watches.
+declare_event_types({"monitoring.reminder": "流程监控提示", "monitoring.notice": "流程监控通知书",
+                     "monitoring.notice_answered": "流程监控通知书回复", "monitoring.bulletin": "流程监控通报"})
 
 __all__ = ("ACTIONS",)

@@ -73,7 +73,7 @@ async def test_anonymous_filing_and_staff_handling(generated, client) -> None:  
     assert found.status_code == 200, found.content
     assert [i.receipt_no for i in found.parsed.items] == [receipt.receipt_no]
     accepted = await step.asyncio_detailed(found.parsed.items[0].id, client=office,
-                                           body=models.StepIn(step="accept"), idempotency_key=f"step-{uuid.uuid4()}")
+                                           body=models.StepIn(step=models.StepInStep.ACCEPT), idempotency_key=f"step-{uuid.uuid4()}")
     assert accepted.status_code == 200, accepted.content
     assert accepted.parsed.state == "accepted"
 

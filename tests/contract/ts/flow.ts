@@ -52,4 +52,14 @@ export async function mistakes(api: ReturnType<typeof createClient<paths>>): Pro
     // @ts-expect-error "email" is not a channel
     body: { channel: "email", category: "accusation", title: "t", body: "b" },
   });
+  // A misspelled workflow step.
+  await api.POST("/api/v1/staff/complaints/{complaint_id}/steps", {
+    params: { path: { complaint_id: "00000000-0000-0000-0000-000000000000" } },
+    // @ts-expect-error "acept" is not a step
+    body: { step: "acept" },
+  });
+  // Branching on an error code that does not exist.
+  const answer = await api.GET("/api/v1/staff/complaints", {});
+  // @ts-expect-error "not_fund" is not an error code
+  if (answer.error?.code === "not_fund") throw new Error("unreachable");
 }

@@ -1,0 +1,50 @@
+"""Closed sets the spec publishes as enums, read from the catalogues when the document is written: so a module
+that registers clocks, actions, steps or timeline types widens the enums without touching the spec code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from api.errors import ErrorCode
+from auth.actions import ACTIONS, EXTERNAL_KINDS, STAFF_ROLES
+from modules.clocks.rules import CLOCKS
+from modules.kernel.timeline import EVENT_TYPES
+from modules.registry import manifests
+
+__all__ = ("CLOSED_SETS",)
+
+
+def _steps() -> Iterable[str]:
+    return {name for m in manifests() for s in m.subjects for name in s.workflow.transitions}
+
+
+def _roles() -> Iterable[str]:
+    return STAFF_ROLES
+
+
+def _kinds() -> Iterable[str]:
+    return ("staff", *EXTERNAL_KINDS)
+
+
+def _clocks() -> Iterable[str]:
+    return CLOCKS
+
+
+def _actions() -> Iterable[str]:
+    return ACTIONS
+
+# (schema, property) -> where its values come from. A property holding a list gets the enum on its items.
+CLOSED_SETS: dict[tuple[str, str], Callable[[], Iterable[str]]] = {
+    ("Problem", "code"): lambda: (c.value for c in ErrorCode),
+    ("EventOut", "type"): lambda: EVENT_TYPES,
+    ("StaffComplaint", "availableSteps"): _steps,
+    ("StepIn", "step"): _steps,
+    ("ProposalOut", "step"): _steps,
+    **{(schema, prop): _clocks for schema, prop in (
+        ("ClockView", "code"), ("Deadline", "clock"), ("DeadlineOut", "clock"), ("Rate", "clock"),
+        ("RateOut", "clock"), ("ClockEventIn", "clock"))},
+    **{(schema, "roles"): _roles for schema in (
+        "AccountIn", "AccountOut", "Me", "RoleRequestIn", "RoleRequestOut", "UserOut", "UserPatch")},
+    **{(schema, "kind"): _kinds for schema in ("AccountOut", "UserOut", "Me")},
+    **{(schema, "scopes"): _actions for schema in ("ClientIn", "ClientOut", "ClientPatch", "Me")},
+}
