@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from litestar import Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import OpenAPIRenderPlugin
@@ -92,6 +93,40 @@ def _clean_names(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# Struct types published as the alternatives of a request body (opt["body_variants"]), added to the components.
+_VARIANTS: dict[str, type] = {}
+
+
+def _add_variants(document: dict[str, Any]) -> dict[str, Any]:
+    """Put the body alternatives' schemas in the components, and drop a schema no operation refers to any more
+    (the lenient form a variant body replaced in the document)."""
+    if not _VARIANTS:
+        return document
+    _, components = msgspec.json.schema_components(list(_VARIANTS.values()), ref_template="#/components/schemas/{name}")
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for component in components.values():
+        for prop in component.get("properties", {}).values():
+            if "enum" in prop and "type" not in prop:  # msgspec leaves a Literal's type implicit; generators want it
+                prop["type"] = "string"
+    schemas.update(components)
+    text = msgspec.json.encode(document).decode()
+    for name in [n for n in schemas if n not in components]:
+        if f'"#/components/schemas/{name}"' not in text and name in _REPLACED:
+            del schemas[name]
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    return document
+
+
+_REPLACED: set[str] = set()
+
+
+def _literal(struct: type, field: str) -> str:
+    """The one value a variant's discriminating field may take (a Literal)."""
+    info = msgspec.inspect.type_info(struct)
+    [value] = next(f.type for f in info.fields if f.name == field).values  # type: ignore[attr-defined]
+    return str(value)
+
+
 def _close_sets(document: dict[str, Any]) -> dict[str, Any]:
     """Publish each closed set of `api.enums.CLOSED_SETS` as an enum on its property (on the items of a list, on
     the string member of a nullable), so generated clients get enums the catalogues keep current."""
@@ -113,7 +148,7 @@ class _Document(OpenAPI):
     """The OpenAPI object Litestar builds, written out with clean generic names and closed sets as enums."""
 
     def to_schema(self) -> dict[str, Any]:
-        return _close_sets(_clean_names(super().to_schema()))
+        return _close_sets(_add_variants(_clean_names(super().to_schema())))
 
 
 class _Config(OpenAPIConfig):
@@ -191,6 +226,14 @@ def _declare(document: dict[str, Any], opt: dict[str, Any]) -> dict[str, Any]:
         sentence = f"Permission action: `{action}`."
         if sentence not in document.get("description", ""):
             document["description"] = f"{document.get('description', '').rstrip()}\n\n{sentence}".lstrip()
+    variants, discriminator = opt.get("body_variants") or ((), "")
+    for content in document.get("requestBody", {}).get("content", {}).values() if variants else ():
+        _REPLACED.add(content.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1])
+        _VARIANTS.update({v.__name__: v for v in variants})
+        content["schema"] = {
+            "oneOf": [{"$ref": f"#/components/schemas/{v.__name__}"} for v in variants],
+            "discriminator": {"propertyName": discriminator, "mapping": {
+                _literal(v, discriminator): f"#/components/schemas/{v.__name__}" for v in variants}}}
     responses: dict[str, Any] = document.get("responses", {})
     cached = "304" in responses
     for status, response in responses.items():

@@ -22,6 +22,7 @@ from auth.grants import GRANTS, NO_STORE, TokenRequest, grant_problem
 from auth.principal import current_principal
 from auth.ratelimit import Limit
 from auth.signin import confirm_totp, end_session, start_totp, store_otp
+from auth.token_forms import TOKEN_FORMS
 from auth.tokens import GrantError, TokenResponse, normalize_phone
 
 if TYPE_CHECKING:
@@ -94,7 +95,9 @@ class Logout(msgspec.Struct, forbid_unknown_fields=True):
 
 @post(
     "/auth/token", operation_id="authToken", tags=["auth"], summary="Get tokens (OAuth 2.0 token endpoint)",
-    opt={"public": True, "accepts": ("application/x-www-form-urlencoded",)}, status_code=200,
+    opt={"public": True, "accepts": ("application/x-www-form-urlencoded",),
+         "body_variants": (TOKEN_FORMS, "grant_type")},
+    status_code=200,
     responses=problem_docs(400, 401, 415, 429),
 )
 async def token(

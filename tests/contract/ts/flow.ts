@@ -58,6 +58,11 @@ export async function mistakes(api: ReturnType<typeof createClient<paths>>): Pro
     // @ts-expect-error "acept" is not a step
     body: { step: "acept" },
   });
+  // A citizen's code sent with the password grant: each grant takes its own fields.
+  await api.POST("/api/v1/auth/token", {
+    // @ts-expect-error the password grant takes a username and password, not a phone and code
+    body: { grant_type: "password", client_id: "staff-app", phone: "15800000000", code: "123456" },
+  });
   // Branching on an error code that does not exist.
   const answer = await api.GET("/api/v1/staff/complaints", {});
   // @ts-expect-error "not_fund" is not an error code
