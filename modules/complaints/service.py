@@ -162,6 +162,7 @@ SUBJECT = Subject(
     module=MODULE, table="complaints", kind="complaint", workflow=WORKFLOW, notify=_notify,
     field_columns={"referredTo": "referred_to", "disposition": "disposition", "assigneeId": "assignee_id"},
     clock_applies=lambda conn, row, code: _clock_applies(conn, row, code),
+    listing={"handler_id": "t.assignee_id", "department": "t.department", "ref": "t.receipt_no", "title": "t.title"},
 )
 
 

@@ -57,6 +57,13 @@ class Subject:
     clock_applies: Callable[[asyncpg.Connection, Any, str], Awaitable[bool]] = _every_clock
     # Tells whoever must know (outbox events on the module's declared topics): (conn, row, event, public, extra ids).
     notify: Notify = _no_notice
+    # How lists across modules (flow monitoring's deadlines, bulletins) show the subject: SQL expressions over the
+    # table as `t` for `handler_id` (uuid), `department`, `ref` (its number) and `title`. None: not listed.
+    listing: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.listing is not None and set(self.listing) != {"handler_id", "department", "ref", "title"}:
+            raise ValueError(f"{self.kind}: listing names handler_id, department, ref and title")
 
 
 def _stamp(subject: Subject) -> str:

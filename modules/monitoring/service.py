@@ -15,7 +15,8 @@ from modules.clocks.calendars import actor_uuid
 from modules.clocks.engine import compliance_of
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import sweep_stale, today
-from modules.monitoring.subjects import SUBJECTS, lateral_join
+from modules.kernel.timeline import add_event
+from modules.monitoring.subjects import lateral_join
 
 if TYPE_CHECKING:
     import asyncpg
@@ -32,7 +33,9 @@ GroupBy = Literal["code", "module", "department", "handler", "office"]
 DEFAULT_SETTINGS = {"automatic": True, "reminder_after_days": 0, "notice_after_days": 3, "bulletin_period": "month"}
 _RUNG_ZH = {"reminder": "流程监控口头提示", "notice": "流程监控通知书"}
 
-_LIST_SQL = f"""
+def _list_sql() -> str:
+    """The deadline list's statement, with the subjects of every module registered now."""
+    return f"""
 select k.id, k.module, k.subject_id, k.code, k.occurrence, k.due, k.status, k.calendar_estimated,
        s.handler_id, s.department, s.ref, s.title
 from clocks k {lateral_join()}
@@ -56,7 +59,7 @@ async def deadlines(conn: asyncpg.Connection, office_id: UUID | None, *, within_
     (for `page_of` with `deadline_key`), after the cursor's row. Stale stored states are brought up to date first,
     so the list says what the item views say."""
     await sweep_stale(conn, office_id=office_id)
-    return await conn.fetch(_LIST_SQL, office_id, today() + timedelta(days=within_days), module, department, handler,
+    return await conn.fetch(_list_sql(), office_id, today() + timedelta(days=within_days), module, department, handler,
                             overdue_only, local_date(after.at) if after else None, after.id if after else None,
                             limit + 1)
 
@@ -170,9 +173,8 @@ async def answer_notice(conn: asyncpg.Connection, actor: Actor, office_id: UUID,
 
 async def _on_record(conn: asyncpg.Connection, actor: Actor, k: Any, action: str, body: str,
                      data: dict[str, Any]) -> None:
-    subject = SUBJECTS.get(k["module"])
-    if subject is not None:
-        await subject.timeline(conn, k["subject_id"], actor, action, body, data)
+    # On the subject's timeline, internal: monitoring is between the office's staff.
+    await add_event(conn, k["module"], k["subject_id"], actor, action, public=False, body=body, data=data)
     # Ids only: the push delivery tells the handler and the department head, who fetch the content themselves.
     await emit(conn, "monitoring", {"event": action, "clockId": str(k["id"]), "subjectId": str(k["subject_id"]),
                                     "module": k["module"],
@@ -216,12 +218,9 @@ async def bulletin(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, s
     if row is None:
         raise ProblemError(409, ErrorCode.CONFLICT, "A bulletin for this period exists already.")
     for r in rows:
-        subject = SUBJECTS.get(r["module"])
-        if subject is not None:
-            await subject.timeline(conn, r["subject_id"], actor, "monitoring.bulletin",
-                                   f"列入流程监控通报（{start.isoformat()} 至 "
-                                   f"{(end - timedelta(days=1)).isoformat()}）",
-                                   {"bulletinId": str(row["id"]), "clockId": str(r["id"])})
+        await add_event(conn, r["module"], r["subject_id"], actor, "monitoring.bulletin", public=False,
+                        body=f"列入流程监控通报（{start.isoformat()} 至 {(end - timedelta(days=1)).isoformat()}）",
+                        data={"bulletinId": str(row["id"]), "clockId": str(r["id"])})
     await emit(conn, "monitoring", {"event": "monitoring.bulletin", "bulletinId": str(row["id"])}, office_id=office_id)
     await record(conn, actor, "monitoring.bulletin", office_id=office_id, object_type="monitoring_bulletin",
                  object_id=row["id"], detail={"periodStart": start.isoformat(), "periodEnd": end.isoformat(),

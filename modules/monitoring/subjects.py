@@ -1,44 +1,23 @@
-"""How flow monitoring finds the subject a clock belongs to, per module: its handler, department, reference and
-title. The one place monitoring knows a module's tables; the timeline is the kernel's, shared by every module."""
+"""How flow monitoring finds the subject a clock belongs to, in any module: its handler, department, reference
+and title, from the `listing` each module's kernel Subject declares in its manifest. Monitoring names no module."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from modules.registry import manifests
 
-if TYPE_CHECKING:
-    import asyncpg
-
-    from auth.audit import Actor
-
-__all__ = ("SUBJECTS", "Subject", "lateral_join")
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """A module's subjects: `select` names handler_id, department, ref, title for `k.subject_id`."""
-
-    module: str
-    select: str
-
-    async def timeline(self, conn: asyncpg.Connection, subject_id: UUID, actor: Actor, type_: str, body: str,
-                       data: dict[str, Any]) -> None:
-        """Write on the subject's timeline: internal, monitoring is between the office's staff."""
-        from modules.kernel.timeline import add_event
-
-        await add_event(conn, self.module, subject_id, actor, type_, public=False, body=body, data=data)
-
-
-SUBJECTS: dict[str, Subject] = {
-    "complaints": Subject(
-        module="complaints",
-        select="select c.assignee_id as handler_id, c.department, c.receipt_no as ref, c.title from complaints c "
-               "where c.id = k.subject_id",
-    ),
-}
+__all__ = ("lateral_join",)
 
 
 def lateral_join() -> str:
-    """A LEFT JOIN LATERAL giving `s.handler_id, s.department, s.ref, s.title` for the clock `k` of any module."""
-    parts = [f"({s.select} and k.module = '{s.module}')" for s in SUBJECTS.values()]
+    """A LEFT JOIN LATERAL giving `s.handler_id, s.department, s.ref, s.title` for the clock `k` of any module
+    (null for a clock whose subject declares no listing)."""
+    parts = [
+        f"(select {s.listing['handler_id']} as handler_id, {s.listing['department']} as department, "
+        f"{s.listing['ref']} as ref, {s.listing['title']} as title from {s.table} t "
+        f"where t.id = k.subject_id and k.module = '{s.module}')"
+        for m in manifests() for s in m.subjects if s.listing is not None
+    ]
+    if not parts:
+        return "left join lateral (select null::uuid as handler_id, null::text as department, null::text as ref, " \
+               "null::text as title) s on true"
     return f"left join lateral ({' union all '.join(parts)} limit 1) s on true"

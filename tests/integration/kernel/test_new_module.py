@@ -85,6 +85,12 @@ async def test_a_new_module_is_served_switched_guarded_documented_and_approved(s
         "insert into clocks (office_id, module, subject_id, code, occurrence, started_at, day_type, lead_days, "
         "events, status, due) values ($1, 'inspections', $2, 'inspection_report', 1, now(), 'calendar', '{}', "
         "'[]', 'running', current_date + 10)", office, item)
+    # Flow monitoring lists the new module's deadline with the reference and title its listing gives.
+    monitor = bearer(await token_for(client, "jinshan.case_mgmt"))
+    listed = (await client.get("/api/v1/monitoring/deadlines", headers=monitor,
+                               params={"module": "inspections", "withinDays": 30})).json()["items"]
+    assert [(d["subjectId"], d["ref"], d["title"]) for d in listed] == [(str(item), f"JC-{str(item)[:8]}", "现场检查")]
+
     async def pending() -> Any:
         return await conn.fetchval("select id from step_proposals where subject_id = $1 and status = 'pending'", item)
 

@@ -41,7 +41,9 @@ WORKFLOW = Workflow(
                    stops=("inspection_report",), approvals=("inspection.review", "inspection.decide")),
     )},
 )
-SUBJECT = Subject(module="inspections", table="inspections", kind="inspection", workflow=WORKFLOW)
+SUBJECT = Subject(module="inspections", table="inspections", kind="inspection", workflow=WORKFLOW,
+                  listing={"handler_id": "null::uuid", "department": "'现场组'", "ref": "'JC-' || left(t.id::text, 8)",
+                           "title": "'现场检查'"})
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True):
