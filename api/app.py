@@ -92,8 +92,7 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
         return
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in accepts and not (media_type.endswith("+json") and "application/json" in accepts):
-        raise ProblemError(
-            415, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        raise ProblemError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             f"Send the body as {' or '.join(accepts)}, not {media_type or 'an unnamed type'}.",
         )
     if media_type == "application/json" or media_type.endswith("+json"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
 import asyncpg
 import msgspec
@@ -34,33 +34,66 @@ log = logging.getLogger("jianwu.errors")
 
 
 class ErrorCode(str, Enum):
-    """Every machine-readable error code a client can meet; the value never changes once released."""
+    """Every machine-readable error code a client can meet, with the status it is answered with; the value never
+    changes once released."""
 
-    VALIDATION_FAILED = "validation_failed"
-    MALFORMED_BODY = "malformed_body"
-    UNAUTHENTICATED = "unauthenticated"
-    INVALID_TOKEN = "invalid_token"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    METHOD_NOT_ALLOWED = "method_not_allowed"
-    CONFLICT = "conflict"
-    BODY_TOO_LARGE = "body_too_large"
-    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-    UNPROCESSABLE = "unprocessable"
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
-    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required"
-    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
-    RATE_LIMITED = "rate_limited"
-    MODULE_DISABLED = "module_disabled"
-    WEAK_PASSWORD = "weak_password"
-    PASSWORD_REUSED = "password_reused"
-    PASSWORD_CHANGE_REQUIRED = "password_change_required"
-    APPROVAL_REQUIRED = "approval_required"
-    WRONG_PASSWORD = "wrong_password"
-    UPSTREAM_UNAVAILABLE = "upstream_unavailable"
-    INTERNAL = "internal_error"
-    DATABASE_UNAVAILABLE = "database_unavailable"
-    CACHE_UNAVAILABLE = "cache_unavailable"
+    status: int
+
+    def __new__(cls, value: str, status: int) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.status = status
+        return member
+
+    @classmethod
+    def of(cls, value: str) -> ErrorCode:
+        """The code with this wire value (ValueError for a value no code has)."""
+        member = cls._value2member_map_.get(value)
+        if member is None:
+            raise ValueError(f"no error code {value!r}")
+        return cast("ErrorCode", member)
+
+    VALIDATION_FAILED = "validation_failed", 400
+    MALFORMED_BODY = "malformed_body", 400
+    UNAUTHENTICATED = "unauthenticated", 401
+    INVALID_TOKEN = "invalid_token", 401
+    FORBIDDEN = "forbidden", 403
+    NOT_FOUND = "not_found", 404
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405
+    CONFLICT = "conflict", 409
+    BODY_TOO_LARGE = "body_too_large", 413
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415
+    UNPROCESSABLE = "unprocessable", 422
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused", 422
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required", 400
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress", 409
+    RATE_LIMITED = "rate_limited", 429
+    MODULE_DISABLED = "module_disabled", 403
+    WEAK_PASSWORD = "weak_password", 400
+    PASSWORD_REUSED = "password_reused", 400
+    PASSWORD_CHANGE_REQUIRED = "password_change_required", 403
+    APPROVAL_REQUIRED = "approval_required", 403
+    WRONG_PASSWORD = "wrong_password", 403
+    UPSTREAM_UNAVAILABLE = "upstream_unavailable", 503
+    INTERNAL = "internal_error", 500
+    DATABASE_UNAVAILABLE = "database_unavailable", 503
+    CACHE_UNAVAILABLE = "cache_unavailable", 503
+    # Files refused as uploaded (modules/attachments).
+    EMPTY_FILE = "empty", 422
+    UNSUPPORTED_TYPE = "unsupported_type", 415
+    FILE_TOO_LARGE = "too_large", 413
+    UNREADABLE_IMAGE = "unreadable_image", 422
+    # The OAuth token endpoint's own codes (RFC 6749 §5.2), sent as `code` and as `error`.
+    INVALID_REQUEST = "invalid_request", 400
+    INVALID_CLIENT = "invalid_client", 401
+    INVALID_GRANT = "invalid_grant", 400
+    UNAUTHORIZED_CLIENT = "unauthorized_client", 400
+    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type", 400
+    INVALID_SCOPE = "invalid_scope", 400
+    SERVER_ERROR = "server_error", 502
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable", 503
+    # Any other refusal by the HTTP layer (a status none of the above names).
+    REQUEST_REFUSED = "request_refused", 400
 
 
 _TITLES = {
@@ -109,18 +142,19 @@ class ProblemError(Exception):
 
     def __init__(
         self,
-        status: int,
-        code: ErrorCode | str,
+        code: ErrorCode,
         detail: str | None = None,
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
         oauth: bool = False,
+        status: int | None = None,
     ) -> None:
-        super().__init__(detail or str(code))
-        self.status = status
-        self.code = code.value if isinstance(code, ErrorCode) else code
+        super().__init__(detail or code.value)
+        # The code's own status; `status` only where the HTTP layer reports one no code names (request_refused).
+        self.status = status or code.status
+        self.code = code.value
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
@@ -130,23 +164,23 @@ class ProblemError(Exception):
 
 def not_found(detail: str = "No such item.") -> ProblemError:
     """404 `not_found`: also the answer for what exists but the caller may not see."""
-    return ProblemError(404, ErrorCode.NOT_FOUND, detail)
+    return ProblemError(ErrorCode.NOT_FOUND, detail)
 
 
 def conflict(detail: str, **extra: Any) -> ProblemError:
     """409 `conflict`: the request does not fit the current state."""
-    return ProblemError(409, ErrorCode.CONFLICT, detail, extra=extra or None)
+    return ProblemError(ErrorCode.CONFLICT, detail, extra=extra or None)
 
 
 def forbidden(detail: str, **extra: Any) -> ProblemError:
     """403 `forbidden`: the caller's permission list does not allow this."""
-    return ProblemError(403, ErrorCode.FORBIDDEN, detail, extra=extra or None)
+    return ProblemError(ErrorCode.FORBIDDEN, detail, extra=extra or None)
 
 
 def invalid(detail: str, *fields: tuple[str, str], source: str | None = None) -> ProblemError:
     """400 `validation_failed` naming each bad field as (field, message)."""
     errors = [{"field": f, "message": m, **({"source": source} if source else {})} for f, m in fields]
-    return ProblemError(400, ErrorCode.VALIDATION_FAILED, detail, errors=errors)
+    return ProblemError(ErrorCode.VALIDATION_FAILED, detail, errors=errors)
 
 
 _DOC = {
@@ -250,7 +284,7 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     if code is None:
         if status >= 500:
             return _internal(request, exc)
-        code_value = f"http_{status}"
+        code_value = ErrorCode.REQUEST_REFUSED.value
     else:
         code_value = code.value
     detail = _clean_detail(exc.detail)

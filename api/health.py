@@ -86,7 +86,7 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     token = request.app.state.settings.metrics_token
     given = request.headers.get("authorization", "")
     if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        raise ProblemError(404, ErrorCode.NOT_FOUND, "Not found.")
+        raise ProblemError(ErrorCode.NOT_FOUND, "Not found.")
     return Response(metrics_payload(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

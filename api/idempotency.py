@@ -36,10 +36,10 @@ def idempotency_key(request: Request[Any, Any, Any]) -> str:
     """The Idempotency-Key header, required on every create; 400 when missing or malformed."""
     key = request.headers.get("idempotency-key")
     if key is None:
-        raise ProblemError(400, ErrorCode.IDEMPOTENCY_KEY_REQUIRED, "Send an Idempotency-Key header with this request.",
+        raise ProblemError(ErrorCode.IDEMPOTENCY_KEY_REQUIRED, "Send an Idempotency-Key header with this request.",
                            errors=[{"field": "Idempotency-Key", "message": "required", "source": "header"}])
     if not _KEY.match(key):
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The Idempotency-Key header is malformed.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "The Idempotency-Key header is malformed.",
                            errors=[{"field": "Idempotency-Key", "message": HEADER_DOC, "source": "header"}])
     return key
 
@@ -84,10 +84,10 @@ async def begin(conn: asyncpg.Connection, scope: str, key: str, request_hash: by
         "select request_hash, status, response from idempotency_keys where scope = $1 and key = $2",
                               scope, key)
     if row["request_hash"] != request_hash:
-        raise ProblemError(422, ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        raise ProblemError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
                            "This Idempotency-Key was used for a different request; use a new key.")
     if row["status"] is None:
-        raise ProblemError(409, ErrorCode.IDEMPOTENCY_IN_PROGRESS, "The first request with this key is still running.",
+        raise ProblemError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, "The first request with this key is still running.",
                            headers={"Retry-After": "1"})
     return Replay(row["status"], row["response"])
 

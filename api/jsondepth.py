@@ -37,6 +37,6 @@ async def refuse_deep_json(request: Request[Any, Any, Any]) -> None:
     """400 for a JSON body nested deeper than MAX_DEPTH; the body read here is kept for the handler."""
     body = await request.body()
     if body.count(b"[") + body.count(b"{") > MAX_DEPTH and json_depth(body) > MAX_DEPTH:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, f"JSON nested deeper than {MAX_DEPTH} levels.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, f"JSON nested deeper than {MAX_DEPTH} levels.",
                            errors=[{"field": "body", "message": f"at most {MAX_DEPTH} levels of nesting",
                                     "source": "body"}])

@@ -43,5 +43,5 @@ def device_id(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     raw = connection.headers.get("x-device-id")
     if raw is None or _DEVICE_ID.match(raw):
         return raw
-    raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The X-Device-ID header is malformed.",
+    raise ProblemError(ErrorCode.VALIDATION_FAILED, "The X-Device-ID header is malformed.",
                        errors=[{"field": "X-Device-ID", "message": "1-128 of A-Z a-z 0-9 . _ : -", "source": "header"}])

@@ -76,14 +76,14 @@ async def _in_reach(conn: asyncpg.Connection, office_id: Any, code: str) -> None
     """The caller's own office or one below it may be a parent; anything else answers 404."""
     if not await conn.fetchval(SUBTREE + "select exists (select 1 from below b join offices o on o.id = b.id "
                                          "where o.code = $2)", office_id, code):
-        raise ProblemError(404, ErrorCode.NOT_FOUND, f"No office {code} under yours.",
+        raise ProblemError(ErrorCode.NOT_FOUND, f"No office {code} under yours.",
                            errors=[{"field": "parent", "message": "no such office under yours"}])
 
 
 def _invalid(rec: OfficeRecord) -> None:
     bad = problems(rec)
     if bad:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Invalid office.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Invalid office.",
                            errors=[{"field": b.split(":", 1)[0], "message": b.split(": ", 1)[1]} for b in bad])
 
 
@@ -119,13 +119,13 @@ class OfficeTreeController(Controller):
         p = current_principal(request)
         _invalid(data)
         if data.parent is None:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Name the parent office.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Name the parent office.",
                                errors=[{"field": "parent", "message": "required"}])
 
         async def work(conn: asyncpg.Connection) -> tuple[int, OfficeDetail]:
             await _in_reach(conn, p.office_id, data.parent)  # type: ignore[arg-type]
             if await conn.fetchval("select exists (select 1 from offices where code = $1)", data.code):
-                raise ProblemError(409, ErrorCode.CONFLICT, f"The code {data.code} is taken.",
+                raise ProblemError(ErrorCode.CONFLICT, f"The code {data.code} is taken.",
                                    errors=[{"field": "code", "message": "taken"}])
             _, row = await apply_change(conn, data, actor_from(request, p))
             return 201, _detail({**dict(row), "parent_code": data.parent})
@@ -142,7 +142,7 @@ class OfficeTreeController(Controller):
         async with state.db.transaction() as conn:
             row = await subtree(conn, p.office_id, code)
             if row is None:
-                raise ProblemError(404, ErrorCode.NOT_FOUND, "No such office under yours.")
+                raise ProblemError(ErrorCode.NOT_FOUND, "No such office under yours.")
             rec = OfficeRecord(
                 code=code, level=row["level"], province=row["province"],
                 name=row["name"] if data.name is msgspec.UNSET else data.name,
@@ -154,7 +154,7 @@ class OfficeTreeController(Controller):
             if data.retired is True and await conn.fetchval(
                     "select exists (select 1 from users where office_id = $1 and retired_at is null) or exists "
                     "(select 1 from offices where parent_id = $1 and retired_at is null)", row["id"]):
-                raise ProblemError(409, ErrorCode.CONFLICT,
+                raise ProblemError(ErrorCode.CONFLICT,
                                    "Move or retire its accounts and the offices below it first.")
             _, new = await apply_change(conn, rec, actor_from(request, p),
                                         retired=None if data.retired is msgspec.UNSET else data.retired)
@@ -170,7 +170,7 @@ class OfficeTreeController(Controller):
         async with state.db.connection() as conn:
             row = await subtree(conn, p.office_id, code)
             if row is None:
-                raise ProblemError(404, ErrorCode.NOT_FOUND, "No such office under yours.")
+                raise ProblemError(ErrorCode.NOT_FOUND, "No such office under yours.")
             rows = await conn.fetch("select * from office_history where office_id = $1 and ($2::bigint is null "
                                     "or id < $2) order by id desc limit $3", row["id"], before, limit + 1)
         return sequence_page(rows, limit, lambda r: HistoryEntry(id=r["id"], at=r["at"], change=r["change"],

@@ -117,15 +117,15 @@ async def _check_parent(conn: asyncpg.Connection, rec: OfficeRecord, office_id: 
         return None
     parent = await conn.fetchrow("select id, level, province, retired_at from offices where code = $1", rec.parent)
     if parent is None:
-        raise ProblemError(422, ErrorCode.UNPROCESSABLE, f"{rec.code}: no parent office {rec.parent}.",
+        raise ProblemError(ErrorCode.UNPROCESSABLE, f"{rec.code}: no parent office {rec.parent}.",
                            errors=[{"field": "parent", "message": "no such office"}])
     if parent["level"] not in _PARENT_LEVELS[rec.level] or parent["retired_at"] is not None:
-        raise ProblemError(422, ErrorCode.UNPROCESSABLE,
+        raise ProblemError(ErrorCode.UNPROCESSABLE,
                            f"{rec.code}: a {rec.level} office cannot sit under {rec.parent} ({parent['level']}"
                            f"{', retired' if parent['retired_at'] else ''}).",
                            errors=[{"field": "parent", "message": "not a possible parent"}])
     if parent["level"] != "spp" and parent["province"] != rec.province:
-        raise ProblemError(422, ErrorCode.UNPROCESSABLE,
+        raise ProblemError(ErrorCode.UNPROCESSABLE,
                            f"{rec.code}: its province must be its parent's ({parent['province']}).",
                            errors=[{"field": "province", "message": "not the parent's province"}])
     if office_id is not None and await conn.fetchval(
@@ -134,7 +134,7 @@ async def _check_parent(conn: asyncpg.Connection, rec: OfficeRecord, office_id: 
                                  union select o.id from offices o join below b on o.parent_id = b.id)
         select exists (select 1 from below where id = $2)
         """, office_id, parent["id"]):
-        raise ProblemError(422, ErrorCode.UNPROCESSABLE, f"{rec.code}: cannot move under its own descendant.",
+        raise ProblemError(ErrorCode.UNPROCESSABLE, f"{rec.code}: cannot move under its own descendant.",
                            errors=[{"field": "parent", "message": "would make a cycle"}])
     return parent["id"]
 
@@ -195,7 +195,7 @@ async def import_offices(conn: asyncpg.Connection, records: list[OfficeRecord], 
         if rec.code in placed:
             return
         if rec.code in trail:
-            raise ProblemError(422, ErrorCode.UNPROCESSABLE, f"the file's parents form a cycle at {rec.code}")
+            raise ProblemError(ErrorCode.UNPROCESSABLE, f"the file's parents form a cycle at {rec.code}")
         if rec.parent in by_code:
             place(by_code[rec.parent], (*trail, rec.code))
         placed.add(rec.code)

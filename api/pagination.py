@@ -47,7 +47,7 @@ def decode_cursor(raw: str | None) -> Cursor | None:
     try:
         return msgspec.json.decode(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)), type=Cursor)
     except (ValueError, msgspec.DecodeError):
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The cursor is not one we issued.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "The cursor is not one we issued.",
                            errors=[{"field": "cursor", "message": "invalid cursor", "source": "query"}]) from None
 
 
@@ -56,7 +56,7 @@ def decode_sequence_cursor(raw: str | None) -> int | None:
     if not raw:
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The cursor is not one we issued.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "The cursor is not one we issued.",
                            errors=[{"field": "cursor", "message": "invalid cursor", "source": "query"}])
     return int(raw)
 

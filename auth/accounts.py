@@ -161,7 +161,7 @@ async def create_account(conn: asyncpg.Connection, state: State, p: Principal, s
         spec.kind, office["id"], spec.username, spec.display_name, spec.department,
         state.box.encrypt_text(phone, aad=b"phone") if phone else None, False)
     if row is None:
-        raise ProblemError(409, ErrorCode.CONFLICT, f"The username {spec.username} is taken.",
+        raise ProblemError(ErrorCode.CONFLICT, f"The username {spec.username} is taken.",
                            errors=[{"field": "username", "message": "taken"}])
     await set_password(conn, row, password, one_time=True, hashed=hashed)
     roles = sorted(set(spec.roles)) if spec.kind == "staff" else []
@@ -209,19 +209,19 @@ def parse_accounts_csv(text: str) -> list[AccountIn]:
     try:
         return _parse_accounts(text)
     except csv.Error as exc:
-        raise ProblemError(400, ErrorCode.MALFORMED_BODY, f"The CSV cannot be read: {exc}.") from None
+        raise ProblemError(ErrorCode.MALFORMED_BODY, f"The CSV cannot be read: {exc}.") from None
 
 
 def _parse_accounts(text: str) -> list[AccountIn]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     missing = {"name", "username"} - set(reader.fieldnames or [])
     if missing:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The CSV needs a header row.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "The CSV needs a header row.",
                            errors=[{"field": "header", "message": f"missing column {c}"} for c in sorted(missing)])
     specs, errors, seen = [], [], set()
     for line, row in enumerate(reader, start=2):
         if line - 1 > BULK_MAX_ROWS:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, f"At most {BULK_MAX_ROWS} accounts per file.")
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, f"At most {BULK_MAX_ROWS} accounts per file.")
         raw = {"username": (row.get("username") or "").strip().lower(),
                "displayName": (row.get("name") or "").strip(),
                "kind": (row.get("kind") or "staff").strip() or "staff",
@@ -238,10 +238,10 @@ def _parse_accounts(text: str) -> list[AccountIn]:
         errors += [{"field": f"line {line}", "message": m} for m in problems]
         specs.append(spec)
     if errors:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Some rows are wrong; nothing was created.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Some rows are wrong; nothing was created.",
                            errors=errors)
     if not specs:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The file has no accounts.")
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "The file has no accounts.")
     return specs
 
 
@@ -253,13 +253,13 @@ async def _member(conn: asyncpg.Connection, p: Principal, user_id: UUID) -> Any:
     """An account of the caller's office, locked for the change; 404 for anyone else's."""
     row = await conn.fetchrow("select * from users where id = $1 and office_id = $2 for update", user_id, p.office_id)
     if row is None:
-        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such account.")
+        raise ProblemError(ErrorCode.NOT_FOUND, "No such account.")
     return row
 
 
 def _not_self(p: Principal, user: Any, what: str) -> None:
     if user["id"] == p.user_id:
-        raise ProblemError(409, ErrorCode.CONFLICT, f"An admin cannot {what} their own account; ask another admin.")
+        raise ProblemError(ErrorCode.CONFLICT, f"An admin cannot {what} their own account; ask another admin.")
 
 
 class AccountsController(Controller):
@@ -278,7 +278,7 @@ class AccountsController(Controller):
         p = current_principal(request)
         problems = _check_spec(data)
         if problems:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Invalid account.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Invalid account.",
                                errors=[{"field": "account", "message": m} for m in problems])
         sent: list[tuple[str, str, str]] = []
         secret = (await one_time_passwords(1))[0]
@@ -309,7 +309,7 @@ class AccountsController(Controller):
         try:
             specs = parse_accounts_csv((await request.body()).decode("utf-8"))
         except UnicodeDecodeError:
-            raise ProblemError(400, ErrorCode.MALFORMED_BODY, "The CSV must be UTF-8.") from None
+            raise ProblemError(ErrorCode.MALFORMED_BODY, "The CSV must be UTF-8.") from None
         sent: list[tuple[str, str, str]] = []
         issued = await one_time_passwords(len(specs))
 
@@ -342,7 +342,7 @@ class AccountsController(Controller):
             user = await _member(conn, p, user_id)
             _not_self(p, user, "reset the password of")
             if user["retired_at"] is not None or user["username"] is None:
-                raise ProblemError(409, ErrorCode.CONFLICT, "This account is retired or has no password.")
+                raise ProblemError(ErrorCode.CONFLICT, "This account is retired or has no password.")
             await set_password(conn, user, password, one_time=True)
             await revoke_sessions(state, conn, user_id)
             phone = state.box.decrypt_text(user["phone_enc"], aad=b"phone") if user["phone_enc"] else None
@@ -369,9 +369,9 @@ class AccountsController(Controller):
                 "select id, code from offices where code = $1 and province = $2 and retired_at is null",
                 data.office, here["province"])
             if target is None:
-                raise ProblemError(404, ErrorCode.NOT_FOUND, "No such office in this province.")
+                raise ProblemError(ErrorCode.NOT_FOUND, "No such office in this province.")
             if user["kind"] != "staff" or user["retired_at"] is not None or target["id"] == here["id"]:
-                raise ProblemError(409, ErrorCode.CONFLICT, "Only a serving staff member moves, to another office.")
+                raise ProblemError(ErrorCode.CONFLICT, "Only a serving staff member moves, to another office.")
             since = await conn.fetchval("select max(to_at) from user_office_history where user_id = $1", user_id)
             await conn.execute(
                 "insert into user_office_history (user_id, office_id, from_at, moved_by) values ($1, $2, $3, $4)",
@@ -426,7 +426,7 @@ async def change_password(request: Request[Any, Any, Any], state: State,
     sign-in for this device (limited to second-factor enrolment while the office requires it and none is set)."""
     p = current_principal(request)
     if p.kind not in _AUDIENCE:
-        raise ProblemError(403, ErrorCode.FORBIDDEN, "This account signs in without a password.")
+        raise ProblemError(ErrorCode.FORBIDDEN, "This account signs in without a password.")
     user = await confirm_password(state, p, data.old_password, field="oldPassword")
     async with state.db.transaction() as conn:
         await set_password(conn, user, data.new_password, one_time=False)

@@ -48,13 +48,13 @@ async def confirm_password(state: State, p: Principal, password: str, *, field: 
     async with state.db.connection() as conn:
         user = await conn.fetchrow("select * from users where id = $1", p.user_id)
     if user is None or user["username"] is None:
-        raise ProblemError(403, ErrorCode.FORBIDDEN, "This account has no password.")
+        raise ProblemError(ErrorCode.FORBIDDEN, "This account has no password.")
     attempt = await state.limiter.hit(LOGIN_ACCOUNT, user["username"], fail_open=False)
     if not attempt.allowed:
-        raise ProblemError(429, ErrorCode.RATE_LIMITED, "Too many failed attempts; this account is locked for now.",
+        raise ProblemError(ErrorCode.RATE_LIMITED, "Too many failed attempts; this account is locked for now.",
                            headers=attempt.headers())
     if not await verify_password(user["password_hash"], password):
-        raise ProblemError(403, ErrorCode.WRONG_PASSWORD, "The password is wrong.",
+        raise ProblemError(ErrorCode.WRONG_PASSWORD, "The password is wrong.",
                            errors=[{"field": field, "message": "wrong password"}])
     await state.limiter.clear(LOGIN_ACCOUNT, user["username"])
     return user

@@ -29,14 +29,14 @@ async def create_first_admin(
     Answers the generated password, or None when the operator gave one."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED,
+        raise ProblemError(ErrorCode.VALIDATION_FAILED,
                            "username: 3-64 of a-z 0-9 . _ -, starting with a letter or digit")
     if not 1 <= len(display_name) <= 100:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "name: 1-100 characters")
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "name: 1-100 characters")
     async with conn.transaction():
         office = await conn.fetchrow("select id, retired_at from offices where code = $1 for update", office_code)
         if office is None or office["retired_at"] is not None:
-            raise ProblemError(404, ErrorCode.NOT_FOUND,
+            raise ProblemError(ErrorCode.NOT_FOUND,
                                f"no office {office_code} (import the offices first: jianwu offices import FILE)")
         if password is not None:
             check(password, await policy_for(conn, office["id"]), username=username, field="password")
@@ -44,7 +44,7 @@ async def create_first_admin(
             "select count(*) from users where office_id = $1 and 'admin' = any(roles) and disabled_at is null",
             office["id"])
         if admins and not force:
-            raise ProblemError(409, ErrorCode.CONFLICT,
+            raise ProblemError(ErrorCode.CONFLICT,
                                f"office {office_code} already has an admin; add --force to create another")
         row = await conn.fetchrow(
             """
@@ -52,7 +52,7 @@ async def create_first_admin(
             values ('staff', $1, $2, $3, '{admin}', true) on conflict (username) do nothing returning *
             """, office["id"], username, display_name)
         if row is None:
-            raise ProblemError(409, ErrorCode.CONFLICT, f"the username {username} is taken")
+            raise ProblemError(ErrorCode.CONFLICT, f"the username {username} is taken")
         generated = one_time_password() if password is None else None
         await set_password(conn, row, password or generated, one_time=True)  # type: ignore[arg-type]
         await record(conn, actor, "admin.first_admin.created", office_id=office["id"], object_type="user",

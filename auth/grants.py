@@ -76,16 +76,16 @@ class TokenRequest(msgspec.Struct, kw_only=True):
     state: _Small | None = None
 
 
-def _fail(error: str, description: str, status: int = 400) -> GrantError:
-    return GrantError(error, description, status)
+def _fail(error: str, description: str) -> GrantError:
+    return GrantError(error, description)
 
 
 def grant_problem(exc: GrantError) -> ProblemError:
     """The problem+json answer (OAuth error fields, never cached) for a refused grant."""
     headers = dict(NO_STORE)
-    if exc.status == 401:
+    if exc.error.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="jianwu"'
-    return ProblemError(exc.status, exc.error, exc.description, headers=headers, oauth=True)
+    return ProblemError(exc.error, exc.description, headers=headers, oauth=True)
 
 
 async def _audit_alone(state: State, request: Request[Any, Any, Any], action: str, **kw: Any) -> None:
@@ -110,7 +110,7 @@ def _who(username: str, user: Any) -> dict[str, Any]:
 async def _password_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     client = APP_CLIENTS.get(form.client_id or "")
     if client is None:
-        raise _fail("invalid_client", "Use client_id staff-app or representative-app for this grant.", 401)
+        raise _fail("invalid_client", "Use client_id staff-app or representative-app for this grant.")
     audience, kinds = client
     if "citizen" in kinds:
         raise _fail("unauthorized_client", "The public app signs in with the one-time code grant.")
@@ -121,7 +121,7 @@ async def _password_grant(state: State, request: Request[Any, Any, Any], form: T
     # Count the attempt before checking it, so concurrent guesses cannot slip past the lockout; fail closed.
     attempt = await state.limiter.hit(LOGIN_ACCOUNT, username, fail_open=False)
     if not attempt.allowed:
-        raise ProblemError(429, ErrorCode.RATE_LIMITED, "Too many failed sign-ins; this account is locked for now.",
+        raise ProblemError(ErrorCode.RATE_LIMITED, "Too many failed sign-ins; this account is locked for now.",
                            headers={**attempt.headers(), **NO_STORE})
     async with state.db.connection() as conn:
         user = await conn.fetchrow(
@@ -140,7 +140,7 @@ async def _password_grant(state: State, request: Request[Any, Any, Any], form: T
     mfa_pending, amr, factor = False, ["pwd"], None
     if user["totp_confirmed_at"] is not None:
         if not form.totp:
-            raise ProblemError(400, "invalid_grant", "This account needs its second factor: send `totp`.",
+            raise ProblemError(ErrorCode.INVALID_GRANT, "This account needs its second factor: send `totp`.",
                                headers=NO_STORE, oauth=True, extra={"reason": "mfa_required"})
         secret = state.box.decrypt_text(user["totp_secret_enc"], aad=f"totp:{user['id']}".encode())
         factor = verify_totp_or_recovery(secret, list(user["recovery_codes"]), form.totp)
@@ -167,7 +167,7 @@ async def _password_grant(state: State, request: Request[Any, Any, Any], form: T
 
 async def _otp_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     if (form.client_id or "") != "public-app":
-        raise _fail("invalid_client", "Use client_id public-app for this grant.", 401)
+        raise _fail("invalid_client", "Use client_id public-app for this grant.")
     phone = normalize_phone(form.phone or "")
     if phone is None or not form.code:
         raise _fail("invalid_request", "phone (a mainland mobile number) and code are required.")
@@ -222,17 +222,17 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
         try:
             client_id, _, secret = base64.b64decode(header[6:], validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
-            raise _fail("invalid_client", "Malformed Basic credentials.", 401) from None
+            raise _fail("invalid_client", "Malformed Basic credentials.") from None
     assertion = form.client_assertion
     if assertion and form.client_assertion_type != _ASSERTION_TYPE:
-        raise _fail("invalid_client", f"client_assertion_type must be {_ASSERTION_TYPE}.", 401)
+        raise _fail("invalid_client", f"client_assertion_type must be {_ASSERTION_TYPE}.")
     if assertion and not client_id:
         try:
             client_id = pyjwt.decode(assertion, options={"verify_signature": False}).get("sub")
         except pyjwt.PyJWTError:
-            raise _fail("invalid_client", "Malformed client assertion.", 401) from None
+            raise _fail("invalid_client", "Malformed client assertion.") from None
     if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
-        raise _fail("invalid_client", "Client authentication is required.", 401)
+        raise _fail("invalid_client", "Client authentication is required.")
     await _count_address(state, request)
     # Per client and address, so a stranger's guesses cannot lock a partner out. Each attempt is counted before it
     # is checked, atomically (concurrent wrong secrets cannot all be judged against the same count), and a success
@@ -240,7 +240,7 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
     failures_key = f"{client_id}|{client_ip(request)}"
     attempt = await state.limiter.hit(CLIENT_AUTH, failures_key, fail_open=False)
     if not attempt.allowed:
-        raise ProblemError(429, ErrorCode.RATE_LIMITED, "Too many failed client authentications.",
+        raise ProblemError(ErrorCode.RATE_LIMITED, "Too many failed client authentications.",
                            headers={**attempt.headers(), **NO_STORE})
     async with state.db.connection() as conn:
         client = await conn.fetchrow("select * from partner_clients where client_id = $1", client_id)
@@ -252,7 +252,7 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
     if not ok or client is None or client["disabled_at"] is not None:
         await _audit_alone(state, request, "auth.client.failed", detail={"client_id": client_id[:64]},
                            office_id=client["office_id"] if client else None)
-        raise _fail("invalid_client", "Client authentication failed.", 401)
+        raise _fail("invalid_client", "Client authentication failed.")
     await state.limiter.clear(CLIENT_AUTH, failures_key)
     return client
 

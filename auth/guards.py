@@ -29,11 +29,11 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The token from `Authorization: Bearer …`, or 401."""
     header = connection.headers.get("authorization")
     if not header:
-        raise ProblemError(401, ErrorCode.UNAUTHENTICATED, "Send an access token: Authorization: Bearer <token>.",
+        raise ProblemError(ErrorCode.UNAUTHENTICATED, "Send an access token: Authorization: Bearer <token>.",
                            headers={"WWW-Authenticate": "Bearer"})
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ProblemError(401, ErrorCode.UNAUTHENTICATED, "Use the Bearer scheme.",
+        raise ProblemError(ErrorCode.UNAUTHENTICATED, "Use the Bearer scheme.",
                            headers={"WWW-Authenticate": "Bearer"})
     return token.strip()
 
@@ -86,12 +86,12 @@ async def _verify(connection: ASGIConnection[Any, Any, Any, Any], token: str) ->
         # The reason goes to our log only: telling a forger which check failed would help the next try.
         log.info("access token refused: %s", exc.reason,
                  extra={"request_id": connection.scope.get("state", {}).get("request_id")})
-        raise ProblemError(401, ErrorCode.INVALID_TOKEN, "The access token is not valid.", headers=_CHALLENGE) from None
+        raise ProblemError(ErrorCode.INVALID_TOKEN, "The access token is not valid.", headers=_CHALLENGE) from None
     except (KeyError, ValueError, TypeError):
-        raise ProblemError(401, ErrorCode.INVALID_TOKEN, "The access token lacks required claims.",
+        raise ProblemError(ErrorCode.INVALID_TOKEN, "The access token lacks required claims.",
                            headers=_CHALLENGE) from None
     if principal.kind not in _KINDS_BY_AUDIENCE[principal.audience]:
-        raise ProblemError(401, ErrorCode.INVALID_TOKEN, "The token's audience does not match its subject.",
+        raise ProblemError(ErrorCode.INVALID_TOKEN, "The token's audience does not match its subject.",
                            headers=_CHALLENGE)
     return principal
 
@@ -103,17 +103,17 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         return
     action = opt.get("action")
     if not action:
-        raise ProblemError(403, ErrorCode.FORBIDDEN, "This route has no access rule, so nobody may call it.")
+        raise ProblemError(ErrorCode.FORBIDDEN, "This route has no access rule, so nobody may call it.")
     principal = await _principal(connection)
     connection.scope["user"] = principal
     if principal.password_change and not opt.get("allow_password_change"):
-        raise ProblemError(403, ErrorCode.PASSWORD_CHANGE_REQUIRED, "Choose a new password first.",
+        raise ProblemError(ErrorCode.PASSWORD_CHANGE_REQUIRED, "Choose a new password first.",
                            extra={"reason": "password_change_required"})
     if principal.mfa_pending and not opt.get("allow_mfa_pending"):
-        raise ProblemError(403, ErrorCode.FORBIDDEN, "Finish setting up your second factor first.",
+        raise ProblemError(ErrorCode.FORBIDDEN, "Finish setting up your second factor first.",
                            extra={"reason": "mfa_enrollment_required"})
     if action != AUTHENTICATED and not await connection.app.state.permissions.allows(principal, action):
-        raise ProblemError(403, ErrorCode.FORBIDDEN, "Your permission list does not allow this action.",
+        raise ProblemError(ErrorCode.FORBIDDEN, "Your permission list does not allow this action.",
                            extra={"action": action})
     if principal.kind == "partner":
         verdict = await connection.app.state.limiter.enforce(

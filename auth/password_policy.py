@@ -58,7 +58,7 @@ def check(password: str, policy: Policy, *, username: str | None = None, field: 
     if username and len(username) >= 3 and username.lower() in password.lower():
         problems.append("must not contain the username")
     if problems:
-        raise ProblemError(400, ErrorCode.WEAK_PASSWORD, "The password does not meet the office's password policy.",
+        raise ProblemError(ErrorCode.WEAK_PASSWORD, "The password does not meet the office's password policy.",
                            errors=[{"field": field, "message": m} for m in problems])
 
 
@@ -82,7 +82,7 @@ async def refuse_reuse(conn: asyncpg.Connection, user_id: UUID, password: str, p
             user_id, policy.history)]
     for stored in hashes:
         if await verify_password(stored, password):
-            raise ProblemError(400, ErrorCode.PASSWORD_REUSED,
+            raise ProblemError(ErrorCode.PASSWORD_REUSED,
                                f"Choose a password other than your current one and your last {policy.history}.",
                                errors=[{"field": "newPassword", "message": "used recently"}])
 

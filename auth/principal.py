@@ -62,5 +62,5 @@ def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
     """The principal the guard attached; routes that call this always run behind the guard."""
     principal = connection.scope.get("user")
     if not isinstance(principal, Principal):
-        raise ProblemError(401, ErrorCode.UNAUTHENTICATED, "Sign in first.", headers={"WWW-Authenticate": "Bearer"})
+        raise ProblemError(ErrorCode.UNAUTHENTICATED, "Sign in first.", headers={"WWW-Authenticate": "Bearer"})
     return principal

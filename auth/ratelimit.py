@@ -72,7 +72,7 @@ class RateLimiter:
             count, ttl = await self._hit(keys=[self._key(limit, key)], args=[limit.window])
         except RedisError:
             if not fail_open:
-                raise ProblemError(503, ErrorCode.CACHE_UNAVAILABLE, "Sign-in is unavailable for a moment.",
+                raise ProblemError(ErrorCode.CACHE_UNAVAILABLE, "Sign-in is unavailable for a moment.",
                                    headers={"Retry-After": "2"}) from None
             log.warning("rate limit %s not counted: Redis unavailable", limit.name)
             return Verdict(True, limit.count, limit.count, limit.window)
@@ -102,5 +102,5 @@ class RateLimiter:
         """Count one event and raise 429 with Retry-After when it is over the limit."""
         verdict = await self.hit(limit, key, fail_open=fail_open)
         if not verdict.allowed:
-            raise ProblemError(429, ErrorCode.RATE_LIMITED, detail, headers=verdict.headers())
+            raise ProblemError(ErrorCode.RATE_LIMITED, detail, headers=verdict.headers())
         return verdict

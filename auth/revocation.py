@@ -139,14 +139,13 @@ class Revocations:
         try:
             denied, before, family = await self.redis.mget(keys)
         except RedisError:
-            raise ProblemError(
-                503, ErrorCode.CACHE_UNAVAILABLE, "Token revocation cannot be checked right now; try again shortly.",
+            raise ProblemError(ErrorCode.CACHE_UNAVAILABLE,
+                               "Token revocation cannot be checked right now; try again shortly.",
                 headers={"Retry-After": "2"},
             ) from None
         # Whole seconds: a token issued in the very second of the revocation is refused too (the safe side).
         if denied is not None or family is not None or (before is not None and principal.iat <= int(before)):
-            raise ProblemError(
-                401, ErrorCode.INVALID_TOKEN, "This token has been revoked; sign in again.",
+            raise ProblemError(ErrorCode.INVALID_TOKEN, "This token has been revoked; sign in again.",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         if self._live:

@@ -61,7 +61,7 @@ def check_roles(roles: list[str]) -> None:
     """400 naming each role that is not a staff role."""
     bad = sorted(set(roles) - set(STAFF_ROLES))
     if bad:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Unknown staff roles.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Unknown staff roles.",
                            errors=[{"field": "roles", "message": f"unknown role {r}"} for r in bad])
 
 
@@ -81,7 +81,7 @@ async def refuse_without_approval(conn: asyncpg.Connection, p: Principal, user: 
     """403 `approval_required` when the change needs a second admin (ask through POST /admin/role-requests)."""
     reason = await approval_reason(conn, p, user, roles)
     if reason is not None:
-        raise ProblemError(403, ErrorCode.APPROVAL_REQUIRED,
+        raise ProblemError(ErrorCode.APPROVAL_REQUIRED,
                            "This change of roles needs a second admin's approval: ask with POST /admin/role-requests.",
                            extra={"reason": reason})
 
@@ -95,7 +95,7 @@ async def open_request(conn: asyncpg.Connection, p: Principal, user: Any, roles:
         """,
         user["office_id"], user["id"], sorted(set(roles)), reason, p.user_id)
     if row is None:
-        raise ProblemError(409, ErrorCode.CONFLICT, "This account already has a change of roles waiting.")
+        raise ProblemError(ErrorCode.CONFLICT, "This account already has a change of roles waiting.")
     return row
 
 
@@ -124,7 +124,7 @@ class RoleRequestController(Controller):
                 "select * from users where id = $1 and office_id = $2 and kind = 'staff' and retired_at is null",
                 data.user_id, p.office_id)
             if user is None:
-                raise ProblemError(404, ErrorCode.NOT_FOUND, "No such account.")
+                raise ProblemError(ErrorCode.NOT_FOUND, "No such account.")
             reason = await approval_reason(conn, p, user, data.roles) or "requested"
             row = await open_request(conn, p, user, data.roles, reason)
             await record(conn, actor_from(request, p), "admin.roles.requested", object_type="user",
@@ -165,11 +165,11 @@ class RoleRequestController(Controller):
             row = await conn.fetchrow("select rr.* from role_requests rr where rr.id = $2 and "
                                       + _VISIBLE.replace("?", "$1") + " for update", p.office_id, request_id)
             if row is None:
-                raise ProblemError(404, ErrorCode.NOT_FOUND, "No such role request.")
+                raise ProblemError(ErrorCode.NOT_FOUND, "No such role request.")
             if row["decided_at"] is not None:
-                raise ProblemError(409, ErrorCode.CONFLICT, "This request was already decided.")
+                raise ProblemError(ErrorCode.CONFLICT, "This request was already decided.")
             if p.user_id in (row["requested_by"], row["user_id"]):
-                raise ProblemError(403, ErrorCode.APPROVAL_REQUIRED,
+                raise ProblemError(ErrorCode.APPROVAL_REQUIRED,
                                    "Another admin must decide: not the one who asked, nor the account concerned.")
             verdict = "approved" if decision == "approval" else "rejected"
             if verdict == "approved":
@@ -177,7 +177,7 @@ class RoleRequestController(Controller):
                     "update users set roles = $2, updated_at = now() where id = $1 and office_id = $3 "
                     "and retired_at is null returning id", row["user_id"], list(row["roles"]), row["office_id"])
                 if changed is None:
-                    raise ProblemError(409, ErrorCode.CONFLICT, "The account has left the office or retired.")
+                    raise ProblemError(ErrorCode.CONFLICT, "The account has left the office or retired.")
                 await revoke_sessions(state, conn, row["user_id"])
             row = await conn.fetchrow(
                 "update role_requests set decision = $2, decided_by = $3, decided_at = now() where id = $1 "

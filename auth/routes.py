@@ -130,7 +130,7 @@ async def request_otp(request: Request[Any, Any, Any], state: State, data: JSONB
     """Send a 6-digit code valid for 5 minutes. Limited per number and per address: each message costs money."""
     phone = normalize_phone(data.phone)
     if phone is None:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Not a mainland mobile number.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Not a mainland mobile number.",
                            errors=[{"field": "phone", "message": "expected 11 digits starting with 1"}])
     index = state.box.blind_index(phone, purpose="phone")
     await state.limiter.enforce(Limit("otp_send_ip", state.settings.otp_ip_limit, 3600), client_ip(request),
@@ -176,7 +176,7 @@ async def me(request: Request[Any, Any, Any]) -> Me:
 def _staff_only(request: Request[Any, Any, Any]) -> Any:
     p = current_principal(request)
     if p.kind != "staff":
-        raise ProblemError(403, ErrorCode.FORBIDDEN, "Only staff accounts use a second factor.")
+        raise ProblemError(ErrorCode.FORBIDDEN, "Only staff accounts use a second factor.")
     return p
 
 

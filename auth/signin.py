@@ -64,7 +64,7 @@ async def start_totp(conn: asyncpg.Connection, *, box: SecretBox, actor: Actor, 
         user_id, box.encrypt_text(secret, aad=f"totp:{user_id}".encode()),
     )
     if row is None:
-        raise ProblemError(409, ErrorCode.CONFLICT, "A second factor is already confirmed for this account.")
+        raise ProblemError(ErrorCode.CONFLICT, "A second factor is already confirmed for this account.")
     await record(conn, actor, "auth.totp.enrolment_started", object_type="user", object_id=user_id)
     return row["username"]
 
@@ -77,10 +77,10 @@ async def confirm_totp(conn: asyncpg.Connection, *, state: State, actor: Actor, 
         "select totp_secret_enc from users where id = $1 and totp_confirmed_at is null for update", user_id
     )
     if enc is None:
-        raise ProblemError(409, ErrorCode.CONFLICT, "Start an enrolment first (or it is already confirmed).")
+        raise ProblemError(ErrorCode.CONFLICT, "Start an enrolment first (or it is already confirmed).")
     secret = state.box.decrypt_text(enc, aad=f"totp:{user_id}".encode())
     if not pyotp.TOTP(secret).verify(code, valid_window=1):
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The code does not match.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "The code does not match.",
                            errors=[{"field": "code", "message": "wrong or expired code"}])
     await conn.execute(
         "update users set totp_confirmed_at = now(), recovery_codes = $2, updated_at = now() where id = $1",

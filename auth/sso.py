@@ -71,10 +71,10 @@ class _Provider:
         if self.metadata is None or time.monotonic() - self.fetched > _METADATA_TTL:
             meta = await _get_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
             if meta.get("issuer") != issuer:
-                raise GrantError("server_error", "The identity service names another issuer.", 502)
+                raise GrantError("server_error", "The identity service names another issuer.")
             for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(meta.get(name), str) or _origin(meta[name]) != _origin(issuer):
-                    raise GrantError("server_error", f"The identity service's {name} is not on the issuer.", 502)
+                    raise GrantError("server_error", f"The identity service's {name} is not on the issuer.")
             self.metadata, self.fetched, refresh_keys = meta, time.monotonic(), True
         if refresh_keys:
             jwks = await _get_json(self.metadata["jwks_uri"])
@@ -97,12 +97,12 @@ async def _get_json(url: str) -> dict[str, Any]:
         resp.raise_for_status()
         return resp.json()
     except (httpx.HTTPError, ValueError):
-        raise GrantError("temporarily_unavailable", "The identity service cannot be reached.", 503) from None
+        raise GrantError("temporarily_unavailable", "The identity service cannot be reached.") from None
 
 
 def _enabled(settings: Settings) -> None:
     if not settings.oidc_issuer:
-        raise ProblemError(404, ErrorCode.NOT_FOUND, "Single sign-on is not configured.")
+        raise ProblemError(ErrorCode.NOT_FOUND, "Single sign-on is not configured.")
 
 
 def _state_key(settings: Settings, state: str) -> str:
@@ -120,7 +120,7 @@ async def sso_start(request: Request[Any, Any, Any], state: State) -> Response[S
     try:
         meta = await _provider.load(settings)
     except GrantError as exc:
-        raise ProblemError(503, ErrorCode.UPSTREAM_UNAVAILABLE, exc.description, headers={"Retry-After": "5"}) from None
+        raise ProblemError(ErrorCode.UPSTREAM_UNAVAILABLE, exc.description, headers={"Retry-After": "5"}) from None
     flow_state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
     await state.redis.set(_state_key(settings, flow_state), msgspec.json.encode({"nonce": nonce, "verifier": verifier}),
                           ex=_STATE_TTL)
@@ -140,7 +140,7 @@ async def _exchange(settings: Settings, meta: dict[str, Any], code: str, verifie
             resp = await http.post(meta["token_endpoint"], data=form,
                                    auth=(settings.oidc_client_id or "", settings.oidc_client_secret or ""))
     except httpx.HTTPError:
-        raise GrantError("temporarily_unavailable", "The identity service cannot be reached.", 503) from None
+        raise GrantError("temporarily_unavailable", "The identity service cannot be reached.") from None
     if resp.status_code != 200:
         raise GrantError("invalid_grant", "The identity service refused the code.")
     try:
@@ -188,7 +188,7 @@ async def sso_grant(state: State, request: Request[Any, Any, Any], form: Any) ->
     if not settings.oidc_issuer:
         raise GrantError("unsupported_grant_type", "Single sign-on is not configured.")
     if (form.client_id or "") != "staff-app":
-        raise GrantError("invalid_client", "Use client_id staff-app for this grant.", 401)
+        raise GrantError("invalid_client", "Use client_id staff-app for this grant.")
     if not form.code or not form.state or len(form.code) > 2048 or len(form.state) > 128:
         raise GrantError("invalid_request", "code and state are required.")
     await state.limiter.enforce(Limit("login_ip", settings.login_ip_limit, 300), client_ip(request),

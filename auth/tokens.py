@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 import pyotp
 
+from api.errors import ErrorCode
 from auth.jwt import ACCESS_TOKEN_MAX_LIFETIME, AUD_PARTNER, AUD_PUBLIC, AUD_REPRESENTATIVE, AUD_STAFF
 from auth.passwords import verify_password
 
@@ -67,11 +68,12 @@ class TokenResponse(msgspec.Struct, omit_defaults=True):
 
 
 class GrantError(Exception):
-    """An RFC 6749 §5.2 error: `error` is the standard code, `description` says why."""
+    """An RFC 6749 §5.2 error: `error` is the standard code (an `ErrorCode`, which carries the status), `description`
+    says why."""
 
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(error, description, status)
-        self.error, self.description, self.status = error, description, status
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(error, description)
+        self.error, self.description = ErrorCode.of(error), description
 
 
 def hash_refresh(token: str) -> bytes:

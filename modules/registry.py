@@ -99,7 +99,7 @@ class ModuleSwitches:
         """The module's config for the office, or 403 `module_disabled`."""
         enabled, config = await self.get(office_id, module)
         if not enabled:
-            raise ProblemError(403, ErrorCode.MODULE_DISABLED,
+            raise ProblemError(ErrorCode.MODULE_DISABLED,
                                f"The {module} module is switched off for this office.", extra={"module": module})
         return config
 
@@ -155,7 +155,7 @@ def check_config(m: Manifest, config: dict[str, Any]) -> None:
     except msgspec.ValidationError as exc:
         message = str(exc)
         where = _AT.search(message)
-        raise ProblemError(422, ErrorCode.UNPROCESSABLE, "The module configuration is invalid.",
+        raise ProblemError(ErrorCode.UNPROCESSABLE, "The module configuration is invalid.",
                            errors=[{"field": "config" + (where.group(1) if where else ""),
                                     "message": _AT.sub("", message).rstrip(" -")}]) from None
 

@@ -95,7 +95,7 @@ def _check_clock_overrides(overrides: Any) -> None:
             except ValueError as exc:
                 errors.append({"field": f"config.clocks.{code}", "message": str(exc)})
     if errors:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Invalid clock settings.", errors=errors)
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Invalid clock settings.", errors=errors)
 
 
 module_routes = [list_offices, switch_module]

@@ -97,7 +97,7 @@ class AdminClientsController(Controller):
         if not data.client_id.startswith(f"{office_code}-"):
             # Client ids are one namespace for all offices: an office-prefixed id can only ever collide with the
             # caller's own clients, so the 409 below never tells whether another office has registered a name.
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "A client id starts with your office's code.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "A client id starts with your office's code.",
                                errors=[{"field": "clientId", "message": f"must start with {office_code}-"}])
         secret = None if data.public_jwk else "cs_" + secrets.token_urlsafe(32)
         if data.public_jwk:
@@ -139,8 +139,8 @@ def _check_jwk(jwk: dict[str, Any]) -> None:
     try:
         pyjwt.PyJWK(jwk)
     except (pyjwt.PyJWTError, ValueError, TypeError, KeyError):
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "publicJwk is not a usable public key.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "publicJwk is not a usable public key.",
                            errors=[{"field": "publicJwk", "message": "invalid JWK"}]) from None
     if any(k in jwk for k in ("d", "p", "q", "dp", "dq", "qi", "k")):
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Send only the public key.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Send only the public key.",
                            errors=[{"field": "publicJwk", "message": "contains private key material"}])

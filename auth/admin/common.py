@@ -89,13 +89,13 @@ def audit_out(r: asyncpg.Record) -> AuditOut:
 
 def not_found(what: str) -> ProblemError:
     """The 404 for a row that does not exist or belongs to another office."""
-    return ProblemError(404, ErrorCode.NOT_FOUND, f"No such {what}.")
+    return ProblemError(ErrorCode.NOT_FOUND, f"No such {what}.")
 
 
 def check_actions(actions: list[str], field: str, role: str) -> None:
     """Refuse actions that do not exist, or that this role may never hold (no staff power for outsiders)."""
     bad = sorted(a for a in set(actions) if not grantable(role, a))
     if bad:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, f"Actions {role} may not be granted.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, f"Actions {role} may not be granted.",
                            errors=[{"field": field, "message": f"{a} is unknown or not grantable to {role}"}
                                    for a in bad])

@@ -71,7 +71,7 @@ class AdminPermissionsController(Controller):
         p = current_principal(request)
         bad_roles = sorted(set(data.grants) - _ROLES)
         if bad_roles:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Unknown roles.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Unknown roles.",
                                errors=[{"field": f"grants.{r}", "message": "unknown role"} for r in bad_roles])
         for role, actions in data.grants.items():
             check_actions(actions, f"grants.{role}", role)

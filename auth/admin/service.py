@@ -30,11 +30,11 @@ async def update_user(conn: asyncpg.Connection, *, state: State, principal: Prin
     if row is None:
         return None
     if roles is not None and row["kind"] != "staff":
-        raise ProblemError(422, ErrorCode.UNPROCESSABLE, "Only staff accounts have roles.")
+        raise ProblemError(ErrorCode.UNPROCESSABLE, "Only staff accounts have roles.")
     if roles is not None:
         await refuse_without_approval(conn, principal, row, roles)
     if row["retired_at"] is not None and (disabled is False or roles is not None):
-        raise ProblemError(409, ErrorCode.CONFLICT, "A retired account stays retired.")
+        raise ProblemError(ErrorCode.CONFLICT, "A retired account stays retired.")
     row = await conn.fetchrow(
         """
         update users set
@@ -71,7 +71,7 @@ async def replace_permission_list(conn: asyncpg.Connection, *, actor: Actor, off
     # One writer per office at a time: concurrent saves would otherwise race on the unique index.
     office = await queries.office_province(conn, office_id=office_id, for_update=True)
     if level == "province" and office["parent_id"] is not None:
-        raise ProblemError(403, ErrorCode.FORBIDDEN, "Only the province's top office sets the province list.")
+        raise ProblemError(ErrorCode.FORBIDDEN, "Only the province's top office sets the province list.")
     if level == "office":
         await _within_province(conn, office["province"], grants)
     await replace_grants(conn, province=office["province"], office_id=office_id if level == "office" else None,
@@ -85,7 +85,7 @@ async def _within_province(conn: asyncpg.Connection, province: str, grants: dict
     allowed = {(r["role"], r["action"]) for r in await queries.province_rows(conn, province=province)}
     wider = sorted((role, a) for role, actions in grants.items() for a in actions if (role, a) not in allowed)
     if wider:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "An office's list may only narrow its province's.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "An office's list may only narrow its province's.",
                            errors=[{"field": f"grants.{role}", "message": f"{a} is not in the province's list"}
                                    for role, a in wider])
 
@@ -104,7 +104,7 @@ async def create_client(conn: asyncpg.Connection, *, actor: Actor, office_id: UU
         office_id, client_id, name, agency_kind, secret_hash, public_jwk, sorted(set(scopes)), rate_limit_per_minute,
     )
     if row is None:
-        raise ProblemError(409, ErrorCode.CONFLICT, "Your office already has a client with this id.")
+        raise ProblemError(ErrorCode.CONFLICT, "Your office already has a client with this id.")
     await record(conn, actor, "admin.client.created", object_type="partner_client", object_id=client_id,
                  detail={"scopes": sorted(set(scopes))})
     return row

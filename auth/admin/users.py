@@ -76,7 +76,7 @@ class AdminUsersController(Controller):
         if roles is not None:
             bad = sorted(set(roles) - set(STAFF_ROLES))
             if bad:
-                raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Unknown staff roles.",
+                raise ProblemError(ErrorCode.VALIDATION_FAILED, "Unknown staff roles.",
                                    errors=[{"field": "roles", "message": f"unknown role {r}"} for r in bad])
         async with state.db.transaction() as conn:
             row = await service.update_user(

@@ -179,7 +179,7 @@ async def _scope(conn: asyncpg.Connection, office_id: UUID, level: Level) -> tup
     """The scope key of a level seen from the caller's office, and the offices a change there reaches."""
     office = await conn.fetchrow("select id, province, parent_id from offices where id = $1", office_id)
     if level != "office" and office["parent_id"] is not None:
-        raise ProblemError(403, ErrorCode.FORBIDDEN, f"Only a top office enters {level} calendar days.")
+        raise ProblemError(ErrorCode.FORBIDDEN, f"Only a top office enters {level} calendar days.")
     if level == "national":
         return "*", [r["id"] for r in await conn.fetch("select id from offices")]
     if level == "province":
@@ -194,7 +194,7 @@ async def apply_year(conn: asyncpg.Connection, actor: Actor, office_id: UUID, le
     the change needs, to be run with `recompute` after commit."""
     errors = validate_year(data, level)
     if errors:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The calendar year has problems.", errors=errors)
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "The calendar year has problems.", errors=errors)
     scope, offices = await _scope(conn, office_id, level)
     first, last = date(data.year, 1, 1), date(data.year, 12, 31)
     await conn.execute("delete from calendar_days where level = $1 and scope = $2 and day between $3 and $4",

@@ -116,7 +116,7 @@ class CalendarController(Controller):
         p = current_principal(request)
         actor = actor_from(request, p)
         if data.year != year:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The body is for another year.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "The body is for another year.",
                                errors=[{"field": "year", "message": f"expected {year}"}])
         async with state.db.transaction() as conn:
             job = await apply_year(conn, actor, p.office_id, level, data)  # type: ignore[arg-type]

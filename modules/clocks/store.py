@@ -127,7 +127,7 @@ async def start_clocks(
                 events.append(Exempted(at=started_at, reason_code=exempt))
             state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence)
         except ClockEventError as exc:
-            raise ProblemError(422, ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None
+            raise ProblemError(ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None
         states.append(state)
         rows.append((office_id, module, subject_id, code, occurrence, started_at, spec.day_type, list(spec.lead_days),
                      msgspec.to_builtins(events), state.status, state.due, state.finished_at,
@@ -179,7 +179,7 @@ async def start_chained(
     row = await conn.fetchrow("select * from clocks where subject_id = $1 and code = $2 order by occurrence desc "
                               "limit 1", subject_id, spec.chained_to)
     if spec.chained_to is None or row is None:
-        raise ProblemError(409, ErrorCode.CONFLICT, f"{code} starts at the end of {spec.chained_to or 'nothing'}, "
+        raise ProblemError(ErrorCode.CONFLICT, f"{code} starts at the end of {spec.chained_to or 'nothing'}, "
                            "which has not started.")
     cal = await office_calendar(conn, row["office_id"])
     previous = _state(_spec(row), cal, row, _events.decode(msgspec.json.encode(row["events"])),
@@ -206,7 +206,7 @@ async def record_event(conn: asyncpg.Connection, *, subject_id: UUID, code: str,
         events = [*history, admit(spec, history, event)]
         state = _state(spec, cal, row, events, max(datetime.now(UTC), event.at))
     except ClockEventError as exc:
-        raise ProblemError(422, ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None
+        raise ProblemError(ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None
     await conn.execute(
         "update clocks set events = $2, status = $3, due = $4, finished_at = $5, calendar_estimated = $6, "
         "updated_at = now() where id = $1",

@@ -92,7 +92,7 @@ def check_received_at(value: datetime | None, max_days: int) -> datetime | None:
     except OverflowError:  # 9999-12-31 with a negative offset is past datetime's range in UTC
         plausible = False
     if not plausible:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "receivedAt is not a plausible time of receipt.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "receivedAt is not a plausible time of receipt.",
                            errors=[{"field": "receivedAt",
                                     "message": f"with a time zone, not in the future, at most {max_days} days ago"}])
     return value
@@ -114,7 +114,7 @@ def check_fields(defs: list[CategoryField], values: dict[str, Any]) -> dict[str,
         if problem:
             errors.append({"field": f"fields.{d.key}", "message": problem})
     if errors:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Some category fields are invalid.", errors=errors)
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Some category fields are invalid.", errors=errors)
     return {k: v for k, v in values.items() if v not in (None, "", [])}
 
 
@@ -265,7 +265,7 @@ def may_take(row: Any, step: str, fields: dict[str, Any], actions: frozenset[str
     """400/409 for a step the item cannot take now, 403 for one the caller's permission list does not allow."""
     t = WORKFLOW.move(row["state"], step, fields)
     if not t.offered or t.action not in actions:
-        raise ProblemError(403, ErrorCode.FORBIDDEN, f"Your permission list does not allow {step}.",
+        raise ProblemError(ErrorCode.FORBIDDEN, f"Your permission list does not allow {step}.",
                            extra={"action": t.action})
 
 
@@ -309,7 +309,7 @@ async def reply(conn: asyncpg.Connection, actor: Actor, row: Any, kind: str, tex
         current = await conn.fetchval(
             "select max(occurrence) from clocks where subject_id = $1 and code = 'followup_reply'", row["id"])
         if current is None:
-            raise ProblemError(409, ErrorCode.CONFLICT, "No follow-up is due for this item yet.")
+            raise ProblemError(ErrorCode.CONFLICT, "No follow-up is due for this item yet.")
         await stop_clock(conn, row["id"], "followup_reply", now)
         await start_clock(conn, office_id=row["office_id"], module="complaints", subject_id=row["id"],
                           code="followup_reply", started_at=row["created_at"], occurrence=current + 1)
@@ -331,18 +331,18 @@ async def assign(conn: asyncpg.Connection, actor: Actor, row: Any, *, mode: str,
     if mode == "random":
         pool = [i for i in ids if i != row["assignee_id"]] or ids
         if not pool:
-            raise ProblemError(409, ErrorCode.CONFLICT, "No eligible handler in this office under the plan.",
+            raise ProblemError(ErrorCode.CONFLICT, "No eligible handler in this office under the plan.",
                                extra={"eligibleRoles": roles})
         chosen = secrets.SystemRandom().choice(pool)
         data = {"mode": "random", "plan": {"eligibleRoles": roles}, "candidates": [str(i) for i in pool],
                 "chosen": str(chosen)}
     else:
         if assignee_id is None or not reason:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Designation needs assigneeId and reason.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Designation needs assigneeId and reason.",
                                errors=[{"field": f, "message": "required"} for f in ("assigneeId", "reason")
                                        if not (assignee_id if f == "assigneeId" else reason)])
         if assignee_id not in ids:
-            raise ProblemError(422, ErrorCode.UNPROCESSABLE, "That person is not an eligible handler of this office.")
+            raise ProblemError(ErrorCode.UNPROCESSABLE, "That person is not an eligible handler of this office.")
         chosen, data = assignee_id, {"mode": "designate", "reason": reason, "chosen": str(assignee_id)}
     updated = await steps.apply(conn, SUBJECT, actor, row, "assign", {"assigneeId": chosen}, event_data=data)
     await emit(conn, "complaint.assigned", {"complaintId": str(row["id"]), "userId": str(chosen)},
@@ -356,7 +356,7 @@ async def transfer(conn: asyncpg.Connection, actor: Actor, row: Any, *, to_offic
     if WORKFLOW.is_terminal(row["state"]):
         raise conflict(f"The item is {row['state']}; reopen it first.")
     if to_office is None and department is None:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Name the office or the department.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Name the office or the department.",
                            errors=[{"field": "office", "message": "office or department required"}])
     office_id = to_office["id"] if to_office else row["office_id"]
     updated = await conn.fetchrow(
@@ -403,7 +403,7 @@ async def clock_event(conn: asyncpg.Connection, actor: Actor, row: Any, *, clock
         ev = Resumed(at=now)
     elif event == "extend_request":
         if amount is None:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "An extension request needs an amount.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "An extension request needs an amount.",
                                errors=[{"field": "amount", "message": "required to ask for an extension"}])
         ev = ExtensionRequested(at=now, amount=amount, unit=unit, reason=reason, requested_by=actor.id or "")
     else:
@@ -411,7 +411,7 @@ async def clock_event(conn: asyncpg.Connection, actor: Actor, row: Any, *, clock
         ev = Extended(at=now, amount=amount or 0, unit=unit, reason=reason, approver=actor.id or "", tier="chief")
     state = await record_event(conn, subject_id=row["id"], code=clock, event=ev)
     if state is None:
-        raise ProblemError(404, ErrorCode.NOT_FOUND, f"This item has no open {clock} deadline.")
+        raise ProblemError(ErrorCode.NOT_FOUND, f"This item has no open {clock} deadline.")
     data = {"clock": clock, "event": event, "reason": reason, "amount": amount, "due": state.due.isoformat()}
     public = event == "extend"  # the petitioner must be told of an extension and why (信访工作条例)
     await add_event(conn, MODULE, row["id"], actor, f"clock.{event}", public=public,
@@ -434,13 +434,13 @@ async def request_review(conn: asyncpg.Connection, box: SecretBox, actor: Actor,
                          office: Any, category: Any, query_code: str | None = None) -> Any:
     """A review (复查) of a closed item, or a second review (复核) of a review: a linked item with its own clock."""
     if row["state"] != "closed":
-        raise ProblemError(409, ErrorCode.CONFLICT, "Only a closed item can be reviewed.")
+        raise ProblemError(ErrorCode.CONFLICT, "Only a closed item can be reviewed.")
     if row["review_level"] == "re_review":
-        raise ProblemError(409, ErrorCode.CONFLICT, "A second review (复核) is final.")
+        raise ProblemError(ErrorCode.CONFLICT, "A second review (复核) is final.")
     if not await review_open(conn, row):
-        raise ProblemError(409, ErrorCode.CONFLICT, "A review must be asked for within 30 days of closure.")
+        raise ProblemError(ErrorCode.CONFLICT, "A review must be asked for within 30 days of closure.")
     if await conn.fetchval("select exists (select 1 from complaints where parent_id = $1)", row["id"]):
-        raise ProblemError(409, ErrorCode.CONFLICT, "A review of this item was already asked for.")
+        raise ProblemError(ErrorCode.CONFLICT, "A review of this item was already asked for.")
     title = ("复核申请：" if row["review_level"] else "复查申请：") + row["title"]
     reporter = Reporter(name=None, phone=None, id_number=None, anonymous=row["anonymous"])
     new, _ = await create(

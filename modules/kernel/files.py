@@ -68,7 +68,6 @@ DOWNLOAD_RESPONSES = {
 }
 
 # AttachmentRejected codes -> HTTP status; the code itself is the problem's `code`.
-_REJECTION_STATUS = {"unsupported_type": 415, "too_large": 413, "empty": 422, "unreadable_image": 422}
 # Other spellings of an extension the sniffed type names, kept when a declared name already ends with one.
 _ALIASES = {"jpg": {"jpeg", "jpe", "jfif"}, "mp4": {"m4v"}, "mov": {"qt"}, "ogg": {"oga"}, "heic": {"heif"},
             "heif": {"heic"}}
@@ -142,7 +141,7 @@ def _check_open(subject: Subject, row: Any) -> None:
 
 
 def _rejected(exc: AttachmentRejected) -> ProblemError:
-    return ProblemError(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.detail)
+    return ProblemError(ErrorCode.of(exc.code), exc.detail)
 
 
 async def _delete(store: Storage, stored: StoredAttachment) -> None:
@@ -235,7 +234,7 @@ async def upload(
     async def work(conn: asyncpg.Connection, current: Any) -> tuple[int, AttachmentOut]:
         nonlocal finished
         if stored is None:  # the stored answer vanished between the look-up and now
-            raise ProblemError(409, ErrorCode.CONFLICT, "Send the file again.")
+            raise ProblemError(ErrorCode.CONFLICT, "Send the file again.")
         _check_open(subject, current)
         out = await _save(conn, subject, request, principal, current, stored, public=public)
         finished = True

@@ -202,7 +202,7 @@ async def decide(
         if actor.id in deciders:
             raise forbidden("The proposer or an earlier approver cannot also approve this step.")
         if decision == "return" and not reason:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Returning a proposal needs a reason.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Returning a proposal needs a reason.",
                                errors=[{"field": "reason", "message": "required to return"}])
     entry = {"by": actor.id, "decision": decision, "action": None if decision == "withdraw" else chain[stage],
              "reason": reason, "at": datetime.now(UTC).isoformat()}

@@ -77,13 +77,13 @@ class Workflow(msgspec.Struct, frozen=True):
         """The transition `name` from `state`, or a 409/400 problem saying why it cannot happen."""
         t = self.transitions.get(name)
         if t is None:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, f"Unknown step {name!r}.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, f"Unknown step {name!r}.",
                                errors=[{"field": "step", "message": f"one of {', '.join(sorted(self.transitions))}"}])
         if state not in t.sources:
             raise conflict(f"Cannot {name} an item that is {state}.", state=state, allowedFrom=sorted(t.sources))
         missing = [f for f in t.needs if not provided.get(f)]
         if missing:
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, f"{name} needs {', '.join(missing)}.",
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, f"{name} needs {', '.join(missing)}.",
                                errors=[{"field": f, "message": "required for this step"} for f in missing])
         return t
 

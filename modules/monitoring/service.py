@@ -119,7 +119,7 @@ async def _clock(conn: asyncpg.Connection, office_id: UUID, clock_id: UUID) -> A
     row = await conn.fetchrow(f"select k.*, s.handler_id, s.department, s.ref, s.title from clocks k {lateral_join()} "
                               "where k.id = $1 and k.office_id = $2 for update of k", clock_id, office_id)
     if row is None:
-        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such deadline.")
+        raise ProblemError(ErrorCode.NOT_FOUND, "No such deadline.")
     return row
 
 
@@ -130,9 +130,9 @@ async def escalate(conn: asyncpg.Connection, actor: Actor, office_id: UUID, cloc
     await sweep_stale(conn, office_id=office_id)
     k = await _clock(conn, office_id, clock_id)
     if k["finished_at"] is not None:
-        raise ProblemError(409, ErrorCode.CONFLICT, "This deadline is no longer open.")
+        raise ProblemError(ErrorCode.CONFLICT, "This deadline is no longer open.")
     if rung == "notice" and k["status"] != "overdue":
-        raise ProblemError(409, ErrorCode.CONFLICT, "A written monitoring notice is for an overdue deadline.")
+        raise ProblemError(ErrorCode.CONFLICT, "A written monitoring notice is for an overdue deadline.")
     row = await conn.fetchrow(
         """
         insert into monitoring_actions (office_id, clock_id, module, subject_id, rung, automatic, raised_by,
@@ -141,7 +141,7 @@ async def escalate(conn: asyncpg.Connection, actor: Actor, office_id: UUID, cloc
         """, office_id, clock_id, k["module"], k["subject_id"], rung, automatic, actor_uuid(actor), k["handler_id"],
         note)
     if row is None:
-        raise ProblemError(409, ErrorCode.CONFLICT, f"A {rung} was already raised on this deadline.")
+        raise ProblemError(ErrorCode.CONFLICT, f"A {rung} was already raised on this deadline.")
     data = {"actionId": str(row["id"]), "clockId": str(clock_id), "clock": k["code"], "due": k["due"].isoformat(),
             "rung": rung, "automatic": automatic, "note": note}
     body = (f"{_RUNG_ZH[rung]}：{CLOCKS[k['code']].label_zh}期限 {k['due'].isoformat()}"
@@ -156,11 +156,11 @@ async def answer_notice(conn: asyncpg.Connection, actor: Actor, office_id: UUID,
     row = await conn.fetchrow("select * from monitoring_actions where id = $1 and office_id = $2 and rung = 'notice' "
                               "for update", action_id, office_id)
     if row is None:
-        raise ProblemError(404, ErrorCode.NOT_FOUND, "No such monitoring notice.")
+        raise ProblemError(ErrorCode.NOT_FOUND, "No such monitoring notice.")
     if row["handler_id"] != user_id:
-        raise ProblemError(403, ErrorCode.FORBIDDEN, "Only the handler the notice names answers it.")
+        raise ProblemError(ErrorCode.FORBIDDEN, "Only the handler the notice names answers it.")
     if row["answered_at"] is not None:
-        raise ProblemError(409, ErrorCode.CONFLICT, "This notice was already answered.")
+        raise ProblemError(ErrorCode.CONFLICT, "This notice was already answered.")
     updated = await conn.fetchrow(
         "update monitoring_actions set answer_reason = $2, answer_plan = $3, answered_by = $4, answered_at = now() "
         "where id = $1 returning *", action_id, reason, plan, user_id)
@@ -196,7 +196,7 @@ async def bulletin(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, s
                    automatic: bool = False) -> Any:
     """A bulletin 通报 listing the office's deadlines due in [start, end) that were missed (overdue or met late)."""
     if end <= start:
-        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "The period ends before it starts.",
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "The period ends before it starts.",
                            errors=[{"field": "periodEnd", "message": "must be after periodStart"}])
     await sweep_stale(conn, office_id=office_id)
     rows = await conn.fetch(
@@ -216,7 +216,7 @@ async def bulletin(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, s
         "values ($1, $2, $3, $4, $5, $6) on conflict (office_id, period_start, period_end) do nothing returning *",
         office_id, start, end, items, automatic, actor_uuid(actor))
     if row is None:
-        raise ProblemError(409, ErrorCode.CONFLICT, "A bulletin for this period exists already.")
+        raise ProblemError(ErrorCode.CONFLICT, "A bulletin for this period exists already.")
     for r in rows:
         await add_event(conn, r["module"], r["subject_id"], actor, "monitoring.bulletin", public=False,
                         body=f"列入流程监控通报（{start.isoformat()} 至 {(end - timedelta(days=1)).isoformat()}）",
