@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.di import Provide
@@ -22,6 +22,7 @@ from api.jsondepth import refuse_deep_json
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.office_routes import office_routes
 from api.settings import Settings, get_settings
+from api.state import AppState
 from auth import setup_auth
 from auth.accounts import account_routes
 from auth.admin import admin_controllers
@@ -34,9 +35,6 @@ from modules.monitoring.routes import MonitoringController
 from modules.monitoring.sweeper import Sweeper
 from modules.registry import ModuleSwitches, module_routers
 from modules.routes import module_routes
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("create_app",)
 
@@ -115,11 +113,11 @@ def api_v1_router() -> Router:
                                                   RoleRequestController, *office_routes, *sso_routes])
 
 
-def _provide_db(state: State) -> Database:
+def _provide_db(state: AppState) -> Database:
     return state.db
 
 
-def _provide_redis(state: State) -> Any:
+def _provide_redis(state: AppState) -> Any:
     return state.redis
 
 
@@ -149,7 +147,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
-def _initial_state(settings: Settings) -> Any:
-    from litestar.datastructures import State
-
-    return State({"settings": settings})
+def _initial_state(settings: Settings) -> AppState:
+    return AppState({"settings": settings})

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
 
 from api.errors import PROBLEM_JSON, ErrorCode, Problem, ProblemError, problem_docs
 from api.observability import metrics_payload
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
+from api.state import AppState
 
 __all__ = ("health_routes",)
 
@@ -61,7 +59,7 @@ async def _timed(coro: Any, timeout: float) -> Check:
     "/health/ready", operation_id="healthReady", tags=["health"], opt={"public": True}, summary="Readiness",
     responses=problem_docs(),
 )
-async def ready(state: State) -> Response[Ready]:
+async def ready(state: AppState) -> Response[Ready]:
     """Answer 200 when PostgreSQL and Redis both answer within a second; otherwise 503 naming the failure."""
     db, redis = state.db, state.redis
     pg, rd = await asyncio.gather(_timed(db.fetchval("select 1"), 1.0), _timed(redis.ping(), 1.0))

@@ -15,12 +15,12 @@ from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
 from api.office_tree import CODE, SUBTREE, OfficeRecord, apply_change, problems, subtree
 from api.pagination import Limit, Page, decode_cursor, decode_sequence_cursor, page_of, sequence_page
+from api.state import AppState
 from auth.audit import actor_from, record
 from auth.principal import current_principal
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
 __all__ = ("OfficeTreeController", "office_routes")
 
@@ -96,7 +96,7 @@ class OfficeTreeController(Controller):
 
     @get("", operation_id="adminListOffices", summary="The offices below the caller's",
          opt={"action": "admin.offices.manage"}, responses=problem_docs(400, 401, 403))
-    async def list_offices(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+    async def list_offices(self, request: Request[Any, Any, Any], state: AppState, cursor: FromQuery[str | None] = None,
                            limit: FromQuery[Limit] = 50) -> Page[OfficeDetail]:
         """Every office under the caller's, retired ones included; oldest first."""
         p = current_principal(request)
@@ -114,7 +114,7 @@ class OfficeTreeController(Controller):
     @post("", operation_id="adminCreateOffice", summary="Create an office below the caller's",
           opt={"action": "admin.offices.manage", "idempotency": "required"},
           responses=problem_docs(400, 401, 403, 404, 409, 422))
-    async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[OfficeRecord]) -> Any:
+    async def create(self, request: Request[Any, Any, Any], state: AppState, data: JSONBody[OfficeRecord]) -> Any:
         """Its parent is the caller's office or one below it. Needs an Idempotency-Key."""
         p = current_principal(request)
         _invalid(data)
@@ -134,7 +134,7 @@ class OfficeTreeController(Controller):
 
     @patch("/{code:str}", operation_id="adminUpdateOfficeInTree", summary="Rename, move, retire or restore an office",
            opt={"action": "admin.offices.manage"}, responses=problem_docs(400, 401, 403, 404, 409, 422))
-    async def update(self, request: Request[Any, Any, Any], state: State, code: FromPath[str],
+    async def update(self, request: Request[Any, Any, Any], state: AppState, code: FromPath[str],
                      data: JSONBody[OfficePatch]) -> OfficeDetail:
         """Moving keeps the office's records and history; retiring needs it to have no serving accounts and no
         serving offices below."""
@@ -162,7 +162,7 @@ class OfficeTreeController(Controller):
 
     @get("/{code:str}/history", operation_id="adminOfficeHistory", summary="Every change of an office",
          opt={"action": "admin.offices.manage"}, responses=problem_docs(400, 401, 403, 404))
-    async def history(self, request: Request[Any, Any, Any], state: State, code: FromPath[str],
+    async def history(self, request: Request[Any, Any, Any], state: AppState, code: FromPath[str],
                       cursor: FromQuery[str | None] = None, limit: FromQuery[Limit] = 50) -> Page[HistoryEntry]:
         """Newest first: created, renamed, moved, retired, restored; cursor-paginated."""
         p = current_principal(request)
@@ -180,7 +180,7 @@ class OfficeTreeController(Controller):
 @put("/admin/office/password-policy", operation_id="adminSetPasswordPolicy", tags=["admin"],
      summary="Set the office's password policy", opt={"action": "admin.office.manage"},
      responses=problem_docs(400, 401, 403), security=[{"bearer": []}])
-async def set_password_policy(request: Request[Any, Any, Any], state: State,
+async def set_password_policy(request: Request[Any, Any, Any], state: AppState,
                               data: JSONBody[PasswordPolicy]) -> PasswordPolicy:
     """Checked at every change of password; an expired password limits the next sign-in to changing it."""
     p = current_principal(request)
@@ -196,7 +196,7 @@ async def set_password_policy(request: Request[Any, Any, Any], state: State,
 @get("/admin/office/password-policy", operation_id="adminGetPasswordPolicy", tags=["admin"],
      summary="The office's password policy", opt={"action": "admin.users.read"},
      responses=problem_docs(401, 403), security=[{"bearer": []}])
-async def get_password_policy(request: Request[Any, Any, Any], state: State) -> PasswordPolicy:
+async def get_password_policy(request: Request[Any, Any, Any], state: AppState) -> PasswordPolicy:
     """What every password change of the office is checked against."""
     from auth.password_policy import policy_for
 

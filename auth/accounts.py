@@ -21,6 +21,7 @@ from litestar.types import ControllerRouterHandler
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
 from api.outbox import emit, register_topics
+from api.state import AppState
 from auth.actions import AUTHENTICATED
 from auth.audit import actor_from, record
 from auth.credentials import LOGIN_ACCOUNT, confirm_password, revoke_sessions, set_password
@@ -32,7 +33,6 @@ from auth.tokens import APP_CLIENTS, TokenResponse, issue_for_user, normalize_ph
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
 __all__ = ("AccountsController", "account_routes", "create_account", "send_one_time_password")
 
@@ -144,7 +144,7 @@ async def one_time_passwords(count: int) -> list[tuple[str, str]]:
     return list(zip(passwords, await asyncio.gather(*(hash_password(x) for x in passwords)), strict=True))
 
 
-async def create_account(conn: asyncpg.Connection, state: State, p: Principal, spec: AccountIn, office: Any,
+async def create_account(conn: asyncpg.Connection, state: AppState, p: Principal, spec: AccountIn, office: Any,
                          actor: Any, secret: tuple[str, str]) -> tuple[AccountCreated, str, str | None]:
     """Insert one account with its one-time password `secret` (password, hash), inside the caller's transaction.
     Roles that need a second admin are left out and asked for. Answers the result, the password, and the phone
@@ -182,7 +182,7 @@ async def create_account(conn: asyncpg.Connection, state: State, p: Principal, s
     return created, password, phone
 
 
-async def send_one_time_password(state: State, phone: str, username: str, password: str) -> None:
+async def send_one_time_password(state: AppState, phone: str, username: str, password: str) -> None:
     """Text a one-time password after the transaction committed (a failure is logged: the admin resets)."""
     text = f"【检务】账号 {username} 的一次性密码：{password}，72小时内有效，首次登录须修改。请勿告诉他人。"
     try:
@@ -273,7 +273,8 @@ class AccountsController(Controller):
           opt={"action": "admin.users.manage", "idempotency": "required",
                "location": "/api/v1/admin/users/{account[id]}"},
           responses=problem_docs(400, 401, 403, 409, 422))
-    async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[AccountIn]) -> Response[Any]:
+    async def create(self, request: Request[Any, Any, Any], state: AppState,
+                     data: JSONBody[AccountIn]) -> Response[Any]:
         """Texts the one-time password when a phone is given, else shows it once. Needs an Idempotency-Key."""
         p = current_principal(request)
         problems = _check_spec(data)
@@ -301,7 +302,7 @@ class AccountsController(Controller):
           opt={"action": "admin.users.manage", "accepts": ("text/csv",), "idempotency": "required"},
           operation_class=_CsvBody,
           responses=problem_docs(400, 401, 403, 409, 415, 422))
-    async def bulk(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    async def bulk(self, request: Request[Any, Any, Any], state: AppState) -> Response[Any]:
         """The body is `text/csv`, UTF-8, with a header row `name,username,roles,department,phone[,kind]` (roles
         separated by `;`). All rows or none; each account gets a one-time password (texted, or shown once).
         Needs an Idempotency-Key."""
@@ -333,7 +334,7 @@ class AccountsController(Controller):
     @post("/{user_id:uuid}/password-reset", operation_id="adminResetPassword",
           summary="Give an account a new one-time password", opt={"action": "admin.users.manage"},
           responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
-    async def reset(self, request: Request[Any, Any, Any], state: State,
+    async def reset(self, request: Request[Any, Any, Any], state: AppState,
                     user_id: FromPath[UUID]) -> Response[OneTimePassword]:
         """The account must choose a new password at its next sign-in; all its sessions end now."""
         p = current_principal(request)
@@ -356,7 +357,7 @@ class AccountsController(Controller):
 
     @post("/{user_id:uuid}/move", operation_id="adminMoveUser", summary="Move a staff member to another office",
           opt={"action": "admin.users.manage"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
-    async def move(self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID],
+    async def move(self, request: Request[Any, Any, Any], state: AppState, user_id: FromPath[UUID],
                    data: JSONBody[MoveIn]) -> AccountOut:
         """To an office of the same province. What the account did stays with the old office; its roles are
         cleared (the new office's admin gives them) and its sessions end."""
@@ -391,7 +392,7 @@ class AccountsController(Controller):
 
     @post("/{user_id:uuid}/retire", operation_id="adminRetireUser", summary="Retire an account (never deleted)",
           opt={"action": "admin.users.manage"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
-    async def retire(self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> AccountOut:
+    async def retire(self, request: Request[Any, Any, Any], state: AppState, user_id: FromPath[UUID]) -> AccountOut:
         """The account can no longer sign in and its sessions end; it stays for the audit trail."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
@@ -407,7 +408,7 @@ class AccountsController(Controller):
 
     @post("/{user_id:uuid}/unlock", operation_id="adminUnlockUser", summary="Lift the sign-in failure lock-out",
           opt={"action": "admin.users.manage"}, responses=problem_docs(400, 401, 403, 404), status_code=204)
-    async def unlock(self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> None:
+    async def unlock(self, request: Request[Any, Any, Any], state: AppState, user_id: FromPath[UUID]) -> None:
         """The account may try again at once (the failures stay on the audit trail)."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
@@ -420,7 +421,7 @@ class AccountsController(Controller):
 @post("/auth/password", operation_id="authChangePassword", tags=["auth"], summary="Change one's own password",
       opt={"action": AUTHENTICATED, "allow_mfa_pending": True, "allow_password_change": True},
       responses=problem_docs(400, 401, 403, 429), security=[{"bearer": []}], status_code=200)
-async def change_password(request: Request[Any, Any, Any], state: State,
+async def change_password(request: Request[Any, Any, Any], state: AppState,
                           data: JSONBody[PasswordChange]) -> Response[TokenResponse]:
     """The current password is required. Every session of the account ends, this one too; the answer is a new
     sign-in for this device (limited to second-factor enrolment while the office requires it and none is set)."""

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from api.errors import ErrorCode, ProblemError
+from api.state import AppState
 from auth.password_policy import Policy, check, policy_for, refuse_reuse, remember
 from auth.passwords import hash_password, verify_password
 from auth.ratelimit import Limit
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
     from auth.principal import Principal
 
@@ -42,7 +42,7 @@ def change_due(user: Any, max_age_days: int | None) -> bool:
     return bool(max_age_days and changed and changed + timedelta(days=max_age_days) < datetime.now(UTC))
 
 
-async def confirm_password(state: State, p: Principal, password: str, *, field: str = "password") -> asyncpg.Record:
+async def confirm_password(state: AppState, p: Principal, password: str, *, field: str = "password") -> asyncpg.Record:
     """Check the caller's own password again (a stolen access token alone must not do this); answers the account.
     Counted against the account's sign-in failures, so the route cannot be used to guess the password."""
     async with state.db.connection() as conn:
@@ -82,7 +82,7 @@ async def set_password(
     )
 
 
-async def revoke_sessions(state: State, conn: asyncpg.Connection, user_id: UUID) -> None:
+async def revoke_sessions(state: AppState, conn: asyncpg.Connection, user_id: UUID) -> None:
     """Revoke every refresh token (PostgreSQL) and every access token issued so far (Redis) of the account."""
     await conn.execute("update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
                        user_id)

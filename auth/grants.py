@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import jwt as pyjwt
@@ -20,6 +20,7 @@ from litestar import Request
 
 from api.errors import ErrorCode, ProblemError
 from api.net import DEVICE_ID_PATTERN, client_ip
+from api.state import AppState
 from auth.audit import actor_from, record
 from auth.credentials import LOGIN_ACCOUNT, change_due, one_time_expired
 from auth.passwords import verify_password
@@ -38,9 +39,6 @@ from auth.tokens import (
     refresh,
     verify_totp_or_recovery,
 )
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("CLIENT_AUTH", "GRANTS", "NO_STORE", "OTP_VERIFY_PHONE", "GrantError", "TokenRequest", "grant_problem")
 
@@ -88,13 +86,13 @@ def grant_problem(exc: GrantError) -> ProblemError:
     return ProblemError(exc.error, exc.description, headers=headers, oauth=True)
 
 
-async def _audit_alone(state: State, request: Request[Any, Any, Any], action: str, **kw: Any) -> None:
+async def _audit_alone(state: AppState, request: Request[Any, Any, Any], action: str, **kw: Any) -> None:
     """Record an event in a transaction of its own (refusals, whose main transaction did nothing)."""
     async with state.db.transaction() as conn:
         await record(conn, actor_from(request), action, **kw)
 
 
-async def _count_address(state: State, request: Request[Any, Any, Any],
+async def _count_address(state: AppState, request: Request[Any, Any, Any],
                          what: str = "Too many sign-in attempts from this address.") -> None:
     """Count one attempt at any grant against the client's address (JIANWU_LOGIN_IP_LIMIT per 5 minutes)."""
     await state.limiter.enforce(Limit("login_ip", state.settings.login_ip_limit, 300), client_ip(request), what)
@@ -107,7 +105,7 @@ def _who(username: str, user: Any) -> dict[str, Any]:
     return {"username_hash": hashlib.sha256(username[:64].encode()).hexdigest()[:16]}
 
 
-async def _password_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
+async def _password_grant(state: AppState, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     client = APP_CLIENTS.get(form.client_id or "")
     if client is None:
         raise _fail("invalid_client", "Use client_id staff-app or representative-app for this grant.")
@@ -165,7 +163,7 @@ async def _password_grant(state: State, request: Request[Any, Any, Any], form: T
     return response
 
 
-async def _otp_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
+async def _otp_grant(state: AppState, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     if (form.client_id or "") != "public-app":
         raise _fail("invalid_client", "Use client_id public-app for this grant.")
     phone = normalize_phone(form.phone or "")
@@ -214,7 +212,7 @@ async def _otp_grant(state: State, request: Request[Any, Any, Any], form: TokenR
     raise _fail("invalid_grant", "The code is wrong, used or expired, or the account is disabled.")
 
 
-async def _authenticate_client(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> Any:
+async def _authenticate_client(state: AppState, request: Request[Any, Any, Any], form: TokenRequest) -> Any:
     """Find and authenticate a partner client by secret (Basic or form) or by a signed assertion (RFC 7523)."""
     client_id, secret = form.client_id, form.client_secret
     header = request.headers.get("authorization", "")
@@ -257,7 +255,7 @@ async def _authenticate_client(state: State, request: Request[Any, Any, Any], fo
     return client
 
 
-def _assertion_ok(state: State, client: Any, assertion: str, token_url: str) -> bool:
+def _assertion_ok(state: AppState, client: Any, assertion: str, token_url: str) -> bool:
     if not client["public_jwk"]:
         return False
     try:
@@ -272,14 +270,14 @@ def _assertion_ok(state: State, client: Any, assertion: str, token_url: str) -> 
     return claims["sub"] == client["client_id"] and claims["exp"] - time.time() <= 600
 
 
-async def _assertion_unused(state: State, assertion: str) -> bool:
+async def _assertion_unused(state: AppState, assertion: str) -> bool:
     """RFC 7523 §3: an assertion's jti is single use; remember it until the assertion could expire."""
     jti = pyjwt.decode(assertion, options={"verify_signature": False})["jti"]
     key = f"{state.settings.redis_prefix}assertion:{hashlib.sha256(str(jti).encode()).hexdigest()}"
     return bool(await state.redis.set(key, b"1", nx=True, ex=660))
 
 
-async def _client_credentials(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
+async def _client_credentials(state: AppState, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     client = await _authenticate_client(state, request, form)
     allowed = list(client["scopes"])
     wanted = (form.scope or "").split() or allowed
@@ -292,7 +290,7 @@ async def _client_credentials(state: State, request: Request[Any, Any, Any], for
     return response
 
 
-async def _refresh_grant(state: State, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
+async def _refresh_grant(state: AppState, request: Request[Any, Any, Any], form: TokenRequest) -> TokenResponse:
     if not form.refresh_token:
         raise _fail("invalid_request", "refresh_token is required.")
     await _count_address(state, request, "Too many refresh attempts from this address.")
@@ -310,7 +308,7 @@ async def _refresh_grant(state: State, request: Request[Any, Any, Any], form: To
     return response
 
 
-Grant = Callable[["State", Request[Any, Any, Any], TokenRequest], Awaitable[TokenResponse]]
+Grant = Callable[[AppState, Request[Any, Any, Any], TokenRequest], Awaitable[TokenResponse]]
 
 GRANTS: dict[str, Grant] = {
     "password": _password_grant,

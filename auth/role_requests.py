@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor, keyset, page_of
+from api.state import AppState
 from auth.actions import IDENTITY_ACTIONS, STAFF_ROLES
 from auth.audit import actor_from, record
 from auth.credentials import revoke_sessions
@@ -25,7 +26,6 @@ from auth.principal import Principal, current_principal
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
 __all__ = ("RoleRequestController", "approval_reason", "open_request", "refuse_without_approval")
 
@@ -114,7 +114,7 @@ class RoleRequestController(Controller):
     @post("", operation_id="adminRequestRoles", summary="Ask for a change of roles that needs a second admin",
           opt={"action": "admin.users.manage", "idempotency": "required"},
           responses=problem_docs(400, 401, 403, 404, 409, 422))
-    async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[RoleRequestIn]) -> Any:
+    async def create(self, request: Request[Any, Any, Any], state: AppState, data: JSONBody[RoleRequestIn]) -> Any:
         """Answers the pending request; the roles change when another admin approves. Needs an Idempotency-Key."""
         p = current_principal(request)
         check_roles(data.roles)
@@ -137,7 +137,7 @@ class RoleRequestController(Controller):
     @get("", operation_id="adminListRoleRequests", summary="Changes of roles of this office and those below",
          opt={"action": "admin.users.read"}, responses=problem_docs(400, 401, 403))
     async def list_requests(
-        self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+        self, request: Request[Any, Any, Any], state: AppState, cursor: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = 50, pending: FromQuery[bool] = True,
     ) -> Page[RoleRequestOut]:
         """Newest first; by default only those still waiting."""
@@ -155,7 +155,7 @@ class RoleRequestController(Controller):
           summary="Approve or reject a change of roles", opt={"action": "admin.roles.approve"},
           responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
     async def decide(
-        self, request: Request[Any, Any, Any], state: State, request_id: FromPath[UUID],
+        self, request: Request[Any, Any, Any], state: AppState, request_id: FromPath[UUID],
         decision: FromPath[Literal["approval", "rejection"]],
     ) -> RoleRequestOut:
         """By an admin other than the one who asked and the account concerned; approval applies the roles and

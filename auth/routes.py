@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import msgspec
 import pyotp
@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.net import client_ip
 from api.schema import Input, Output
+from api.state import AppState
 from auth.actions import AUTHENTICATED
 from auth.audit import actor_from
 from auth.credentials import confirm_password
@@ -24,9 +25,6 @@ from auth.ratelimit import Limit
 from auth.signin import confirm_totp, end_session, start_totp, store_otp
 from auth.token_forms import TOKEN_FORMS
 from auth.tokens import GrantError, TokenResponse, normalize_phone
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("auth_routes",)
 
@@ -101,7 +99,7 @@ class Logout(msgspec.Struct, forbid_unknown_fields=True):
     responses=problem_docs(400, 401, 415, 429),
 )
 async def token(
-    request: Request[Any, Any, Any], state: State,
+    request: Request[Any, Any, Any], state: AppState,
     data: Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[TokenResponse]:
     """Grant types: `password` (staff-app, representative-app; `totp` when enrolled), `urn:jianwu:otp`
@@ -126,7 +124,7 @@ async def token(
     "/auth/otp", operation_id="authRequestOtp", tags=["auth"], summary="Text a one-time sign-in code",
     opt={"public": True}, status_code=HTTP_202_ACCEPTED, responses=problem_docs(400, 415, 429),
 )
-async def request_otp(request: Request[Any, Any, Any], state: State, data: JSONBody[OtpRequest]) -> OtpSent:
+async def request_otp(request: Request[Any, Any, Any], state: AppState, data: JSONBody[OtpRequest]) -> OtpSent:
     """Send a 6-digit code valid for 5 minutes. Limited per number and per address: each message costs money."""
     phone = normalize_phone(data.phone)
     if phone is None:
@@ -149,7 +147,7 @@ async def request_otp(request: Request[Any, Any, Any], state: State, data: JSONB
     opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, status_code=HTTP_204_NO_CONTENT,
     responses=problem_docs(400, 401), security=[{"bearer": []}],
 )
-async def logout(request: Request[Any, Any, Any], state: State, data: JSONBody[Logout | None] = None) -> None:
+async def logout(request: Request[Any, Any, Any], state: AppState, data: JSONBody[Logout | None] = None) -> None:
     """Revoke this access token and its refresh-token family (and the named refresh token's family)."""
     principal = current_principal(request)
     await state.revocations.deny_token(principal.jti, principal.exp)
@@ -186,7 +184,7 @@ def _staff_only(request: Request[Any, Any, Any]) -> Any:
     security=[{"bearer": []}], status_code=200,
 )
 async def totp_enroll(
-    request: Request[Any, Any, Any], state: State, data: JSONBody[PasswordConfirmation]
+    request: Request[Any, Any, Any], state: AppState, data: JSONBody[PasswordConfirmation]
 ) -> Response[TotpEnrollment]:
     """Create a new TOTP secret for the signed-in staff member (replacing an unconfirmed one); the password is
     asked again, so an access token alone cannot tie someone else's authenticator to the account."""
@@ -206,7 +204,7 @@ async def totp_enroll(
     security=[{"bearer": []}], status_code=200,
 )
 async def totp_confirm(
-    request: Request[Any, Any, Any], state: State, data: JSONBody[TotpCode]
+    request: Request[Any, Any, Any], state: AppState, data: JSONBody[TotpCode]
 ) -> Response[RecoveryCodes]:
     """Confirm enrolment with a code from the app; answers ten single-use recovery codes, shown only now."""
     p = _staff_only(request)
@@ -221,7 +219,7 @@ async def totp_confirm(
     "/.well-known/jwks.json", operation_id="jwks", tags=["auth"], summary="Public signing keys (JWKS)",
     opt={"public": True}, responses=problem_docs(), cache_control=None,
 )
-async def jwks_route(state: State) -> Response[dict[str, Any]]:
+async def jwks_route(state: AppState) -> Response[dict[str, Any]]:
     """The keys that verify our access tokens, current and recently retired."""
     await state.keyring.refresh()
     return Response(state.keyring.jwks(), headers={"Cache-Control": "public, max-age=300"})

@@ -10,6 +10,7 @@ from uuid import UUID
 import pyotp
 
 from api.errors import ErrorCode, ProblemError
+from api.state import AppState
 from auth.audit import Actor, record
 from auth.credentials import revoke_sessions
 from auth.principal import Principal
@@ -17,7 +18,6 @@ from auth.tokens import hash_refresh
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
     from auth.secretbox import SecretBox
 
@@ -69,7 +69,7 @@ async def start_totp(conn: asyncpg.Connection, *, box: SecretBox, actor: Actor, 
     return row["username"]
 
 
-async def confirm_totp(conn: asyncpg.Connection, *, state: State, actor: Actor, user_id: UUID, code: str,
+async def confirm_totp(conn: asyncpg.Connection, *, state: AppState, actor: Actor, user_id: UUID, code: str,
                        recovery_codes: list[str]) -> None:
     """Confirm the pending TOTP secret with a code from the app, keep the recovery codes' hashes, and end every
     session of the account (whoever else held one signed in without the second factor)."""

@@ -23,6 +23,7 @@ from litestar import Request, Response, post
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.net import client_ip
+from api.state import AppState
 from auth.audit import actor_from, record
 from auth.ratelimit import Limit
 from auth.tokens import (
@@ -35,8 +36,6 @@ from auth.tokens import (
 )
 
 if TYPE_CHECKING:
-    from litestar.datastructures import State
-
     from api.settings import Settings
 
 __all__ = ("SSO_GRANT", "sso_grant", "sso_routes")
@@ -111,7 +110,7 @@ def _state_key(settings: Settings, state: str) -> str:
 
 @post("/auth/sso/start", operation_id="authSsoStart", tags=["auth"], summary="Start single sign-on",
       opt={"public": True}, status_code=200, responses=problem_docs(404, 429, 503))
-async def sso_start(request: Request[Any, Any, Any], state: State) -> Response[SsoStart]:
+async def sso_start(request: Request[Any, Any, Any], state: AppState) -> Response[SsoStart]:
     """Answers the identity service's authorization URL (PKCE and a nonce kept here for 10 minutes)."""
     settings = state.settings
     _enabled(settings)
@@ -181,7 +180,7 @@ async def _verified_claims(settings: Settings, id_token: str, nonce: str) -> dic
     return claims
 
 
-async def sso_grant(state: State, request: Request[Any, Any, Any], form: Any) -> TokenResponse:
+async def sso_grant(state: AppState, request: Request[Any, Any, Any], form: Any) -> TokenResponse:
     """Token endpoint grant `urn:jianwu:sso`: client_id=staff-app, `code` and `state` from the redirect, and
     `totp` when the account has a second factor."""
     settings = state.settings

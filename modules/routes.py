@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, put
 from litestar.params import FromPath, JSONBody
 
 from api.errors import ErrorCode, ProblemError, problem_docs
+from api.state import AppState
 from auth.audit import actor_from, record
 from auth.principal import current_principal
 from modules.clocks.rules import CLOCKS, resolve
 from modules.registry import check_config, manifest
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("module_routes",)
 
@@ -38,7 +36,7 @@ class ModuleSwitch(msgspec.Struct, forbid_unknown_fields=True):
 
 @get("/offices", operation_id="officesList", tags=["offices"], summary="Offices and their modules",
      opt={"public": True}, responses=problem_docs(), cache_control=None)
-async def list_offices(state: State) -> list[OfficeOut]:
+async def list_offices(state: AppState) -> list[OfficeOut]:
     """Every serving office, with the modules it has on (the public app lists where one can file)."""
     async with state.db.connection() as conn:
         rows = await conn.fetch(
@@ -56,7 +54,7 @@ async def list_offices(state: State) -> list[OfficeOut]:
 @put("/admin/modules/{module:str}", operation_id="adminSwitchModule", tags=["admin"],
      summary="Switch a module on or off", opt={"action": "admin.modules.manage"},
      responses=problem_docs(400, 401, 403, 404, 422), security=[{"bearer": []}])
-async def switch_module(request: Request[Any, Any, Any], state: State,
+async def switch_module(request: Request[Any, Any, Any], state: AppState,
                         module: FromPath[str], data: JSONBody[ModuleSwitch]) -> ModuleSwitch:
     """Off keeps every record; the module's routes answer `module_disabled` for the office until it is on again.
     The configuration is checked against the module's schema (400 naming the field)."""

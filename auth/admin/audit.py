@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery
 
 from api.errors import problem_docs
 from api.pagination import Limit, Page, decode_sequence_cursor, sequence_page
+from api.state import AppState
 from auth import queries
 from auth.admin.common import SECURITY, AuditOut, audit_out, not_found
 from auth.principal import current_principal
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("AdminAuditController",)
 
@@ -29,7 +27,7 @@ class AdminAuditController(Controller):
     @get("/audit", operation_id="adminListAudit", summary="Read the office's audit trail",
          opt={"action": "admin.audit.read"}, responses=problem_docs(400, 401, 403))
     async def list_audit(
-        self, request: Request[Any, Any, Any], state: State,
+        self, request: Request[Any, Any, Any], state: AppState,
         cursor: FromQuery[str | None] = None, limit: FromQuery[Limit] = 50, action: FromQuery[str | None] = None,
     ) -> Page[AuditOut]:
         """Newest first; cursor-paginated."""
@@ -41,7 +39,7 @@ class AdminAuditController(Controller):
 
     @get("/audit/{record_id:int}", operation_id="adminGetAudit", summary="One audit record",
          opt={"action": "admin.audit.read"}, responses=problem_docs(400, 401, 403, 404))
-    async def get_audit(self, request: Request[Any, Any, Any], state: State, record_id: FromPath[int]) -> AuditOut:
+    async def get_audit(self, request: Request[Any, Any, Any], state: AppState, record_id: FromPath[int]) -> AuditOut:
         """An audit record of the caller's office."""
         p = current_principal(request)
         async with state.db.connection() as conn:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import jwt as pyjwt
@@ -13,15 +13,13 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.pagination import Limit, Page, decode_cursor, page_of
+from api.state import AppState
 from auth import queries
 from auth.admin import service
 from auth.admin.common import SECURITY, ClientOut, check_actions, client_out, not_found
 from auth.audit import actor_from
 from auth.passwords import hash_password
 from auth.principal import current_principal
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch")
 
@@ -63,7 +61,7 @@ class AdminClientsController(Controller):
     @get("/partner-clients", operation_id="adminListClients", summary="List partner clients",
          opt={"action": "admin.clients.read"}, responses=problem_docs(400, 401, 403))
     async def list_clients(
-        self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+        self, request: Request[Any, Any, Any], state: AppState, cursor: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = 50,
     ) -> Page[ClientOut]:
         """The office's partner-agency clients, newest first."""
@@ -75,7 +73,8 @@ class AdminClientsController(Controller):
 
     @get("/partner-clients/{client_uuid:uuid}", operation_id="adminGetClient", summary="One partner client",
          opt={"action": "admin.clients.read"}, responses=problem_docs(400, 401, 403, 404))
-    async def get_client(self, request: Request[Any, Any, Any], state: State, client_uuid: FromPath[UUID]) -> ClientOut:
+    async def get_client(self, request: Request[Any, Any, Any], state: AppState,
+                         client_uuid: FromPath[UUID]) -> ClientOut:
         """A partner client of the caller's office."""
         p = current_principal(request)
         async with state.db.connection() as conn:
@@ -87,7 +86,7 @@ class AdminClientsController(Controller):
     @post("/partner-clients", operation_id="adminCreateClient", summary="Register a partner client",
           opt={"action": "admin.clients.manage"}, responses=problem_docs(400, 401, 403, 409))
     async def create_client(
-        self, request: Request[Any, Any, Any], state: State, data: JSONBody[ClientIn]
+        self, request: Request[Any, Any, Any], state: AppState, data: JSONBody[ClientIn]
     ) -> ClientCreated:
         """Answers the generated secret once; only its hash is kept."""
         p = current_principal(request)
@@ -114,7 +113,7 @@ class AdminClientsController(Controller):
     @patch("/partner-clients/{client_uuid:uuid}", operation_id="adminUpdateClient", summary="Change a partner client",
            opt={"action": "admin.clients.manage"}, responses=problem_docs(400, 401, 403, 404))
     async def update_client(
-        self, request: Request[Any, Any, Any], state: State, client_uuid: FromPath[UUID], data: JSONBody[ClientPatch]
+        self, request: Request[Any, Any, Any], state: AppState, client_uuid: FromPath[UUID], data: JSONBody[ClientPatch]
     ) -> ClientOut:
         """Change scopes, the rate limit, or disable (its tokens stop working at once)."""
         p = current_principal(request)

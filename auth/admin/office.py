@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, patch
 from litestar.params import JSONBody
 
 from api.errors import problem_docs
+from api.state import AppState
 from auth.admin import service
 from auth.admin.common import SECURITY
 from auth.audit import actor_from
 from auth.principal import current_principal
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("AdminOfficeController", "OfficeSettings")
 
@@ -36,7 +34,7 @@ class AdminOfficeController(Controller):
     @patch("/office", operation_id="adminUpdateOffice", summary="Change office sign-in settings",
            opt={"action": "admin.office.manage"}, responses=problem_docs(400, 401, 403))
     async def update_office(
-        self, request: Request[Any, Any, Any], state: State, data: JSONBody[OfficeSettings]
+        self, request: Request[Any, Any, Any], state: AppState, data: JSONBody[OfficeSettings]
     ) -> OfficeSettings:
         """Require a second factor of every staff member of the office (they enrol at their next sign-in)."""
         p = current_principal(request)

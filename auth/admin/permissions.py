@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, put
 from litestar.params import FromQuery, JSONBody
 
 from api.errors import ErrorCode, ProblemError, problem_docs
+from api.state import AppState
 from auth import queries
 from auth.actions import EXTERNAL_KINDS, STAFF_ROLES
 from auth.admin import service
@@ -21,7 +22,6 @@ from auth.principal import Principal, current_principal
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
 __all__ = ("AdminPermissionsController", "PermissionList", "PermissionListIn")
 
@@ -53,7 +53,7 @@ class AdminPermissionsController(Controller):
     @get("/permissions", operation_id="adminGetPermissions", summary="Read a permission list",
          opt={"action": "admin.permissions.read"}, responses=problem_docs(400, 401, 403))
     async def get_permissions(
-        self, request: Request[Any, Any, Any], state: State,
+        self, request: Request[Any, Any, Any], state: AppState,
         level: FromQuery[Literal["office", "province", "effective"]] = "effective",
     ) -> PermissionList:
         """The list at the office or province level, or the one in force for the office."""
@@ -64,7 +64,7 @@ class AdminPermissionsController(Controller):
     @put("/permissions", operation_id="adminPutPermissions", summary="Replace a permission list",
          opt={"action": "admin.permissions.manage"}, responses=problem_docs(400, 401, 403, 404))
     async def put_permissions(
-        self, request: Request[Any, Any, Any], state: State, data: JSONBody[PermissionListIn],
+        self, request: Request[Any, Any, Any], state: AppState, data: JSONBody[PermissionListIn],
         level: FromQuery[Literal["office", "province"]] = "office",
     ) -> PermissionList:
         """Replace the office's own list, or (from the province's top office) the province's."""

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from api.errors import ErrorCode, ProblemError
+from api.state import AppState
 from auth import queries
 from auth.audit import Actor, record
 from auth.credentials import revoke_sessions
@@ -15,13 +16,12 @@ from auth.role_requests import refuse_without_approval
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
 __all__ = ("create_client", "replace_permission_list", "revoke_user_sessions", "set_office_totp", "update_client",
            "update_user")
 
 
-async def update_user(conn: asyncpg.Connection, *, state: State, principal: Principal, actor: Actor, user_id: UUID,
+async def update_user(conn: asyncpg.Connection, *, state: AppState, principal: Principal, actor: Actor, user_id: UUID,
                       disabled: bool | None, roles: list[str] | None, reset_totp: bool,
                       detail: dict[str, Any]) -> asyncpg.Record | None:
     """Disable, enable, re-role or reset the second factor of an account of the office; None when there is none.
@@ -55,7 +55,7 @@ async def update_user(conn: asyncpg.Connection, *, state: State, principal: Prin
     return row
 
 
-async def revoke_user_sessions(conn: asyncpg.Connection, *, state: State, actor: Actor, office_id: UUID | None,
+async def revoke_user_sessions(conn: asyncpg.Connection, *, state: AppState, actor: Actor, office_id: UUID | None,
                                user_id: UUID) -> bool:
     """Sign an account of the office out everywhere; False when the office has no such account."""
     if not await queries.user_exists(conn, user_id=user_id, office_id=office_id):
@@ -110,7 +110,7 @@ async def create_client(conn: asyncpg.Connection, *, actor: Actor, office_id: UU
     return row
 
 
-async def update_client(conn: asyncpg.Connection, *, state: State, actor: Actor, office_id: UUID | None,
+async def update_client(conn: asyncpg.Connection, *, state: AppState, actor: Actor, office_id: UUID | None,
                         client_uuid: UUID, scopes: list[str] | None, rate_limit_per_minute: int | None,
                         disabled: bool | None, detail: dict[str, Any]) -> asyncpg.Record | None:
     """Change a partner client of the office (its tokens stop working at once); None when there is none."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -12,15 +12,13 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.pagination import Limit, Page, decode_cursor, page_of
+from api.state import AppState
 from auth import queries
 from auth.actions import STAFF_ROLES
 from auth.admin import service
 from auth.admin.common import SECURITY, UserOut, not_found, user_out
 from auth.audit import actor_from
 from auth.principal import current_principal
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("AdminUsersController", "UserPatch")
 
@@ -44,7 +42,7 @@ class AdminUsersController(Controller):
     @get("/users", operation_id="adminListUsers", summary="List the office's accounts",
          opt={"action": "admin.users.read"}, responses=problem_docs(400, 401, 403))
     async def list_users(
-        self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+        self, request: Request[Any, Any, Any], state: AppState, cursor: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = 50, kind: FromQuery[Literal["staff", "deputy", "member"] | None] = None,
     ) -> Page[UserOut]:
         """Newest first, cursor-paginated, optionally one kind."""
@@ -56,7 +54,7 @@ class AdminUsersController(Controller):
 
     @get("/users/{user_id:uuid}", operation_id="adminGetUser", summary="One account",
          opt={"action": "admin.users.read"}, responses=problem_docs(400, 401, 403, 404))
-    async def get_user(self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> UserOut:
+    async def get_user(self, request: Request[Any, Any, Any], state: AppState, user_id: FromPath[UUID]) -> UserOut:
         """An account of the caller's office."""
         p = current_principal(request)
         async with state.db.connection() as conn:
@@ -68,7 +66,7 @@ class AdminUsersController(Controller):
     @patch("/users/{user_id:uuid}", operation_id="adminUpdateUser", summary="Disable, enable or re-role an account",
            opt={"action": "admin.users.manage"}, responses=problem_docs(400, 401, 403, 404))
     async def update_user(
-        self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID], data: JSONBody[UserPatch]
+        self, request: Request[Any, Any, Any], state: AppState, user_id: FromPath[UUID], data: JSONBody[UserPatch]
     ) -> UserOut:
         """Disabling, re-roling or resetting the second factor signs the account out everywhere at once."""
         p = current_principal(request)
@@ -92,7 +90,7 @@ class AdminUsersController(Controller):
     @post("/users/{user_id:uuid}/sessions/revoke", operation_id="adminRevokeSessions",
           summary="Sign an account out everywhere", opt={"action": "admin.sessions.revoke"},
           status_code=HTTP_204_NO_CONTENT, responses=problem_docs(400, 401, 403, 404))
-    async def revoke_sessions(self, request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> None:
+    async def revoke_sessions(self, request: Request[Any, Any, Any], state: AppState, user_id: FromPath[UUID]) -> None:
         """Revoke every refresh token and every access token issued so far to the account."""
         p = current_principal(request)
         async with state.db.transaction() as conn:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, put
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
 from api.errors import ErrorCode, ProblemError, problem_docs
+from api.state import AppState
 from auth.actions import register_actions
 from auth.audit import actor_from
 from auth.principal import current_principal
@@ -24,9 +25,6 @@ from modules.clocks.calendars import (
 )
 from modules.clocks.statutory import statutory_holidays
 from modules.clocks.store import today
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("ACTIONS", "CalendarController")
 
@@ -82,7 +80,7 @@ class CalendarController(Controller):
 
     @get("/years", operation_id="calendarYears", summary="Which years are known and which estimated",
          opt={"action": "admin.calendar.read"}, responses=problem_docs(400, 401, 403))
-    async def years(self, request: Request[Any, Any, Any], state: State,
+    async def years(self, request: Request[Any, Any, Any], state: AppState,
                     first: Annotated[int | None, QueryParameter(name="from", ge=1950, le=2199)] = None,
                     last: Annotated[int | None, QueryParameter(name="to", ge=1950, le=2199)] = None,
                     ) -> list[YearSummary]:
@@ -96,7 +94,7 @@ class CalendarController(Controller):
 
     @get("/years/{year:int}", operation_id="calendarYear", summary="What one year holds",
          opt={"action": "admin.calendar.read"}, responses=problem_docs(400, 401, 403, 404))
-    async def year(self, request: Request[Any, Any, Any], state: State, year: FromPath[YearParam]) -> YearDetail:
+    async def year(self, request: Request[Any, Any, Any], state: AppState, year: FromPath[YearParam]) -> YearDetail:
         """The statutory holidays by law, and the entered days in force for the office (lowest level wins)."""
         p = current_principal(request)
         async with state.db.connection() as conn:
@@ -107,7 +105,7 @@ class CalendarController(Controller):
 
     @put("/years/{year:int}", operation_id="calendarEnterYear", summary="Enter a year's notice",
          opt={"action": "admin.calendar.manage"}, responses=problem_docs(400, 401, 403, 404, 422))
-    async def enter(self, request: Request[Any, Any, Any], state: State, year: FromPath[YearParam],
+    async def enter(self, request: Request[Any, Any, Any], state: AppState, year: FromPath[YearParam],
                     data: JSONBody[CalendarYear],
                     level: Annotated[Level, QueryParameter(description="national, province or office")] = "office",
                     ) -> YearEntered:

@@ -35,6 +35,7 @@ from api.errors import ErrorCode, ProblemError, conflict, not_found
 from api.headers import NOT_MODIFIED, matches_etag
 from api.idempotency import answered, idempotency_key, run_once
 from api.schema import Output
+from api.state import AppState
 from auth.audit import actor_from, record
 from modules.attachments.policy import MIB
 from modules.attachments.sealed import SealedStorage
@@ -46,7 +47,6 @@ from modules.kernel.timeline import add_event
 if TYPE_CHECKING:
     import asyncpg
     from litestar import Request
-    from litestar.datastructures import State
 
     from auth.principal import Principal
     from modules.kernel.steps import Subject
@@ -125,7 +125,7 @@ async def attachment_row(conn: asyncpg.Connection, subject_id: UUID, attachment_
     return row
 
 
-def storage(state: State) -> Storage:
+def storage(state: AppState) -> Storage:
     """This worker's attachment store, made on first use: `<JIANWU_DATA_DIR>/uploads`, every object sealed with a
     key derived from the service secret (encrypted at rest)."""
     store = state.get("attachment_storage")
@@ -152,7 +152,7 @@ async def _delete(store: Storage, stored: StoredAttachment) -> None:
             log.warning("could not delete orphaned attachment object %s", key, exc_info=True)
 
 
-async def _cleanup(state: State, store: Storage, stored: StoredAttachment, *, maybe_committed: bool) -> None:
+async def _cleanup(state: AppState, store: Storage, stored: StoredAttachment, *, maybe_committed: bool) -> None:
     """Delete the objects of an upload whose transaction did not commit.
 
     When the failure came after the work had finished (during COMMIT), the commit may have happened anyway: the
@@ -202,7 +202,7 @@ async def _save(conn: asyncpg.Connection, subject: Subject, request: Request[Any
 
 
 async def upload(
-    state: State, request: Request[Any, Any, Any], form: AttachmentUpload, *, subject: Subject, scope: str,
+    state: AppState, request: Request[Any, Any, Any], form: AttachmentUpload, *, subject: Subject, scope: str,
     principal: Principal | None, row: Any, relock: Callable[[asyncpg.Connection], Awaitable[Any]], public: bool,
 ) -> Response[Any]:
     """Store an upload for the subject `row` (already found and access-checked by the route) and record it.
@@ -277,7 +277,7 @@ def _disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-async def download(state: State, request: Request[Any, Any, Any], att: Any, *, original: bool) -> Response[Any]:
+async def download(state: AppState, request: Request[Any, Any, Any], att: Any, *, original: bool) -> Response[Any]:
     """Stream the original (staff) or the public variant of an attachment row the route has already authorised."""
     key = att["original_key"] if original else att["public_key"]
     if key is None:

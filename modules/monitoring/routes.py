@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -14,15 +14,13 @@ from litestar.status_codes import HTTP_201_CREATED
 from api.errors import problem_docs
 from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor, keyset, page_of
+from api.state import AppState
 from auth.audit import actor_from, record
 from auth.principal import current_principal
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import clock_views, today
 from modules.monitoring import service
 from modules.monitoring.service import GroupBy
-
-if TYPE_CHECKING:
-    from litestar.datastructures import State
 
 __all__ = ("MonitoringController",)
 
@@ -163,7 +161,7 @@ class MonitoringController(Controller):
     @get("/deadlines", operation_id="monitoringDeadlines", summary="Overdue and due-soon deadlines of every module",
          opt={"action": "monitoring.read"}, responses=problem_docs(400, 401, 403))
     async def deadlines(
-        self, request: Request[Any, Any, Any], state: State,
+        self, request: Request[Any, Any, Any], state: AppState,
         within_days: Annotated[int, QueryParameter(name="withinDays", ge=0, le=365)] = 7,
         overdue: FromQuery[bool] = False, module: FromQuery[str | None] = None,
         department: FromQuery[str | None] = None, handler: FromQuery[UUID | None] = None,
@@ -194,7 +192,7 @@ class MonitoringController(Controller):
     @get("/rates", operation_id="monitoringRates", summary="On-time rates per clock, period and group",
          opt={"action": "monitoring.read"}, responses=problem_docs(400, 401, 403))
     async def rates(
-        self, request: Request[Any, Any, Any], state: State, since: FromQuery[date | None] = None,
+        self, request: Request[Any, Any, Any], state: AppState, since: FromQuery[date | None] = None,
         until: FromQuery[date | None] = None, module: FromQuery[str | None] = None,
         clock: FromQuery[list[str] | None] = None,
         group_by: Annotated[GroupBy, QueryParameter(name="groupBy")] = "code",
@@ -216,7 +214,7 @@ class MonitoringController(Controller):
           opt={"action": "monitoring.escalate", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409),
           status_code=HTTP_201_CREATED)
-    async def raise_rung(self, request: Request[Any, Any, Any], state: State, clock_id: FromPath[UUID],
+    async def raise_rung(self, request: Request[Any, Any, Any], state: AppState, clock_id: FromPath[UUID],
                          data: JSONBody[RungIn]) -> Any:
         """A reminder 口头提示 (due soon or overdue) or a written notice 流程监控通知书 (overdue), on the item's
         timeline, the audit trail and the outbox. Idempotency-Key honoured."""
@@ -230,7 +228,7 @@ class MonitoringController(Controller):
 
     @get("/actions", operation_id="monitoringActions", summary="Rungs raised, newest first",
          opt={"action": "monitoring.read"}, responses=problem_docs(400, 401, 403))
-    async def actions(self, request: Request[Any, Any, Any], state: State,
+    async def actions(self, request: Request[Any, Any, Any], state: AppState,
                       rung: FromQuery[Literal["reminder", "notice"] | None] = None,
                       unanswered: FromQuery[bool] = False, cursor: FromQuery[str | None] = None,
                       limit: FromQuery[Limit] = 50) -> Page[ActionOut]:
@@ -249,7 +247,7 @@ class MonitoringController(Controller):
 
     @get("/my-notices", operation_id="monitoringMyNotices", summary="Notices the caller must answer",
          opt={"action": "monitoring.answer"}, responses=problem_docs(400, 401, 403))
-    async def my_notices(self, request: Request[Any, Any, Any], state: State) -> list[ActionOut]:
+    async def my_notices(self, request: Request[Any, Any, Any], state: AppState) -> list[ActionOut]:
         """Written monitoring notices on the caller's own items, not yet answered."""
         p = current_principal(request)
         async with state.db.connection() as conn:
@@ -261,7 +259,7 @@ class MonitoringController(Controller):
     @post("/notices/{action_id:uuid}/answer", operation_id="monitoringAnswer", summary="Answer a monitoring notice",
           opt={"action": "monitoring.answer", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
-    async def answer(self, request: Request[Any, Any, Any], state: State, action_id: FromPath[UUID],
+    async def answer(self, request: Request[Any, Any, Any], state: AppState, action_id: FromPath[UUID],
                      data: JSONBody[AnswerIn]) -> Any:
         """The handler named on the notice gives the reason for the delay and the plan, once."""
         p = current_principal(request)
@@ -275,7 +273,7 @@ class MonitoringController(Controller):
     @post("/bulletins", operation_id="monitoringBulletin", summary="Issue a bulletin for a period",
           opt={"action": "monitoring.escalate", "idempotency": "required"}, responses=problem_docs(400, 401, 403, 409),
           status_code=HTTP_201_CREATED)
-    async def issue_bulletin(self, request: Request[Any, Any, Any], state: State,
+    async def issue_bulletin(self, request: Request[Any, Any, Any], state: AppState,
                              data: JSONBody[BulletinIn]) -> Any:
         """A bulletin 通报 listing the deadlines due in the period that were missed; each listed item's timeline
         says so. One per period (409 again). Idempotency-Key required."""
@@ -289,7 +287,7 @@ class MonitoringController(Controller):
 
     @get("/bulletins", operation_id="monitoringBulletins", summary="Bulletins, newest period first",
          opt={"action": "monitoring.read"}, responses=problem_docs(400, 401, 403))
-    async def bulletins(self, request: Request[Any, Any, Any], state: State) -> list[BulletinOut]:
+    async def bulletins(self, request: Request[Any, Any, Any], state: AppState) -> list[BulletinOut]:
         """The office's bulletins (the last 100 periods)."""
         p = current_principal(request)
         async with state.db.connection() as conn:
@@ -299,7 +297,7 @@ class MonitoringController(Controller):
 
     @get("/settings", operation_id="monitoringSettings", summary="The ladder's delays",
          opt={"action": "monitoring.read"}, responses=problem_docs(401, 403))
-    async def get_settings(self, request: Request[Any, Any, Any], state: State) -> SettingsIO:
+    async def get_settings(self, request: Request[Any, Any, Any], state: AppState) -> SettingsIO:
         """The office's settings, or the defaults."""
         p = current_principal(request)
         async with state.db.connection() as conn:
@@ -308,7 +306,7 @@ class MonitoringController(Controller):
 
     @put("/settings", operation_id="monitoringPutSettings", summary="Set the ladder's delays",
          opt={"action": "monitoring.configure"}, responses=problem_docs(400, 401, 403))
-    async def put_settings(self, request: Request[Any, Any, Any], state: State,
+    async def put_settings(self, request: Request[Any, Any, Any], state: AppState,
                            data: JSONBody[SettingsIO]) -> SettingsIO:
         """Replace the office's settings (audited)."""
         p = current_principal(request)
@@ -329,7 +327,7 @@ class MonitoringController(Controller):
 
     @post("/sweep", operation_id="monitoringSweep", summary="Run the sweep for the office now",
           opt={"action": "monitoring.configure"}, responses=problem_docs(401, 403), status_code=200)
-    async def sweep(self, request: Request[Any, Any, Any], state: State) -> SweepOut:
+    async def sweep(self, request: Request[Any, Any, Any], state: AppState) -> SweepOut:
         """What the periodic sweep does: overdue clocks marked, due rungs raised, last period's bulletin issued."""
         p = current_principal(request)
         async with state.db.connection() as conn:

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from api.errors import problem_docs
 from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor
+from api.state import AppState
 from auth.principal import current_principal
 from modules.complaints import service
 from modules.complaints.queries import list_items, own_item, public_view
@@ -31,14 +32,13 @@ from modules.kernel.files import DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY, UPLOAD_OPT
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
     from auth.principal import Principal
 
 __all__ = ("CitizenController",)
 
 
-def _own(state: State, p: Principal, complaint_id: UUID) -> common.Finder:
+def _own(state: AppState, p: Principal, complaint_id: UUID) -> common.Finder:
     async def find(conn: asyncpg.Connection, lock: bool) -> Any:
         row = await own_item(conn, complaint_id, p, lock=lock)
         await common.require_on(state, row["office_id"])
@@ -60,7 +60,7 @@ class CitizenController(Controller):
     @post("/", operation_id="complaintFile", summary="File an item",
           opt={"action": "complaint.create", "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 401, 403, 404, 409, 415, 422), status_code=HTTP_201_CREATED)
-    async def create(self, request: Request[Any, Any, Any], state: State,
+    async def create(self, request: Request[Any, Any, Any], state: AppState,
                      data: JSONBody[ComplaintCreate]) -> Response[ComplaintReceipt]:
         """File with an office. Requires an Idempotency-Key: a retry returns the first answer, never a second item."""
         p = current_principal(request)
@@ -75,7 +75,7 @@ class CitizenController(Controller):
 
     @get("/", operation_id="complaintListOwn", summary="My items", opt={"action": "complaint.own"},
          responses=problem_docs(400, 401, 403))
-    async def list_items(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+    async def list_items(self, request: Request[Any, Any, Any], state: AppState, cursor: FromQuery[str | None] = None,
                          limit: FromQuery[Limit] = 20) -> Page[ListItem]:
         """Newest first."""
         p = current_principal(request)
@@ -85,7 +85,7 @@ class CitizenController(Controller):
 
     @get("/{complaint_id:uuid}", operation_id="complaintGetOwn", summary="One of my items",
          opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404))
-    async def get_item(self, request: Request[Any, Any, Any], state: State,
+    async def get_item(self, request: Request[Any, Any, Any], state: AppState,
                        complaint_id: FromPath[UUID]) -> PublicComplaint:
         """Status, public replies, deadlines."""
         p = current_principal(request)
@@ -96,7 +96,7 @@ class CitizenController(Controller):
           opt={"action": "complaint.own", "idempotency": "required", "location": _ITEM_OF_PATH},
           responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
-    async def add_material(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def add_material(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                            data: JSONBody[MaterialIn]) -> Response[PublicComplaint]:
         """More material (Idempotency-Key required)."""
         p = current_principal(request)
@@ -104,7 +104,7 @@ class CitizenController(Controller):
 
     @post("/{complaint_id:uuid}/rating", operation_id="complaintRate", summary="Rate the handling",
           opt={"action": "complaint.own"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
-    async def rate(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def rate(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                    data: JSONBody[RatingIn]) -> PublicComplaint:
         """1 to 5 and a comment, once, after closure."""
         p = current_principal(request)
@@ -114,7 +114,7 @@ class CitizenController(Controller):
           opt={"action": "complaint.own", "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
-    async def review(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def review(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                      data: JSONBody[ReviewIn]) -> Response[ComplaintReceipt]:
         """复查 within 30 days of closure, or 复核 of a review (Idempotency-Key required)."""
         p = current_principal(request)
@@ -124,7 +124,7 @@ class CitizenController(Controller):
           opt={"action": "complaint.own", **UPLOAD_OPT, "location": _ITEM_OF_PATH + "/attachments/{id}"},
           request_max_body_size=UPLOAD_MAX_BODY,
           responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422), status_code=HTTP_201_CREATED)
-    async def attach(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def attach(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                      data: UploadForm) -> Response[AttachmentOut]:
         """A photo, recording, video or PDF as multipart/form-data (field `file`); its type is read from the bytes.
         Images up to 20 MiB, audio 50 MiB, video 200 MiB. Refused once the item is concluded (409).
@@ -135,7 +135,7 @@ class CitizenController(Controller):
     @get("/{complaint_id:uuid}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGetOwn",
          summary="Download an attachment", opt={"action": "complaint.own"},
          responses={**problem_docs(400, 401, 403, 404), **DOWNLOAD_RESPONSES})
-    async def attachment(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def attachment(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                          attachment_id: FromPath[UUID]) -> Stream:
         """The public copy only: photos re-encoded without EXIF (no location, no capture time). 404 when there is
         none to show."""

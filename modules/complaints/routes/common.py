@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from api.errors import invalid
 from api.idempotency import run_once
 from api.offices import office_by_code, office_by_id
+from api.state import AppState
 from auth.audit import actor_from
 from auth.tokens import normalize_phone
 from modules.complaints import service
@@ -25,7 +26,6 @@ from modules.kernel.files import AttachmentOut, AttachmentUpload, attachment_row
 if TYPE_CHECKING:
     import asyncpg
     from litestar import Request, Response
-    from litestar.datastructures import State
 
     from auth.principal import Principal
 
@@ -55,18 +55,18 @@ UploadForm = Annotated[AttachmentUpload, Body(media_type=RequestEncodingType.MUL
 _fields_decoder = msgspec.json.Decoder(list[CategoryField])
 
 
-async def actions(state: State, p: Principal) -> frozenset[str]:
+async def actions(state: AppState, p: Principal) -> frozenset[str]:
     """The actions the caller's permission list grants."""
     grants = await state.permissions.grants(p.office_id)
     return frozenset().union(*(grants.get(r, frozenset()) for r in p.effective_roles))
 
 
-async def require_on(state: State, office_id: Any) -> dict[str, Any]:
+async def require_on(state: AppState, office_id: Any) -> dict[str, Any]:
     """The module's config for an office known only from the item or the body, or 403 `module_disabled`."""
     return await state.modules.require(office_id, MODULE)
 
 
-async def open_office(state: State, conn: asyncpg.Connection, code: str) -> Any:
+async def open_office(state: AppState, conn: asyncpg.Connection, code: str) -> Any:
     """An office by code that has the module on (404 for no such office, 403 when it is off)."""
     office = await office_by_code(conn, code)
     await require_on(state, office["id"])
@@ -89,7 +89,7 @@ def receipt(row: Any, query_code: str | None) -> ComplaintReceipt:
                             created_at=row["created_at"], query_code=query_code)
 
 
-async def file_item(state: State, request: Request[Any, Any, Any], conn: asyncpg.Connection, data: Any, *,
+async def file_item(state: AppState, request: Request[Any, Any, Any], conn: asyncpg.Connection, data: Any, *,
                     principal: Principal | None, reporter: service.Reporter,
                     channel: str) -> tuple[int, ComplaintReceipt]:
     """File an item with the office the body names (public, citizens) or the caller's own (staff)."""
@@ -115,7 +115,7 @@ async def file_item(state: State, request: Request[Any, Any, Any], conn: asyncpg
 
 # The twins: the same handling whether the complainant signed in or follows the item with its query code.
 
-async def add_material(state: State, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,
+async def add_material(state: AppState, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,
                        data: MaterialIn) -> Response[PublicComplaint]:
     """More material (Idempotency-Key required); an item waiting for it goes back to triage."""
     async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, PublicComplaint]:
@@ -124,7 +124,7 @@ async def add_material(state: State, request: Request[Any, Any, Any], p: Princip
     return await run_once(state.db, request, scope, data, work, authorize=lambda conn: find(conn, True))
 
 
-async def rate(state: State, request: Request[Any, Any, Any], p: Principal | None, find: Finder,
+async def rate(state: AppState, request: Request[Any, Any, Any], p: Principal | None, find: Finder,
                data: RatingIn) -> PublicComplaint:
     """1 to 5 and a comment, once, after closure."""
     async with state.db.transaction() as conn:
@@ -133,7 +133,7 @@ async def rate(state: State, request: Request[Any, Any, Any], p: Principal | Non
         return await public_view(conn, row)
 
 
-async def review(state: State, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,
+async def review(state: AppState, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,
                  data: ReviewIn, query_code: str | None) -> Response[ComplaintReceipt]:
     """A review 复查 (or 复核 of a review) as a linked item, followed like the first (Idempotency-Key required)."""
     async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, ComplaintReceipt]:
@@ -147,7 +147,7 @@ async def review(state: State, request: Request[Any, Any, Any], p: Principal | N
     return await run_once(state.db, request, scope, data, work, authorize=lambda conn: find(conn, True))
 
 
-async def attach(state: State, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,
+async def attach(state: AppState, request: Request[Any, Any, Any], p: Principal | None, scope: str, find: Finder,
                  form: AttachmentUpload) -> Response[AttachmentOut]:
     """A public-side upload onto the caller's item."""
     async with state.db.connection() as conn:
@@ -156,7 +156,7 @@ async def attach(state: State, request: Request[Any, Any, Any], p: Principal | N
                         public=True, relock=lambda conn: find(conn, True))
 
 
-async def attachment(state: State, request: Request[Any, Any, Any], find: Finder, attachment_id: Any) -> Stream:
+async def attachment(state: AppState, request: Request[Any, Any, Any], find: Finder, attachment_id: Any) -> Stream:
     """The public copy of one of the item's files (never one staff attached)."""
     async with state.db.connection() as conn:
         row = await find(conn, False)

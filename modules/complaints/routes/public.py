@@ -14,6 +14,7 @@ from api.errors import ProblemError, problem_docs
 from api.headers import NOT_MODIFIED, matches_etag
 from api.idempotency import run_once
 from api.net import client_ip, device_id
+from api.state import AppState
 from auth.ratelimit import Limit as RateLimit
 from modules.complaints import service
 from modules.complaints.queries import anonymous_item, catalog, public_view
@@ -32,7 +33,6 @@ from modules.kernel.files import DOWNLOAD_RESPONSES, UPLOAD_MAX_BODY, UPLOAD_OPT
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
 
 __all__ = ("PublicController", "catalog_route")
@@ -47,7 +47,7 @@ _ANON_CREATE_IP = RateLimit("complaint_anonymous_ip", 30, 3600)
 @get("/offices/{office:str}/complaint-catalog", operation_id="complaintCatalog", tags=["complaints"],
      summary="Categories an office takes", opt={"public": True},
      responses={**problem_docs(400, 403, 404), **NOT_MODIFIED})
-async def catalog_route(request: Request[Any, Any, Any], state: State, office: FromPath[str]) -> Response[Catalog]:
+async def catalog_route(request: Request[Any, Any, Any], state: AppState, office: FromPath[str]) -> Response[Catalog]:
     """Kinds and categories with their extra fields. Cache it; `version` (and the ETag) change when it does:
     send the ETag back in `If-None-Match` and a 304 without a body says the copy is still current."""
     async with state.db.connection() as conn:
@@ -71,7 +71,7 @@ class PublicController(Controller):
     @post("/", operation_id="complaintFileAnonymous", summary="File without an account",
           opt={"public": True, "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 403, 404, 409, 415, 422, 429), status_code=HTTP_201_CREATED)
-    async def create(self, request: Request[Any, Any, Any], state: State,
+    async def create(self, request: Request[Any, Any, Any], state: AppState,
                      data: JSONBody[AnonymousCreate]) -> Response[ComplaintReceipt]:
         """Answers the receipt number and a query code shown only now. Requires an Idempotency-Key."""
         await state.limiter.enforce(_ANON_CREATE_IP, client_ip(request), "Too many items filed from this address.")
@@ -84,7 +84,7 @@ class PublicController(Controller):
             state, request, conn, data, principal=None, reporter=reporter, channel="app"))
 
     @staticmethod
-    def _finder(request: Request[Any, Any, Any], state: State, receipt_no: str, code: str) -> common.Finder:
+    def _finder(request: Request[Any, Any, Any], state: AppState, receipt_no: str, code: str) -> common.Finder:
         async def find(conn: asyncpg.Connection, lock: bool) -> Any:
             # Only wrong codes count, per address and per receipt at that address: strangers guessing cannot lock
             # the filer out, and the right code always works (ten random characters: counting guesses is enough).
@@ -102,7 +102,7 @@ class PublicController(Controller):
 
     @get("/{receipt_no:str}", operation_id="complaintGetAnonymous", summary="Follow an item by receipt number",
          opt={"public": True}, responses=problem_docs(400, 403, 404, 429))
-    async def get_item(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
+    async def get_item(self, request: Request[Any, Any, Any], state: AppState, receipt_no: FromPath[str],
                        code: QueryCode) -> PublicComplaint:
         """Status, public replies and deadlines. A wrong code answers 404, like a missing item."""
         async with state.db.connection() as conn:
@@ -111,7 +111,7 @@ class PublicController(Controller):
     @post("/{receipt_no:str}/materials", operation_id="complaintAddMaterialAnonymous", summary="Add material",
           opt={"public": True, "idempotency": "required", "location": _ITEM_OF_PATH},
           responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
-    async def add_material(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
+    async def add_material(self, request: Request[Any, Any, Any], state: AppState, receipt_no: FromPath[str],
                            code: QueryCode, data: JSONBody[MaterialIn]) -> Response[PublicComplaint]:
         """More material for the item (it goes back to triage if material was asked for)."""
         return await common.add_material(state, request, None, f"anon:{receipt_no}",
@@ -119,7 +119,7 @@ class PublicController(Controller):
 
     @post("/{receipt_no:str}/rating", operation_id="complaintRateAnonymous", summary="Rate the handling",
           opt={"public": True}, responses=problem_docs(400, 403, 404, 409, 429), status_code=200)
-    async def rate(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
+    async def rate(self, request: Request[Any, Any, Any], state: AppState, receipt_no: FromPath[str], code: QueryCode,
                    data: JSONBody[RatingIn]) -> PublicComplaint:
         """1 to 5 and a comment, once, after closure."""
         return await common.rate(state, request, None, self._finder(request, state, receipt_no, code), data)
@@ -127,7 +127,7 @@ class PublicController(Controller):
     @post("/{receipt_no:str}/reviews", operation_id="complaintReviewAnonymous", summary="Ask for a review",
           opt={"public": True, "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
-    async def review(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
+    async def review(self, request: Request[Any, Any, Any], state: AppState, receipt_no: FromPath[str], code: QueryCode,
                      data: JSONBody[ReviewIn]) -> Response[ComplaintReceipt]:
         """复查 within 30 days of closure (复核 of a review); the review is followed with the same code."""
         return await common.review(state, request, None, f"anon:{receipt_no}",
@@ -137,7 +137,7 @@ class PublicController(Controller):
           opt={"public": True, **UPLOAD_OPT, "location": _ITEM_OF_PATH + "/attachments/{id}"},
           request_max_body_size=UPLOAD_MAX_BODY,
           responses=problem_docs(400, 403, 404, 409, 413, 415, 422, 429), status_code=HTTP_201_CREATED)
-    async def attach(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str], code: QueryCode,
+    async def attach(self, request: Request[Any, Any, Any], state: AppState, receipt_no: FromPath[str], code: QueryCode,
                      data: UploadForm) -> Response[AttachmentOut]:
         """A photo, recording, video or PDF as multipart/form-data (field `file`); its type is read from the bytes.
         Images up to 20 MiB, audio 50 MiB, video 200 MiB. Refused once the item is concluded (409).
@@ -148,7 +148,7 @@ class PublicController(Controller):
     @get("/{receipt_no:str}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGetAnonymous",
          summary="Download an attachment", opt={"public": True},
          responses={**problem_docs(400, 403, 404, 429), **DOWNLOAD_RESPONSES})
-    async def attachment(self, request: Request[Any, Any, Any], state: State, receipt_no: FromPath[str],
+    async def attachment(self, request: Request[Any, Any, Any], state: AppState, receipt_no: FromPath[str],
                          code: QueryCode, attachment_id: FromPath[UUID]) -> Stream:
         """The public copy only: photos re-encoded without EXIF (no location, no capture time). 404 when there is
         none to show."""

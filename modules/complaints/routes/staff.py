@@ -16,6 +16,7 @@ from api.errors import forbidden, invalid, problem_docs
 from api.idempotency import run_once
 from api.offices import office_by_id
 from api.pagination import Limit, Page, decode_cursor
+from api.state import AppState
 from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.complaints import service
@@ -50,14 +51,13 @@ from modules.registry import module_config
 
 if TYPE_CHECKING:
     import asyncpg
-    from litestar.datastructures import State
 
     from auth.principal import Principal
 
 __all__ = ("StaffController",)
 
 
-async def _view(state: State, conn: asyncpg.Connection, row: Any, p: Principal) -> StaffComplaint:
+async def _view(state: AppState, conn: asyncpg.Connection, row: Any, p: Principal) -> StaffComplaint:
     actions = await common.actions(state, p)
     return await staff_view(conn, state.box, row, may_see_identity="complaint.identity.view" in actions,
                             actions=actions)
@@ -85,7 +85,7 @@ class StaffController(Controller):
     tags = ["complaints"]
     security = [{"bearer": []}]
 
-    async def _command(self, request: Request[Any, Any, Any], state: State, complaint_id: UUID, data: Any,
+    async def _command(self, request: Request[Any, Any, Any], state: AppState, complaint_id: UUID, data: Any,
                        act: Any, *, status: int = 200, required: bool = False, allowed: Any = None) -> Response[Any]:
         """Find the item (locked) and check `allowed` before any stored answer is replayed, then carry out
         `act(conn, row, actor, principal)` and answer the item as staff see it, in one transaction under the
@@ -107,7 +107,7 @@ class StaffController(Controller):
           opt={"action": "complaint.file_for_visitor", "idempotency": "required", "location": _ITEM},
           responses=problem_docs(400, 401, 403, 409, 415, 422),
           status_code=HTTP_201_CREATED)
-    async def create(self, request: Request[Any, Any, Any], state: State,
+    async def create(self, request: Request[Any, Any, Any], state: AppState,
                      data: JSONBody[StaffCreate]) -> Response[ComplaintReceipt]:
         """The channel is recorded; the office is the caller's own (Idempotency-Key required)."""
         p = current_principal(request)
@@ -121,7 +121,7 @@ class StaffController(Controller):
     @get("/", operation_id="complaintList", summary="The office's items", opt={"action": "complaint.read"},
          responses=problem_docs(400, 401, 403))
     async def list_items(
-        self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+        self, request: Request[Any, Any, Any], state: AppState, cursor: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = 50,
         item_state: Annotated[ItemState | None, QueryParameter(name="state")] = None,
         kind: FromQuery[Kind | None] = None, category: FromQuery[str | None] = None,
@@ -142,7 +142,7 @@ class StaffController(Controller):
 
     @get("/{complaint_id:uuid}", operation_id="complaintGet", summary="One item, with its timeline and deadlines",
          opt={"action": "complaint.read"}, responses=problem_docs(400, 401, 403, 404))
-    async def get_item(self, request: Request[Any, Any, Any], state: State,
+    async def get_item(self, request: Request[Any, Any, Any], state: AppState,
                        complaint_id: FromPath[UUID]) -> StaffComplaint:
         """Identities are masked unless the caller's permission list allows them."""
         p = current_principal(request)
@@ -152,7 +152,7 @@ class StaffController(Controller):
     @post("/{complaint_id:uuid}/steps", operation_id="complaintStep", summary="Take a workflow step",
           opt={"action": "complaint.read", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
-    async def step(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def step(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                    data: JSONBody[StepIn]) -> Response[StaffComplaint]:
         """accept, request_material, refer, reject, close, reopen — each checked against the permission list. A step
         whose transition needs approval becomes a proposal (`pendingProposal`) instead."""
@@ -176,7 +176,7 @@ class StaffController(Controller):
           summary="Approve, return or withdraw a proposed step",
           opt={"action": "complaint.read", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
-    async def decide(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def decide(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                      proposal_id: FromPath[UUID], data: JSONBody[DecisionIn]) -> Response[StaffComplaint]:
         """The next approval of the chain needs the action it names; the proposer may only withdraw."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Any, p: Principal) -> Any:
@@ -187,7 +187,7 @@ class StaffController(Controller):
     @post("/{complaint_id:uuid}/assignment", operation_id="complaintAssign", summary="Assign a handler",
           opt={"action": "complaint.assign", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
-    async def assign(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def assign(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                      data: JSONBody[AssignmentIn]) -> Response[StaffComplaint]:
         """Random among eligible handlers under the office's plan (recorded), or designated with a reason."""
         p = current_principal(request)
@@ -203,7 +203,7 @@ class StaffController(Controller):
     @post("/{complaint_id:uuid}/transfer", operation_id="complaintTransfer", summary="Transfer an item",
           opt={"action": "complaint.transfer", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
-    async def transfer(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def transfer(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                        data: JSONBody[TransferIn]) -> Response[ListItem]:
         """To another office (it becomes responsible; this office keeps the record as first receiver)."""
         p = current_principal(request)
@@ -222,7 +222,7 @@ class StaffController(Controller):
           opt={"action": "complaint.note", "idempotency": "required", "location": _ITEM_OF_PATH},
           responses=problem_docs(400, 401, 403, 404, 422),
           status_code=HTTP_201_CREATED)
-    async def note(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def note(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                    data: JSONBody[NoteIn]) -> Response[StaffComplaint]:
         """Never shown to the public (Idempotency-Key required)."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Any, p: Principal) -> Any:
@@ -233,7 +233,7 @@ class StaffController(Controller):
           opt={"action": "complaint.reply", "idempotency": "required", "location": _ITEM_OF_PATH},
           responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=HTTP_201_CREATED)
-    async def reply(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def reply(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                     data: JSONBody[ReplyIn]) -> Response[StaffComplaint]:
         """Progress or result reply (answers the 3-month clock), or the monthly follow-up (Idempotency-Key required)."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Any, p: Principal) -> Any:
@@ -247,7 +247,7 @@ class StaffController(Controller):
           opt={"action": "complaint.clock.manage", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422),
           status_code=200)
-    async def clock_event(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def clock_event(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                           data: JSONBody[ClockEventIn]) -> Response[StaffComplaint]:
         """Extensions need complaint.clock.extend and are told to the complainant with the reason."""
         p = current_principal(request)
@@ -263,7 +263,7 @@ class StaffController(Controller):
           opt={"action": "complaint.note", **UPLOAD_OPT, "location": _ITEM_OF_PATH + "/attachments/{id}"},
           request_max_body_size=UPLOAD_MAX_BODY,
           responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422), status_code=HTTP_201_CREATED)
-    async def attach(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def attach(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                      data: UploadForm) -> Response[AttachmentOut]:
         """Like a note, never shown to the complainant. Multipart/form-data (field `file`); the type is read from the
         bytes. Refused once the item is concluded (409). Requires an Idempotency-Key."""
@@ -276,7 +276,7 @@ class StaffController(Controller):
     @get("/{complaint_id:uuid}/attachments/{attachment_id:uuid}", operation_id="complaintAttachmentGet",
          summary="Download an attachment as received", opt={"action": "complaint.read"},
          responses={**problem_docs(400, 401, 403, 404), **DOWNLOAD_RESPONSES})
-    async def attachment(self, request: Request[Any, Any, Any], state: State, complaint_id: FromPath[UUID],
+    async def attachment(self, request: Request[Any, Any, Any], state: AppState, complaint_id: FromPath[UUID],
                          attachment_id: FromPath[UUID]) -> Stream:
         """The original bytes exactly as received (sha256 as listed), EXIF and location included: evidence."""
         p = current_principal(request)

@@ -1,0 +1,38 @@
+"""The worker's shared services as handlers see them: `state: AppState` in a handler's signature gives typed
+attributes over the app state the lifespan fills (api/app.py, auth.setup_auth), instead of untyped look-ups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar.datastructures import State
+
+if TYPE_CHECKING:
+    from api.db import Database
+    from api.settings import Settings
+    from auth.guards import VerifiedTokens
+    from auth.keyring import Keyring
+    from auth.permissions import PermissionCache
+    from auth.ratelimit import RateLimiter
+    from auth.revocation import Revocations
+    from auth.secretbox import SecretBox
+    from auth.sms import SmsProvider
+    from modules.registry import ModuleSwitches
+
+__all__ = ("AppState",)
+
+
+class AppState(State):
+    """What every worker holds: settings, the pool, Redis, keys, caches and limiters (set once at start)."""
+
+    settings: Settings
+    db: Database
+    redis: Any  # redis.asyncio.Redis, generic over its response type
+    box: SecretBox
+    keyring: Keyring
+    revocations: Revocations
+    verified_tokens: VerifiedTokens
+    permissions: PermissionCache
+    limiter: RateLimiter
+    sms: SmsProvider
+    modules: ModuleSwitches
