@@ -214,9 +214,32 @@ def _refs(*names: str) -> dict[str, Any]:
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
+def _plain_query_parameters(document: dict[str, Any]) -> None:
+    """A query parameter is left out or given, never null: drop the `null` alternative Litestar writes for an
+    optional one (generators turn it into awkward nullable wrappers), and publish closed sets as enums."""
+    from api.enums import QUERY_SETS
+
+    for param in document.get("parameters", ()):
+        schema = param.get("schema", {})
+        if param.get("in") != "query":
+            continue
+        alternatives = [s for s in schema.get("oneOf", ()) if s.get("type") != "null"]
+        if "oneOf" in schema and len(alternatives) == 1:
+            schema = {**{k: v for k, v in schema.items() if k != "oneOf"}, **alternatives[0]}
+        if isinstance(schema.get("type"), list) and "null" in schema["type"]:
+            [schema["type"]] = [t for t in schema["type"] if t != "null"]
+            if "enum" in schema:
+                schema["enum"] = [v for v in schema["enum"] if v is not None]
+        if param["name"] in QUERY_SETS:
+            target = schema.get("items", schema)
+            target["enum"] = sorted(set(QUERY_SETS[param["name"]]()))
+        param["schema"] = schema
+
+
 def _declare(document: dict[str, Any], opt: dict[str, Any]) -> dict[str, Any]:
     """Add to one operation's document what the route's opt says and the server sends: the Idempotency-Key
     parameter, the permission action, and the response headers."""
+    _plain_query_parameters(document)
     idempotency, action = opt.get("idempotency"), opt.get("action")
     if idempotency:
         params = [p for p in document.get("parameters", []) if p.get("name") != "Idempotency-Key"]

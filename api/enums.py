@@ -11,7 +11,7 @@ from modules.clocks.rules import CLOCKS
 from modules.kernel.timeline import EVENT_TYPES
 from modules.registry import manifests
 
-__all__ = ("CLOSED_SETS",)
+__all__ = ("CLOSED_SETS", "QUERY_SETS")
 
 
 def _steps() -> Iterable[str]:
@@ -52,4 +52,10 @@ CLOSED_SETS: dict[tuple[str, str], Callable[[], Iterable[str]]] = {
         "AccountIn", "AccountOut", "Me", "RoleRequestIn", "RoleRequestOut", "UserOut", "UserPatch")},
     **{(schema, "kind"): _kinds for schema in ("AccountOut", "UserOut", "Me")},
     **{(schema, "scopes"): _actions for schema in ("ClientIn", "ClientOut", "ClientPatch", "Me")},
+}
+
+# Query parameters (by name, on every operation) whose values are a closed set; the routes answer 400 for others.
+QUERY_SETS: dict[str, Callable[[], Iterable[str]]] = {
+    "module": lambda: (m.name for m in manifests()),
+    "clock": _clocks,
 }

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.errors import problem_docs
+from api.errors import invalid, problem_docs
 from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor, keyset, page_of
 from api.state import AppState
@@ -21,6 +21,7 @@ from modules.clocks.rules import CLOCKS
 from modules.clocks.store import clock_views, today
 from modules.monitoring import service
 from modules.monitoring.service import GroupBy
+from modules.registry import manifests
 
 __all__ = ("MonitoringController",)
 
@@ -151,6 +152,15 @@ def _bulletin(r: Any) -> BulletinOut:
                        automatic=r["automatic"], created_at=r["created_at"], items=r["items"])
 
 
+def _known(module: str | None, clocks: list[str] | None) -> None:
+    """A filter naming a module or clock that does not exist is a mistake (400), not an empty answer."""
+    if module is not None and module not in {m.name for m in manifests()}:
+        raise invalid("No such module.", ("module", "unknown module"), source="query")
+    unknown = [c for c in clocks or () if c not in CLOCKS]
+    if unknown:
+        raise invalid("No such clock.", ("clock", f"unknown clock {unknown[0]}"), source="query")
+
+
 class MonitoringController(Controller):
     """Flow monitoring 案件流程监控 for every module of the caller's office (another office's rows answer 404)."""
 
@@ -169,6 +179,7 @@ class MonitoringController(Controller):
     ) -> Page[DeadlineOut]:
         """Soonest first; `warning` is the lead time reached (the office's lead days), `overdue=true` keeps only
         overdue ones. Filters: module, department, handler. Cursor-paginated."""
+        _known(module, None)
         p = current_principal(request)
         after = decode_cursor(cursor)
         async with state.db.connection() as conn:
@@ -199,6 +210,7 @@ class MonitoringController(Controller):
     ) -> Rates:
         """Clocks started in [since, until) (default: this year), office-local midnight; exempt and not-applicable
         clocks are left out of the rate, open ones past due count as overdue."""
+        _known(module, clock)
         p = current_principal(request)
         now = today()
         start = since or now.replace(month=1, day=1)

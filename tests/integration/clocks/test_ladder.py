@@ -103,3 +103,13 @@ async def test_another_office_cannot_see_or_escalate_the_deadline(client, staff,
     assert await _row(client, other, cid, "procedural_reply") is None
     resp = await client.post(f"/api/v1/monitoring/clocks/{clock_id}/rungs", headers=other, json={"rung": "reminder"})
     assert resp.status_code == 404
+
+
+async def test_an_unknown_module_or_clock_in_a_filter_is_a_400(client, staff) -> None:  # noqa: ANN001
+    monitor = await staff("jinshan", "case_mgmt")
+    for url in ("/api/v1/monitoring/deadlines?module=nonsense", "/api/v1/monitoring/rates?module=nonsense",
+                "/api/v1/monitoring/rates?clock=result_reply&clock=nonsense"):
+        resp = await client.get(url, headers=monitor)
+        assert resp.status_code == 400, url
+        assert resp.json()["errors"][0]["source"] == "query"
+    assert (await client.get("/api/v1/monitoring/deadlines?module=complaints", headers=monitor)).status_code == 200
