@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 
 from api.errors import ErrorCode, ProblemError
 
-__all__ = ("Cursor", "Keyset", "Limit", "Page", "decode_cursor", "encode_cursor", "keyset", "page_of")
+__all__ = ("Cursor", "Keyset", "Limit", "Page", "contains", "decode_cursor", "encode_cursor", "keyset", "page_of")
 
 T = TypeVar("T")
 # A query parameter's bounds must be a QueryParameter's: a msgspec.Meta in the alias is dropped by FromQuery[...]
@@ -99,3 +99,8 @@ class Keyset:
 def keyset(at: str, id_: str) -> Keyset:
     """Start a keyset-paginated list query ordered by the columns `at` then `id_`, newest first."""
     return Keyset(at, id_)
+
+
+def contains(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, its own `%`, `_` and `\\` taken literally (list searches)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -226,8 +226,12 @@ async def end_open_clocks(conn: asyncpg.Connection, subject_id: UUID, at: dateti
 
 
 async def stop_clock(conn: asyncpg.Connection, subject_id: UUID, code: str, at: datetime) -> ClockState | None:
-    """What the clock waited for has happened; no-op when the clock is not open."""
-    return await record_event(conn, subject_id=subject_id, code=code, event=Stopped(at=at))
+    """What the clock waited for has happened; no-op when the clock is not open. A clock counted from the end of a
+    period that has not ended yet (the review before suing, when the agency rectified early) stops at its start."""
+    start = await conn.fetchval("select max(started_at) from clocks where subject_id = $1 and code = $2 "
+                                "and finished_at is null", subject_id, code)
+    return await record_event(conn, subject_id=subject_id, code=code,
+                              event=Stopped(at=max(at, start) if start is not None else at))
 
 
 async def clock_views(conn: asyncpg.Connection, subject_ids: Iterable[UUID]) -> dict[UUID, list[ClockView]]:
