@@ -133,9 +133,11 @@ create table pil_evidence (
     unique (case_id, seq)
 );
 
-grant select, insert, update on pil_domains, pil_counters, pil_clues, pil_cases to jianwu_app;
-grant select, insert on pil_evidence to jianwu_app;
+-- Tables get the app role's default rights (0002); the evidence chain and issued recommendations are narrowed.
+revoke update, delete, truncate on pil_evidence from jianwu_app;
+revoke all on pil_recommendations from jianwu_app;
 grant select, insert (id, office_id, case_id, rec_no, agency_client, agency_name, content, urgent, reply_days,
                       reply_months, issued_by, issued_at),
       update (received_at, received_by, replied_at, reply_text, reply_rectified, reply_late)
     on pil_recommendations to jianwu_app;
+revoke delete, truncate on pil_clues, pil_cases from jianwu_app;
