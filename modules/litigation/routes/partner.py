@@ -19,6 +19,7 @@ from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.kernel.files import UPLOAD_MAX_BODY, UPLOAD_OPT, AttachmentOut, upload
 from modules.litigation import service
+from modules.litigation.document import DOCUMENT_RESPONSES, pdf_response
 from modules.litigation.queries import (
     agency_recommendation,
     agency_recommendations,
@@ -124,6 +125,15 @@ class AgencyController(Controller):
         """Its number, text, whether urgent, and where signing and the reply stand."""
         async with state.db.connection() as conn:
             return agency_recommendation(await recommendation_for_agency(conn, rec_id, current_principal(request).sub))
+
+    @get("/{rec_id:uuid}/document", operation_id="litigationAgencyDocument", summary="The recommendation as a PDF",
+         opt={"action": "litigation.recommendation.respond"},
+         responses={**problem_docs(400, 401, 403, 404, 429), **DOCUMENT_RESPONSES})
+    async def document(self, request: Request[Any, Any, Any], state: State, rec_id: FromPath[UUID]) -> Response[bytes]:
+        """检察建议书 with the issuing office's header, exactly as issued."""
+        async with state.db.connection() as conn:
+            rec = await recommendation_for_agency(conn, rec_id, current_principal(request).sub)
+        return pdf_response(request, rec, rec["office_name"])
 
     @post("/{rec_id:uuid}/receipt", operation_id="litigationAgencyReceipt", summary="Sign for a recommendation",
           opt={"action": "litigation.recommendation.respond", "idempotency": "optional"},

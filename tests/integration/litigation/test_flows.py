@@ -112,12 +112,22 @@ async def test_a_partner_clue_becomes_a_case_whose_recommendation_the_agency_ans
     open_clocks = {c["code"]: c for c in issued["clocks"] if c["status"] == "running"}
     assert set(open_clocks) == {"recommendation_service", "recommendation_filing_upward"}
 
+    # The document: the office's header and the text, the same bytes every time, for staff and the agency alike.
+    doc = await client.get(f"{case_url}/recommendation/document", headers=prosecutor)
+    assert doc.status_code == 200 and doc.headers["content-type"] == "application/pdf"
+    assert doc.content.startswith(b"%PDF") and b"STSong-Light" in doc.content
+    assert (await client.get(f"{case_url}/recommendation/document", headers={
+        **prosecutor, "If-None-Match": doc.headers["etag"]})).status_code == 304
+    theirs = await client.get(f"{PARTNER}/recommendations/{rec['id']}/document", headers=agency)
+    assert theirs.status_code == 200 and theirs.content == doc.content
+
     # The agency's inbox holds it; another agency's does not; nothing internal goes with it.
     inbox = (await client.get(f"{PARTNER}/recommendations", headers=agency)).json()["items"]
     mine = [r for r in inbox if r["id"] == rec["id"]]
     assert mine and mine[0]["content"] == rec["content"] and "timeline" not in mine[0] and mine[0]["receivedAt"] is None
     other = bearer(await partner_token(client, "chongming-ecoenv"))
     assert (await client.get(f"{PARTNER}/recommendations/{rec['id']}", headers=other)).status_code == 404
+    assert (await client.get(f"{PARTNER}/recommendations/{rec['id']}/document", headers=other)).status_code == 404
     assert (await client.post(f"{PARTNER}/recommendations/{rec['id']}/receipt", headers=police)).status_code == 403
     # Replying before signing is refused; signing records the time and starts the 15-day reply period.
     early = await client.post(f"{PARTNER}/recommendations/{rec['id']}/reply", headers=agency,
