@@ -18,9 +18,10 @@ from modules.kernel.timeline import EventOut
 from modules.litigation.rules import CaseRoute, CaseState, ClueSource, ClueState
 
 __all__ = (
-    "AgencyRecommendation", "CaseItem", "CaseOut", "ClueCreate", "ClueFromComplaint", "ClueItem", "ClueOut",
-    "DecisionIn", "DomainIn", "DomainOut", "EvidenceIn", "EvidenceOut", "EvidenceVerdict", "FilingIn", "Informant",
-    "PartnerClueIn", "PartnerClueOut", "Place", "RecommendationOut", "ReplyIn", "StepIn", "StepOut",
+    "AgencyRecommendation", "CaseItem", "CaseOut", "ClockEventIn", "ClueCreate", "ClueFromComplaint", "ClueItem",
+    "ClueOut", "DecisionIn", "DomainCode", "DomainIn", "DomainOut", "EvidenceIn", "EvidenceOut", "EvidenceVerdict",
+    "FilingIn", "Informant", "PartnerClueIn", "PartnerClueOut", "Place", "RecommendationOut", "ReplyIn", "StepIn",
+    "StepOut",
 )
 
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -222,6 +223,17 @@ class FilingIn(Input, kw_only=True):
     kind: Literal["case_decision_served", "recommendation_filed_upward", "suit_filed_upward",
                   "judgment_filed_upward"]
     note: Short | None = None
+
+
+class ClockEventIn(Input, kw_only=True):
+    """Suspend (中止审查, with the chief's approval) or leave out an appraisal, resume, ask for an extension, or
+    (the chief) approve the one asked for: +1 month of the review before suing, then only the office above."""
+
+    clock: Literal["rectification_review", "civil_review", "delegated_investigation"]
+    event: Literal["pause", "resume", "extend_request", "extend"]
+    reason: Short
+    reason_code: Literal["suspension", "appraisal"] | None = None
+    amount: Annotated[int, msgspec.Meta(ge=1, le=12)] | None = None
 
 
 class DomainIn(Input, kw_only=True):

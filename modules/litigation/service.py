@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.errors import conflict, invalid, not_found
+from api.errors import conflict, forbidden, invalid, not_found
 from api.outbox import emit
 from auth.audit import record
 from modules.clocks.rules import Period
-from modules.clocks.store import start_chained, start_clock, stop_clock, today
+from modules.clocks.store import clock_request, start_chained, start_clock, stop_clock, today
 from modules.kernel import steps
 from modules.kernel.links import link
 from modules.kernel.steps import Subject
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "CASE", "CLUE", "MODULE", "carried_out", "case_step", "clue_from_complaint", "clue_step", "create_clue",
-    "decide", "domains", "file_report", "informant_aad", "possible_duplicates", "receive", "reply", "set_domain",
+    "CASE", "CLUE", "MODULE", "carried_out", "case_step", "clock_event", "clue_from_complaint", "clue_step",
+    "create_clue", "decide", "domains", "file_report", "informant_aad", "possible_duplicates", "receive", "reply",
+    "set_domain",
 )
 
 MODULE = "litigation"
@@ -342,3 +343,20 @@ async def file_report(conn: asyncpg.Connection, actor: Actor, case: Any, kind: s
     await record(conn, actor, f"case.filing.{kind}", office_id=case["office_id"], object_type="case",
                  object_id=case["id"], detail=data)
     await _notify(conn, case, f"case.filing.{kind}", False)
+
+
+async def clock_event(conn: asyncpg.Connection, actor: Actor, case: Any, data: Any, actions: frozenset[str]) -> None:
+    """A suspension, resumption or extension of one of the case's periods. A suspension 中止审查 and an extension
+    are the chief's (litigation.decide) to approve; the engine refuses what the clock's rule does not allow."""
+    decides = "litigation.decide" in actions
+    if data.event == "extend" and not decides:
+        raise forbidden("Approving an extension is the chief's decision.", action="litigation.decide")
+    state = await clock_request(conn, subject_id=case["id"], clock=data.clock, event=data.event, reason=data.reason,
+                                by=actor.id or "", amount=data.amount, reason_code=data.reason_code,
+                                approver=actor.id if decides else None, tier="chief")
+    info = {"clock": data.clock, "event": data.event, "reasonCode": data.reason_code, "amount": data.amount,
+            "due": state.due.isoformat()}
+    await add_event(conn, MODULE, case["id"], actor, f"clock.{data.event}", public=False, body=data.reason, data=info)
+    await record(conn, actor, f"case.clock.{data.event}", office_id=case["office_id"], object_type="case",
+                 object_id=case["id"], detail=info)
+    await _notify(conn, case, f"case.clock.{data.event}", False)

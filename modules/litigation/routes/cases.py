@@ -35,6 +35,7 @@ from modules.litigation.rules import CaseRoute, CaseState
 from modules.litigation.schemas import (
     CaseItem,
     CaseOut,
+    ClockEventIn,
     DecisionIn,
     DomainCode,
     EvidenceIn,
@@ -124,6 +125,18 @@ class CaseController(Controller):
         upward, 3 for a judgment); 409 when none is running."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
             await service.file_report(conn, actor, row, data.kind, data.note)
+        return await command(request, state, case_id, data, find=staff_case, act=act, view=_view)
+
+    @post("/{case_id:uuid}/clock-events", operation_id="litigationCaseClockEvent",
+          summary="Suspend, resume or extend a period", opt={"action": "litigation.handle", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
+    async def clock_event(self, request: Request[Any, Any, Any], state: State, case_id: FromPath[UUID],
+                          data: JSONBody[ClockEventIn]) -> Response[CaseOut]:
+        """A suspension 中止审查 (reasonCode `suspension`) needs the chief's approval, so the chief records it; an
+        appraisal is left out of the period; an extension is asked for, then approved by someone else (the chief
+        for the first month of the review before suing; beyond that the office above)."""
+        async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
+            await service.clock_event(conn, actor, row, data, granted)
         return await command(request, state, case_id, data, find=staff_case, act=act, view=_view)
 
     @post("/{case_id:uuid}/attachments", operation_id="litigationCaseAttach", summary="Attach a file to a case",

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.helpers import bearer, item, key, partner_token
+from tests.integration.clocks.helpers import backdate
 from tests.unit.attachments.files import exif_with, jpeg
 
 CLUES = "/api/v1/staff/litigation/clues"
@@ -187,8 +188,7 @@ async def test_a_civil_case_runs_through_its_notice_to_a_suit(client, staff, con
     early = await client.post(f"{case_url}/steps", headers=prosecutor, json={"step": "sue", "reason": "无适格主体起诉"})
     assert early.status_code == 409 and "noticeEnds" in early.json()["extra"]
     # Thirty days later (the notice's clock moved back in time), the suit is proposed and decided.
-    await conn.execute("update clocks set started_at = started_at - interval '40 days', due = due - 40 "
-                       "where subject_id = $1 and code = 'public_notice'", case["id"])
+    await backdate(conn, case["id"], "public_notice", 40)
     await _propose(client, case_url, staff, {"step": "sue", "reason": "公告期满，无适格主体提起诉讼"})
     sued = await _approve(client, case_url, staff)
     clocks = {c["code"]: c for c in sued["clocks"]}
