@@ -18,9 +18,29 @@ from modules.kernel.timeline import EventOut
 from modules.litigation.rules import CaseRoute, CaseState, ClueSource, ClueState
 
 __all__ = (
-    "AgencyRecommendation", "CaseItem", "CaseOut", "ClockEventIn", "ClueCreate", "ClueFromComplaint", "ClueItem",
-    "ClueOut", "DecisionIn", "DomainCode", "DomainIn", "DomainOut", "EvidenceIn", "EvidenceOut", "EvidenceVerdict",
-    "FilingIn", "Informant", "PartnerClueIn", "PartnerClueOut", "Place", "RecommendationOut", "ReplyIn", "StepIn",
+    "AgencyRecommendation",
+    "AgencyReplyIn",
+    "CaseItem",
+    "CaseOut",
+    "ClueCreate",
+    "ClueFromComplaint",
+    "ClueItem",
+    "ClueOut",
+    "DomainCode",
+    "DomainIn",
+    "DomainOut",
+    "EvidenceIn",
+    "EvidenceOut",
+    "EvidenceVerdict",
+    "FilingIn",
+    "Informant",
+    "PartnerClueIn",
+    "PartnerClueOut",
+    "PilClockEventIn",
+    "PilDecisionIn",
+    "PilStepIn",
+    "Place",
+    "RecommendationOut",
     "StepOut",
 )
 
@@ -193,7 +213,7 @@ class CaseOut(Output):
     available_steps: list[StepOut]
 
 
-class StepIn(Input, kw_only=True):
+class PilStepIn(Input, kw_only=True):
     """A step on a clue or a case. Which fields a step needs is listed with it (`availableSteps[].needs`)."""
 
     step: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -210,7 +230,7 @@ class StepIn(Input, kw_only=True):
     disposition: Short | None = None
 
 
-class DecisionIn(Input, kw_only=True):
+class PilDecisionIn(Input, kw_only=True):
     """A decision on a proposed step: approve (the next approval of its chain), return with a reason, withdraw."""
 
     decision: Literal["approve", "return", "withdraw"]
@@ -225,7 +245,7 @@ class FilingIn(Input, kw_only=True):
     note: Short | None = None
 
 
-class ClockEventIn(Input, kw_only=True):
+class PilClockEventIn(Input, kw_only=True):
     """Suspend (中止审查, with the chief's approval) or leave out an appraisal, resume, ask for an extension, or
     (the chief) approve the one asked for: +1 month of the review before suing, then only the office above."""
 
@@ -315,7 +335,7 @@ class AgencyRecommendation(Output):
     reply_late: bool | None
 
 
-class ReplyIn(Input, kw_only=True):
+class AgencyReplyIn(Input, kw_only=True):
     """The agency's written reply: what it did to rectify, and whether it considers the matter rectified."""
 
     text: LongText

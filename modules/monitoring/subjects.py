@@ -35,6 +35,12 @@ SUBJECTS: dict[str, Subject] = {
         select="select c.assignee_id as handler_id, c.department, c.receipt_no as ref, c.title from complaints c "
                "where c.id = k.subject_id",
     ),
+    # Only PIL cases run clocks (clues have none).
+    "litigation": Subject(
+        module="litigation",
+        select="select c.handler_id, null::text as department, c.case_no as ref, c.title from pil_cases c "
+               "where c.id = k.subject_id",
+    ),
 }
 
 

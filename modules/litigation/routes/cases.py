@@ -35,14 +35,14 @@ from modules.litigation.rules import CaseRoute, CaseState
 from modules.litigation.schemas import (
     CaseItem,
     CaseOut,
-    ClockEventIn,
-    DecisionIn,
     DomainCode,
     EvidenceIn,
     EvidenceOut,
     EvidenceVerdict,
     FilingIn,
-    StepIn,
+    PilClockEventIn,
+    PilDecisionIn,
+    PilStepIn,
 )
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class CaseController(Controller):
           opt={"action": "litigation.handle", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def step(self, request: Request[Any, Any, Any], state: State, case_id: FromPath[UUID],
-                   data: JSONBody[StepIn]) -> Response[CaseOut]:
+                   data: JSONBody[PilStepIn]) -> Response[CaseOut]:
         """`issue_recommendation` (content, `urgent` for 15 days), `announce` (content), `sue`, `close`, `terminate`
         are proposed to the chief through the department head; `record_judgment` is taken at once."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
@@ -108,7 +108,7 @@ class CaseController(Controller):
           opt={"action": "litigation.read", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def decide(self, request: Request[Any, Any, Any], state: State, case_id: FromPath[UUID],
-                     proposal_id: FromPath[UUID], data: JSONBody[DecisionIn]) -> Response[CaseOut]:
+                     proposal_id: FromPath[UUID], data: JSONBody[PilDecisionIn]) -> Response[CaseOut]:
         """The chief's approval of a recommendation issues it: numbered, addressed to the agency, immutable."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
             return await service.decide(conn, service.CASE, actor, granted, row, proposal_id, data.decision,
@@ -131,7 +131,7 @@ class CaseController(Controller):
           summary="Suspend, resume or extend a period", opt={"action": "litigation.handle", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def clock_event(self, request: Request[Any, Any, Any], state: State, case_id: FromPath[UUID],
-                          data: JSONBody[ClockEventIn]) -> Response[CaseOut]:
+                          data: JSONBody[PilClockEventIn]) -> Response[CaseOut]:
         """A suspension 中止审查 (reasonCode `suspension`) needs the chief's approval, so the chief records it; an
         appraisal is left out of the period; an extension is asked for, then approved by someone else (the chief
         for the first month of the review before suing; beyond that the office above)."""

@@ -34,11 +34,11 @@ from modules.litigation.schemas import (
     ClueFromComplaint,
     ClueItem,
     ClueOut,
-    DecisionIn,
     DomainCode,
     DomainIn,
     DomainOut,
-    StepIn,
+    PilDecisionIn,
+    PilStepIn,
 )
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ class ClueController(Controller):
           opt={"action": "litigation.handle", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def step(self, request: Request[Any, Any, Any], state: State, clue_id: FromPath[UUID],
-                   data: JSONBody[StepIn]) -> Response[ClueOut]:
+                   data: JSONBody[PilStepIn]) -> Response[ClueOut]:
         """`evaluate` at once; `open_case` (route, reason, and on the administrative route the agency), `decline`
         and `refer` become a proposal the department head reviews and the chief decides."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
@@ -167,7 +167,7 @@ class ClueController(Controller):
           opt={"action": "litigation.read", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def decide(self, request: Request[Any, Any, Any], state: State, clue_id: FromPath[UUID],
-                     proposal_id: FromPath[UUID], data: JSONBody[DecisionIn]) -> Response[ClueOut]:
+                     proposal_id: FromPath[UUID], data: JSONBody[PilDecisionIn]) -> Response[ClueOut]:
         """The next approval of the chain needs the action it names; the proposer may only withdraw. The chief's
         approval of `open_case` opens the case."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:

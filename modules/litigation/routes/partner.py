@@ -30,7 +30,7 @@ from modules.litigation.queries import (
     staff_case,
 )
 from modules.litigation.routes.common import UploadForm
-from modules.litigation.schemas import AgencyRecommendation, PartnerClueIn, PartnerClueOut, ReplyIn
+from modules.litigation.schemas import AgencyRecommendation, AgencyReplyIn, PartnerClueIn, PartnerClueOut
 
 if TYPE_CHECKING:
     import asyncpg
@@ -149,7 +149,7 @@ class AgencyController(Controller):
           opt={"action": "litigation.recommendation.respond", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422, 429), status_code=200)
     async def reply(self, request: Request[Any, Any, Any], state: State, rec_id: FromPath[UUID],
-                    data: JSONBody[ReplyIn]) -> Response[AgencyRecommendation]:
+                    data: JSONBody[AgencyReplyIn]) -> Response[AgencyRecommendation]:
         """The written reply (evidence files through the attachments route); one reply, marked late when it comes
         after the period."""
         return await self._command(request, state, rec_id, data,

@@ -102,3 +102,14 @@ async def test_the_review_before_suing_is_suspended_and_extended_as_its_rule_all
     # The case's public notice clock does not exist on the administrative route: 404.
     missing = await client.post(url, headers=prosecutor, json={**ask, "clock": "civil_review"})
     assert missing.status_code == 404
+
+
+async def test_flow_monitoring_lists_a_case_deadline_with_its_number_and_title(client, staff, conn) -> None:  # noqa: ANN001
+    resp = await client.get("/api/v1/monitoring/deadlines", headers=await staff("jinshan", "case_mgmt"),
+                            params={"module": "litigation", "withinDays": 365, "limit": 200})
+    assert resp.status_code == 200, resp.text
+    rows = resp.json()["items"]
+    cases = {str(r["id"]): r for r in await conn.fetch("select id, case_no, title from pil_cases")}
+    assert rows and all(r["module"] == "litigation" and r["subjectId"] in cases for r in rows)
+    assert all((r["ref"], r["title"]) == (cases[r["subjectId"]]["case_no"], cases[r["subjectId"]]["title"])
+               for r in rows)
