@@ -20,6 +20,24 @@ create table pil_counters (
     primary key (office_id, kind, year)
 );
 
+-- Volunteers 益心为公: citizens an office approved. Their names are personal data: encrypted, shown masked.
+create table pil_volunteers (
+    id uuid primary key default gen_random_uuid(),
+    office_id uuid not null references offices (id),
+    user_id uuid not null references users (id),
+    name_enc text not null,
+    area text not null,
+    expertise text,
+    state text not null default 'applied' check (state in ('applied', 'approved', 'rejected')),
+    reason text,
+    decided_by text,
+    decided_at timestamptz,
+    created_at timestamptz not null default now(),
+    unique (office_id, user_id)
+);
+create index pil_volunteers_office_idx on pil_volunteers (office_id, created_at desc, id desc);
+create index pil_volunteers_user_idx on pil_volunteers (user_id);
+
 create table pil_clues (
     id uuid primary key default gen_random_uuid(),
     office_id uuid not null references offices (id),
@@ -38,6 +56,7 @@ create table pil_clues (
     submitted_by text not null,
     partner_client text,
     partner_ref text,
+    volunteer_user uuid references users (id),
     -- An informant named by a partner: encrypted, like a reporter's identity.
     informant_enc text,
     duplicate_of uuid[] not null default '{}',
@@ -55,6 +74,8 @@ create index pil_clues_office_domain_idx on pil_clues (office_id, domain, create
 create index pil_clues_partner_idx on pil_clues (partner_client, created_at desc, id desc) where partner_client is not null;
 -- A partner transfers each of its records once.
 create unique index pil_clues_partner_ref_uq on pil_clues (partner_client, partner_ref) where partner_client is not null;
+create index pil_clues_volunteer_idx on pil_clues (volunteer_user, created_at desc, id desc)
+    where volunteer_user is not null;
 -- Possible duplicates: the same domain and place (address, or within about 500 m).
 create index pil_clues_place_idx on pil_clues (office_id, domain, address);
 create index pil_clues_geo_idx on pil_clues (office_id, domain, latitude, longitude) where latitude is not null;

@@ -54,7 +54,7 @@ async def _fill(conn: asyncpg.Connection, box: SecretBox, office: Any, actor: Ac
     clues = []
     for i, (domain, title, text, place) in enumerate(_CLUES):
         clues.append(await service.create_clue(
-            conn, box, actor, office_id=office["id"], source="field" if i % 3 else "volunteer", domain=domain,
+            conn, box, actor, office_id=office["id"], source="field" if i % 3 else "hotline", domain=domain,
             title=title, description=text, address=f"上海市{district}{place}", latitude=30.74 + i / 100,
             longitude=121.34 + i / 100, public_interest="国家利益和社会公共利益受到侵害", responsible_party=None))
     # clues[0]: registered; [1]: evaluating; [2] declined; [3] referred; [4..8] became cases.

@@ -71,10 +71,13 @@ ACTIONS: dict[str, str] = {
     "litigation.decide": "Decide (决定) to open a case or not, to issue a recommendation, to sue, to close.",
     "litigation.domain.manage": "Keep the office's list of PIL domains.",
     "litigation.recommendation.respond": "As the agency addressed: read, sign for and reply to recommendations.",
+    "litigation.volunteer": "Apply to volunteer (益心为公); once approved, submit clues and follow them.",
+    "litigation.volunteer.manage": "Approve or turn down the office's volunteer applications.",
 }
 # What partner clients may be granted (the police and agencies submit clues; agencies answer recommendations).
 EXTERNAL_ACTIONS: dict[str, frozenset[str]] = {
     "partner": frozenset({"litigation.clue.submit", "litigation.recommendation.respond"}),
+    "citizen": frozenset({"litigation.volunteer"}),
 }
 
 
@@ -86,12 +89,13 @@ def _grants(role: str, *actions: str) -> tuple[tuple[str, str], ...]:
 PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("prosecutor", "read", "clue.create", "handle"),
     *_grants("assistant", "read", "clue.create"),
-    *_grants("dept_head", "read", "clue.create", "handle", "review"),
-    *_grants("chief", "read", "clue.create", "handle", "decide"),
+    *_grants("dept_head", "read", "clue.create", "handle", "review", "volunteer.manage"),
+    *_grants("chief", "read", "clue.create", "handle", "decide", "volunteer.manage"),
     *_grants("complaints_office", "clue.create"),
     *_grants("case_mgmt", "read"),
     *_grants("admin", "domain.manage"),
     *_grants("partner", "clue.submit", "recommendation.respond"),
+    *_grants("citizen", "volunteer"),
 )
 
 _CHAIN = ("litigation.review", "litigation.decide")

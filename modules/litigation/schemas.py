@@ -18,30 +18,11 @@ from modules.kernel.timeline import EventOut
 from modules.litigation.rules import CaseRoute, CaseState, ClueSource, ClueState
 
 __all__ = (
-    "AgencyRecommendation",
-    "AgencyReplyIn",
-    "CaseItem",
-    "CaseOut",
-    "ClueCreate",
-    "ClueFromComplaint",
-    "ClueItem",
-    "ClueOut",
-    "DomainCode",
-    "DomainIn",
-    "DomainOut",
-    "EvidenceIn",
-    "EvidenceOut",
-    "EvidenceVerdict",
-    "FilingIn",
-    "Informant",
-    "PartnerClueIn",
-    "PartnerClueOut",
-    "PilClockEventIn",
-    "PilDecisionIn",
-    "PilStepIn",
-    "Place",
-    "RecommendationOut",
-    "StepOut",
+    "AgencyRecommendation", "AgencyReplyIn", "CaseItem", "CaseOut", "ClueCreate", "ClueFromComplaint", "ClueItem",
+    "ClueOut", "DomainCode", "DomainIn", "DomainOut", "EvidenceIn", "EvidenceOut", "EvidenceVerdict", "FilingIn",
+    "Informant", "PartnerClueIn", "PartnerClueOut", "PilClockEventIn", "PilDecisionIn", "PilStepIn", "Place",
+    "RecommendationOut", "StepOut", "VolunteerApply", "VolunteerClueIn", "VolunteerClueOut", "VolunteerDecision",
+    "VolunteerItem", "VolunteerOut", "VolunteerState",
 )
 
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -340,3 +321,64 @@ class AgencyReplyIn(Input, kw_only=True):
 
     text: LongText
     rectified: bool
+
+
+Office = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+VolunteerState = Literal["applied", "approved", "rejected"]
+
+
+class VolunteerApply(Input, kw_only=True):
+    """An application to volunteer with an office (its phone is the account's)."""
+
+    office: Office
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    area: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    expertise: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class VolunteerOut(Output):
+    """One's own application and where it stands."""
+
+    id: UUID
+    office: str
+    state: VolunteerState
+    area: str
+    expertise: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class VolunteerItem(Output):
+    """An application as staff list it: the name masked."""
+
+    id: UUID
+    name: str
+    area: str
+    expertise: str | None
+    state: VolunteerState
+    created_at: datetime
+
+
+class VolunteerDecision(Input, kw_only=True):
+    """Approve an application, or turn it down (a reason is kept)."""
+
+    decision: Literal["approve", "reject"]
+    reason: Short | None = None
+
+
+class VolunteerClueIn(ClueCreate, kw_only=True):
+    """A clue from the scene by an approved volunteer (photos and video follow as attachments)."""
+
+    office: Office
+
+
+class VolunteerClueOut(Output):
+    """A volunteer's clue as they follow it: what became of it, nothing internal."""
+
+    id: UUID
+    clue_no: str
+    office: str
+    domain: str
+    title: str
+    status: Literal["received", "under_evaluation", "accepted", "not_accepted", "referred"]
+    created_at: datetime

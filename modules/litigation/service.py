@@ -122,6 +122,7 @@ async def create_clue(
     description: str, address: str | None, latitude: float | None, longitude: float | None,
     public_interest: str | None, responsible_party: str | None, partner_client: str | None = None,
     partner_ref: str | None = None, informant: dict[str, str | None] | None = None,
+    volunteer_user: UUID | None = None,
 ) -> Any:
     """Register a clue in the office's registry: numbered, checked for possible duplicates, on the timeline."""
     await _check_domain(conn, office_id, domain)
@@ -138,12 +139,13 @@ async def create_clue(
     row = await conn.fetchrow(
         """
         insert into pil_clues (office_id, clue_no, source, domain, title, description, address, latitude, longitude,
-            public_interest, responsible_party, submitted_by, partner_client, partner_ref, informant_enc, duplicate_of)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            public_interest, responsible_party, submitted_by, partner_client, partner_ref, informant_enc, duplicate_of,
+            volunteer_user)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         returning *
         """,
         office_id, clue_no, source, domain, title, description, address, latitude, longitude, public_interest,
-        responsible_party, f"{actor.kind}:{actor.id}", partner_client, partner_ref, sealed, dupes)
+        responsible_party, f"{actor.kind}:{actor.id}", partner_client, partner_ref, sealed, dupes, volunteer_user)
     data = {"clueNo": clue_no, "source": source, "domain": domain,
             **({"possibleDuplicates": [str(d) for d in dupes]} if dupes else {})}
     await add_event(conn, MODULE, row["id"], actor, "created", public=False, data=data)

@@ -1,4 +1,4 @@
-"""The litigation routes, one file per audience: staff clues, staff cases, partner clients."""
+"""The litigation routes, one file per audience: staff clues, staff cases, partner clients, volunteers."""
 
 from __future__ import annotations
 
@@ -10,5 +10,7 @@ def routes() -> list[object]:
     from modules.litigation.routes.cases import CaseController
     from modules.litigation.routes.clues import ClueController, DomainController
     from modules.litigation.routes.partner import AgencyController, PartnerClueController
+    from modules.litigation.routes.volunteers import StaffVolunteerController, VolunteerController
 
-    return [DomainController, ClueController, CaseController, PartnerClueController, AgencyController]
+    return [DomainController, ClueController, CaseController, PartnerClueController, AgencyController,
+            VolunteerController, StaffVolunteerController]
