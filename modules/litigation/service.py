@@ -233,36 +233,43 @@ async def decide(conn: asyncpg.Connection, subject: Subject, actor: Actor, actio
     proposal, updated = await steps.decide(conn, subject, actor, actions, row, proposal_id, decision,  # type: ignore[arg-type]
                                            reason=reason)
     if proposal["status"] == "approved":
-        await carried_out(conn, actor, subject, updated, proposal["step"], proposal["fields"])
+        # The prosecutor who proposed opening the case handles it.
+        await carried_out(conn, actor, subject, updated, proposal["step"], proposal["fields"],
+                          proposer=proposal["proposed_by"])
         # What followed may have written to the row (the case a clue became).
         updated = await conn.fetchrow(f"select * from {subject.table} where id = $1", updated["id"])
     return updated
 
 
 async def carried_out(conn: asyncpg.Connection, actor: Actor, subject: Subject, row: Any, step: str,
-                 fields: dict[str, Any]) -> None:
+                      fields: dict[str, Any], *, proposer: str | None = None) -> None:
     """What a step carried out brings with it: the case a 立案 opens, the recommendation the chief signed, the
     review counted from the end of the notice period."""
     if subject is CLUE and step == "open_case":
-        await _open_case(conn, actor, row, fields)
+        await _open_case(conn, actor, row, fields, handler=proposer or actor.id)
     elif subject is CASE and step == "issue_recommendation":
         await _issue(conn, actor, row, fields)
     elif subject is CASE and step == "announce":
         await start_chained(conn, office_id=row["office_id"], module=MODULE, subject_id=row["id"], code="civil_review")
 
 
-async def _open_case(conn: asyncpg.Connection, actor: Actor, clue: Any, fields: dict[str, Any]) -> None:
+async def _open_case(conn: asyncpg.Connection, actor: Actor, clue: Any, fields: dict[str, Any], *,
+                     handler: str | None) -> None:
     now = datetime.now(UTC)
     n = await _next_number(conn, clue["office_id"], "case", now.year)
     case_no = f"{await _office_code(conn, clue['office_id'])}-GY-{now.year}-{n:04d}"
     agency = fields.get("agency") if fields["route"] == "administrative" else None
     case = await conn.fetchrow(
         """
-        insert into pil_cases (office_id, case_no, clue_id, route, domain, title, agency_client, respondent)
-        values ($1, $2, $3, $4, $5, $6, $7, $8) returning *
+        insert into pil_cases (office_id, case_no, clue_id, route, domain, title, agency_client, respondent,
+            handler_id)
+        values ($1, $2, $3, $4, $5, $6, $7, $8,
+                (select id from users where id = case when $9 ~ '^[0-9a-f-]{36}$' then $9::uuid end
+                 and office_id = $1 and kind = 'staff'))
+        returning *
         """,
         clue["office_id"], case_no, clue["id"], fields["route"], clue["domain"], clue["title"], agency,
-        fields.get("respondent") or clue["responsible_party"])
+        fields.get("respondent") or clue["responsible_party"], handler)
     await conn.execute("update pil_clues set case_id = $2 where id = $1", clue["id"], case["id"])
     data = {"caseNo": case_no, "route": fields["route"], "clueNo": clue["clue_no"]}
     await add_event(conn, MODULE, case["id"], actor, "created", public=False, body=fields.get("reason"), data=data)

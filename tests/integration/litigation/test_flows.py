@@ -91,6 +91,11 @@ async def test_a_partner_clue_becomes_a_case_whose_recommendation_the_agency_ans
     case_url = f"{CASES}/{opened['caseId']}"
     case = (await client.get(case_url, headers=prosecutor)).json()
     assert case["route"] == "administrative" and case["agency"] == "jinshan-ecoenv" and case["state"] == "investigating"
+    # The prosecutor who proposed it handles it: the list finds it by handler.
+    handler = str(await conn.fetchval("select id from users where username = 'jinshan.prosecutor'"))
+    assert case["handlerId"] == handler
+    by_handler = (await client.get(CASES, headers=prosecutor, params={"handler": handler, "limit": 200})).json()
+    assert case["id"] in {c["id"] for c in by_handler["items"]}
     assert [c["code"] for c in case["clocks"]] == ["pil_case_decision_service"]
     assert {s["name"] for s in case["availableSteps"]} == {"issue_recommendation", "terminate"}
     served = await client.post(f"{case_url}/filings", headers=prosecutor, json={"kind": "case_decision_served"})
