@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 
 from api.errors import not_found
-from api.pagination import Cursor, Page, contains, keyset, page_of
+from api.pagination import Cursor, Keyset, Page, contains, keyset, page_of
 from auth.secretbox import mask_phone
 from modules.clocks.store import clock_views
 from modules.kernel.files import attachments
@@ -137,6 +137,16 @@ class CaseFilter(msgspec.Struct, kw_only=True):
     q: str | None = None
 
 
+def _office_list(office_id: UUID | None, **equal: Any) -> Keyset:
+    """An office's list, newest first, narrowed to rows whose column equals each filter given (None: not asked)."""
+    q = keyset("c.created_at", "c.id")
+    q.add("c.office_id = ?", office_id)
+    for column, value in equal.items():
+        if value is not None:
+            q.add(f"c.{column} = ?", value)
+    return q
+
+
 def clue_item(r: Any) -> ClueItem:
     """A clue as the list shows it."""
     return ClueItem(id=r["id"], clue_no=r["clue_no"], state=r["state"], source=r["source"], domain=r["domain"],
@@ -147,14 +157,7 @@ def clue_item(r: Any) -> ClueItem:
 async def list_clues(conn: asyncpg.Connection, *, office_id: UUID | None, limit: int, after: Cursor | None,
                      where: ClueFilter) -> Page[ClueItem]:
     """A page of the office's clue registry, newest first."""
-    q = keyset("c.created_at", "c.id")
-    q.add("c.office_id = ?", office_id)
-    if where.state:
-        q.add("c.state = ?", where.state)
-    if where.domain:
-        q.add("c.domain = ?", where.domain)
-    if where.source:
-        q.add("c.source = ?", where.source)
+    q = _office_list(office_id, state=where.state, domain=where.domain, source=where.source)
     if where.q:
         q.add("((c.title || ' ' || c.description || ' ' || coalesce(c.address, '')) ilike ? or c.clue_no = ?)",
               contains(where.q), where.q.strip())
@@ -177,16 +180,7 @@ def case_item(r: Any) -> CaseItem:
 async def list_cases(conn: asyncpg.Connection, *, office_id: UUID | None, limit: int, after: Cursor | None,
                      where: CaseFilter) -> Page[CaseItem]:
     """A page of the office's cases, newest first, with the nearest open deadline of each."""
-    q = keyset("c.created_at", "c.id")
-    q.add("c.office_id = ?", office_id)
-    if where.state:
-        q.add("c.state = ?", where.state)
-    if where.domain:
-        q.add("c.domain = ?", where.domain)
-    if where.route:
-        q.add("c.route = ?", where.route)
-    if where.handler:
-        q.add("c.handler_id = ?", where.handler)
+    q = _office_list(office_id, state=where.state, domain=where.domain, route=where.route, handler_id=where.handler)
     if where.due_before:
         q.add("exists (select 1 from clocks k where k.subject_id = c.id and k.status in ('running', 'paused') "
               "and k.due <= ?::date)", where.due_before)

@@ -23,14 +23,11 @@ from modules.kernel.files import (
     UPLOAD_MAX_BODY,
     UPLOAD_OPT,
     AttachmentOut,
-    attachment_row,
-    download,
-    upload,
 )
 from modules.litigation import evidence, service
 from modules.litigation.document import DOCUMENT_RESPONSES, pdf_response
 from modules.litigation.queries import CaseFilter, case_view, list_cases, staff_case
-from modules.litigation.routes.common import UploadForm, command
+from modules.litigation.routes.common import UploadForm, attach, command, original
 from modules.litigation.rules import CaseRoute, CaseState
 from modules.litigation.schemas import (
     CaseItem,
@@ -146,11 +143,7 @@ class CaseController(Controller):
                      data: UploadForm) -> Response[AttachmentOut]:
         """Multipart/form-data (field `file`); record it in the evidence chain afterwards. Refused once the case is
         concluded (409). Requires an Idempotency-Key."""
-        p = current_principal(request)
-        async with state.db.connection() as conn:
-            row = await staff_case(conn, case_id, p.office_id)
-        return await upload(state, request, data, subject=service.CASE, scope=p.sub, principal=p, row=row,
-                            public=False, relock=lambda conn: staff_case(conn, case_id, p.office_id, lock=True))
+        return await attach(request, state, data, subject=service.CASE, find=staff_case, item_id=case_id)
 
     @get("/{case_id:uuid}/attachments/{attachment_id:uuid}", operation_id="litigationCaseAttachmentGet",
          summary="Download a case's file as received", opt={"action": "litigation.read"},
@@ -158,10 +151,8 @@ class CaseController(Controller):
     async def attachment(self, request: Request[Any, Any, Any], state: State, case_id: FromPath[UUID],
                          attachment_id: FromPath[UUID]) -> Stream:
         """The original bytes exactly as received (sha256 as listed), EXIF and location included: evidence."""
-        async with state.db.connection() as conn:
-            row = await staff_case(conn, case_id, current_principal(request).office_id)
-            att = await attachment_row(conn, row["id"], attachment_id, public=False)
-        return await download(state, request, att, original=True)  # type: ignore[return-value]
+        return await original(request, state, find=staff_case, item_id=case_id,  # type: ignore[no-any-return]
+                              attachment_id=attachment_id)
 
     @post("/{case_id:uuid}/evidence", operation_id="litigationEvidenceRecord",
           summary="Record a file in the evidence chain",

@@ -21,13 +21,10 @@ from modules.kernel.files import (
     UPLOAD_MAX_BODY,
     UPLOAD_OPT,
     AttachmentOut,
-    attachment_row,
-    download,
-    upload,
 )
 from modules.litigation import service
 from modules.litigation.queries import ClueFilter, clue_view, list_clues, staff_clue
-from modules.litigation.routes.common import UploadForm, actions, command
+from modules.litigation.routes.common import UploadForm, actions, attach, command, original
 from modules.litigation.rules import ClueSource, ClueState
 from modules.litigation.schemas import (
     ClueCreate,
@@ -183,11 +180,7 @@ class ClueController(Controller):
                      data: UploadForm) -> Response[AttachmentOut]:
         """Multipart/form-data (field `file`); the type is read from the bytes, EXIF location and time kept for staff.
         Refused once the clue is decided (409). Requires an Idempotency-Key."""
-        p = current_principal(request)
-        async with state.db.connection() as conn:
-            row = await staff_clue(conn, clue_id, p.office_id)
-        return await upload(state, request, data, subject=service.CLUE, scope=p.sub, principal=p, row=row,
-                            public=False, relock=lambda conn: staff_clue(conn, clue_id, p.office_id, lock=True))
+        return await attach(request, state, data, subject=service.CLUE, find=staff_clue, item_id=clue_id)
 
     @get("/{clue_id:uuid}/attachments/{attachment_id:uuid}", operation_id="litigationClueAttachmentGet",
          summary="Download a clue's file as received", opt={"action": "litigation.read"},
@@ -195,7 +188,5 @@ class ClueController(Controller):
     async def attachment(self, request: Request[Any, Any, Any], state: State, clue_id: FromPath[UUID],
                          attachment_id: FromPath[UUID]) -> Stream:
         """The original bytes exactly as received (sha256 as listed), EXIF and location included."""
-        async with state.db.connection() as conn:
-            row = await staff_clue(conn, clue_id, current_principal(request).office_id)
-            att = await attachment_row(conn, row["id"], attachment_id, public=False)
-        return await download(state, request, att, original=True)  # type: ignore[return-value]
+        return await original(request, state, find=staff_clue, item_id=clue_id,  # type: ignore[no-any-return]
+                              attachment_id=attachment_id)

@@ -13,7 +13,7 @@ from litestar.params import Body
 from api.idempotency import run_once
 from auth.audit import actor_from
 from auth.principal import current_principal
-from modules.kernel.files import AttachmentUpload
+from modules.kernel.files import AttachmentUpload, attachment_row, download, upload
 
 if TYPE_CHECKING:
     import asyncpg
@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from litestar.datastructures import State
 
     from auth.audit import Actor
+    from modules.kernel.steps import Subject
 
-__all__ = ("UploadForm", "actions", "command")
+__all__ = ("UploadForm", "actions", "attach", "command", "original")
 
 UploadForm = Annotated[AttachmentUpload, Body(media_type=RequestEncodingType.MULTI_PART,
                                               description="One file in the form field `file`.")]
@@ -51,3 +52,22 @@ async def command(
         return status, await view(conn, row, granted)
     return await run_once(state.db, request, p.sub, data, work, required=required,
                           authorize=lambda conn: find(conn, item_id, p.office_id, lock=True))
+
+
+async def attach(request: Request[Any, Any, Any], state: State, data: AttachmentUpload, *, subject: Subject,
+                 find: Finder, item_id: UUID) -> Response[Any]:
+    """A staff upload to an item of the caller's office, through the kernel's files flow (internal to staff)."""
+    p = current_principal(request)
+    async with state.db.connection() as conn:
+        row = await find(conn, item_id, p.office_id)
+    return await upload(state, request, data, subject=subject, scope=p.sub, principal=p, row=row, public=False,
+                        relock=lambda conn: find(conn, item_id, p.office_id, lock=True))
+
+
+async def original(request: Request[Any, Any, Any], state: State, *, find: Finder, item_id: UUID,
+                   attachment_id: UUID) -> Any:
+    """A file of an item of the caller's office, exactly as received (EXIF and location kept: evidence)."""
+    async with state.db.connection() as conn:
+        row = await find(conn, item_id, current_principal(request).office_id)
+        att = await attachment_row(conn, row["id"], attachment_id, public=False)
+    return await download(state, request, att, original=True)
