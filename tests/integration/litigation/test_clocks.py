@@ -13,6 +13,7 @@ from modules.clocks.calendar import SHANGHAI, shift_months
 from modules.clocks.rules import CLOCKS, Period
 from modules.clocks.store import office_calendar, start_clock
 from modules.litigation.rules import CLOCKS as LITIGATION_CLOCKS
+from tests.helpers import bearer, partner_token
 from tests.integration.clocks.helpers import backdate
 
 CASES = "/api/v1/staff/litigation/cases"
@@ -102,6 +103,16 @@ async def test_the_review_before_suing_is_suspended_and_extended_as_its_rule_all
     # The case's public notice clock does not exist on the administrative route: 404.
     missing = await client.post(url, headers=prosecutor, json={**ask, "clock": "civil_review"})
     assert missing.status_code == 404
+
+    # The agency answers after its two months: the reply is kept, marked late, and the clock says met_late.
+    agency = bearer(await partner_token(client, "jinshan-ecoenv"))
+    rec = await conn.fetchval("select id from pil_recommendations where case_id = $1", case_id)
+    late = await client.post(f"/api/v1/partner/litigation/recommendations/{rec}/reply", headers=agency,
+                             json={"text": "已整改。", "rectified": True})
+    assert late.status_code == 200 and late.json()["replyLate"] is True
+    case = (await client.get(f"{CASES}/{case_id}", headers=prosecutor)).json()
+    assert {c["code"]: c["status"] for c in case["clocks"]}["agency_reply"] == "met_late"
+    assert case["recommendation"]["replyLate"] is True and case["state"] == "agency_replied"
 
 
 async def test_flow_monitoring_lists_a_case_deadline_with_its_number_and_title(client, staff, conn) -> None:  # noqa: ANN001
