@@ -12,8 +12,8 @@ from litestar.params import QueryParameter
 
 from api.errors import ErrorCode, ProblemError
 
-__all__ = ("Cursor", "Keyset", "Limit", "Page", "decode_cursor", "decode_sequence_cursor", "encode_cursor", "keyset",
-           "page_of", "sequence_page")
+__all__ = ("Cursor", "Keyset", "Limit", "Page", "contains", "decode_cursor", "decode_sequence_cursor", "encode_cursor",
+           "keyset", "page_of", "sequence_page")
 
 T = TypeVar("T")
 # A query parameter's bounds must be a QueryParameter's: a msgspec.Meta in the alias is dropped by FromQuery[...]
@@ -117,3 +117,8 @@ class Keyset:
 def keyset(at: str, id_: str) -> Keyset:
     """Start a keyset-paginated list query ordered by the columns `at` then `id_`, newest first."""
     return Keyset(at, id_)
+
+
+def contains(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, its own `%`, `_` and `\\` taken literally (list searches)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

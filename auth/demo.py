@@ -17,7 +17,10 @@ DEMO_PASSWORD = "jianwu-demo"
 DEMO_CLIENT_SECRET = "jianwu-demo-secret"
 DISTRICTS = ("jinshan", "chongming")
 # What each demo partner agency may do; later modules add their actions here.
-PARTNER_SCOPES: dict[str, list[str]] = {"police": [], "ecoenv": []}
+PARTNER_SCOPES: dict[str, list[str]] = {
+    "police": ["litigation.clue.submit"],
+    "ecoenv": ["litigation.clue.submit", "litigation.recommendation.respond"],
+}
 
 
 async def load_accounts(conn: asyncpg.Connection) -> None:

@@ -75,7 +75,8 @@ def manifest(name: str) -> Manifest:
 
 def _load() -> None:
     # The built-in modules register themselves when imported.
-    import modules.complaints  # noqa: F401
+    import modules.complaints
+    import modules.litigation  # noqa: F401
 
 
 class ModuleSwitches:

@@ -17,8 +17,12 @@ from modules.clocks.engine import (
     ClockEventError,
     ClockState,
     Exempted,
+    Extended,
+    ExtensionRequested,
     NotApplicable,
+    Paused,
     PeriodSet,
+    Resumed,
     Stopped,
     admit,
     chain_start,
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = (
     "LEVELS_SQL",
     "ClockView",
+    "clock_request",
     "clock_views",
     "end_open_clocks",
     "forget_calendars",
@@ -215,6 +220,32 @@ async def record_event(conn: asyncpg.Connection, *, subject_id: UUID, code: str,
     return state
 
 
+async def clock_request(conn: asyncpg.Connection, *, subject_id: UUID, clock: str, event: str, reason: str,
+                        by: str, amount: int | None = None, reason_code: str | None = None,
+                        approver: str | None = None, tier: str = "chief") -> ClockState:
+    """What a person asks of an open clock: pause it (for a suspension its rule allows, `approver` where the rule
+    wants one), resume it, ask for an extension (`amount`, in the rule's unit), or, as `by` at `tier`, approve the
+    one asked for. 404 when the subject has no such open clock; the rule's refusals are 422."""
+    now = datetime.now(UTC)
+    spec = CLOCKS.get(clock)
+    unit = spec.max_extension.unit if spec else "days"
+    if event == "pause":
+        ev: Any = Paused(at=now, reason=reason, reason_code=reason_code, approver=approver)
+    elif event == "resume":
+        ev = Resumed(at=now)
+    elif event == "extend_request":
+        if amount is None:
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "An extension request needs an amount.",
+                               errors=[{"field": "amount", "message": "required to ask for an extension"}])
+        ev = ExtensionRequested(at=now, amount=amount, unit=unit, reason=reason, requested_by=by)
+    else:
+        ev = Extended(at=now, amount=amount or 0, unit=unit, reason=reason, approver=by, tier=tier)
+    state = await record_event(conn, subject_id=subject_id, code=clock, event=ev)
+    if state is None:
+        raise ProblemError(ErrorCode.NOT_FOUND, f"This item has no open {clock} deadline.")
+    return state
+
+
 async def end_open_clocks(conn: asyncpg.Connection, subject_id: UUID, at: datetime, reason_code: str) -> int:
     """Every clock of the subject still open stops applying (e.g. the item was referred out); how many."""
     codes = await conn.fetch("select distinct code from clocks where subject_id = $1 and finished_at is null",
@@ -226,8 +257,12 @@ async def end_open_clocks(conn: asyncpg.Connection, subject_id: UUID, at: dateti
 
 
 async def stop_clock(conn: asyncpg.Connection, subject_id: UUID, code: str, at: datetime) -> ClockState | None:
-    """What the clock waited for has happened; no-op when the clock is not open."""
-    return await record_event(conn, subject_id=subject_id, code=code, event=Stopped(at=at))
+    """What the clock waited for has happened; no-op when the clock is not open. A clock counted from the end of a
+    period that has not ended yet (the review before suing, when the agency rectified early) stops at its start."""
+    start = await conn.fetchval("select max(started_at) from clocks where subject_id = $1 and code = $2 "
+                                "and finished_at is null", subject_id, code)
+    return await record_event(conn, subject_id=subject_id, code=code,
+                              event=Stopped(at=max(at, start) if start is not None else at))
 
 
 async def clock_views(conn: asyncpg.Connection, subject_ids: Iterable[UUID]) -> dict[UUID, list[ClockView]]:

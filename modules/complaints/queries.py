@@ -11,7 +11,7 @@ import msgspec
 
 from api.errors import invalid, not_found
 from api.offices import office_by_id
-from api.pagination import Cursor, Page, keyset, page_of
+from api.pagination import Cursor, Page, contains, keyset, page_of
 from api.schema import Output
 from api.ttl import TTLCache
 from auth.secretbox import mask_id_number, mask_phone
@@ -194,10 +194,6 @@ def _list_item(r: Any) -> ListItem:
                     next_due=r["next_due"])
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 class ListFilter:
     """What a staff list is narrowed to (each None when not asked for)."""
 
@@ -236,7 +232,7 @@ async def list_items(conn: asyncpg.Connection, *, limit: int, after: Cursor | No
         q.add("c.receipt_no = ?", f.receipt_no)
     if f.q:
         # The receipt number a caller reads out over the phone finds the item too (its unique index answers it).
-        q.add("((c.title || ' ' || c.body) ilike ? or c.receipt_no = ?)", _like(f.q), f.q.strip())
+        q.add("((c.title || ' ' || c.body) ilike ? or c.receipt_no = ?)", contains(f.q), f.q.strip())
     sql, args = q.sql(_LIST_SELECT, after, limit)
     return page_of(await conn.fetch(sql, *args), limit, _list_item, lambda r: (r["created_at"], r["id"]))
 

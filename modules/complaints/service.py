@@ -14,16 +14,20 @@ from api.errors import ErrorCode, ProblemError, conflict
 from api.outbox import emit
 from auth.audit import Actor, record
 from modules.clocks.engine import (
-    Extended,
-    ExtensionRequested,
     NotApplicable,
-    Paused,
-    Resumed,
     deadline_end,
     evaluate,
 )
 from modules.clocks.rules import CLOCKS
-from modules.clocks.store import office_calendar, record_event, start_clock, start_clocks, start_next, stop_clock
+from modules.clocks.store import (
+    clock_request,
+    office_calendar,
+    record_event,
+    start_clock,
+    start_clocks,
+    start_next,
+    stop_clock,
+)
 from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
 from modules.kernel import steps
 from modules.kernel.steps import Subject, clock_settings
@@ -394,24 +398,9 @@ async def transfer(conn: asyncpg.Connection, actor: Actor, row: Any, *, to_offic
 async def clock_event(conn: asyncpg.Connection, actor: Actor, row: Any, *, clock: str, event: str, reason: str,
                       amount: int | None, reason_code: str | None = None) -> None:
     """Pause (for a suspension the rule allows), resume, ask for an extension, or approve the one asked for."""
-    now = datetime.now(UTC)
-    spec = CLOCKS.get(clock)
-    unit = spec.max_extension.unit if spec else "days"
-    if event == "pause":
-        ev: Any = Paused(at=now, reason=reason, reason_code=reason_code)
-    elif event == "resume":
-        ev = Resumed(at=now)
-    elif event == "extend_request":
-        if amount is None:
-            raise ProblemError(ErrorCode.VALIDATION_FAILED, "An extension request needs an amount.",
-                               errors=[{"field": "amount", "message": "required to ask for an extension"}])
-        ev = ExtensionRequested(at=now, amount=amount, unit=unit, reason=reason, requested_by=actor.id or "")
-    else:
-        # Holding complaint.clock.extend is 本机关负责人's approval (the chief, by the default permission list).
-        ev = Extended(at=now, amount=amount or 0, unit=unit, reason=reason, approver=actor.id or "", tier="chief")
-    state = await record_event(conn, subject_id=row["id"], code=clock, event=ev)
-    if state is None:
-        raise ProblemError(ErrorCode.NOT_FOUND, f"This item has no open {clock} deadline.")
+    # Holding complaint.clock.extend is 本机关负责人's approval (the chief, by the default permission list).
+    state = await clock_request(conn, subject_id=row["id"], clock=clock, event=event, reason=reason,
+                                by=actor.id or "", amount=amount, reason_code=reason_code, tier="chief")
     data = {"clock": clock, "event": event, "reason": reason, "amount": amount, "due": state.due.isoformat()}
     public = event == "extend"  # the petitioner must be told of an extension and why (信访工作条例)
     await add_event(conn, MODULE, row["id"], actor, f"clock.{event}", public=public,

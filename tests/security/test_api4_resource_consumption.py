@@ -113,10 +113,11 @@ async def test_no_route_stores_an_oversized_header_or_fails_on_long_inputs(app, 
     before = await conn.fetchval("select coalesce(max(id), 0) from audit_log")
     walked = 0
     for op in operations(app):
-        long_params = {p["name"]: "长" * 5000 for p in op.params("query")
-                       if p.get("schema", {}).get("type") == "string" and "enum" not in p.get("schema", {})}
+        # One long parameter at a time: several at once would pass the URL length a client can send at all.
+        long_params = [{p["name"]: "长" * 5000} for p in op.params("query")
+                       if p.get("schema", {}).get("type") == "string" and "enum" not in p.get("schema", {})]
         for headers in ([{}] if op.public else list(callers.values())):
-            for extra, params in (({"X-Device-ID": "d" * 60_000}, {}), ({}, long_params)):
+            for extra, params in (({"X-Device-ID": "d" * 60_000}, {}), *(({}, one) for one in long_params)):
                 resp = await client.request(op.method, op.url(office="jinshan"), params=params,
                                             headers={**headers, **extra, **key()},
                                             json={} if op.method in ("POST", "PUT", "PATCH") else None)

@@ -1,0 +1,36 @@
+"""Public-interest litigation 公益诉讼: clues from every source, case steps with the chief's approvals and legal
+deadlines, field evidence in a hash chain, and the recommendation loop with administrative agencies."""
+
+from __future__ import annotations
+
+from modules.kernel.manifest import Manifest
+from modules.litigation.rules import ACTIONS, CLOCKS, EVENT_TYPES, EXTERNAL_ACTIONS, PERMISSION_DEFAULTS, TOPICS, Config
+from modules.registry import register
+
+__all__ = ("MANIFEST",)
+
+
+def _routes() -> list[object]:
+    from modules.litigation.routes import routes
+
+    return routes()
+
+
+async def _demo(conn: object, box: object, offices: list[str]) -> None:
+    from modules.litigation import demo
+
+    await demo.load(conn, box, offices)  # type: ignore[arg-type]
+
+
+def _subjects() -> tuple:  # type: ignore[type-arg]
+    from modules.litigation.service import CASE, CLUE
+
+    return (CLUE, CASE)
+
+
+MANIFEST = register(Manifest(
+    name="litigation", label_zh="公益诉讼", routes=_routes, actions=ACTIONS, external_actions=EXTERNAL_ACTIONS,
+    permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
+    subjects=_subjects(),
+    config=Config, demo=_demo,
+))

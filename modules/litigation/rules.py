@@ -1,0 +1,221 @@
+"""The public-interest litigation module as data: domains, sources, the clue and case workflows, actions, clocks.
+
+[人民检察院公益诉讼办案规则 2021; 两高 interpretation 2020; 检察建议工作规定 2019] (see DOMAIN.md, Module 2)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from modules.kernel.workflow import Transition, Workflow
+
+__all__ = (
+    "ACTIONS",
+    "CASE_STATES",
+    "CASE_WORKFLOW",
+    "CLOCKS",
+    "CLUE_STATES",
+    "CLUE_WORKFLOW",
+    "DEFAULT_DOMAINS",
+    "EVENT_TYPES",
+    "EXTERNAL_ACTIONS",
+    "FILINGS",
+    "PERMISSION_DEFAULTS",
+    "ROUTE_STEPS",
+    "SOURCES",
+    "TOPICS",
+    "CaseRoute",
+    "CaseState",
+    "ClueSource",
+    "ClueState",
+    "Config",
+)
+
+# The "4+N" areas: the four the law names first, then those added since; an office keeps its own list as data.
+DEFAULT_DOMAINS: tuple[tuple[str, str], ...] = (
+    ("ecology_environment", "生态环境和资源保护"),
+    ("food_drug_safety", "食品药品安全"),
+    ("state_property", "国有财产保护"),
+    ("state_land", "国有土地使用权出让"),
+    ("heroes_martyrs", "英雄烈士保护"),
+    ("minors", "未成年人保护"),
+    ("safe_production", "安全生产"),
+    ("personal_information", "个人信息保护"),
+    ("military_interests", "军人地位和权益保障"),
+    ("anti_monopoly", "反垄断"),
+    ("cultural_heritage", "文物和文化遗产保护"),
+    ("accessibility", "无障碍环境建设"),
+)
+
+SOURCES: dict[str, str] = {
+    "field": "办案中发现", "complaint": "控告申诉转来", "partner": "机关移送", "volunteer": "志愿者反映",
+    "hotline": "12345热线", "deputy": "代表委员建议",
+}
+ClueSource = Literal["field", "complaint", "partner", "volunteer", "hotline", "deputy"]
+
+CLUE_STATES: dict[str, str] = {
+    "registered": "已登记",
+    "evaluating": "评估中",
+    "opened": "已立案",
+    "not_opened": "不立案",
+    "referred": "已移送",
+}
+ClueState = Literal["registered", "evaluating", "opened", "not_opened", "referred"]
+
+CASE_STATES: dict[str, str] = {
+    "investigating": "调查中",
+    "recommendation_issued": "检察建议已发出",
+    "recommendation_served": "检察建议已送达",
+    "agency_replied": "行政机关已回复",
+    "announced": "公告中",
+    "suing": "已提起诉讼",
+    "judged": "已判决",
+    "closed": "已结案",
+    "terminated": "终结审查",
+}
+CaseState = Literal["investigating", "recommendation_issued", "recommendation_served", "agency_replied",
+                    "announced", "suing", "judged", "closed", "terminated"]
+CaseRoute = Literal["administrative", "civil"]
+
+ACTIONS: dict[str, str] = {
+    "litigation.read": "Read the office's PIL clues and cases, with their timelines and evidence.",
+    "litigation.clue.create": "Register a clue from the field, or convert a complaint into a clue.",
+    "litigation.clue.submit": "Transfer a clue to the procuratorate (partner agencies, the police).",
+    "litigation.handle": "Evaluate clues and handle cases: propose steps, record evidence and filings.",
+    "litigation.review": "Review (审核) a proposed PIL decision before it reaches the chief.",
+    "litigation.decide": "Decide (决定) to open a case or not, to issue a recommendation, to sue, to close.",
+    "litigation.domain.manage": "Keep the office's list of PIL domains.",
+    "litigation.recommendation.respond": "As the agency addressed: read, sign for and reply to recommendations.",
+    "litigation.volunteer": "Apply to volunteer (益心为公); once approved, submit clues and follow them.",
+    "litigation.volunteer.manage": "Approve or turn down the office's volunteer applications.",
+}
+# What partner clients may be granted (the police and agencies submit clues; agencies answer recommendations).
+EXTERNAL_ACTIONS: dict[str, frozenset[str]] = {
+    "partner": frozenset({"litigation.clue.submit", "litigation.recommendation.respond"}),
+    "citizen": frozenset({"litigation.volunteer"}),
+}
+
+
+def _grants(role: str, *actions: str) -> tuple[tuple[str, str], ...]:
+    return tuple((role, f"litigation.{a}") for a in actions)
+
+
+# The national default permission list: the prosecutor proposes, the department head reviews, the chief decides.
+PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
+    *_grants("prosecutor", "read", "clue.create", "handle"),
+    *_grants("assistant", "read", "clue.create"),
+    *_grants("dept_head", "read", "clue.create", "handle", "review", "volunteer.manage"),
+    *_grants("chief", "read", "clue.create", "handle", "decide", "volunteer.manage"),
+    *_grants("complaints_office", "clue.create"),
+    *_grants("case_mgmt", "read"),
+    *_grants("admin", "domain.manage"),
+    *_grants("partner", "clue.submit", "recommendation.respond"),
+    *_grants("citizen", "volunteer"),
+)
+
+_CHAIN = ("litigation.review", "litigation.decide")
+_T = Transition
+
+CLUE_WORKFLOW = Workflow(
+    states=CLUE_STATES,
+    terminal=frozenset({"opened", "not_opened", "referred"}),
+    transitions={t.name: t for t in (
+        _T(name="evaluate", sources=frozenset({"registered"}), target="evaluating", action="litigation.handle",
+           public=False, label_zh="线索评估"),
+        # 立案: the chief decides; the route and, on the administrative route, the agency are part of the decision.
+        _T(name="open_case", sources=frozenset({"evaluating"}), target="opened", action="litigation.handle",
+           needs=("route", "reason"), approvals=_CHAIN, public=False, label_zh="立案"),
+        _T(name="decline", sources=frozenset({"evaluating"}), target="not_opened", action="litigation.handle",
+           needs=("reason",), approvals=_CHAIN, public=False, label_zh="不立案"),
+        # Major clues go to the office above, others to the office with jurisdiction.
+        _T(name="refer", sources=frozenset({"registered", "evaluating"}), target="referred",
+           action="litigation.handle", needs=("referredTo", "reason"), approvals=_CHAIN, public=False,
+           label_zh="移送"),
+    )},
+)
+
+CASE_WORKFLOW = Workflow(
+    states=CASE_STATES,
+    terminal=frozenset({"closed", "terminated"}),
+    transitions={t.name: t for t in (
+        # Administrative route: the pre-litigation recommendation, signed by the chief (统一签发).
+        _T(name="issue_recommendation", sources=frozenset({"investigating"}), target="recommendation_issued",
+           action="litigation.handle", needs=("content",), approvals=_CHAIN,
+           stops=("pil_case_decision_service",), starts=("recommendation_service", "recommendation_filing_upward"),
+           public=False, label_zh="发出诉前检察建议"),
+        # Made by the agency over the partner API, not offered to staff.
+        _T(name="serve", sources=frozenset({"recommendation_issued"}), target="recommendation_served",
+           action="litigation.recommendation.respond", stops=("recommendation_service",), offered=False,
+           public=False, label_zh="行政机关签收"),
+        _T(name="agency_reply", sources=frozenset({"recommendation_served"}), target="agency_replied",
+           action="litigation.recommendation.respond", stops=("agency_reply",), offered=False, public=False,
+           label_zh="行政机关书面回复"),
+        # Civil route: the 30-day notice inviting qualified plaintiffs.
+        _T(name="announce", sources=frozenset({"investigating"}), target="announced", action="litigation.handle",
+           needs=("content",), approvals=_CHAIN, starts=("public_notice",), public=False, label_zh="发布公告"),
+        _T(name="sue", sources=frozenset({"recommendation_served", "agency_replied", "announced"}), target="suing",
+           action="litigation.handle", needs=("reason",), approvals=_CHAIN,
+           stops=("rectification_review", "civil_review", "agency_reply", "public_notice"),
+           starts=("suit_filing_upward",),
+           public=False, label_zh="提起诉讼"),
+        _T(name="record_judgment", sources=frozenset({"suing"}), target="judged", action="litigation.handle",
+           needs=("judgment",), starts=("judgment_filing_upward",), public=False, label_zh="判决"),
+        # Rectified (or the suit concluded): the chief closes the case.
+        _T(name="close", sources=frozenset({"agency_replied", "judged"}), target="closed",
+           action="litigation.handle", needs=("disposition",), approvals=_CHAIN,
+           stops=("rectification_review",), public=False, label_zh="结案"),
+        _T(name="terminate", sources=frozenset({"investigating", "recommendation_served", "agency_replied",
+                                                "announced"}),
+           target="terminated", action="litigation.handle", needs=("reason",), approvals=_CHAIN,
+           stops=("pil_case_decision_service", "agency_reply", "rectification_review", "public_notice",
+                  "civil_review"),
+           public=False, label_zh="终结审查"),
+    )},
+)
+
+# Steps that belong to one route only (the workflow itself is shared).
+ROUTE_STEPS: dict[str, frozenset[str]] = {
+    "administrative": frozenset({"issue_recommendation", "serve", "agency_reply"}),
+    "civil": frozenset({"announce"}),
+}
+
+# Reports the office owes (to the agency or the office above), each answering one clock.
+FILINGS: dict[str, str] = {
+    "case_decision_served": "pil_case_decision_service",
+    "recommendation_filed_upward": "recommendation_filing_upward",
+    "suit_filed_upward": "suit_filing_upward",
+    "judgment_filed_upward": "judgment_filing_upward",
+}
+
+# Every clock the module runs (defined with the shared rules in modules.clocks.rules, with their legal sources).
+CLOCKS = ("pil_case_decision_service", "recommendation_service", "recommendation_filing_upward", "agency_reply",
+          "rectification_review", "public_notice", "civil_review", "suit_filing_upward", "court_notice_reply",
+          "judgment_filing_upward", "delegated_investigation")
+
+# Timeline entries the module writes besides its workflows' steps (type -> label).
+EVENT_TYPES: dict[str, str] = {
+    "created": "登记线索",
+    "case_opened": "立案",
+    "evidence.recorded": "固定证据",
+    "recommendation.issued": "制发检察建议",
+    "clock.pause": "期限中止",
+    "clock.resume": "期限恢复",
+    "clock.extend_request": "申请延长期限",
+    "clock.extend": "延长期限",
+    "filing.case_decision_served": "送达立案决定书",
+    "filing.recommendation_filed_upward": "检察建议报上级院备案",
+    "filing.suit_filed_upward": "起诉书报上级院备案",
+    "filing.judgment_filed_upward": "判决书报上级院备案",
+}
+
+TOPICS: dict[str, str] = {
+    "litigation.staff": "Something happened on a PIL clue or case of the office: its staff's inboxes.",
+    "litigation.partner": "Something a partner client must know (a recommendation addressed to it, a clue's fate).",
+}
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True):
+    """An office's configuration of the module: per-clock day types and lead times (as for every module)."""
+
+    clocks: dict[str, dict[str, object]] | None = None
