@@ -77,6 +77,11 @@ class PermissionCache:
         """Drop everything cached (after this worker changed a list)."""
         self._cache.clear()
 
+    async def actions(self, principal: Principal) -> frozenset[str]:
+        """Every action the principal's roles are granted at their office (what the apps offer them)."""
+        grants = await self.grants(principal.office_id)
+        return frozenset().union(*(grants.get(role, frozenset()) for role in principal.effective_roles))
+
     async def allows(self, principal: Principal, action: str) -> bool:
         """Whether any of the principal's roles is granted the action (partners also need it in their scope)."""
         grants = await self.grants(principal.office_id)

@@ -35,6 +35,11 @@ SUBJECTS: dict[str, Subject] = {
         select="select c.assignee_id as handler_id, c.department, c.receipt_no as ref, c.title from complaints c "
                "where c.id = k.subject_id",
     ),
+    "liaison": Subject(
+        module="liaison",
+        select="select s.handler_id, s.department, s.number as ref, s.title from liaison_suggestions s "
+               "where s.id = k.subject_id",
+    ),
 }
 
 

@@ -57,8 +57,7 @@ _fields_decoder = msgspec.json.Decoder(list[CategoryField])
 
 async def actions(state: State, p: Principal) -> frozenset[str]:
     """The actions the caller's permission list grants."""
-    grants = await state.permissions.grants(p.office_id)
-    return frozenset().union(*(grants.get(r, frozenset()) for r in p.effective_roles))
+    return await state.permissions.actions(p)
 
 
 async def require_on(state: State, office_id: Any) -> dict[str, Any]:

@@ -1,0 +1,403 @@
+"""Reading liaison: who may see which entry, suggestion, invitation and bulletin, and the views of each audience.
+Staff see their office's; a representative sees only their own (anything else answers 404)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from api.errors import not_found
+from api.pagination import Cursor, Page, keyset, page_of
+from auth.secretbox import mask_phone
+from modules.clocks.store import clock_views
+from modules.kernel.files import attachments
+from modules.kernel.links import links
+from modules.kernel.steps import pending_proposal, proposal_out
+from modules.kernel.timeline import timeline
+from modules.liaison.register import quarter
+from modules.liaison.rules import WORKFLOW
+from modules.liaison.schemas import (
+    BulletinOut,
+    CadenceOut,
+    CadenceRow,
+    ContactOut,
+    InvitationOut,
+    InviteeOut,
+    Outcome,
+    RepBulletin,
+    RepInvitation,
+    RepresentativeOut,
+    RepSuggestion,
+    StaffSuggestion,
+    SuggestionItem,
+)
+from modules.liaison.suggestions import SUBJECT
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from auth.principal import Principal
+    from auth.secretbox import SecretBox
+
+__all__ = (
+    "SuggestionFilter", "bulletin", "bulletins", "cadence", "contacts", "invitation", "invitation_out", "invitations",
+    "invitee", "me", "own_bulletins", "own_invitation", "own_invitations", "own_suggestion", "own_suggestions",
+    "rep_bulletin", "rep_invitation", "rep_suggestion", "representative", "representative_out", "representatives",
+    "staff_suggestion", "staff_view", "suggestion", "suggestions",
+)
+
+
+async def _one(conn: asyncpg.Connection, sql: str, *args: Any, lock: bool = False) -> Any:
+    row = await conn.fetchrow(sql + (" for update" if lock else ""), *args)
+    if row is None:
+        raise not_found("No such item.")
+    return row
+
+
+# The register
+
+async def representative(conn: asyncpg.Connection, rep_id: UUID, office_id: UUID | None, *,
+                         lock: bool = False) -> Any:
+    """A register entry of the office; any other is 404."""
+    return await _one(conn, "select * from liaison_representatives where id = $1 and office_id = $2", rep_id,
+                      office_id, lock=lock)
+
+
+async def me(conn: asyncpg.Connection, p: Principal) -> Any:
+    """The caller's own register entry (a deputy or member signed in), or None when not on the register."""
+    return await conn.fetchrow("select * from liaison_representatives where user_id = $1 and office_id = $2 "
+                               "and active", p.user_id, p.office_id)
+
+
+def representative_out(box: SecretBox, r: Any, *, may_see: bool) -> RepresentativeOut:
+    """A register entry with its contact details decrypted, masked unless the caller may see them."""
+    number = box.decrypt_text(r["phone_enc"], aad=b"phone") if r["phone_enc"] else None
+    address = box.decrypt_text(r["address_enc"], aad=b"address") if r["address_enc"] else None
+    if not may_see:
+        # Like reporters': the number keeps its first three and last four digits, the address only its first part.
+        number = mask_phone(number) or None
+        address = address[:6] + "…" if address else None
+    return RepresentativeOut(
+        id=r["id"], kind=r["kind"], level=r["level"], name=r["name"], delegation=r["delegation"], post=r["post"],
+        phone=number, address=address, masked=not may_see, handler_id=r["handler_id"], user_id=r["user_id"],
+        active=r["active"], created_at=r["created_at"])
+
+
+async def representatives(conn: asyncpg.Connection, box: SecretBox, *, office_id: UUID, may_see: bool,
+                          kind: str | None, handler: UUID | None, after: Cursor | None,
+                          limit: int) -> Page[RepresentativeOut]:
+    """The office's register, newest first, by kind and handler."""
+    q = keyset("created_at", "id")
+    q.add("office_id = ?", office_id)
+    if kind:
+        q.add("kind = ?", kind)
+    if handler:
+        q.add("handler_id = ?", handler)
+    sql, args = q.sql("select * from liaison_representatives", after, limit)
+    return page_of(await conn.fetch(sql, *args), limit, lambda r: representative_out(box, r, may_see=may_see),
+                   lambda r: (r["created_at"], r["id"]))
+
+
+async def contacts(conn: asyncpg.Connection, rep_id: UUID, *, after: Cursor | None, limit: int) -> Page[ContactOut]:
+    """A representative's contact history, newest first."""
+    q = keyset("created_at", "id")
+    q.add("representative_id = ?", rep_id)
+    sql, args = q.sql("select * from liaison_contacts", after, limit)
+    return page_of(await conn.fetch(sql, *args), limit, lambda r: ContactOut(
+        id=r["id"], representative_id=r["representative_id"], kind=r["kind"], contacted_on=r["contacted_on"],
+        staff_id=r["staff_id"], summary=r["summary"], created_at=r["created_at"]), lambda r: (r["created_at"], r["id"]))
+
+
+async def cadence(conn: asyncpg.Connection, office_id: UUID, policy: dict[str, Any], day: date) -> CadenceOut:
+    """Each person the policy names, with the distinct deputies and members they contacted this quarter."""
+    first, last = quarter(day)
+    roles = policy.get("roles") or ["chief", "dept_head"]
+    need_d, need_m = policy.get("deputies", 5), policy.get("members", 5)
+    rows = await conn.fetch(
+        """
+        select u.id, u.display_name, u.roles,
+               count(distinct c.representative_id) filter (where r.kind = 'deputy') as deputies,
+               count(distinct c.representative_id) filter (where r.kind = 'member') as members
+        from users u
+        left join liaison_contacts c on c.staff_id = u.id and c.contacted_on between $2 and $3
+        left join liaison_representatives r on r.id = c.representative_id
+        where u.office_id = $1 and u.kind = 'staff' and u.disabled_at is null and u.retired_at is null
+          and u.roles && $4::text[]
+        group by u.id order by u.display_name, u.id
+        """,
+        office_id, first, last, roles)
+    return CadenceOut(quarter_start=first, quarter_end=last, required_deputies=need_d, required_members=need_m,
+                      roles=list(roles), rows=[CadenceRow(
+                          staff_id=r["id"], name=r["display_name"], roles=list(r["roles"]), deputies=r["deputies"],
+                          members=r["members"], behind=r["deputies"] < need_d or r["members"] < need_m)
+                          for r in rows])
+
+
+# Suggestions
+
+async def suggestion(conn: asyncpg.Connection, suggestion_id: UUID, office_id: UUID | None, *,
+                     lock: bool = False) -> Any:
+    """A suggestion of the office; any other is 404."""
+    return await _one(conn, "select * from liaison_suggestions where id = $1 and office_id = $2", suggestion_id,
+                      office_id, lock=lock)
+
+
+async def own_suggestion(conn: asyncpg.Connection, suggestion_id: UUID, rep: Any, *, lock: bool = False) -> Any:
+    """One of the representative's own suggestions; any other (or no register entry) is 404."""
+    return await _one(conn, "select * from liaison_suggestions where id = $1 and representative_id = $2",
+                      suggestion_id, rep["id"] if rep else None, lock=lock)
+
+
+async def _outcomes(conn: asyncpg.Connection, suggestion_id: UUID) -> list[Outcome]:
+    """Links both ways, with the linked complaint's receipt number and state where it is one."""
+    from modules.complaints.queries import listed
+
+    out = []
+    for ln in await links(conn, suggestion_id):
+        ref = state = None
+        if ln.module == "complaints":
+            item = await listed(conn, ln.id)
+            ref, state = item.receipt_no, item.state
+        out.append(Outcome(module=ln.module, kind=ln.kind, direction=ln.direction, id=ln.id, ref=ref, state=state))
+    return out
+
+
+async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_see: bool,
+                     actions: frozenset[str]) -> StaffSuggestion:
+    """A suggestion as staff see it: the representative (masked unless allowed), clocks, timeline, proposal."""
+    rep = await conn.fetchrow("select * from liaison_representatives where id = $1", row["representative_id"])
+    proposal = await pending_proposal(conn, row["id"])
+    return StaffSuggestion(
+        id=row["id"], number=row["number"], representative=representative_out(box, rep, may_see=may_see),
+        channel=row["channel"], title=row["title"], body=row["body"], state=row["state"],
+        state_label=WORKFLOW.states[row["state"]], classification=row["classification"],
+        department=row["department"], handler_id=row["handler_id"], reply=row["reply"],
+        satisfaction=row["satisfaction"], satisfaction_comment=row["satisfaction_comment"],
+        created_at=row["created_at"], updated_at=row["updated_at"], closed_at=row["closed_at"],
+        clocks=(await clock_views(conn, [row["id"]])).get(row["id"], []),
+        timeline=await timeline(conn, row["id"], public_only=False),
+        attachments=await attachments(conn, row["id"], staff=True), links=await _outcomes(conn, row["id"]),
+        pending_proposal=proposal_out(SUBJECT, proposal) if proposal else None,
+        available_steps=[t.name for t in WORKFLOW.available(row["state"], actions)],
+    )
+
+
+async def rep_suggestion(conn: asyncpg.Connection, row: Any) -> RepSuggestion:
+    """A suggestion as its representative sees it: the public timeline, the delivered reply, what it became."""
+    # The reply column holds the draft while it waits for approval; the representative sees it once delivered.
+    delivered = row["state"] in ("replied", "closed") or row["satisfaction"] is not None
+    return RepSuggestion(
+        id=row["id"], number=row["number"], title=row["title"], body=row["body"], state=row["state"],
+        state_label=WORKFLOW.states[row["state"]], classification=row["classification"],
+        department=row["department"], reply=row["reply"] if delivered else None, satisfaction=row["satisfaction"],
+        can_rate=row["state"] == "replied", created_at=row["created_at"],
+        deadlines=[c for c in (await clock_views(conn, [row["id"]])).get(row["id"], []) if c.exemption is None],
+        timeline=await timeline(conn, row["id"], public_only=True),
+        attachments=await attachments(conn, row["id"], staff=False), outcomes=await _outcomes(conn, row["id"]),
+    )
+
+
+_ITEM_SELECT = """
+select s.id, s.number, s.title, s.state, s.classification, s.department, s.representative_id, s.created_at,
+       (select min(k.due) from clocks k where k.subject_id = s.id and k.status in ('running', 'paused')) as next_due
+from liaison_suggestions s
+"""
+
+
+def _item(r: Any) -> SuggestionItem:
+    return SuggestionItem(id=r["id"], number=r["number"], title=r["title"], state=r["state"],
+                          classification=r["classification"], department=r["department"],
+                          representative_id=r["representative_id"], created_at=r["created_at"],
+                          next_due=r["next_due"])
+
+
+class SuggestionFilter:
+    """The staff list's filters."""
+
+    __slots__ = ("classification", "department", "due_before", "representative", "state")
+
+    def __init__(self, *, state: str | None = None, department: str | None = None,
+                 classification: str | None = None, representative: UUID | None = None,
+                 due_before: date | None = None) -> None:
+        self.state, self.department, self.classification = state, department, classification
+        self.representative, self.due_before = representative, due_before
+
+
+async def suggestions(conn: asyncpg.Connection, *, office_id: UUID | None = None, rep_id: UUID | None = None,
+                      where: SuggestionFilter | None = None, after: Cursor | None, limit: int) -> Page[SuggestionItem]:
+    """The office's suggestions (or one representative's), newest first."""
+    q = keyset("s.created_at", "s.id")
+    if rep_id is not None:
+        q.add("s.representative_id = ?", rep_id)
+    else:
+        q.add("s.office_id = ?", office_id)
+    f = where or SuggestionFilter()
+    for clause, value in (("s.state = ?", f.state), ("s.department = ?", f.department),
+                          ("s.classification = ?", f.classification), ("s.representative_id = ?", f.representative)):
+        if value is not None:
+            q.add(clause, value)
+    if f.due_before is not None:
+        q.add("exists (select 1 from clocks k where k.subject_id = s.id and k.status in ('running', 'paused') "
+              "and k.due <= ?)", f.due_before)
+    sql, args = q.sql(_ITEM_SELECT, after, limit)
+    return page_of(await conn.fetch(sql, *args), limit, _item, lambda r: (r["created_at"], r["id"]))
+
+
+async def own_suggestions(conn: asyncpg.Connection, rep: Any, *, after: Cursor | None,
+                          limit: int) -> Page[SuggestionItem]:
+    """The representative's own suggestions (none when not on the register)."""
+    if rep is None:
+        return Page(items=[])
+    return await suggestions(conn, rep_id=rep["id"], after=after, limit=limit)
+
+
+async def staff_suggestion(conn: asyncpg.Connection, suggestion_id: UUID, p: Principal, *, lock: bool = False) -> Any:
+    """A suggestion of the caller's office (404 otherwise)."""
+    return await suggestion(conn, suggestion_id, p.office_id, lock=lock)
+
+
+# Invitations
+
+async def invitation(conn: asyncpg.Connection, invitation_id: UUID, office_id: UUID | None, *,
+                     lock: bool = False) -> Any:
+    """An invitation of the office; any other is 404."""
+    return await _one(conn, "select * from liaison_invitations where id = $1 and office_id = $2", invitation_id,
+                      office_id, lock=lock)
+
+
+async def own_invitation(conn: asyncpg.Connection, invitation_id: UUID, rep: Any, *, lock: bool = False) -> Any:
+    """An invitation the representative received; any other is 404."""
+    return await _one(conn, "select i.* from liaison_invitations i join liaison_invitees v on v.invitation_id = i.id "
+                      "where i.id = $1 and v.representative_id = $2", invitation_id, rep["id"] if rep else None,
+                      lock=lock)
+
+
+async def invitee(conn: asyncpg.Connection, invitation_id: UUID, rep: Any) -> Any:
+    """The representative's row of an invitation."""
+    return await conn.fetchrow("select * from liaison_invitees where invitation_id = $1 and representative_id = $2",
+                               invitation_id, rep["id"])
+
+
+async def invitation_out(conn: asyncpg.Connection, row: Any) -> InvitationOut:
+    """An invitation with its invitees' answers, attendance and opinions."""
+    invitees = await conn.fetch(
+        "select v.*, r.name, r.kind from liaison_invitees v "
+        "join liaison_representatives r on r.id = v.representative_id "
+        "where v.invitation_id = $1 order by r.name, r.id", row["id"])
+    return InvitationOut(
+        id=row["id"], kind=row["kind"], title=row["title"], place=row["place"], body=row["body"],
+        starts_at=row["starts_at"], capacity=row["capacity"], state=row["state"],
+        accepted=sum(1 for v in invitees if v["response"] == "accepted"), created_at=row["created_at"],
+        invitees=[InviteeOut(representative_id=v["representative_id"], name=v["name"], kind=v["kind"],
+                             response=v["response"], responded_at=v["responded_at"], attended=v["attended"],
+                             opinion=v["opinion"]) for v in invitees])
+
+
+def _listed_invitation(r: Any) -> InvitationOut:
+    return InvitationOut(id=r["id"], kind=r["kind"], title=r["title"], place=r["place"], body=r["body"],
+                         starts_at=r["starts_at"], capacity=r["capacity"], state=r["state"], accepted=r["accepted"],
+                         invitees=[], created_at=r["created_at"])
+
+
+async def invitations(conn: asyncpg.Connection, office_id: UUID, *, kind: str | None, state: str | None,
+                      after: Cursor | None, limit: int) -> Page[InvitationOut]:
+    """The office's invitations, newest first (invitees in the single view)."""
+    q = keyset("i.created_at", "i.id")
+    q.add("i.office_id = ?", office_id)
+    if kind:
+        q.add("i.kind = ?", kind)
+    if state:
+        q.add("i.state = ?", state)
+    sql, args = q.sql("select i.*, (select count(*) from liaison_invitees v where v.invitation_id = i.id "
+                      "and v.response = 'accepted') as accepted from liaison_invitations i", after, limit)
+    return page_of(await conn.fetch(sql, *args), limit, _listed_invitation, lambda r: (r["created_at"], r["id"]))
+
+
+def rep_invitation(row: Any, mine: Any) -> RepInvitation:
+    """An invitation as its invited representative sees it."""
+    from datetime import UTC, datetime
+
+    ahead = row["state"] == "open" and row["starts_at"] > datetime.now(UTC)
+    return RepInvitation(
+        id=row["id"], kind=row["kind"], title=row["title"], place=row["place"], body=row["body"],
+        starts_at=row["starts_at"], state=row["state"], response=mine["response"], attended=mine["attended"],
+        opinion=mine["opinion"], can_respond=ahead,
+        can_give_opinion=mine["attended"] is True and mine["opinion"] is None)
+
+
+async def own_invitations(conn: asyncpg.Connection, rep: Any, *, after: Cursor | None,
+                          limit: int) -> Page[RepInvitation]:
+    """The invitations the representative received, newest first."""
+    if rep is None:
+        return Page(items=[])
+    q = keyset("v.invited_at", "v.invitation_id")
+    q.add("v.representative_id = ?", rep["id"])
+    sql, args = q.sql("select i.*, v.invited_at, v.invitation_id, v.response, v.attended, v.opinion "
+                      "from liaison_invitees v join liaison_invitations i on i.id = v.invitation_id", after, limit)
+    return page_of(await conn.fetch(sql, *args), limit, lambda r: rep_invitation(r, r),
+                   lambda r: (r["invited_at"], r["invitation_id"]))
+
+
+# Bulletins
+
+async def bulletin(conn: asyncpg.Connection, bulletin_id: UUID, office_id: UUID | None) -> Any:
+    """A bulletin of the office; any other is 404."""
+    return await _one(conn, "select * from liaison_bulletins where id = $1 and office_id = $2", bulletin_id,
+                      office_id)
+
+
+async def bulletin_out(conn: asyncpg.Connection, row: Any) -> BulletinOut:
+    """A bulletin with who has read it."""
+    readers = await conn.fetch("select representative_id from liaison_bulletin_reads where bulletin_id = $1 "
+                               "order by read_at", row["id"])
+    return BulletinOut(id=row["id"], kind=row["kind"], audience=row["audience"], title=row["title"], body=row["body"],
+                       published_at=row["published_at"], read_by=[r["representative_id"] for r in readers])
+
+
+async def bulletins(conn: asyncpg.Connection, office_id: UUID, *, after: Cursor | None,
+                    limit: int) -> Page[BulletinOut]:
+    """The office's bulletins, newest first, with read receipts."""
+    q = keyset("b.published_at", "b.id")
+    q.add("b.office_id = ?", office_id)
+    sql, args = q.sql("select b.*, coalesce((select array_agg(r.representative_id order by r.read_at) "
+                      "from liaison_bulletin_reads r where r.bulletin_id = b.id), '{}') as readers "
+                      "from liaison_bulletins b", after, limit)
+    return page_of(await conn.fetch(sql, *args), limit, lambda r: BulletinOut(
+        id=r["id"], kind=r["kind"], audience=r["audience"], title=r["title"], body=r["body"],
+        published_at=r["published_at"], read_by=list(r["readers"])), lambda r: (r["published_at"], r["id"]))
+
+
+_FOR_REP = "b.office_id = ? and (b.audience = 'all' or b.audience = ?)"
+
+
+async def rep_bulletin(conn: asyncpg.Connection, bulletin_id: UUID, rep: Any) -> Any:
+    """A bulletin published to the representative (their office, their audience); any other is 404."""
+    if rep is None:
+        raise not_found("No such item.")
+    return await _one(conn, "select b.*, exists (select 1 from liaison_bulletin_reads r where r.bulletin_id = b.id "
+                      "and r.representative_id = $4) as read from liaison_bulletins b "
+                      "where b.id = $1 and b.office_id = $2 and b.audience in ('all', $3)",
+                      bulletin_id, rep["office_id"], rep["kind"], rep["id"])
+
+
+def rep_bulletin_out(r: Any) -> RepBulletin:
+    """A bulletin as a representative reads it."""
+    return RepBulletin(id=r["id"], kind=r["kind"], title=r["title"], body=r["body"], published_at=r["published_at"],
+                       read=r["read"])
+
+
+async def own_bulletins(conn: asyncpg.Connection, rep: Any, *, after: Cursor | None,
+                        limit: int) -> Page[RepBulletin]:
+    """The bulletins published to the representative, newest first, each saying whether it was read."""
+    if rep is None:
+        return Page(items=[])
+    q = keyset("b.published_at", "b.id")
+    q.add(_FOR_REP, rep["office_id"], rep["kind"])
+    sql, args = q.sql("select b.* from liaison_bulletins b", after, limit)
+    rows = await conn.fetch(sql, *args)
+    read = {r["bulletin_id"] for r in await conn.fetch(
+        "select bulletin_id from liaison_bulletin_reads where representative_id = $1 and bulletin_id = any($2::uuid[])",
+        rep["id"], [r["id"] for r in rows])}
+    return page_of(rows, limit, lambda r: rep_bulletin_out({**r, "read": r["id"] in read}),
+                   lambda r: (r["published_at"], r["id"]))

@@ -1,0 +1,176 @@
+"""The register of deputies and members, their contact history, their sign-ins, and the contact cadence view."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.errors import problem_docs
+from api.offices import office_by_id
+from api.pagination import Limit, Page, decode_cursor
+from auth.accounts import AccountCreated, one_time_passwords, send_one_time_password
+from auth.principal import current_principal
+from modules.clocks.store import today
+from modules.liaison import queries, register
+from modules.liaison.routes.common import command
+from modules.liaison.schemas import (
+    CadenceOut,
+    ContactIn,
+    ContactOut,
+    RepKind,
+    RepresentativeIn,
+    RepresentativeOut,
+    RepresentativeUpdate,
+)
+from modules.registry import module_config
+
+if TYPE_CHECKING:
+    import asyncpg
+    from litestar.datastructures import State
+
+    from auth.audit import Actor
+    from auth.principal import Principal
+
+__all__ = ("AccountFor", "RegisterController")
+
+
+class AccountFor(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """The username of the representative's new sign-in (name, kind and phone come from the register)."""
+
+    username: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+
+
+async def _may_see(state: State, p: Principal) -> bool:
+    return "liaison.contact.view" in await state.permissions.actions(p)
+
+
+def _entry(representative_id: UUID) -> Any:
+    async def find(conn: asyncpg.Connection, p: Principal) -> Any:
+        return await queries.representative(conn, representative_id, p.office_id, lock=True)
+    return find
+
+
+class RegisterController(Controller):
+    """The office's register of deputies and members. Another office's entries answer 404."""
+
+    path = "/staff/liaison"
+    tags = ["liaison"]
+    security = [{"bearer": []}]
+
+    @post("/representatives", operation_id="liaisonRepresentativeAdd", summary="Add a deputy or member",
+          opt={"action": "liaison.register.manage", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 422), status_code=HTTP_201_CREATED)
+    async def add(self, request: Request[Any, Any, Any], state: State,
+                  data: JSONBody[RepresentativeIn]) -> Response[RepresentativeOut]:
+        """Contact details are stored encrypted (Idempotency-Key required)."""
+        may_see = await _may_see(state, current_principal(request))
+
+        async def find(conn: asyncpg.Connection, p: Principal) -> None:
+            return None
+
+        async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
+            row = await register.add(conn, state.box, actor, p.office_id, data)  # type: ignore[arg-type]
+            return 201, queries.representative_out(state.box, row, may_see=may_see)
+        return await command(request, state, data, find, act, required=True)
+
+    @get("/representatives", operation_id="liaisonRepresentativeList", summary="The register",
+         opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403))
+    async def list_entries(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+                           limit: FromQuery[Limit] = 50, kind: FromQuery[RepKind | None] = None,
+                           handler: FromQuery[UUID | None] = None) -> Page[RepresentativeOut]:
+        """Newest first; by kind (deputy, member) and handler. Contact details masked unless allowed."""
+        p = current_principal(request)
+        after, may_see = decode_cursor(cursor), await _may_see(state, p)
+        async with state.db.connection() as conn:
+            return await queries.representatives(conn, state.box, office_id=p.office_id,  # type: ignore[arg-type]
+                                                 may_see=may_see, kind=kind, handler=handler, after=after,
+                                                 limit=limit)
+
+    @get("/representatives/{representative_id:uuid}", operation_id="liaisonRepresentativeGet",
+         summary="One register entry", opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403, 404))
+    async def get_entry(self, request: Request[Any, Any, Any], state: State,
+                        representative_id: FromPath[UUID]) -> RepresentativeOut:
+        """Contact details masked unless the permission list allows them."""
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            row = await queries.representative(conn, representative_id, p.office_id)
+        return queries.representative_out(state.box, row, may_see=await _may_see(state, p))
+
+    @patch("/representatives/{representative_id:uuid}", operation_id="liaisonRepresentativeChange",
+           summary="Change a register entry", opt={"action": "liaison.register.manage", "idempotency": "optional"},
+           responses=problem_docs(400, 401, 403, 404, 422))
+    async def change(self, request: Request[Any, Any, Any], state: State, representative_id: FromPath[UUID],
+                     data: JSONBody[RepresentativeUpdate]) -> Response[RepresentativeOut]:
+        """Absent fields stay; null clears delegation, post, phone, address or handler."""
+        may_see = await _may_see(state, current_principal(request))
+
+        async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
+            row = await register.update(conn, state.box, actor, row, data)
+            return 200, queries.representative_out(state.box, row, may_see=may_see)
+        return await command(request, state, data, _entry(representative_id), act)
+
+    @post("/representatives/{representative_id:uuid}/contacts", operation_id="liaisonContactRecord",
+          summary="Record a visit, call or meeting",
+          opt={"action": "liaison.contact.record", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 422), status_code=HTTP_201_CREATED)
+    async def contact(self, request: Request[Any, Any, Any], state: State, representative_id: FromPath[UUID],
+                      data: JSONBody[ContactIn]) -> Response[ContactOut]:
+        """Who (the caller unless `staffId`), when, what was discussed (Idempotency-Key required)."""
+        async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
+            r = await register.contact(conn, actor, row, data, recorded_by=p.user_id)  # type: ignore[arg-type]
+            return 201, ContactOut(id=r["id"], representative_id=r["representative_id"], kind=r["kind"],
+                                   contacted_on=r["contacted_on"], staff_id=r["staff_id"], summary=r["summary"],
+                                   created_at=r["created_at"])
+        return await command(request, state, data, _entry(representative_id), act, required=True)
+
+    @get("/representatives/{representative_id:uuid}/contacts", operation_id="liaisonContactList",
+         summary="A representative's contact history", opt={"action": "liaison.read"},
+         responses=problem_docs(400, 401, 403, 404))
+    async def contacts(self, request: Request[Any, Any, Any], state: State, representative_id: FromPath[UUID],
+                       cursor: FromQuery[str | None] = None, limit: FromQuery[Limit] = 50) -> Page[ContactOut]:
+        """Newest first."""
+        p = current_principal(request)
+        after = decode_cursor(cursor)
+        async with state.db.connection() as conn:
+            row = await queries.representative(conn, representative_id, p.office_id)
+            return await queries.contacts(conn, row["id"], after=after, limit=limit)
+
+    @post("/representatives/{representative_id:uuid}/account", operation_id="liaisonAccountCreate",
+          summary="Create the representative's sign-in", opt={"action": "liaison.account.create",
+                                                             "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 409), status_code=HTTP_201_CREATED)
+    async def account(self, request: Request[Any, Any, Any], state: State, representative_id: FromPath[UUID],
+                      data: JSONBody[AccountFor]) -> Response[AccountCreated]:
+        """A deputy or member account of the office, its one-time password texted to the register's phone or shown
+        once (never on a retry). Needs an Idempotency-Key."""
+        secret = (await one_time_passwords(1))[0]
+        sent: list[tuple[str, str]] = []
+
+        async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
+            office = await office_by_id(conn, row["office_id"])
+            created, password, phone = await register.create_sign_in(conn, state, p, actor, row, office,
+                                                                     data.username, secret)
+            if phone:
+                sent.append((phone, password))
+            return 201, created
+        response = await command(request, state, data, _entry(representative_id), act, required=True,
+                                 kept=lambda body: msgspec.structs.replace(body, one_time_password=None))
+        for phone, password in sent:  # only filled when the work ran (never on a replay)
+            await send_one_time_password(state, phone, data.username, password)
+        response.headers.update({"Cache-Control": "no-store"})
+        return response
+
+    @get("/cadence", operation_id="liaisonCadence", summary="Who is behind on contacts this quarter",
+         opt={"action": "liaison.read"}, responses=problem_docs(401, 403))
+    async def cadence(self, request: Request[Any, Any, Any], state: State) -> CadenceOut:
+        """The office policy (module config `cadence`: roles, deputies, members per quarter; by default each chief
+        and department head five of each) against the distinct representatives each contacted this quarter."""
+        p = current_principal(request)
+        policy = module_config(request).get("cadence") or {}
+        async with state.db.connection() as conn:
+            return await queries.cadence(conn, p.office_id, policy, today())  # type: ignore[arg-type]
