@@ -36,6 +36,7 @@ create table liaison_contacts (
     created_by uuid not null references users (id),
     created_at timestamptz not null default now()
 );
+create index liaison_contacts_list_idx on liaison_contacts (office_id, created_at desc, id desc);
 create index liaison_contacts_rep_idx on liaison_contacts (representative_id, created_at desc, id desc);
 create index liaison_contacts_cadence_idx on liaison_contacts (office_id, contacted_on, staff_id);
 

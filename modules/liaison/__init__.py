@@ -3,9 +3,9 @@ and the representative app."""
 
 from __future__ import annotations
 
+from modules import registry
 from modules.kernel.manifest import Manifest
 from modules.liaison.rules import ACTIONS, CLOCKS, PERMISSION_DEFAULTS, TOPICS, Config
-from modules import registry
 
 __all__ = ("MANIFEST",)
 

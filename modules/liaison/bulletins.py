@@ -11,12 +11,12 @@ from modules.liaison.suggestions import tell
 if TYPE_CHECKING:
     import asyncpg
 
-    from modules.liaison.schemas import BulletinIn
+    from modules.liaison.schemas import LiaisonBulletinIn
 
 __all__ = ("mark_read", "publish")
 
 
-async def publish(conn: asyncpg.Connection, actor: Actor, office_id: UUID, data: BulletinIn) -> Any:
+async def publish(conn: asyncpg.Connection, actor: Actor, office_id: UUID, data: LiaisonBulletinIn) -> Any:
     """Publish at once; every representative with a sign-in in the audience is told (ids only)."""
     row = await conn.fetchrow(
         "insert into liaison_bulletins (office_id, kind, audience, title, body, published_by) "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from auth.audit import Actor
 from modules.clocks.store import today
 from modules.liaison import suggestions
-from modules.liaison.schemas import BulletinIn, InvitationIn, RepresentativeIn
+from modules.liaison.schemas import InvitationIn, LiaisonBulletinIn, RepresentativeIn
 
 if TYPE_CHECKING:
     import asyncpg
@@ -81,6 +81,6 @@ async def load(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> 
         await invitations.create(conn, actor, office["id"], InvitationIn(
             kind="hearing", title="某不起诉案件公开听证", place="听证室", capacity=3,
             starts_at=now + timedelta(days=7), representative_ids=[reps[0]["id"], reps[3]["id"]]))
-        await bulletins.publish(conn, actor, office["id"], BulletinIn(
+        await bulletins.publish(conn, actor, office["id"], LiaisonBulletinIn(
             kind="work_report", audience="all", title="本院前三季度检察工作情况通报",
             body="前三季度，本院共办理各类案件……（演示数据）"))

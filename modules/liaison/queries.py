@@ -18,12 +18,12 @@ from modules.kernel.timeline import timeline
 from modules.liaison.register import quarter
 from modules.liaison.rules import WORKFLOW
 from modules.liaison.schemas import (
-    BulletinOut,
     CadenceOut,
     CadenceRow,
     ContactOut,
     InvitationOut,
     InviteeOut,
+    LiaisonBulletinOut,
     Outcome,
     RepBulletin,
     RepInvitation,
@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "SuggestionFilter", "bulletin", "bulletins", "cadence", "contacts", "invitation", "invitation_out", "invitations",
+    "SuggestionFilter", "bulletin", "bulletins", "cadence", "contact_out", "contacts", "invitation", "invitation_out",
+    "invitations",
     "invitee", "me", "own_bulletins", "own_invitation", "own_invitations", "own_suggestion", "own_suggestions",
     "rep_bulletin", "rep_invitation", "rep_suggestion", "representative", "representative_out", "representatives",
     "staff_suggestion", "staff_view", "suggestion", "suggestions",
@@ -99,14 +100,24 @@ async def representatives(conn: asyncpg.Connection, box: SecretBox, *, office_id
                    lambda r: (r["created_at"], r["id"]))
 
 
-async def contacts(conn: asyncpg.Connection, rep_id: UUID, *, after: Cursor | None, limit: int) -> Page[ContactOut]:
-    """A representative's contact history, newest first."""
+async def contacts(conn: asyncpg.Connection, office_id: UUID, *, representative: UUID | None, staff: UUID | None,
+                   after: Cursor | None, limit: int) -> Page[ContactOut]:
+    """The office's contact history, newest first: of one representative, by one member of staff."""
     q = keyset("created_at", "id")
-    q.add("representative_id = ?", rep_id)
+    q.add("office_id = ?", office_id)
+    if representative is not None:
+        q.add("representative_id = ?", representative)
+    if staff is not None:
+        q.add("staff_id = ?", staff)
     sql, args = q.sql("select * from liaison_contacts", after, limit)
-    return page_of(await conn.fetch(sql, *args), limit, lambda r: ContactOut(
-        id=r["id"], representative_id=r["representative_id"], kind=r["kind"], contacted_on=r["contacted_on"],
-        staff_id=r["staff_id"], summary=r["summary"], created_at=r["created_at"]), lambda r: (r["created_at"], r["id"]))
+    return page_of(await conn.fetch(sql, *args), limit, contact_out, lambda r: (r["created_at"], r["id"]))
+
+
+def contact_out(r: Any) -> ContactOut:
+    """One contact of the history."""
+    return ContactOut(id=r["id"], representative_id=r["representative_id"], kind=r["kind"],
+                      contacted_on=r["contacted_on"], staff_id=r["staff_id"], summary=r["summary"],
+                      created_at=r["created_at"])
 
 
 async def cadence(conn: asyncpg.Connection, office_id: UUID, policy: dict[str, Any], day: date) -> CadenceOut:
@@ -347,23 +358,24 @@ async def bulletin(conn: asyncpg.Connection, bulletin_id: UUID, office_id: UUID 
                       office_id)
 
 
-async def bulletin_out(conn: asyncpg.Connection, row: Any) -> BulletinOut:
+async def bulletin_out(conn: asyncpg.Connection, row: Any) -> LiaisonBulletinOut:
     """A bulletin with who has read it."""
     readers = await conn.fetch("select representative_id from liaison_bulletin_reads where bulletin_id = $1 "
                                "order by read_at", row["id"])
-    return BulletinOut(id=row["id"], kind=row["kind"], audience=row["audience"], title=row["title"], body=row["body"],
-                       published_at=row["published_at"], read_by=[r["representative_id"] for r in readers])
+    return LiaisonBulletinOut(id=row["id"], kind=row["kind"], audience=row["audience"], title=row["title"],
+                              body=row["body"], published_at=row["published_at"],
+                              read_by=[r["representative_id"] for r in readers])
 
 
 async def bulletins(conn: asyncpg.Connection, office_id: UUID, *, after: Cursor | None,
-                    limit: int) -> Page[BulletinOut]:
+                    limit: int) -> Page[LiaisonBulletinOut]:
     """The office's bulletins, newest first, with read receipts."""
     q = keyset("b.published_at", "b.id")
     q.add("b.office_id = ?", office_id)
     sql, args = q.sql("select b.*, coalesce((select array_agg(r.representative_id order by r.read_at) "
                       "from liaison_bulletin_reads r where r.bulletin_id = b.id), '{}') as readers "
                       "from liaison_bulletins b", after, limit)
-    return page_of(await conn.fetch(sql, *args), limit, lambda r: BulletinOut(
+    return page_of(await conn.fetch(sql, *args), limit, lambda r: LiaisonBulletinOut(
         id=r["id"], kind=r["kind"], audience=r["audience"], title=r["title"], body=r["body"],
         published_at=r["published_at"], read_by=list(r["readers"])), lambda r: (r["published_at"], r["id"]))
 

@@ -16,11 +16,36 @@ from modules.kernel.steps import ProposalOut
 from modules.kernel.timeline import EventOut
 
 __all__ = (
-    "AssignIn", "AttendanceIn", "BulletinIn", "BulletinOut", "CadenceOut", "CadenceRow", "ContactIn", "ContactOut",
-    "ConvertIn", "DecisionIn", "DraftIn", "FollowupIn", "InvitationIn", "InvitationOut", "InvitationStepIn",
-    "InviteeOut", "OpinionIn", "Outcome", "ReclassifyIn", "RepBulletin", "RepInvitation", "RepSuggestion",
-    "RepresentativeIn", "RepresentativeOut", "RepresentativeUpdate", "ResponseIn", "StaffSuggestion",
-    "SuggestionItem", "SuggestionLog", "SuggestionSubmit",
+    "AssignIn",
+    "AttendanceIn",
+    "CadenceOut",
+    "CadenceRow",
+    "ContactIn",
+    "ContactOut",
+    "ConvertIn",
+    "DraftIn",
+    "FollowupIn",
+    "InvitationIn",
+    "InvitationOut",
+    "InvitationStepIn",
+    "InviteeOut",
+    "LiaisonBulletinIn",
+    "LiaisonBulletinOut",
+    "OpinionIn",
+    "Outcome",
+    "ReclassifyIn",
+    "RepBulletin",
+    "RepInvitation",
+    "RepSuggestion",
+    "ReplyDecisionIn",
+    "RepresentativeIn",
+    "RepresentativeOut",
+    "RepresentativeUpdate",
+    "ResponseIn",
+    "StaffSuggestion",
+    "SuggestionItem",
+    "SuggestionLog",
+    "SuggestionSubmit",
 )
 
 RepKind = Literal["deputy", "member"]
@@ -159,7 +184,7 @@ class DraftIn(Input):
     reply: LongText
 
 
-class DecisionIn(Input):
+class ReplyDecisionIn(Input):
     """Approve, return (with a reason) or withdraw the pending reply."""
 
     decision: Literal["approve", "return", "withdraw"]
@@ -346,7 +371,7 @@ class RepInvitation(Output):
 
 # Bulletins
 
-class BulletinIn(Input):
+class LiaisonBulletinIn(Input):
     """A bulletin 情况通报, published at once to all representatives of the office, or its deputies or members."""
 
     kind: BulletinKind
@@ -355,7 +380,7 @@ class BulletinIn(Input):
     body: LongText
 
 
-class BulletinOut(Output):
+class LiaisonBulletinOut(Output):
     """A bulletin with its read receipts."""
 
     id: UUID

@@ -16,13 +16,13 @@ from modules.liaison import bulletins, invitations, queries
 from modules.liaison.routes.common import command
 from modules.liaison.schemas import (
     AttendanceIn,
-    BulletinIn,
-    BulletinOut,
     InvitationIn,
     InvitationKind,
     InvitationOut,
     InvitationState,
     InvitationStepIn,
+    LiaisonBulletinIn,
+    LiaisonBulletinOut,
 )
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ class BulletinController(Controller):
           opt={"action": "liaison.bulletin.publish", "idempotency": "required"},
           responses=problem_docs(400, 401, 403), status_code=HTTP_201_CREATED)
     async def publish(self, request: Request[Any, Any, Any], state: State,
-                      data: JSONBody[BulletinIn]) -> Response[BulletinOut]:
+                      data: JSONBody[LiaisonBulletinIn]) -> Response[LiaisonBulletinOut]:
         """To all representatives of the office, or its deputies or members (Idempotency-Key required)."""
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await bulletins.publish(conn, actor, p.office_id, data)  # type: ignore[arg-type]
@@ -129,7 +129,7 @@ class BulletinController(Controller):
     @get("/", operation_id="liaisonBulletinList", summary="The office's bulletins", opt={"action": "liaison.read"},
          responses=problem_docs(400, 401, 403))
     async def list_items(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
-                         limit: FromQuery[Limit] = 50) -> Page[BulletinOut]:
+                         limit: FromQuery[Limit] = 50) -> Page[LiaisonBulletinOut]:
         """Newest first, each with who has read it."""
         p = current_principal(request)
         after = decode_cursor(cursor)
@@ -138,7 +138,8 @@ class BulletinController(Controller):
 
     @get("/{bulletin_id:uuid}", operation_id="liaisonBulletinGet", summary="One bulletin with its read receipts",
          opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403, 404))
-    async def get_item(self, request: Request[Any, Any, Any], state: State, bulletin_id: FromPath[UUID]) -> BulletinOut:
+    async def get_item(self, request: Request[Any, Any, Any], state: State,
+                       bulletin_id: FromPath[UUID]) -> LiaisonBulletinOut:
         """Who has read it, first reading first."""
         p = current_principal(request)
         async with state.db.connection() as conn:

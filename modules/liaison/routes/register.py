@@ -123,22 +123,20 @@ class RegisterController(Controller):
         """Who (the caller unless `staffId`), when, what was discussed (Idempotency-Key required)."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             r = await register.contact(conn, actor, row, data, recorded_by=p.user_id)  # type: ignore[arg-type]
-            return 201, ContactOut(id=r["id"], representative_id=r["representative_id"], kind=r["kind"],
-                                   contacted_on=r["contacted_on"], staff_id=r["staff_id"], summary=r["summary"],
-                                   created_at=r["created_at"])
+            return 201, queries.contact_out(r)
         return await command(request, state, data, _entry(representative_id), act, required=True)
 
-    @get("/representatives/{representative_id:uuid}/contacts", operation_id="liaisonContactList",
-         summary="A representative's contact history", opt={"action": "liaison.read"},
-         responses=problem_docs(400, 401, 403, 404))
-    async def contacts(self, request: Request[Any, Any, Any], state: State, representative_id: FromPath[UUID],
-                       cursor: FromQuery[str | None] = None, limit: FromQuery[Limit] = 50) -> Page[ContactOut]:
-        """Newest first."""
+    @get("/contacts", operation_id="liaisonContactList", summary="The contact history",
+         opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403))
+    async def contacts(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+                       limit: FromQuery[Limit] = 50, representative: FromQuery[UUID | None] = None,
+                       staff: FromQuery[UUID | None] = None) -> Page[ContactOut]:
+        """Newest first; of one representative, or by one member of staff."""
         p = current_principal(request)
         after = decode_cursor(cursor)
         async with state.db.connection() as conn:
-            row = await queries.representative(conn, representative_id, p.office_id)
-            return await queries.contacts(conn, row["id"], after=after, limit=limit)
+            return await queries.contacts(conn, p.office_id, representative=representative,  # type: ignore[arg-type]
+                                          staff=staff, after=after, limit=limit)
 
     @post("/representatives/{representative_id:uuid}/account", operation_id="liaisonAccountCreate",
           summary="Create the representative's sign-in", opt={"action": "liaison.account.create",

@@ -21,10 +21,10 @@ from modules.liaison.schemas import (
     AssignIn,
     Classification,
     ConvertIn,
-    DecisionIn,
     DraftIn,
     FollowupIn,
     ReclassifyIn,
+    ReplyDecisionIn,
     StaffSuggestion,
     SuggestionItem,
     SuggestionLog,
@@ -150,7 +150,7 @@ class SuggestionController(Controller):
           opt={"action": "liaison.read", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
     async def decide(self, request: Request[Any, Any, Any], state: State, suggestion_id: FromPath[UUID],
-                     proposal_id: FromPath[UUID], data: JSONBody[DecisionIn]) -> Response[StaffSuggestion]:
+                     proposal_id: FromPath[UUID], data: JSONBody[ReplyDecisionIn]) -> Response[StaffSuggestion]:
         """Each approval needs the action the chain names next (review, then approve); the last delivers it."""
         async def do(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> Any:
             return await suggestions.decide(conn, actor, await state.permissions.actions(p), row,

@@ -58,7 +58,8 @@ async def test_the_cadence_policy_says_who_is_behind_this_quarter(client, staff,
                                            .isoformat(), "summary": "走访听取意见"})
             assert resp.status_code == 201, resp.text
             if i == 4 and kind == "member":
-                history = await client.get(f"{STAFF}/representatives/{entry['id']}/contacts", headers=office)
+                history = await client.get(f"{STAFF}/contacts", headers=office,
+                                           params={"representative": entry["id"]})
                 assert [c["staffId"] for c in history.json()["items"]] == [str(leader["id"])]
         if i == 3:
             # Four of each: still behind.

@@ -60,7 +60,7 @@ async def test_a_deputy_s_suggestion_is_answered_rated_unsatisfied_handled_again
 
     replied = await _answer(client, staff, url, "经研究，我院已部署专项监督。")
     assert replied["state"] == "replied" and replied["reply"] == "经研究，我院已部署专项监督。"
-    reply_clock = [c for c in replied["clocks"] if c["code"] == "suggestion_reply"][0]
+    reply_clock = next(c for c in replied["clocks"] if c["code"] == "suggestion_reply")
     assert reply_clock["status"] == "met"
 
     seen = (await client.get(f"{REP}/suggestions/{mine['id']}", headers=deputy)).json()
