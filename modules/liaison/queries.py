@@ -16,7 +16,7 @@ from modules.kernel.links import links
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.liaison.register import quarter
-from modules.liaison.rules import WORKFLOW
+from modules.liaison.rules import REPLY_CLOCKS, WORKFLOW
 from modules.liaison.schemas import (
     CadenceOut,
     CadenceRow,
@@ -24,7 +24,9 @@ from modules.liaison.schemas import (
     InvitationOut,
     InviteeOut,
     LiaisonBulletinOut,
+    LiaisonStats,
     Outcome,
+    QuarterCadence,
     RepBulletin,
     RepInvitation,
     RepresentativeOut,
@@ -45,7 +47,7 @@ __all__ = (
     "invitations",
     "invitee", "me", "own_bulletins", "own_invitation", "own_invitations", "own_suggestion", "own_suggestions",
     "rep_bulletin", "rep_invitation", "rep_suggestion", "representative", "representative_out", "representatives",
-    "staff_suggestion", "staff_view", "suggestion", "suggestions",
+    "staff_suggestion", "staff_view", "stats", "suggestion", "suggestions",
 )
 
 
@@ -413,3 +415,63 @@ async def own_bulletins(conn: asyncpg.Connection, rep: Any, *, after: Cursor | N
         rep["id"], [r["id"] for r in rows])}
     return page_of(rows, limit, lambda r: rep_bulletin_out({**r, "read": r["id"] in read}),
                    lambda r: (r["published_at"], r["id"]))
+
+
+# Rates
+
+async def stats(conn: asyncpg.Connection, office_id: UUID, year: int, config: dict[str, Any],
+                day: date) -> LiaisonStats:
+    """The year's figures: replies on time (both reply clocks; a reclassified 3-month clock is not counted, by the
+    engine's one definition of on time), satisfaction as last rated, open days held against the policy, and per
+    quarter so far how many people the cadence policy names met it."""
+    from modules.clocks.engine import compliance_of
+    from modules.clocks.store import sweep_stale
+
+    await sweep_stale(conn, office_id=office_id)
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    zone = await conn.fetchval("select coalesce(time_zone, 'Asia/Shanghai') from offices where id = $1", office_id)
+    counts = {r["status"]: r["n"] for r in await conn.fetch(
+        "select status, count(*) as n from clocks where office_id = $1 and module = 'liaison' and code = any($2) "
+        "and started_at >= $3::timestamp at time zone $5 and started_at < ($4::date + 1)::timestamp at time zone $5 "
+        "group by status", office_id, list(REPLY_CLOCKS.values()), first, last, zone)}
+    on_time = compliance_of(counts)
+    rated = {r["satisfaction"]: r["n"] for r in await conn.fetch(
+        "select satisfaction, count(*) as n from liaison_suggestions where office_id = $1 and satisfaction is not null "
+        "and created_at >= $2::timestamp at time zone $4 and created_at < ($3::date + 1)::timestamp at time zone $4 "
+        "group by satisfaction", office_id, first, last, zone)}
+    total = await conn.fetchval(
+        "select count(*) from liaison_suggestions where office_id = $1 and created_at >= $2::timestamp at time zone $4 "
+        "and created_at < ($3::date + 1)::timestamp at time zone $4", office_id, first, last, zone)
+    held = await conn.fetchval(
+        "select count(*) from liaison_invitations where office_id = $1 and kind = 'open_day' and state = 'held' "
+        "and starts_at >= $2::timestamp at time zone $4 and starts_at < ($3::date + 1)::timestamp at time zone $4",
+        office_id, first, last, zone)
+    required = int(config.get("open_days_per_year", 2))
+    quarters = []
+    for month in (1, 4, 7, 10):
+        start = date(year, month, 1)
+        if start > day:
+            break
+        rows = (await cadence(conn, office_id, config.get("cadence") or {}, start)).rows
+        quarters.append(QuarterCadence(quarter_start=start, people=len(rows), met=sum(not r.behind for r in rows)))
+    n_rated = sum(rated.values())
+    pleased = rated.get("satisfied", 0) + rated.get("basically_satisfied", 0)
+    return LiaisonStats(
+        year=year, suggestions=total, answered_on_time=on_time.met_on_time, answers_due=on_time.due,
+        on_time_rate=round(on_time.rate, 4) if on_time.rate is not None else None,
+        satisfied=rated.get("satisfied", 0), basically_satisfied=rated.get("basically_satisfied", 0),
+        not_satisfied=rated.get("not_satisfied", 0),
+        satisfaction_rate=round(pleased / n_rated, 4) if n_rated else None, open_days_held=held,
+        open_days_required=required,
+        open_days_behind=held < _owed(required, year, day),
+        cadence=quarters)
+
+
+def _owed(required: int, year: int, day: date) -> int:
+    """Open days that should have been held by `day`: the yearly number spread evenly (all of it once the year is
+    over, none before it begins), so the office is warned while there is still time to hold them."""
+    if day.year > year:
+        return required
+    if day.year < year:
+        return 0
+    return required * day.timetuple().tm_yday // (366 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365)

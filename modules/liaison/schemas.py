@@ -401,3 +401,31 @@ class RepBulletin(Output):
     body: str
     published_at: datetime
     read: bool
+
+
+# Rates
+
+class QuarterCadence(Output):
+    """How many of those the cadence policy names met it in one quarter."""
+
+    quarter_start: date
+    people: int
+    met: int
+
+
+class LiaisonStats(Output):
+    """The office's liaison figures for a year: replies on time, satisfaction, open days, contact cadence."""
+
+    year: int
+    suggestions: int
+    answered_on_time: int
+    answers_due: int
+    on_time_rate: float | None
+    satisfied: int
+    basically_satisfied: int
+    not_satisfied: int
+    satisfaction_rate: float | None
+    open_days_held: int
+    open_days_required: int
+    open_days_behind: bool
+    cadence: list[QuarterCadence]

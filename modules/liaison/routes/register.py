@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import problem_docs
@@ -22,6 +22,7 @@ from modules.liaison.schemas import (
     CadenceOut,
     ContactIn,
     ContactOut,
+    LiaisonStats,
     RepKind,
     RepresentativeIn,
     RepresentativeOut,
@@ -172,3 +173,15 @@ class RegisterController(Controller):
         policy = module_config(request).get("cadence") or {}
         async with state.db.connection() as conn:
             return await queries.cadence(conn, p.office_id, policy, today())  # type: ignore[arg-type]
+
+    @get("/stats", operation_id="liaisonStats", summary="The office's liaison figures for a year",
+         opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403))
+    async def stats(self, request: Request[Any, Any, Any], state: State,
+                    year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None) -> LiaisonStats:
+        """Suggestions answered on time, satisfaction, open days held against the policy (module config
+        `open_days_per_year`, two by default), and the contact cadence met per quarter. The current year by default."""
+        p = current_principal(request)
+        day = today()
+        async with state.db.connection() as conn:
+            return await queries.stats(conn, p.office_id, year or day.year, module_config(request),  # type: ignore[arg-type]
+                                       day)

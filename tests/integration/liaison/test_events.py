@@ -92,3 +92,28 @@ async def test_bulletins_reach_their_audience_with_read_receipts(client, staff) 
     # The office's other representatives never see another office's bulletins.
     chongming = await rep_headers(client, "chongming.member")
     assert (await client.post(f"{REP}/bulletins/{bid}/read", headers=chongming)).status_code == 404
+
+
+async def test_the_year_s_figures_count_open_days_held_against_the_policy(client, staff, conn) -> None:  # noqa: ANN001
+    office = await staff("jinshan", "liaison_office")
+    before = (await client.get(f"{STAFF}/stats", headers=office)).json()
+    elsewhere = await staff("chongming", "liaison_office")
+    other_before = (await client.get(f"{STAFF}/stats", headers=elsewhere)).json()
+    assert before["openDaysRequired"] == 2 and before["answersDue"] >= before["answeredOnTime"]
+    assert before["cadence"] and all(q["met"] <= q["people"] for q in before["cadence"])
+    rep = (await own_entry(client, await rep_headers(client, "jinshan.deputy")))["id"]
+    sent = await client.post(f"{STAFF}/invitations", headers={**office, **key()}, json={
+        "kind": "open_day", "title": "检察开放日", "place": "本院", "capacity": 30, "startsAt": _when(1),
+        "representativeIds": [rep]})
+    await conn.execute("update liaison_invitations set starts_at = now() - interval '1 hour' where id = $1",
+                       sent.json()["id"])
+    held = await client.post(f"{STAFF}/invitations/{sent.json()['id']}/steps", headers=office, json={"step": "hold"})
+    assert held.status_code == 200, held.text
+    after = (await client.get(f"{STAFF}/stats", headers=office)).json()
+    assert after["openDaysHeld"] == before["openDaysHeld"] + 1
+    assert (await client.get(f"{STAFF}/stats", headers=office, params={"year": 1999})).status_code == 400
+    # A year long past with none held is behind; other offices' figures are their own.
+    old = (await client.get(f"{STAFF}/stats", headers=office, params={"year": 2001})).json()
+    assert old["openDaysHeld"] == 0 and old["openDaysBehind"] and old["suggestions"] == 0
+    other = (await client.get(f"{STAFF}/stats", headers=elsewhere)).json()
+    assert other["openDaysHeld"] == other_before["openDaysHeld"]
