@@ -4,11 +4,9 @@ item, and the handler bodies of the public-filer and citizen twins (material, ra
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -20,7 +18,7 @@ from auth.tokens import normalize_phone
 from modules.complaints import service
 from modules.complaints.queries import category, category_by_id, public_view
 from modules.complaints.schemas import CategoryField, ComplaintReceipt, MaterialIn, PublicComplaint, RatingIn, ReviewIn
-from modules.kernel.files import AttachmentOut, AttachmentUpload, attachment_row, download, upload
+from modules.kernel.files import AttachmentOut, AttachmentUpload, UploadForm, attachment_row, download, upload
 
 if TYPE_CHECKING:
     import asyncpg
@@ -49,9 +47,6 @@ __all__ = (
 MODULE = "complaints"
 # Finds the caller's item inside a transaction (locked when asked), or 404: by owner, by receipt and code.
 Finder = Callable[["asyncpg.Connection", bool], Awaitable[Any]]
-# A multipart upload with one file in the field `file`; its type is sniffed from the bytes, never taken from here.
-UploadForm = Annotated[AttachmentUpload, Body(media_type=RequestEncodingType.MULTI_PART,
-                                              description="One file in the form field `file`.")]
 _fields_decoder = msgspec.json.Decoder(list[CategoryField])
 
 

@@ -8,12 +8,23 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import forbidden, problem_docs
 from api.offices import office_by_id
 from api.pagination import Limit, Page, decode_cursor
 from auth.principal import current_principal
+from modules.kernel.files import (
+    DOWNLOAD_RESPONSES,
+    UPLOAD_MAX_BODY,
+    UPLOAD_OPT,
+    AttachmentOut,
+    UploadForm,
+    attachment_row,
+    download,
+    upload,
+)
 from modules.liaison import bulletins, invitations, queries, suggestions
 from modules.liaison.routes.common import command
 from modules.liaison.schemas import (
@@ -121,6 +132,33 @@ class RepController(Controller):
             row = await suggestions.followup(conn, actor, row, satisfaction=data.satisfaction, comment=data.comment)
             return 200, await queries.rep_suggestion(conn, row)
         return await command(request, state, data, _suggestion(suggestion_id), act)
+
+    @post("/suggestions/{suggestion_id:uuid}/attachments", operation_id="liaisonRepAttach",
+          summary="Attach a file to my suggestion", opt={"action": "liaison.rep", **UPLOAD_OPT},
+          request_max_body_size=UPLOAD_MAX_BODY, responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422),
+          status_code=HTTP_201_CREATED)
+    async def attach(self, request: Request[Any, Any, Any], state: State, suggestion_id: FromPath[UUID],
+                     data: UploadForm) -> Response[AttachmentOut]:
+        """Multipart/form-data (field `file`); the type is read from the bytes, photos lose their metadata in the
+        copy I am served back. Refused once the suggestion is concluded (409). Requires an Idempotency-Key."""
+        p = current_principal(request)
+        find = _suggestion(suggestion_id)
+        async with state.db.connection() as conn:
+            row = await queries.own_suggestion(conn, suggestion_id, await _me(conn, p, required=False))
+        return await upload(state, request, data, subject=suggestions.SUBJECT, scope=p.sub, principal=p, row=row,
+                            public=True, relock=lambda conn: find(conn, p))
+
+    @get("/suggestions/{suggestion_id:uuid}/attachments/{attachment_id:uuid}", operation_id="liaisonRepAttachmentGet",
+         summary="Download a file of my suggestion", opt={"action": "liaison.rep"},
+         responses={**problem_docs(400, 401, 403, 404), **DOWNLOAD_RESPONSES})
+    async def attachment(self, request: Request[Any, Any, Any], state: State, suggestion_id: FromPath[UUID],
+                         attachment_id: FromPath[UUID]) -> Stream:
+        """Only files I attached, as the copy without location metadata."""
+        async with state.db.connection() as conn:
+            rep = await _me(conn, current_principal(request), required=False)
+            row = await queries.own_suggestion(conn, suggestion_id, rep)
+            att = await attachment_row(conn, row["id"], attachment_id, public=True)
+        return await download(state, request, att, original=False)  # type: ignore[return-value]
 
     @get("/invitations", operation_id="liaisonRepInvitationList", summary="My invitations",
          opt={"action": "liaison.rep"}, responses=problem_docs(400, 401, 403))

@@ -9,12 +9,23 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import problem_docs
 from api.offices import office_by_id
 from api.pagination import Limit, Page, decode_cursor
 from auth.principal import current_principal
+from modules.kernel.files import (
+    DOWNLOAD_RESPONSES,
+    UPLOAD_MAX_BODY,
+    UPLOAD_OPT,
+    AttachmentOut,
+    UploadForm,
+    attachment_row,
+    download,
+    upload,
+)
 from modules.liaison import queries, suggestions
 from modules.liaison.routes.common import command
 from modules.liaison.schemas import (
@@ -186,3 +197,30 @@ class SuggestionController(Controller):
                                                reason=data.reason)
             return row
         return await self._act(request, state, suggestion_id, data, do)
+
+    @post("/{suggestion_id:uuid}/attachments", operation_id="liaisonSuggestionAttachStaff",
+          summary="Attach an internal file", opt={"action": "liaison.suggestion.reply", **UPLOAD_OPT},
+          request_max_body_size=UPLOAD_MAX_BODY, responses=problem_docs(400, 401, 403, 404, 409, 413, 415, 422),
+          status_code=HTTP_201_CREATED)
+    async def attach(self, request: Request[Any, Any, Any], state: State, suggestion_id: FromPath[UUID],
+                     data: UploadForm) -> Response[AttachmentOut]:
+        """Never shown to the representative. Multipart/form-data (field `file`); the type is read from the bytes.
+        Refused once the suggestion is concluded (409). Requires an Idempotency-Key."""
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            row = await queries.staff_suggestion(conn, suggestion_id, p)
+        return await upload(state, request, data, subject=suggestions.SUBJECT, scope=p.sub, principal=p, row=row,
+                            public=False, relock=lambda conn: queries.staff_suggestion(conn, suggestion_id, p,
+                                                                                       lock=True))
+
+    @get("/{suggestion_id:uuid}/attachments/{attachment_id:uuid}", operation_id="liaisonSuggestionAttachmentGet",
+         summary="Download an attachment as received", opt={"action": "liaison.read"},
+         responses={**problem_docs(400, 401, 403, 404), **DOWNLOAD_RESPONSES})
+    async def attachment(self, request: Request[Any, Any, Any], state: State, suggestion_id: FromPath[UUID],
+                         attachment_id: FromPath[UUID]) -> Stream:
+        """The original bytes exactly as received."""
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            row = await queries.staff_suggestion(conn, suggestion_id, p)
+            att = await attachment_row(conn, row["id"], attachment_id, public=False)
+        return await download(state, request, att, original=True)  # type: ignore[return-value]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.helpers import key
+from tests.unit.attachments.files import jpeg
 from tests.integration.liaison.helpers import REP, STAFF, rep_headers
 
 SUGGESTION = {"title": "关于加强河道污染治理的建议", "body": "建议对沿河企业排污开展专项监督。"}
@@ -169,3 +170,30 @@ async def test_representatives_and_offices_see_only_their_own(client, staff) -> 
     first = await client.post(f"{REP}/suggestions", headers={**deputy, **k}, json=SUGGESTION)
     second = await client.post(f"{REP}/suggestions", headers={**deputy, **k}, json=SUGGESTION)
     assert first.json()["id"] == second.json()["id"] and second.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_files_of_a_suggestion_the_representative_s_and_the_office_s(client, staff) -> None:  # noqa: ANN001
+    deputy = await rep_headers(client, "jinshan.deputy")
+    mine = await _submit(client, deputy)
+    photo = jpeg()
+    files = {"file": ("现场照片.jpg", photo, "image/jpeg")}
+    up = await client.post(f"{REP}/suggestions/{mine['id']}/attachments", headers={**deputy, **key()}, files=files)
+    assert up.status_code == 201, up.text
+    office = await staff("jinshan", "liaison_office")
+    internal = await client.post(f"{STAFF}/suggestions/{mine['id']}/attachments", headers={**office, **key()},
+                                 files={"file": ("内部.jpg", jpeg(), "image/jpeg")})
+    assert internal.status_code == 201, internal.text
+    # The representative sees only their own file; staff see both and download the original as received.
+    seen = (await client.get(f"{REP}/suggestions/{mine['id']}", headers=deputy)).json()
+    assert [a["id"] for a in seen["attachments"]] == [up.json()["id"]]
+    got = await client.get(f"{REP}/suggestions/{mine['id']}/attachments/{up.json()['id']}", headers=deputy)
+    assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+    hidden = await client.get(f"{REP}/suggestions/{mine['id']}/attachments/{internal.json()['id']}", headers=deputy)
+    assert hidden.status_code == 404
+    staff_view = (await client.get(f"{STAFF}/suggestions/{mine['id']}", headers=office)).json()
+    assert {a["id"] for a in staff_view["attachments"]} == {up.json()["id"], internal.json()["id"]}
+    original = await client.get(f"{STAFF}/suggestions/{mine['id']}/attachments/{up.json()['id']}", headers=office)
+    assert original.status_code == 200 and original.content == photo
+    member = await rep_headers(client, "jinshan.member")
+    other = await client.post(f"{REP}/suggestions/{mine['id']}/attachments", headers={**member, **key()}, files=files)
+    assert other.status_code == 404
