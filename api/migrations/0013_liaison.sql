@@ -1,5 +1,9 @@
 -- Liaison with deputies and members 代表委员联络: the register, contact history, suggestions, invitations, bulletins.
 
+-- A clock counted back from a scheduled event (panellists told at least 3 days before a hearing) keeps the event's
+-- time with it; null for every clock counted forward from its start.
+alter table clocks add column event_at timestamptz;
+
 -- The register: NPC deputies 人大代表 and CPPCC members 政协委员 an office keeps in touch with. Names and posts are
 -- public; phone and address are personal data, stored encrypted (phone with a blind index for look-ups).
 create table liaison_representatives (

@@ -302,6 +302,7 @@ async def invitation_out(conn: asyncpg.Connection, row: Any) -> InvitationOut:
         id=row["id"], kind=row["kind"], title=row["title"], place=row["place"], body=row["body"],
         starts_at=row["starts_at"], capacity=row["capacity"], state=row["state"],
         accepted=sum(1 for v in invitees if v["response"] == "accepted"), created_at=row["created_at"],
+        clocks=(await clock_views(conn, [row["id"]])).get(row["id"], []),
         invitees=[InviteeOut(representative_id=v["representative_id"], name=v["name"], kind=v["kind"],
                              response=v["response"], responded_at=v["responded_at"], attended=v["attended"],
                              opinion=v["opinion"]) for v in invitees])

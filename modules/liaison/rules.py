@@ -10,7 +10,7 @@ from auth.actions import STAFF_ROLES
 from modules.kernel.workflow import Transition, Workflow
 
 __all__ = (
-    "ACTIONS", "CLOCKS", "HEARING_NOTICE_DAYS", "INVITATION_WORKFLOW", "PERMISSION_DEFAULTS", "REPLY_CLOCKS", "TOPICS",
+    "ACTIONS", "CLOCKS", "INVITATION_WORKFLOW", "NOTICE_CLOCK", "PERMISSION_DEFAULTS", "REPLY_CLOCKS", "TOPICS",
     "WORKFLOW", "Cadence", "Config",
 )
 
@@ -72,8 +72,8 @@ INVITATION_WORKFLOW = Workflow(
 # Answered within 3 months, or 6 when the office classifies it as wide-ranging or difficult [代表法 2025 Art. 51].
 REPLY_CLOCKS = {"normal": "suggestion_reply", "difficult": "suggestion_reply_difficult"}
 CLOCKS = ("suggestion_reply", "suggestion_reply_difficult", "hearing_invitation_notice")
-# Panellists of a public hearing are told at least 3 days before it.
-HEARING_NOTICE_DAYS = 3
+# Panellists of a public hearing are told at least 3 days before it: a clock counted back from the hearing.
+NOTICE_CLOCK = "hearing_invitation_notice"
 
 TOPICS: dict[str, str] = {
     "liaison.staff": "Something happened on a suggestion or invitation of the office: the liaison staff's inboxes.",

@@ -338,6 +338,8 @@ class InvitationOut(Output):
     accepted: int
     invitees: list[InviteeOut]
     created_at: datetime
+    # A hearing's notice deadline (3 days before it) and whether the invitations met it; in the single view.
+    clocks: list[ClockView] = []
 
 
 class ResponseIn(Input):

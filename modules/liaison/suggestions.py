@@ -12,7 +12,7 @@ from api.errors import ErrorCode, ProblemError, conflict
 from api.outbox import emit
 from auth.audit import Actor, record
 from modules.clocks.engine import NotApplicable
-from modules.clocks.store import record_event, start_clock, today
+from modules.clocks.store import clock_views, record_event, start_clock
 from modules.kernel import steps
 from modules.kernel.links import link
 from modules.kernel.steps import Subject, clock_settings
@@ -108,9 +108,12 @@ async def reclassify(conn: asyncpg.Connection, actor: Actor, row: Any, *, reason
                                 "order by occurrence desc limit 1", row["id"], REPLY_CLOCKS["normal"])
     if clock is None:
         raise conflict("The suggestion has no running 3-month deadline.")
-    if clock["due"] < today():
+    # Judged as the engine sees it now (the stored status may wait for the sweep).
+    current = next(v for v in (await clock_views(conn, [row["id"]]))[row["id"]]
+                   if v.code == REPLY_CLOCKS["normal"] and v.finished_at is None)
+    if current.status == "overdue":
         raise ProblemError(409, ErrorCode.CONFLICT, "The 3-month deadline has passed; it can no longer be moved.",
-                           extra={"due": clock["due"].isoformat()})
+                           extra={"due": current.due.isoformat()})
     now = datetime.now(UTC)
     await record_event(conn, subject_id=row["id"], code=REPLY_CLOCKS["normal"],
                        event=NotApplicable(at=now, reason_code="reclassified"))

@@ -40,6 +40,12 @@ SUBJECTS: dict[str, Subject] = {
         select="select s.handler_id, s.department, s.number as ref, s.title from liaison_suggestions s "
                "where s.id = k.subject_id",
     ),
+    # A module with several kinds of subject adds one entry per table (the timeline is the module's either way).
+    "liaison_invitations": Subject(
+        module="liaison",
+        select="select i.created_by as handler_id, null::text as department, i.kind as ref, i.title "
+               "from liaison_invitations i where i.id = k.subject_id",
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from modules.clocks.calendar import SHANGHAI
 from tests.helpers import key
 from tests.integration.liaison.helpers import REP, STAFF, own_entry, rep_headers
 
@@ -19,13 +20,24 @@ async def test_a_member_accepts_a_hearing_invitation_attends_and_leaves_an_opini
     reps = [(await own_entry(client, h))["id"] for h in (deputy, member)]
     body = {"kind": "hearing", "title": "某不起诉案件公开听证", "place": "听证室", "capacity": 1,
             "representativeIds": reps}
-    # Panellists are told at least 3 days before the hearing.
+    # Panellists are told at least 3 days before the hearing: a clock counted back from it records whether they were.
     late = await client.post(f"{STAFF}/invitations", headers={**office, **key()}, json={**body, "startsAt": _when(2)})
-    assert late.status_code == 422 and late.json()["errors"][0]["field"] == "startsAt"
-    sent = await client.post(f"{STAFF}/invitations", headers={**office, **key()},
-                             json={**body, "startsAt": _when(3.01)})
+    assert late.status_code == 201, late.text
+    assert [(c["code"], c["status"]) for c in late.json()["clocks"]] == [("hearing_invitation_notice", "met_late")]
+    # Ten days ahead: on time whatever the weekday (a notice day on a rest day moves back to a working day).
+    starts = _when(10)
+    sent = await client.post(f"{STAFF}/invitations", headers={**office, **key()}, json={**body, "startsAt": starts})
     assert sent.status_code == 201, sent.text
     inv = sent.json()
+    [notice] = inv["clocks"]
+    hearing_day = datetime.fromisoformat(starts).astimezone(SHANGHAI).date()
+    assert notice["status"] == "met" and notice["due"] <= (hearing_day - timedelta(days=3)).isoformat()
+    # Flow monitoring counts both: one on time, one late.
+    rates = await client.get("/api/v1/monitoring/rates", headers=await staff("jinshan", "chief"),
+                             params={"module": "liaison", "clock": "hearing_invitation_notice"})
+    assert rates.status_code == 200, rates.text
+    [rate] = rates.json()["rates"]
+    assert rate["metOnTime"] >= 1 and rate["metLate"] >= 1
     assert [i["response"] for i in inv["invitees"]] == ["pending", "pending"]
     mine = await client.get(f"{REP}/invitations", headers=member, params={"limit": 200})
     assert inv["id"] in [i["id"] for i in mine.json()["items"]]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.helpers import key
-from tests.unit.attachments.files import jpeg
 from tests.integration.liaison.helpers import REP, STAFF, rep_headers
+from tests.unit.attachments.files import jpeg
 
 SUGGESTION = {"title": "关于加强河道污染治理的建议", "body": "建议对沿河企业排污开展专项监督。"}
 
@@ -116,10 +116,18 @@ async def test_reclassification_moves_the_deadline_without_meeting_the_three_mon
     # Once the 3 months have run out, the deadline can no longer be moved (it would hide an overdue reply).
     late = await client.post(f"{STAFF}/suggestions", headers={**office, **key()},
                              json={"representativeId": str(rep), "channel": "letter", **SUGGESTION})
-    await conn.execute("update clocks set due = current_date - 1 where subject_id = $1", late.json()["id"])
+    # As if logged four months ago (the stored due date is what the sweep looks at; it recomputes from the start).
+    await conn.execute("update clocks set started_at = now() - interval '4 months', due = current_date - 20 "
+                       "where subject_id = $1", late.json()["id"])
     refused = await client.post(f"{STAFF}/suggestions/{late.json()['id']}/classification", headers=office,
                                 json={"reason": "晚了"})
     assert refused.status_code == 409 and refused.json()["code"] == "conflict"
+    # Flow monitoring lists the overdue reply with the suggestion's number, title and department.
+    overdue = await client.get("/api/v1/monitoring/deadlines", headers=await staff("jinshan", "chief"),
+                               params={"module": "liaison", "overdue": "true", "limit": 200})
+    assert overdue.status_code == 200, overdue.text
+    listed = [d for d in overdue.json()["items"] if d["subjectId"] == late.json()["id"]]
+    assert [(d["ref"], d["title"]) for d in listed] == [(late.json()["number"], SUGGESTION["title"])]
 
 
 async def test_a_suggestion_converted_into_a_complaint_shows_in_both_modules(client, staff, conn) -> None:  # noqa: ANN001
