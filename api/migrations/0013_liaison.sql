@@ -130,5 +130,20 @@ create table liaison_bulletin_reads (
     primary key (bulletin_id, representative_id)
 );
 
+-- Policy warnings flow monitoring's sweep raised (a leader behind on the contact cadence, too few open days held),
+-- once per person (or the office) and period.
+create table liaison_warnings (
+    id bigint generated always as identity primary key,
+    office_id uuid not null references offices (id),
+    kind text not null check (kind in ('cadence', 'open_days')),
+    staff_id uuid references users (id),
+    period_start date not null,
+    detail jsonb not null default '{}'::jsonb,
+    created_at timestamptz not null default now()
+);
+create unique index liaison_warnings_once_uq on liaison_warnings
+    (office_id, kind, coalesce(staff_id, '00000000-0000-0000-0000-000000000000'::uuid), period_start);
+
+grant select, insert on liaison_warnings to jianwu_app;
 grant select, insert, update on liaison_representatives, liaison_contacts, liaison_counters, liaison_suggestions,
     liaison_invitations, liaison_invitees, liaison_bulletins, liaison_bulletin_reads to jianwu_app;

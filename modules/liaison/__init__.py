@@ -22,6 +22,12 @@ async def _demo(conn: object, box: object, offices: list[str]) -> None:
     await demo.load(conn, box, offices)  # type: ignore[arg-type]
 
 
+async def _sweep(conn: object, office_id: object) -> int:
+    from modules.liaison import policy
+
+    return await policy.sweep(conn, office_id)  # type: ignore[arg-type]
+
+
 def _subjects() -> tuple:  # type: ignore[type-arg]
     from modules.liaison.invitations import SUBJECT as INVITATION
     from modules.liaison.suggestions import SUBJECT as SUGGESTION
@@ -33,5 +39,5 @@ MANIFEST = registry.register(Manifest(
     name="liaison", label_zh="代表委员联络", routes=_routes, actions=ACTIONS,
     external_actions={"deputy": frozenset({"liaison.rep"}), "member": frozenset({"liaison.rep"})},
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, subjects=_subjects(),
-    config=Config, demo=_demo,
+    config=Config, demo=_demo, sweep=_sweep,
 ))

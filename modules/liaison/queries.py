@@ -43,11 +43,35 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "SuggestionFilter", "bulletin", "bulletins", "cadence", "contact_out", "contacts", "invitation", "invitation_out",
+    "SuggestionFilter",
+    "bulletin",
+    "bulletins",
+    "cadence",
+    "contact_out",
+    "contacts",
+    "invitation",
+    "invitation_out",
     "invitations",
-    "invitee", "me", "own_bulletins", "own_invitation", "own_invitations", "own_suggestion", "own_suggestions",
-    "rep_bulletin", "rep_invitation", "rep_suggestion", "representative", "representative_out", "representatives",
-    "staff_suggestion", "staff_view", "stats", "suggestion", "suggestions",
+    "invitee",
+    "me",
+    "open_days_held",
+    "open_days_owed",
+    "own_bulletins",
+    "own_invitation",
+    "own_invitations",
+    "own_suggestion",
+    "own_suggestions",
+    "rep_bulletin",
+    "rep_invitation",
+    "rep_suggestion",
+    "representative",
+    "representative_out",
+    "representatives",
+    "staff_suggestion",
+    "staff_view",
+    "stats",
+    "suggestion",
+    "suggestions",
 )
 
 
@@ -131,7 +155,9 @@ async def cadence(conn: asyncpg.Connection, office_id: UUID, policy: dict[str, A
         """
         select u.id, u.display_name, u.roles,
                count(distinct c.representative_id) filter (where r.kind = 'deputy') as deputies,
-               count(distinct c.representative_id) filter (where r.kind = 'member') as members
+               count(distinct c.representative_id) filter (where r.kind = 'member') as members,
+               (select w.created_at from liaison_warnings w where w.office_id = $1 and w.kind = 'cadence'
+                  and w.staff_id = u.id and w.period_start = $2) as warned_at
         from users u
         left join liaison_contacts c on c.staff_id = u.id and c.contacted_on between $2 and $3
         left join liaison_representatives r on r.id = c.representative_id
@@ -143,7 +169,8 @@ async def cadence(conn: asyncpg.Connection, office_id: UUID, policy: dict[str, A
     return CadenceOut(quarter_start=first, quarter_end=last, required_deputies=need_d, required_members=need_m,
                       roles=list(roles), rows=[CadenceRow(
                           staff_id=r["id"], name=r["display_name"], roles=list(r["roles"]), deputies=r["deputies"],
-                          members=r["members"], behind=r["deputies"] < need_d or r["members"] < need_m)
+                          members=r["members"], behind=r["deputies"] < need_d or r["members"] < need_m,
+                          warned_at=r["warned_at"])
                           for r in rows])
 
 
@@ -443,10 +470,7 @@ async def stats(conn: asyncpg.Connection, office_id: UUID, year: int, config: di
     total = await conn.fetchval(
         "select count(*) from liaison_suggestions where office_id = $1 and created_at >= $2::timestamp at time zone $4 "
         "and created_at < ($3::date + 1)::timestamp at time zone $4", office_id, first, last, zone)
-    held = await conn.fetchval(
-        "select count(*) from liaison_invitations where office_id = $1 and kind = 'open_day' and state = 'held' "
-        "and starts_at >= $2::timestamp at time zone $4 and starts_at < ($3::date + 1)::timestamp at time zone $4",
-        office_id, first, last, zone)
+    held = await open_days_held(conn, office_id, year, zone)
     required = int(config.get("open_days_per_year", 2))
     quarters = []
     for month in (1, 4, 7, 10):
@@ -464,11 +488,11 @@ async def stats(conn: asyncpg.Connection, office_id: UUID, year: int, config: di
         not_satisfied=rated.get("not_satisfied", 0),
         satisfaction_rate=round(pleased / n_rated, 4) if n_rated else None, open_days_held=held,
         open_days_required=required,
-        open_days_behind=held < _owed(required, year, day),
+        open_days_behind=held < open_days_owed(required, year, day),
         cadence=quarters)
 
 
-def _owed(required: int, year: int, day: date) -> int:
+def open_days_owed(required: int, year: int, day: date) -> int:
     """Open days that should have been held by `day`: the yearly number spread evenly (all of it once the year is
     over, none before it begins), so the office is warned while there is still time to hold them."""
     if day.year > year:
@@ -476,3 +500,11 @@ def _owed(required: int, year: int, day: date) -> int:
     if day.year < year:
         return 0
     return required * day.timetuple().tm_yday // (366 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365)
+
+
+async def open_days_held(conn: asyncpg.Connection, office_id: UUID, year: int, zone: str) -> int:
+    """Open days of the office marked held in the year (office-local)."""
+    return await conn.fetchval(
+        "select count(*) from liaison_invitations where office_id = $1 and kind = 'open_day' and state = 'held' "
+        "and starts_at >= $2::timestamp at time zone $4 and starts_at < $3::timestamp at time zone $4",
+        office_id, date(year, 1, 1), date(year + 1, 1, 1), zone)

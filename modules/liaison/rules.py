@@ -78,6 +78,8 @@ NOTICE_CLOCK = "hearing_invitation_notice"
 TOPICS: dict[str, str] = {
     "liaison.staff": "Something happened on a suggestion or invitation of the office: the liaison staff's inboxes.",
     "liaison.representative": "Something a representative is told (a reply, an invitation, a bulletin): their app.",
+    "liaison.warning": "A policy warning: a leader behind on the contact cadence (their inbox), too few open days "
+                       "(the liaison staff's).",
 }
 
 
@@ -109,6 +111,8 @@ class Cadence(msgspec.Struct, forbid_unknown_fields=True):
     roles: list[StaffRole] = msgspec.field(default_factory=lambda: ["chief", "dept_head"])  # type: ignore[valid-type]
     deputies: Annotated[int, msgspec.Meta(ge=0, le=100)] = 5
     members: Annotated[int, msgspec.Meta(ge=0, le=100)] = 5
+    # Flow monitoring warns each person still behind once this many days or fewer remain in the quarter.
+    warn_days: Annotated[int, msgspec.Meta(ge=0, le=92)] = 30
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True):

@@ -140,6 +140,8 @@ class CadenceRow(Output):
     deputies: int
     members: int
     behind: bool
+    # When flow monitoring warned this person this quarter, if it did.
+    warned_at: datetime | None = None
 
 
 class CadenceOut(Output):

@@ -41,7 +41,7 @@ async def test_contact_details_are_encrypted_and_masked_unless_allowed(client, s
     assert (await client.get(f"{STAFF}/representatives", headers=office, params={"kind": "x"})).status_code == 400
 
 
-async def test_the_cadence_policy_says_who_is_behind_this_quarter(client, staff, make_user) -> None:  # noqa: ANN001
+async def test_the_cadence_policy_says_who_is_behind_this_quarter(client, staff, make_user, conn) -> None:  # noqa: ANN001
     office = await staff("jinshan", "liaison_office")
     leader = await make_user(roles=("dept_head",))
     headers = bearer(await token_for(client, leader["username"], leader["password"]))
@@ -49,6 +49,24 @@ async def test_the_cadence_policy_says_who_is_behind_this_quarter(client, staff,
     row = next(r for r in first["rows"] if r["staffId"] == str(leader["id"]))
     assert (row["deputies"], row["members"], row["behind"]) == (0, 0, True)
     assert first["requiredDeputies"] == 5 and set(first["roles"]) == {"chief", "dept_head"}
+    # Flow monitoring's sweep warns whoever is behind once the quarter's end is near (here: the whole quarter).
+    admin = await staff("jinshan", "admin")
+    policy = {"cadence": {"roles": ["chief", "dept_head"], "deputies": 5, "members": 5, "warn_days": 92}}
+    assert (await client.put("/api/v1/admin/modules/liaison", headers=admin,
+                             json={"enabled": True, "config": policy})).status_code == 200
+    try:
+        swept = await client.post("/api/v1/monitoring/sweep", headers=await staff("jinshan", "case_mgmt"))
+        assert swept.status_code == 200 and swept.json()["warnings"] >= 1, swept.text
+        again = await client.post("/api/v1/monitoring/sweep", headers=await staff("jinshan", "case_mgmt"))
+        assert again.json()["warnings"] == 0  # once per person and quarter
+    finally:
+        await client.put("/api/v1/admin/modules/liaison", headers=admin,
+                         json={"enabled": True, "config": {"cadence": {"roles": ["chief", "dept_head"]}}})
+    warned = (await client.get(f"{STAFF}/cadence", headers=office)).json()
+    assert next(r for r in warned["rows"] if r["staffId"] == str(leader["id"]))["warnedAt"]
+    told = await conn.fetchval("select count(*) from outbox where topic = 'liaison.warning' "
+                               "and payload->>'userId' = $1", str(leader["id"]))
+    assert told == 1
     today = date.fromisoformat(first["quarterStart"])
     for i in range(5):
         for kind in ("deputy", "member"):
