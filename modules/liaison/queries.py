@@ -196,10 +196,13 @@ async def _outcomes(conn: asyncpg.Connection, suggestion_id: UUID) -> list[Outco
     out = []
     for ln in await links(conn, suggestion_id):
         ref = state = None
+        progress: list[Any] = []
         if ln.module == "complaints":
             item = await listed(conn, ln.id)
             ref, state = item.receipt_no, item.state
-        out.append(Outcome(module=ln.module, kind=ln.kind, direction=ln.direction, id=ln.id, ref=ref, state=state))
+            progress = await timeline(conn, ln.id, public_only=True)
+        out.append(Outcome(module=ln.module, kind=ln.kind, direction=ln.direction, id=ln.id, ref=ref, state=state,
+                           progress=progress))
     return out
 
 

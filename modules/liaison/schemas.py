@@ -222,6 +222,8 @@ class Outcome(Output):
     id: UUID
     ref: str | None
     state: str | None
+    # The linked item's public progress (what its own filer is shown), oldest first.
+    progress: list[EventOut] = []
 
 
 class SuggestionItem(Output):

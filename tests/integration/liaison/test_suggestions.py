@@ -154,6 +154,14 @@ async def test_a_suggestion_converted_into_a_complaint_shows_in_both_modules(cli
     # The deputy sees what became of it: the complaint's number and state.
     seen = (await client.get(f"{REP}/suggestions/{mine['id']}", headers=deputy)).json()
     assert seen["state"] == "converted" and seen["outcomes"][0]["ref"] == outcome["ref"]
+    # ... and follows its public progress: the complaint accepted shows on the deputy's suggestion.
+    accepted = await client.post(f"/api/v1/staff/complaints/{outcome['id']}/steps",
+                                 headers=await staff("jinshan", "complaints_office"), json={"step": "accept"})
+    assert accepted.status_code == 200, accepted.text
+    seen = (await client.get(f"{REP}/suggestions/{mine['id']}", headers=deputy)).json()
+    assert seen["outcomes"][0]["state"] == "accepted"
+    assert [e["type"] for e in seen["outcomes"][0]["progress"]][-1] == "step.accept"
+    assert all(e["data"] == {} for e in seen["outcomes"][0]["progress"])  # public entries, no internal data
     again = await client.post(f"{url}/conversion", headers=office, json={"category": "accusation", "reason": "再"})
     assert again.status_code == 409
     assert await conn.fetchval("select count(*) from subject_links where from_id = $1", mine["id"]) == 1
