@@ -12,7 +12,7 @@ import msgspec
 from api.errors import ErrorCode, ProblemError, conflict, invalid
 from auth.accounts import AccountCreated, AccountIn, create_account
 from auth.audit import Actor, record
-from auth.tokens import normalize_phone
+from auth.tokens import checked_phone
 from modules.clocks.store import today
 
 if TYPE_CHECKING:
@@ -23,17 +23,7 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
     from modules.liaison.schemas import ContactIn, RepresentativeIn, RepresentativeUpdate
 
-__all__ = ("add", "check_staff", "contact", "create_sign_in", "phone", "quarter", "update")
-
-
-def phone(raw: str | None) -> str | None:
-    """A mainland mobile number as stored, or 400 naming the field."""
-    if raw is None:
-        return None
-    number = normalize_phone(raw)
-    if number is None:
-        raise invalid("Not a mainland mobile number.", ("phone", "expected 11 digits starting with 1"))
-    return number
+__all__ = ("add", "check_staff", "contact", "create_sign_in", "quarter", "update")
 
 
 async def check_staff(conn: asyncpg.Connection, office_id: UUID, user_id: UUID, field: str) -> None:
@@ -55,7 +45,7 @@ async def add(conn: asyncpg.Connection, box: SecretBox, actor: Actor, office_id:
     """Put a deputy or member on the office's register; contact details are stored encrypted."""
     if data.handler_id is not None:
         await check_staff(conn, office_id, data.handler_id, "handlerId")
-    phone_enc, phone_index, address_enc = _sealed(box, phone(data.phone), data.address)
+    phone_enc, phone_index, address_enc = _sealed(box, checked_phone(data.phone), data.address)
     row = await conn.fetchrow(
         """
         insert into liaison_representatives (office_id, kind, level, name, delegation, post, phone_enc, phone_index,
@@ -81,7 +71,7 @@ async def update(conn: asyncpg.Connection, box: SecretBox, actor: Actor, row: An
             await check_staff(conn, row["office_id"], changes["handler_id"], "handlerId")
         columns["handler_id"] = changes["handler_id"]
     if "phone" in changes:
-        number = phone(changes["phone"])
+        number = checked_phone(changes["phone"])
         columns["phone_enc"], columns["phone_index"], _ = _sealed(box, number, None)
     if "address" in changes:
         columns["address_enc"] = _sealed(box, None, changes["address"])[2]

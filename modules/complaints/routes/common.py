@@ -10,11 +10,10 @@ import msgspec
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.errors import invalid
 from api.idempotency import run_once
 from api.offices import office_by_code, office_by_id
 from auth.audit import actor_from
-from auth.tokens import normalize_phone
+from auth.tokens import checked_phone as phone
 from modules.complaints import service
 from modules.complaints.queries import category, category_by_id, public_view
 from modules.complaints.schemas import CategoryField, ComplaintReceipt, MaterialIn, PublicComplaint, RatingIn, ReviewIn
@@ -65,16 +64,6 @@ async def open_office(state: State, conn: asyncpg.Connection, code: str) -> Any:
     office = await office_by_code(conn, code)
     await require_on(state, office["id"])
     return office
-
-
-def phone(raw: str | None) -> str | None:
-    """A mainland mobile number as stored, or 400."""
-    if raw is None:
-        return None
-    number = normalize_phone(raw)
-    if number is None:
-        raise invalid("Not a mainland mobile number.", ("phone", "expected 11 digits starting with 1"))
-    return number
 
 
 def receipt(row: Any, query_code: str | None) -> ComplaintReceipt:

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
     from auth.principal import Principal
 
-__all__ = ("command",)
+__all__ = ("command", "locked", "nothing")
 
 Find = Callable[["asyncpg.Connection", "Principal"], Awaitable[Any]]
+Fetch = Callable[..., Awaitable[Any]]
 Act = Callable[["asyncpg.Connection", Any, Actor, "Principal"], Awaitable[tuple[int, Any]]]
 
 
@@ -32,3 +33,16 @@ async def command(request: Request[Any, Any, Any], state: State, data: Any, find
         return await act(conn, found, actor_from(request, p), p)
     return await run_once(state.db, request, p.sub, data, work, required=required,
                           authorize=lambda conn: find(conn, p), kept=kept)
+
+
+def locked(fetch: Fetch, item_id: Any) -> Find:
+    """A finder for `command`: the item of the caller's office by `fetch(conn, id, office_id, lock=True)` (404
+    for anyone else's)."""
+    async def find(conn: asyncpg.Connection, p: Principal) -> Any:
+        return await fetch(conn, item_id, p.office_id, lock=True)
+    return find
+
+
+async def nothing(conn: asyncpg.Connection, p: Principal) -> None:
+    """The finder of a create: nothing to find."""
+    return

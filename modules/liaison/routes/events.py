@@ -13,7 +13,7 @@ from api.errors import problem_docs
 from api.pagination import Limit, Page, decode_cursor
 from auth.principal import current_principal
 from modules.liaison import bulletins, invitations, queries
-from modules.liaison.routes.common import command
+from modules.liaison.routes.common import command, locked, nothing
 from modules.liaison.schemas import (
     AttendanceIn,
     InvitationIn,
@@ -35,16 +35,6 @@ if TYPE_CHECKING:
 __all__ = ("BulletinController", "InvitationController")
 
 
-async def _nothing(conn: asyncpg.Connection, p: Principal) -> None:
-    return None
-
-
-def _found(invitation_id: UUID) -> Any:
-    async def find(conn: asyncpg.Connection, p: Principal) -> Any:
-        return await queries.invitation(conn, invitation_id, p.office_id, lock=True)
-    return find
-
-
 class InvitationController(Controller):
     """Open days, public hearings, inspections, court observation and PIL evaluations."""
 
@@ -61,7 +51,7 @@ class InvitationController(Controller):
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await invitations.create(conn, actor, p.office_id, data)  # type: ignore[arg-type]
             return 201, await queries.invitation_out(conn, row)
-        return await command(request, state, data, _nothing, act, required=True)
+        return await command(request, state, data, nothing, act, required=True)
 
     @get("/", operation_id="liaisonInvitationList", summary="The office's events", opt={"action": "liaison.read"},
          responses=problem_docs(400, 401, 403))
@@ -94,7 +84,7 @@ class InvitationController(Controller):
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             await invitations.attendance(conn, actor, row, attended=data.attended)
             return 200, await queries.invitation_out(conn, row)
-        return await command(request, state, data, _found(invitation_id), act)
+        return await command(request, state, data, locked(queries.invitation, invitation_id), act)
 
     @post("/{invitation_id:uuid}/steps", operation_id="liaisonInvitationStep", summary="Mark held, or cancel",
           opt={"action": "liaison.invitation.manage", "idempotency": "optional"},
@@ -105,7 +95,7 @@ class InvitationController(Controller):
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await invitations.step(conn, actor, row, name=data.step, reason=data.reason)
             return 200, await queries.invitation_out(conn, row)
-        return await command(request, state, data, _found(invitation_id), act)
+        return await command(request, state, data, locked(queries.invitation, invitation_id), act)
 
 
 class BulletinController(Controller):
@@ -124,7 +114,7 @@ class BulletinController(Controller):
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await bulletins.publish(conn, actor, p.office_id, data)  # type: ignore[arg-type]
             return 201, await queries.bulletin_out(conn, row)
-        return await command(request, state, data, _nothing, act, required=True)
+        return await command(request, state, data, nothing, act, required=True)
 
     @get("/", operation_id="liaisonBulletinList", summary="The office's bulletins", opt={"action": "liaison.read"},
          responses=problem_docs(400, 401, 403))

@@ -17,7 +17,7 @@ from auth.accounts import AccountCreated, one_time_passwords, send_one_time_pass
 from auth.principal import current_principal
 from modules.clocks.store import today
 from modules.liaison import queries, register
-from modules.liaison.routes.common import command
+from modules.liaison.routes.common import command, locked, nothing
 from modules.liaison.schemas import (
     CadenceOut,
     ContactIn,
@@ -50,12 +50,6 @@ async def _may_see(state: State, p: Principal) -> bool:
     return "liaison.contact.view" in await state.permissions.actions(p)
 
 
-def _entry(representative_id: UUID) -> Any:
-    async def find(conn: asyncpg.Connection, p: Principal) -> Any:
-        return await queries.representative(conn, representative_id, p.office_id, lock=True)
-    return find
-
-
 class RegisterController(Controller):
     """The office's register of deputies and members. Another office's entries answer 404."""
 
@@ -71,13 +65,10 @@ class RegisterController(Controller):
         """Contact details are stored encrypted (Idempotency-Key required)."""
         may_see = await _may_see(state, current_principal(request))
 
-        async def find(conn: asyncpg.Connection, p: Principal) -> None:
-            return None
-
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await register.add(conn, state.box, actor, p.office_id, data)  # type: ignore[arg-type]
             return 201, queries.representative_out(state.box, row, may_see=may_see)
-        return await command(request, state, data, find, act, required=True)
+        return await command(request, state, data, nothing, act, required=True)
 
     @get("/representatives", operation_id="liaisonRepresentativeList", summary="The register",
          opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403))
@@ -113,7 +104,7 @@ class RegisterController(Controller):
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await register.update(conn, state.box, actor, row, data)
             return 200, queries.representative_out(state.box, row, may_see=may_see)
-        return await command(request, state, data, _entry(representative_id), act)
+        return await command(request, state, data, locked(queries.representative, representative_id), act)
 
     @post("/representatives/{representative_id:uuid}/contacts", operation_id="liaisonContactRecord",
           summary="Record a visit, call or meeting",
@@ -125,7 +116,8 @@ class RegisterController(Controller):
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             r = await register.contact(conn, actor, row, data, recorded_by=p.user_id)  # type: ignore[arg-type]
             return 201, queries.contact_out(r)
-        return await command(request, state, data, _entry(representative_id), act, required=True)
+        return await command(request, state, data, locked(queries.representative, representative_id), act,
+                             required=True)
 
     @get("/contacts", operation_id="liaisonContactList", summary="The contact history",
          opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403))
@@ -157,8 +149,8 @@ class RegisterController(Controller):
             if phone:
                 sent.append((phone, password))
             return 201, created
-        response = await command(request, state, data, _entry(representative_id), act, required=True,
-                                 kept=lambda body: msgspec.structs.replace(body, one_time_password=None))
+        response = await command(request, state, data, locked(queries.representative, representative_id), act,
+                                 required=True, kept=lambda body: msgspec.structs.replace(body, one_time_password=None))
         for phone, password in sent:  # only filled when the work ran (never on a replay)
             await send_one_time_password(state, phone, data.username, password)
         response.headers.update({"Cache-Control": "no-store"})

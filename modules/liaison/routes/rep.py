@@ -3,6 +3,7 @@ reads bulletins of their office. Only their own: anything else answers 404."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -59,6 +60,15 @@ async def _me(conn: asyncpg.Connection, p: Principal, *, required: bool = True) 
     return rep
 
 
+async def _own_page(request: Request[Any, Any, Any], state: State, cursor: str | None, limit: int,
+                    lister: Callable[..., Awaitable[Any]]) -> Any:
+    """One page of the caller's own items (empty when not on the register)."""
+    after = decode_cursor(cursor)
+    async with state.db.connection() as conn:
+        rep = await _me(conn, current_principal(request), required=False)
+        return await lister(conn, rep, after=after, limit=limit)
+
+
 def _suggestion(suggestion_id: UUID) -> Any:
     async def find(conn: asyncpg.Connection, p: Principal) -> Any:
         return await queries.own_suggestion(conn, suggestion_id, await _me(conn, p, required=False), lock=True)
@@ -108,10 +118,7 @@ class RepController(Controller):
     async def suggestions(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
                           limit: FromQuery[Limit] = 20) -> Page[SuggestionItem]:
         """Newest first."""
-        after = decode_cursor(cursor)
-        async with state.db.connection() as conn:
-            rep = await _me(conn, current_principal(request), required=False)
-            return await queries.own_suggestions(conn, rep, after=after, limit=limit)
+        return await _own_page(request, state, cursor, limit, queries.own_suggestions)
 
     @get("/suggestions/{suggestion_id:uuid}", operation_id="liaisonRepSuggestionGet", summary="One of my suggestions",
          opt={"action": "liaison.rep"}, responses=problem_docs(400, 401, 403, 404))
@@ -165,10 +172,7 @@ class RepController(Controller):
     async def invitations(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
                           limit: FromQuery[Limit] = 20) -> Page[RepInvitation]:
         """Newest first, each with my answer."""
-        after = decode_cursor(cursor)
-        async with state.db.connection() as conn:
-            rep = await _me(conn, current_principal(request), required=False)
-            return await queries.own_invitations(conn, rep, after=after, limit=limit)
+        return await _own_page(request, state, cursor, limit, queries.own_invitations)
 
     @get("/invitations/{invitation_id:uuid}", operation_id="liaisonRepInvitationGet", summary="One invitation",
          opt={"action": "liaison.rep"}, responses=problem_docs(400, 401, 403, 404))
@@ -210,10 +214,7 @@ class RepController(Controller):
     async def bulletins(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
                         limit: FromQuery[Limit] = 20) -> Page[RepBulletin]:
         """Newest first, each saying whether I have read it."""
-        after = decode_cursor(cursor)
-        async with state.db.connection() as conn:
-            rep = await _me(conn, current_principal(request), required=False)
-            return await queries.own_bulletins(conn, rep, after=after, limit=limit)
+        return await _own_page(request, state, cursor, limit, queries.own_bulletins)
 
     @post("/bulletins/{bulletin_id:uuid}/read", operation_id="liaisonRepBulletinRead",
           summary="Open a bulletin (records the read receipt)", opt={"action": "liaison.rep",

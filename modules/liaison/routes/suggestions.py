@@ -27,7 +27,7 @@ from modules.kernel.files import (
     upload,
 )
 from modules.liaison import queries, suggestions
-from modules.liaison.routes.common import command
+from modules.liaison.routes.common import command, locked
 from modules.liaison.schemas import (
     AssignIn,
     Classification,
@@ -58,12 +58,6 @@ async def view(state: State, conn: asyncpg.Connection, row: Any, p: Principal) -
     return await queries.staff_view(conn, state.box, row, may_see="liaison.contact.view" in actions, actions=actions)
 
 
-def _found(suggestion_id: UUID) -> Any:
-    async def find(conn: asyncpg.Connection, p: Principal) -> Any:
-        return await queries.staff_suggestion(conn, suggestion_id, p, lock=True)
-    return find
-
-
 class SuggestionController(Controller):
     """The office's suggestions 代表建议 / 政协提案."""
 
@@ -76,7 +70,7 @@ class SuggestionController(Controller):
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await do(conn, row, actor, p) or row
             return status, await view(state, conn, row, p)
-        return await command(request, state, data, _found(suggestion_id), act)
+        return await command(request, state, data, locked(queries.suggestion, suggestion_id), act)
 
     @post("/", operation_id="liaisonSuggestionLog", summary="Log a suggestion from a session, visit or letter",
           opt={"action": "liaison.suggestion.log", "idempotency": "required"},
