@@ -110,18 +110,26 @@ create table liaison_invitees (
 );
 create index liaison_invitees_rep_idx on liaison_invitees (representative_id, invited_at desc, invitation_id desc);
 
--- Bulletins 情况通报 published to all representatives of the office, or to its deputies or members only.
+-- Bulletins 情况通报 published to all representatives of the office, to its deputies or members only, or to
+-- representatives chosen by name (their rows in liaison_bulletin_recipients).
 create table liaison_bulletins (
     id uuid primary key default gen_random_uuid(),
     office_id uuid not null references offices (id),
     kind text not null check (kind in ('work_report', 'typical_case', 'notice')),
-    audience text not null check (audience in ('all', 'deputy', 'member')),
+    audience text not null check (audience in ('all', 'deputy', 'member', 'selected')),
     title text not null check (length(title) between 1 and 200),
     body text not null check (length(body) between 1 and 20000),
     published_by uuid not null references users (id),
     published_at timestamptz not null default now()
 );
 create index liaison_bulletins_list_idx on liaison_bulletins (office_id, published_at desc, id desc);
+
+create table liaison_bulletin_recipients (
+    bulletin_id uuid not null references liaison_bulletins (id),
+    representative_id uuid not null references liaison_representatives (id),
+    primary key (bulletin_id, representative_id)
+);
+create index liaison_bulletin_recipients_rep_idx on liaison_bulletin_recipients (representative_id);
 
 create table liaison_bulletin_reads (
     bulletin_id uuid not null references liaison_bulletins (id),
@@ -146,4 +154,5 @@ create unique index liaison_warnings_once_uq on liaison_warnings
 
 grant select, insert on liaison_warnings to jianwu_app;
 grant select, insert, update on liaison_representatives, liaison_contacts, liaison_counters, liaison_suggestions,
-    liaison_invitations, liaison_invitees, liaison_bulletins, liaison_bulletin_reads to jianwu_app;
+    liaison_invitations, liaison_invitees, liaison_bulletins, liaison_bulletin_recipients, liaison_bulletin_reads
+    to jianwu_app;

@@ -395,9 +395,12 @@ async def bulletin_out(conn: asyncpg.Connection, row: Any) -> LiaisonBulletinOut
     """A bulletin with who has read it."""
     readers = await conn.fetch("select representative_id from liaison_bulletin_reads where bulletin_id = $1 "
                                "order by read_at", row["id"])
+    chosen = await conn.fetch("select representative_id from liaison_bulletin_recipients where bulletin_id = $1 "
+                              "order by representative_id", row["id"])
     return LiaisonBulletinOut(id=row["id"], kind=row["kind"], audience=row["audience"], title=row["title"],
                               body=row["body"], published_at=row["published_at"],
-                              read_by=[r["representative_id"] for r in readers])
+                              read_by=[r["representative_id"] for r in readers],
+                              recipients=[r["representative_id"] for r in chosen])
 
 
 async def bulletins(conn: asyncpg.Connection, office_id: UUID, *, after: Cursor | None,
@@ -406,14 +409,19 @@ async def bulletins(conn: asyncpg.Connection, office_id: UUID, *, after: Cursor 
     q = keyset("b.published_at", "b.id")
     q.add("b.office_id = ?", office_id)
     sql, args = q.sql("select b.*, coalesce((select array_agg(r.representative_id order by r.read_at) "
-                      "from liaison_bulletin_reads r where r.bulletin_id = b.id), '{}') as readers "
+                      "from liaison_bulletin_reads r where r.bulletin_id = b.id), '{}') as readers, "
+                      "coalesce((select array_agg(c.representative_id order by c.representative_id) "
+                      "from liaison_bulletin_recipients c where c.bulletin_id = b.id), '{}') as chosen "
                       "from liaison_bulletins b", after, limit)
     return page_of(await conn.fetch(sql, *args), limit, lambda r: LiaisonBulletinOut(
         id=r["id"], kind=r["kind"], audience=r["audience"], title=r["title"], body=r["body"],
-        published_at=r["published_at"], read_by=list(r["readers"])), lambda r: (r["published_at"], r["id"]))
+        published_at=r["published_at"], read_by=list(r["readers"]), recipients=list(r["chosen"])),
+        lambda r: (r["published_at"], r["id"]))
 
 
-_FOR_REP = "b.office_id = ? and (b.audience = 'all' or b.audience = ?)"
+# Published to the representative: their office's, to all, to their kind, or to them by name.
+_FOR_REP = ("b.office_id = ? and (b.audience in ('all', ?) or (b.audience = 'selected' and exists "
+            "(select 1 from liaison_bulletin_recipients c where c.bulletin_id = b.id and c.representative_id = ?)))")
 
 
 async def rep_bulletin(conn: asyncpg.Connection, bulletin_id: UUID, rep: Any) -> Any:
@@ -422,7 +430,9 @@ async def rep_bulletin(conn: asyncpg.Connection, bulletin_id: UUID, rep: Any) ->
         raise not_found("No such item.")
     return await _one(conn, "select b.*, exists (select 1 from liaison_bulletin_reads r where r.bulletin_id = b.id "
                       "and r.representative_id = $4) as read from liaison_bulletins b "
-                      "where b.id = $1 and b.office_id = $2 and b.audience in ('all', $3)",
+                      "where b.id = $1 and b.office_id = $2 and (b.audience in ('all', $3) or "
+                      "(b.audience = 'selected' and exists (select 1 from liaison_bulletin_recipients c "
+                      "where c.bulletin_id = b.id and c.representative_id = $4)))",
                       bulletin_id, rep["office_id"], rep["kind"], rep["id"])
 
 
@@ -438,7 +448,7 @@ async def own_bulletins(conn: asyncpg.Connection, rep: Any, *, after: Cursor | N
     if rep is None:
         return Page(items=[])
     q = keyset("b.published_at", "b.id")
-    q.add(_FOR_REP, rep["office_id"], rep["kind"])
+    q.add(_FOR_REP, rep["office_id"], rep["kind"], rep["id"])
     sql, args = q.sql("select b.* from liaison_bulletins b", after, limit)
     rows = await conn.fetch(sql, *args)
     read = {r["bulletin_id"] for r in await conn.fetch(

@@ -57,7 +57,7 @@ Satisfaction = Literal["satisfied", "basically_satisfied", "not_satisfied"]
 InvitationKind = Literal["open_day", "hearing", "inspection", "court_observation", "pil_evaluation", "other"]
 InvitationState = Literal["open", "held", "cancelled"]
 BulletinKind = Literal["work_report", "typical_case", "notice"]
-Audience = Literal["all", "deputy", "member"]
+Audience = Literal["all", "deputy", "member", "selected"]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text5000 = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
@@ -378,12 +378,14 @@ class RepInvitation(Output):
 # Bulletins
 
 class LiaisonBulletinIn(Input):
-    """A bulletin 情况通报, published at once to all representatives of the office, or its deputies or members."""
+    """A bulletin 情况通报, published at once to all representatives of the office, its deputies or members, or
+    (`selected`) to the representatives named in `representativeIds`."""
 
     kind: BulletinKind
     audience: Audience
     title: Text200
     body: LongText
+    representative_ids: Annotated[list[UUID], msgspec.Meta(max_length=500)] = []
 
 
 class LiaisonBulletinOut(Output):
@@ -396,6 +398,8 @@ class LiaisonBulletinOut(Output):
     body: str
     published_at: datetime
     read_by: list[UUID]
+    # The representatives chosen by name (audience `selected`).
+    recipients: list[UUID] = []
 
 
 class RepBulletin(Output):

@@ -101,6 +101,19 @@ async def test_bulletins_reach_their_audience_with_read_receipts(client, staff) 
     assert (await client.post(f"{REP}/bulletins/{bid}/read", headers=member)).status_code == 200
     receipts = (await client.get(f"{STAFF}/bulletins/{bid}", headers=office)).json()["readBy"]
     assert receipts == [(await own_entry(client, member))["id"]]
+    # To representatives chosen by name: only they see it.
+    bad = await client.post(f"{STAFF}/bulletins", headers={**office, **key()}, json={
+        "kind": "notice", "audience": "selected", "title": "定向通报", "body": "x"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "representativeIds"
+    chosen = (await own_entry(client, deputy))["id"]
+    named = await client.post(f"{STAFF}/bulletins", headers={**office, **key()}, json={
+        "kind": "notice", "audience": "selected", "title": "定向通报", "body": "仅致王代表。",
+        "representativeIds": [chosen]})
+    assert named.status_code == 201 and named.json()["recipients"] == [chosen], named.text
+    assert (await client.post(f"{REP}/bulletins/{named.json()['id']}/read", headers=deputy)).status_code == 200
+    assert (await client.post(f"{REP}/bulletins/{named.json()['id']}/read", headers=member)).status_code == 404
+    member_list = (await client.get(f"{REP}/bulletins", headers=member, params={"limit": 200})).json()["items"]
+    assert named.json()["id"] not in [b["id"] for b in member_list]
     # The office's other representatives never see another office's bulletins.
     chongming = await rep_headers(client, "chongming.member")
     assert (await client.post(f"{REP}/bulletins/{bid}/read", headers=chongming)).status_code == 404
