@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from modules.liaison.schemas import InvitationIn
 
-__all__ = ("SUBJECT", "attendance", "create", "opinion", "respond", "step")
+__all__ = ("SUBJECT", "attendance", "create", "invite_more", "opinion", "respond", "step")
 MODULE = "liaison"
 
 
@@ -35,6 +35,45 @@ SUBJECT = Subject(module=MODULE, table="liaison_invitations", kind="invitation",
                   notify=_notify)
 
 
+async def _active(conn: asyncpg.Connection, office_id: UUID, ids: list[UUID]) -> list[Any]:
+    """The named representatives, each active on the office's register (422 naming the field otherwise)."""
+    wanted = sorted(set(ids))
+    reps = await conn.fetch("select id, user_id from liaison_representatives where id = any($1::uuid[]) "
+                            "and office_id = $2 and active", wanted, office_id)
+    if len(reps) != len(wanted):
+        raise ProblemError(422, ErrorCode.UNPROCESSABLE, "Some invited are not active on this office's register.",
+                           errors=[{"field": "representativeIds", "message": "unknown or inactive representative"}])
+    return list(reps)
+
+
+async def _invite(conn: asyncpg.Connection, actor: Actor, row: Any, reps: list[Any], event: str) -> int:
+    """Send the invitations to those not yet invited; for a public hearing the notice clock (one occurrence per
+    batch) counts back from the hearing and stops as they go out, on time or late (flow monitoring counts the late
+    ones). How many were newly invited."""
+    now = datetime.now(UTC)
+    added = await conn.fetch(
+        "insert into liaison_invitees (invitation_id, representative_id) select $1, unnest($2::uuid[]) "
+        "on conflict do nothing returning representative_id", row["id"], [r["id"] for r in reps])
+    new = {a["representative_id"] for a in added}
+    data: dict[str, Any] = {"invited": len(new)}
+    if row["kind"] == "hearing" and new:
+        last = await conn.fetchval("select max(occurrence) from clocks where subject_id = $1 and code = $2",
+                                   row["id"], NOTICE_CLOCK)
+        await start_clock(conn, office_id=row["office_id"], module=MODULE, subject_id=row["id"], code=NOTICE_CLOCK,
+                          started_at=now, event_at=row["starts_at"], occurrence=(last or 0) + 1,
+                          overrides=(await clock_settings(conn, row["office_id"], MODULE)).get(NOTICE_CLOCK))
+        notice = await stop_clock(conn, row["id"], NOTICE_CLOCK, now)
+        data["notice"] = notice.status if notice else None
+    await add_event(conn, MODULE, row["id"], actor, event, public=False, data=data)
+    await record(conn, actor, f"invitation.{event}", office_id=row["office_id"], object_type="invitation",
+                 object_id=row["id"], detail={"kind": row["kind"], **data})
+    for r in reps:
+        if r["id"] in new and r["user_id"] is not None:
+            await tell(conn, row["office_id"], r["user_id"], {"invitationId": str(row["id"]),
+                                                              "event": "invitation.created"})
+    return len(new)
+
+
 async def create(conn: asyncpg.Connection, actor: Actor, office_id: UUID, data: InvitationIn) -> Any:
     """An event with its invited. For a public hearing the notice clock records whether its panellists were told at
     least 3 days before it."""
@@ -42,36 +81,22 @@ async def create(conn: asyncpg.Connection, actor: Actor, office_id: UUID, data: 
     if data.starts_at.tzinfo is None or data.starts_at <= now or data.starts_at > now + timedelta(days=730):
         raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "startsAt must be in the next two years, with a zone.",
                            errors=[{"field": "startsAt", "message": "future time with a time zone"}])
-    wanted = sorted(set(data.representative_ids))
-    reps = await conn.fetch("select id, user_id from liaison_representatives where id = any($1::uuid[]) "
-                            "and office_id = $2 and active", wanted, office_id)
-    if len(reps) != len(wanted):
-        raise ProblemError(422, ErrorCode.UNPROCESSABLE, "Some invited are not active on this office's register.",
-                           errors=[{"field": "representativeIds", "message": "unknown or inactive representative"}])
+    reps = await _active(conn, office_id, data.representative_ids)
     row = await conn.fetchrow(
         """
         insert into liaison_invitations (office_id, kind, title, place, body, starts_at, capacity, state, created_by)
         values ($1, $2, $3, $4, $5, $6, $7, 'open', $8) returning *
         """,
         office_id, data.kind, data.title, data.place, data.body, data.starts_at, data.capacity, UUID(actor.id))
-    await conn.executemany("insert into liaison_invitees (invitation_id, representative_id) values ($1, $2)",
-                           [(row["id"], r["id"]) for r in reps])
-    data_: dict[str, Any] = {"invited": len(reps)}
-    if data.kind == "hearing":
-        # Panellists are told at least 3 days before the hearing: the notice clock counts back from the event and
-        # stops as the invitations go out now, on time or late (flow monitoring counts the late ones).
-        await start_clock(conn, office_id=office_id, module=MODULE, subject_id=row["id"], code=NOTICE_CLOCK,
-                          started_at=now, event_at=data.starts_at,
-                          overrides=(await clock_settings(conn, office_id, MODULE)).get(NOTICE_CLOCK))
-        notice = await stop_clock(conn, row["id"], NOTICE_CLOCK, now)
-        data_["notice"] = notice.status if notice else None
-    await add_event(conn, MODULE, row["id"], actor, "invited", public=False, data=data_)
-    await record(conn, actor, "invitation.created", office_id=office_id, object_type="invitation",
-                 object_id=row["id"], detail={"kind": data.kind, "invited": len(reps)})
-    for r in reps:
-        if r["user_id"] is not None:
-            await tell(conn, office_id, r["user_id"], {"invitationId": str(row["id"]), "event": "invitation.created"})
+    await _invite(conn, actor, row, reps, "created")
     return row
+
+
+async def invite_more(conn: asyncpg.Connection, actor: Actor, row: Any, ids: list[UUID]) -> int:
+    """Invite more representatives to an open event still ahead (those already invited are left as they are)."""
+    if row["state"] != "open" or row["starts_at"] <= datetime.now(UTC):
+        raise conflict("Only an open event still ahead takes more invitations.")
+    return await _invite(conn, actor, row, await _active(conn, row["office_id"], ids), "invited")
 
 
 async def respond(conn: asyncpg.Connection, actor: Actor, row: Any, rep: Any, *, response: str) -> None:

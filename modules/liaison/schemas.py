@@ -310,6 +310,12 @@ class InvitationStepIn(Input):
     reason: Text5000 | None = None
 
 
+class InviteesIn(Input):
+    """More representatives to invite."""
+
+    representative_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=200)]
+
+
 class AttendanceIn(Input):
     """Who attended: every other invitee who accepted is recorded as absent."""
 

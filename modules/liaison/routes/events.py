@@ -21,6 +21,7 @@ from modules.liaison.schemas import (
     InvitationOut,
     InvitationState,
     InvitationStepIn,
+    InviteesIn,
     LiaisonBulletinIn,
     LiaisonBulletinOut,
 )
@@ -74,6 +75,18 @@ class InvitationController(Controller):
         p = current_principal(request)
         async with state.db.connection() as conn:
             return await queries.invitation_out(conn, await queries.invitation(conn, invitation_id, p.office_id))
+
+    @post("/{invitation_id:uuid}/invitees", operation_id="liaisonInvitationInviteMore",
+          summary="Invite more representatives", opt={"action": "liaison.invitation.manage",
+                                                      "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
+    async def invite_more(self, request: Request[Any, Any, Any], state: State, invitation_id: FromPath[UUID],
+                          data: JSONBody[InviteesIn]) -> Response[InvitationOut]:
+        """While the event is open and ahead; for a hearing each batch has its notice deadline, 3 days before."""
+        async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
+            await invitations.invite_more(conn, actor, row, data.representative_ids)
+            return 200, await queries.invitation_out(conn, row)
+        return await command(request, state, data, locked(queries.invitation, invitation_id), act)
 
     @post("/{invitation_id:uuid}/attendance", operation_id="liaisonInvitationAttendance",
           summary="Record who attended", opt={"action": "liaison.invitation.manage", "idempotency": "optional"},

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from modules.clocks.calendar import SHANGHAI
 from tests.helpers import key
-from tests.integration.liaison.helpers import REP, STAFF, own_entry, rep_headers
+from tests.integration.liaison.helpers import REP, STAFF, add_rep, own_entry, rep_headers
 
 
 def _when(days: float) -> str:
@@ -39,6 +39,16 @@ async def test_a_member_accepts_a_hearing_invitation_attends_and_leaves_an_opini
     [rate] = rates.json()["rates"]
     assert rate["metOnTime"] >= 1 and rate["metLate"] >= 1
     assert [i["response"] for i in inv["invitees"]] == ["pending", "pending"]
+    # A panellist added later to the hearing two days ahead: a second notice, late as well.
+    extra = (await add_rep(client, office, kind="member"))["id"]
+    added = await client.post(f"{STAFF}/invitations/{late.json()['id']}/invitees", headers=office,
+                              json={"representativeIds": [extra]})
+    assert added.status_code == 200 and len(added.json()["invitees"]) == 3, added.text
+    assert [c["status"] for c in added.json()["clocks"]] == ["met_late", "met_late"]
+    more = await client.post(f"{STAFF}/invitations/{inv['id']}/invitees", headers=office,
+                             json={"representativeIds": reps})
+    assert more.status_code == 200 and len(more.json()["invitees"]) == 2  # already invited: nothing changes
+    assert [c["status"] for c in more.json()["clocks"]] == ["met"]
     mine = await client.get(f"{REP}/invitations", headers=member, params={"limit": 200})
     assert inv["id"] in [i["id"] for i in mine.json()["items"]]
 
