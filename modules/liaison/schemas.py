@@ -240,52 +240,44 @@ class SuggestionItem(Output):
     next_due: date | None
 
 
-class StaffSuggestion(Output):
-    """A suggestion as the office's staff see it."""
+class _Suggestion(Output):
+    """What every view of a suggestion holds."""
 
     id: UUID
     number: str
-    representative: RepresentativeOut
-    channel: str
     title: str
     body: str
     state: SuggestionState
     state_label: str
     classification: Classification
     department: str | None
-    handler_id: UUID | None
     reply: str | None
     satisfaction: Satisfaction | None
-    satisfaction_comment: str | None
     created_at: datetime
+    timeline: list[EventOut]
+    attachments: list[AttachmentOut]
+
+
+class StaffSuggestion(_Suggestion):
+    """A suggestion as the office's staff see it."""
+
+    representative: RepresentativeOut
+    channel: str
+    handler_id: UUID | None
+    satisfaction_comment: str | None
     updated_at: datetime
     closed_at: datetime | None
     clocks: list[ClockView]
-    timeline: list[EventOut]
-    attachments: list[AttachmentOut]
     links: list[Outcome]
     pending_proposal: ProposalOut | None
     available_steps: list[str]
 
 
-class RepSuggestion(Output):
+class RepSuggestion(_Suggestion):
     """One's own suggestion as the representative sees it: public progress, the delivered reply, what it became."""
 
-    id: UUID
-    number: str
-    title: str
-    body: str
-    state: SuggestionState
-    state_label: str
-    classification: Classification
-    department: str | None
-    reply: str | None
-    satisfaction: Satisfaction | None
     can_rate: bool
-    created_at: datetime
     deadlines: list[ClockView]
-    timeline: list[EventOut]
-    attachments: list[AttachmentOut]
     outcomes: list[Outcome]
 
 
