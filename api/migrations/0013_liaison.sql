@@ -138,6 +138,16 @@ create table liaison_bulletin_reads (
     primary key (bulletin_id, representative_id)
 );
 
+-- Cases of concern 代表关注案件: items a representative raised and follows (their public progress).
+create table liaison_concerns (
+    representative_id uuid not null references liaison_representatives (id),
+    module text not null,
+    subject_id uuid not null,
+    created_at timestamptz not null default now(),
+    primary key (representative_id, subject_id)
+);
+create index liaison_concerns_list_idx on liaison_concerns (representative_id, created_at desc, subject_id desc);
+
 -- Policy warnings flow monitoring's sweep raised (a leader behind on the contact cadence, too few open days held),
 -- once per person (or the office) and period.
 create table liaison_warnings (
@@ -152,7 +162,7 @@ create table liaison_warnings (
 create unique index liaison_warnings_once_uq on liaison_warnings
     (office_id, kind, coalesce(staff_id, '00000000-0000-0000-0000-000000000000'::uuid), period_start);
 
-grant select, insert on liaison_warnings to jianwu_app;
+grant select, insert on liaison_warnings, liaison_concerns to jianwu_app;
 grant select, insert, update on liaison_representatives, liaison_contacts, liaison_counters, liaison_suggestions,
     liaison_invitations, liaison_invitees, liaison_bulletins, liaison_bulletin_recipients, liaison_bulletin_reads
     to jianwu_app;

@@ -20,6 +20,7 @@ from modules.liaison.rules import REPLY_CLOCKS, WORKFLOW
 from modules.liaison.schemas import (
     CadenceOut,
     CadenceRow,
+    Concern,
     ContactOut,
     InvitationOut,
     InviteeOut,
@@ -521,3 +522,38 @@ async def open_days_held(conn: asyncpg.Connection, office_id: UUID, year: int, z
         "select count(*) from liaison_invitations where office_id = $1 and kind = 'open_day' and state = 'held' "
         "and starts_at >= $2::timestamp at time zone $4 and starts_at < $3::timestamp at time zone $4",
         office_id, date(year, 1, 1), date(year + 1, 1, 1), zone)
+
+
+# Cases of concern
+
+async def raised_complaint(conn: asyncpg.Connection, rep: Any, receipt_no: str) -> Any:
+    """A complaint of the representative's office that they raised: its reporter's phone is the one on their
+    register entry (compared by blind index). Anything else, a wrong number included, is 404 alike."""
+    row = None
+    if rep is not None and rep["phone_index"]:
+        row = await conn.fetchrow("select id from complaints where receipt_no = $1 and office_id = $2 "
+                                  "and reporter_phone_index = $3", receipt_no, rep["office_id"], rep["phone_index"])
+    if row is None:
+        raise not_found("No such item.")
+    return row
+
+
+async def concern_out(conn: asyncpg.Connection, module: str, subject_id: UUID, followed_at: Any) -> Concern:
+    """A followed complaint with its number, state and public timeline."""
+    from modules.complaints.queries import listed
+
+    item = await listed(conn, subject_id)
+    return Concern(module=module, id=subject_id, ref=item.receipt_no, state=item.state,
+                   progress=await timeline(conn, subject_id, public_only=True), followed_at=followed_at)
+
+
+async def concerns(conn: asyncpg.Connection, rep: Any, *, after: Cursor | None, limit: int) -> Page[Concern]:
+    """The cases the representative follows, newest first."""
+    if rep is None:
+        return Page(items=[])
+    q = keyset("created_at", "subject_id")
+    q.add("representative_id = ?", rep["id"])
+    sql, args = q.sql("select * from liaison_concerns", after, limit)
+    page = page_of(await conn.fetch(sql, *args), limit, lambda r: r, lambda r: (r["created_at"], r["subject_id"]))
+    return Page(items=[await concern_out(conn, r["module"], r["subject_id"], r["created_at"]) for r in page.items],
+                next_cursor=page.next_cursor)

@@ -20,6 +20,8 @@ __all__ = (
     "AttendanceIn",
     "CadenceOut",
     "CadenceRow",
+    "Concern",
+    "ConcernIn",
     "ContactIn",
     "ContactOut",
     "ConvertIn",
@@ -279,6 +281,23 @@ class RepSuggestion(_Suggestion):
     can_rate: bool
     deadlines: list[ClockView]
     outcomes: list[Outcome]
+
+
+class ConcernIn(Input):
+    """Follow a complaint one raised, by its receipt number."""
+
+    receipt_no: Annotated[str, msgspec.Meta(min_length=2, max_length=64)]
+
+
+class Concern(Output):
+    """A case the representative follows, with its public progress."""
+
+    module: str
+    id: UUID
+    ref: str
+    state: str
+    progress: list[EventOut]
+    followed_at: datetime
 
 
 # Invitations

@@ -26,9 +26,11 @@ from modules.kernel.files import (
     download,
     upload,
 )
-from modules.liaison import bulletins, invitations, queries, suggestions
+from modules.liaison import bulletins, concerns, invitations, queries, suggestions
 from modules.liaison.routes.common import command
 from modules.liaison.schemas import (
+    Concern,
+    ConcernIn,
     FollowupIn,
     OpinionIn,
     RepBulletin,
@@ -166,6 +168,30 @@ class RepController(Controller):
             row = await queries.own_suggestion(conn, suggestion_id, rep)
             att = await attachment_row(conn, row["id"], attachment_id, public=True)
         return await download(state, request, att, original=False)  # type: ignore[return-value]
+
+    @post("/concerns", operation_id="liaisonRepFollow", summary="Follow a complaint I raised",
+          opt={"action": "liaison.rep", "idempotency": "optional"}, responses=problem_docs(400, 401, 403, 404),
+          status_code=HTTP_201_CREATED)
+    async def follow(self, request: Request[Any, Any, Any], state: State,
+                     data: JSONBody[ConcernIn]) -> Response[Concern]:
+        """By its receipt number: a complaint of my office whose reporter's phone is the one on my register entry
+        (anything else is 404). Following again changes nothing."""
+        async def find(conn: asyncpg.Connection, p: Principal) -> Any:
+            rep = await _me(conn, p)
+            return rep, await queries.raised_complaint(conn, rep, data.receipt_no)
+
+        async def act(conn: asyncpg.Connection, found: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
+            rep, item = found
+            row = await concerns.follow(conn, actor, rep, "complaints", item)
+            return 201, await queries.concern_out(conn, row["module"], row["subject_id"], row["created_at"])
+        return await command(request, state, data, find, act)
+
+    @get("/concerns", operation_id="liaisonRepConcernList", summary="Cases I follow",
+         opt={"action": "liaison.rep"}, responses=problem_docs(400, 401, 403))
+    async def followed(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+                       limit: FromQuery[Limit] = 20) -> Page[Concern]:
+        """Newest first, each with its state and public progress."""
+        return await _own_page(request, state, cursor, limit, queries.concerns)
 
     @get("/invitations", operation_id="liaisonRepInvitationList", summary="My invitations",
          opt={"action": "liaison.rep"}, responses=problem_docs(400, 401, 403))

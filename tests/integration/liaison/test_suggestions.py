@@ -213,3 +213,28 @@ async def test_files_of_a_suggestion_the_representative_s_and_the_office_s(clien
     member = await rep_headers(client, "jinshan.member")
     other = await client.post(f"{REP}/suggestions/{mine['id']}/attachments", headers={**member, **key()}, files=files)
     assert other.status_code == 404
+
+
+async def test_a_deputy_follows_a_complaint_they_raised(client, staff) -> None:  # noqa: ANN001
+    deputy, member = await rep_headers(client, "jinshan.deputy"), await rep_headers(client, "jinshan.member")
+    office = await staff("jinshan", "complaints_office")
+    filing = {"category": "accusation", "title": "某单位违规收费", "body": "代表来访反映的问题。", "channel": "walk_in"}
+    mine = await client.post("/api/v1/staff/complaints", headers={**office, **key()},
+                             json={**filing, "visitor": {"name": "王建国", "phone": "139 1600 0001"}})
+    theirs = await client.post("/api/v1/staff/complaints", headers={**office, **key()},
+                               json={**filing, "visitor": {"name": "某市民", "phone": "13800000000"}})
+    assert mine.status_code == theirs.status_code == 201, mine.text
+    followed = await client.post(f"{REP}/concerns", headers=deputy, json={"receiptNo": mine.json()["receiptNo"]})
+    assert followed.status_code == 201, followed.text
+    assert followed.json()["ref"] == mine.json()["receiptNo"] and followed.json()["state"] == "received"
+    assert followed.json()["progress"][0]["type"] == "received"
+    again = await client.post(f"{REP}/concerns", headers=deputy, json={"receiptNo": mine.json()["receiptNo"]})
+    assert again.json()["followedAt"] == followed.json()["followedAt"]
+    # Someone else's complaint, or the deputy's as another representative: not found, alike.
+    for headers, receipt in ((deputy, theirs.json()["receiptNo"]), (member, mine.json()["receiptNo"]),
+                             (deputy, "JINS-20260101-ZZZZZZ")):
+        resp = await client.post(f"{REP}/concerns", headers=headers, json={"receiptNo": receipt})
+        assert resp.status_code == 404 and resp.json()["code"] == "not_found", resp.text
+    listed = await client.get(f"{REP}/concerns", headers=deputy, params={"limit": 200})
+    assert mine.json()["id"] in [c["id"] for c in listed.json()["items"]]
+    assert (await client.get(f"{REP}/concerns", headers=member)).json()["items"] == []
