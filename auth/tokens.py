@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 import pyotp
 
-from api.errors import ErrorCode
+from api.errors import ErrorCode, invalid
 from auth.jwt import ACCESS_TOKEN_MAX_LIFETIME, AUD_PARTNER, AUD_PUBLIC, AUD_REPRESENTATIVE, AUD_STAFF
 from auth.passwords import verify_password
 
@@ -34,6 +34,7 @@ __all__ = (
     "GrantError",
     "SecondFactor",
     "TokenResponse",
+    "checked_phone",
     "consume_second_factor",
     "hash_refresh",
     "issue_for_user",
@@ -86,6 +87,16 @@ def normalize_phone(raw: str) -> str | None:
     digits = re.sub(r"[\s-]", "", raw or "")
     digits = digits.removeprefix("+86").removeprefix("0086")
     return digits if _PHONE.match(digits) else None
+
+
+def checked_phone(raw: str | None) -> str | None:
+    """A mainland mobile number as stored, None for none, or 400 naming the `phone` field."""
+    if raw is None:
+        return None
+    number = normalize_phone(raw)
+    if number is None:
+        raise invalid("Not a mainland mobile number.", ("phone", "expected 11 digits starting with 1"))
+    return number
 
 
 def _claims(*, sub: str, aud: str, kind: str, office_id: UUID | None, extra: dict[str, Any]) -> dict[str, Any]:

@@ -186,6 +186,17 @@ async def _read_item(ctx: Context, connections: int) -> Group:
     return {"kind": "static", "requests": [raw.decode("latin-1")]}
 
 
+async def _read_suggestion(ctx: Context, connections: int) -> Group:
+    # The newest suggestion of the demo office, as its list names it (found before the window, never timed).
+    headers = await _bearer(ctx)
+    status, page = await fetch_json(ctx.host, ctx.port, "GET", "/api/v1/staff/liaison/suggestions?limit=1",
+                                    headers=headers)
+    if status != 200 or not page["items"]:
+        raise RuntimeError(f"bench: no suggestion to read ({status}: {page})")
+    raw = build_request("GET", f"/api/v1/staff/liaison/suggestions/{page['items'][0]['id']}", ctx.hostport, headers)
+    return {"kind": "static", "requests": [raw.decode("latin-1")]}
+
+
 COMPLAINTS = frozenset({"complaint_create", "complaint_get", "complaint_list_small", "complaint_list_large"})
 
 SCENARIOS: list[Scenario] = [
@@ -243,6 +254,16 @@ SCENARIOS: list[Scenario] = [
         "complaint_list_large", "GET /api/v1/staff/complaints?limit=50: the first page of the staff list of an "
         "office holding the larger generated size (10^6; 10^5 with --quick).",
         path="/api/v1/staff/complaints", custom_group=_list_of("large"),
+    ),
+    Scenario(
+        "suggestion_get", "GET /api/v1/staff/liaison/suggestions/{id}: one deputy's suggestion with the "
+        "representative (masked), clocks, timeline, pending reply and links, as a prosecutor of the office reads it.",
+        path="/api/v1/staff/liaison/suggestions/{id}", custom_group=_read_suggestion,
+    ),
+    Scenario(
+        "suggestion_list", "GET /api/v1/staff/liaison/suggestions?limit=50: the first page of the office's "
+        "suggestions (the demo office's), each with its next deadline.",
+        path="/api/v1/staff/liaison/suggestions?limit=50", headers=_bearer,
     ),
     Scenario(
         "health_live_during_password", "GET /health/live at concurrency 1 while 4 connections sign in with "

@@ -76,6 +76,7 @@ def manifest(name: str) -> Manifest:
 def _load() -> None:
     # The built-in modules register themselves when imported.
     import modules.complaints
+    import modules.liaison
     import modules.litigation  # noqa: F401
 
 

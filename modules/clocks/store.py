@@ -108,16 +108,18 @@ def _spec(row: Any) -> ClockSpec:
 
 
 def _state(spec: ClockSpec, cal: WorkCalendar, row: Any, events: list[Any], now: datetime) -> ClockState:
-    return evaluate(spec, cal, row["started_at"], events, now=now, occurrence=row["occurrence"])
+    return evaluate(spec, cal, row["started_at"], events, now=now, occurrence=row["occurrence"],
+                    event_at=row["event_at"])
 
 
 async def start_clocks(
     conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, started_at: datetime,
     clocks: list[tuple[str, str | None]], overrides: dict[str, Any] | None = None, occurrence: int = 1,
-    periods: dict[str, Period] | None = None,
+    periods: dict[str, Period] | None = None, event_at: datetime | None = None,
 ) -> list[ClockState]:
     """Start several clocks of one subject in one round trip; each is (code, exemption reason or None).
-    `periods` gives a case's own length for clocks whose rule offers a choice (e.g. 15 days when urgent)."""
+    `periods` gives a case's own length for clocks whose rule offers a choice (e.g. 15 days when urgent);
+    `event_at` the scheduled event a before-event clock counts back from (a hearing its panellists are told of)."""
     cal = await office_calendar(conn, office_id)
     now = max(datetime.now(UTC), started_at)
     rows, states = [], []
@@ -130,18 +132,19 @@ async def start_clocks(
                                                        unit=periods[code].unit)))
             if exempt:
                 events.append(Exempted(at=started_at, reason_code=exempt))
-            state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence)
+            state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence,
+                             event_at=event_at if spec.anchor == "before_event" else None)
         except ClockEventError as exc:
             raise ProblemError(ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None
         states.append(state)
         rows.append((office_id, module, subject_id, code, occurrence, started_at, spec.day_type, list(spec.lead_days),
                      msgspec.to_builtins(events), state.status, state.due, state.finished_at,
-                     state.calendar_estimated))
+                     state.calendar_estimated, event_at if spec.anchor == "before_event" else None))
     await conn.executemany(
         """
         insert into clocks (office_id, module, subject_id, code, occurrence, started_at, day_type, lead_days, events,
-                            status, due, finished_at, calendar_estimated)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                            status, due, finished_at, calendar_estimated, event_at)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         """,
         rows,
     )
@@ -151,14 +154,14 @@ async def start_clocks(
 async def start_clock(
     conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, code: str, started_at: datetime,
     overrides: dict[str, Any] | None = None, occurrence: int = 1, exempt: str | None = None,
-    period: Period | None = None,
+    period: Period | None = None, event_at: datetime | None = None,
 ) -> ClockState:
-    """Start one clock (optionally exempt from the outset, e.g. an anonymous item, or with the case's own period)
-    and store its state."""
+    """Start one clock (optionally exempt from the outset, e.g. an anonymous item, with the case's own period, or
+    counted back from a scheduled event) and store its state."""
     states = await start_clocks(conn, office_id=office_id, module=module, subject_id=subject_id,
                                 started_at=started_at, clocks=[(code, exempt)],
                                 overrides={code: overrides} if overrides else None, occurrence=occurrence,
-                                periods={code: period} if period else None)
+                                periods={code: period} if period else None, event_at=event_at)
     return states[0]
 
 

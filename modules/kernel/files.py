@@ -22,13 +22,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Response
 from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body
 from litestar.response import Stream
 
 from api.errors import ErrorCode, ProblemError, conflict, not_found
@@ -52,7 +54,8 @@ if TYPE_CHECKING:
     from modules.kernel.steps import Subject
 
 __all__ = (
-    "DOWNLOAD_RESPONSES", "UPLOAD_MAX_BODY", "UPLOAD_OPT", "AttachmentOut", "AttachmentUpload", "attachment_out",
+    "DOWNLOAD_RESPONSES", "UPLOAD_MAX_BODY", "UPLOAD_OPT", "AttachmentOut", "AttachmentUpload", "UploadForm",
+    "attachment_out",
     "attachment_row", "attachments", "download", "storage", "upload",
 )
 
@@ -80,6 +83,12 @@ class AttachmentUpload:
     """The multipart form of an upload: one file in the field `file` (its type is read from the bytes)."""
 
     file: UploadFile
+
+
+# A route's upload body: multipart with one file in the field `file`; its type is sniffed from the bytes, never taken
+# from here.
+UploadForm = Annotated[AttachmentUpload, Body(media_type=RequestEncodingType.MULTI_PART,
+                                              description="One file in the form field `file`.")]
 
 
 class AttachmentOut(Output):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     import asyncpg
     import msgspec
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 __all__ = ("Manifest",)
 
 DemoLoader = Callable[["asyncpg.Connection", "SecretBox", list[str]], Awaitable[None]]
+# A module's periodic duty for one office, run by flow monitoring's sweep: answers how many warnings it raised.
+Sweep = Callable[["asyncpg.Connection", "UUID"], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,5 @@ class Manifest:
     # The office's configuration of the module, checked when an admin saves it (None: any object).
     config: type[msgspec.Struct] | None = None
     demo: DemoLoader | None = None
+    # Office policy the module watches over time (e.g. a contact cadence), checked on every sweep of an office.
+    sweep: Sweep | None = None

@@ -141,6 +141,8 @@ class SweepOut(msgspec.Struct):
     reminders: int
     notices: int
     bulletins: int
+    # Warnings the modules raised on their own policies (contact cadence, open days).
+    warnings: int = 0
 
 
 def _action(r: Any) -> ActionOut:

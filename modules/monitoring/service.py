@@ -264,5 +264,12 @@ async def run_ladder(conn: asyncpg.Connection, office_id: UUID) -> dict[str, int
         async with conn.transaction():
             await bulletin(conn, actor, office_id, start=start, end=end, automatic=True)
         done["bulletins"] += 1
+    # Each module's own policy warnings (a contact cadence behind, too few open days).
+    from modules.registry import manifests
+
+    done["warnings"] = 0
+    for m in manifests():
+        if m.sweep is not None:
+            done["warnings"] += await m.sweep(conn, office_id)
     return done
 

@@ -63,9 +63,11 @@ COMPLAINTS_OFFICE_OPS = frozenset({"complaintFileForVisitor", "complaintAssign",
 # Admin routes act on the admin's own office: another office than the prosecutor's, so what the admin fuzzing
 # switches (modules, second factor, permission lists) never reaches the other principals.
 ADMIN = "chongming.admin"
+# A deputy signs in to the representative app for the /rep routes.
+REPRESENTATIVE = "jinshan.deputy"
 # POST routes that take an Idempotency-Key (not declared in the document): every call gets a fresh one.
 _IDEMPOTENT = re.compile(r"^/api/v1/(public|me|staff)/complaints(/[^/]+/(materials|reviews|attachments|assignment"
-                         r"|clock-events|notes|replies|steps|transfer))?/?$")
+                         r"|clock-events|notes|replies|steps|transfer))?/?$|^/api/v1/(staff|rep)/liaison/")
 _PLACEHOLDER = "fuzz-principal:"
 # Filing needs an existing office and category, which random text never names: half the generated filings are
 # plain valid ones (jinshan, a category without extra fields), so items get created and the stateful phase
@@ -95,6 +97,11 @@ def principal_for(operation_id: str, path: str) -> str | None:
     """Whose token an operation is called with; None for public operations."""
     if path.startswith("/api/v1/me/"):
         return "citizen"
+    if path.startswith("/api/v1/rep/"):
+        return REPRESENTATIVE
+    if path.startswith("/api/v1/staff/liaison/"):
+        # The liaison office holds the module's staff actions (the register, suggestions, events, bulletins).
+        return "jinshan.liaison_office"
     if path.startswith("/api/v1/staff/"):
         return "jinshan.complaints_office" if operation_id in COMPLAINTS_OFFICE_OPS else STAFF
     if path.startswith("/api/v1/auth/totp/"):
@@ -140,7 +147,8 @@ class Tokens:
             form = {"grant_type": "client_credentials", "client_id": "jinshan-police",
                     "client_secret": DEMO_CLIENT_SECRET}
         else:
-            form = {"grant_type": "password", "client_id": "staff-app", "username": who, "password": DEMO_PASSWORD}
+            app = "representative-app" if who == REPRESENTATIVE else "staff-app"
+            form = {"grant_type": "password", "client_id": app, "username": who, "password": DEMO_PASSWORD}
         return self._token(form)
 
     def _token(self, form: dict[str, str]) -> str | None:

@@ -17,6 +17,7 @@ async def fx_callers(client, settings) -> dict[str, dict[str, str]]:  # noqa: AN
         "chief": bearer(await token_for(client, "jinshan.chief")),
         "complaints_office": bearer(await token_for(client, "jinshan.complaints_office")),
         "case_mgmt": bearer(await token_for(client, "jinshan.case_mgmt")),
+        "liaison_office": bearer(await token_for(client, "jinshan.liaison_office")),
         "citizen": await citizen(client, settings),
         "partner": bearer(await partner_token(client)),
         "agency": bearer(await partner_token(client, "jinshan-ecoenv")),

@@ -94,6 +94,11 @@ async def _foreign_ids(conn) -> dict[str, str]:  # noqa: ANN001
         "attachment_id": await conn.fetchval("select a.id::text from attachments a join complaints c "
                                              f"on c.id = a.subject_id where c.office_id = {other} limit 1"),
         "receipt_no": await conn.fetchval(f"select receipt_no from complaints where office_id = {other} limit 1"),
+        "representative_id": await conn.fetchval(
+            f"select id::text from liaison_representatives where office_id = {other} limit 1"),
+        "suggestion_id": await conn.fetchval(f"select id::text from liaison_suggestions where office_id = {other} limit 1"),
+        "invitation_id": await conn.fetchval(f"select id::text from liaison_invitations where office_id = {other} limit 1"),
+        "bulletin_id": await conn.fetchval(f"select id::text from liaison_bulletins where office_id = {other} limit 1"),
     }
     return {name: value for name, value in ids.items() if value is not None}
 

@@ -4,24 +4,21 @@ item, and the handler bodies of the public-filer and citizen twins (material, ra
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.errors import invalid
 from api.idempotency import run_once
 from api.offices import office_by_code, office_by_id
 from api.state import AppState
 from auth.audit import actor_from
-from auth.tokens import normalize_phone
+from auth.tokens import checked_phone as phone
 from modules.complaints import service
 from modules.complaints.queries import category, category_by_id, public_view
 from modules.complaints.schemas import CategoryField, ComplaintReceipt, MaterialIn, PublicComplaint, RatingIn, ReviewIn
-from modules.kernel.files import AttachmentOut, AttachmentUpload, attachment_row, download, upload
+from modules.kernel.files import AttachmentOut, AttachmentUpload, UploadForm, attachment_row, download, upload
 
 if TYPE_CHECKING:
     import asyncpg
@@ -49,9 +46,6 @@ __all__ = (
 MODULE = "complaints"
 # Finds the caller's item inside a transaction (locked when asked), or 404: by owner, by receipt and code.
 Finder = Callable[["asyncpg.Connection", bool], Awaitable[Any]]
-# A multipart upload with one file in the field `file`; its type is sniffed from the bytes, never taken from here.
-UploadForm = Annotated[AttachmentUpload, Body(media_type=RequestEncodingType.MULTI_PART,
-                                              description="One file in the form field `file`.")]
 _fields_decoder = msgspec.json.Decoder(list[CategoryField])
 
 
@@ -70,16 +64,6 @@ async def open_office(state: AppState, conn: asyncpg.Connection, code: str) -> A
     office = await office_by_code(conn, code)
     await require_on(state, office["id"])
     return office
-
-
-def phone(raw: str | None) -> str | None:
-    """A mainland mobile number as stored, or 400."""
-    if raw is None:
-        return None
-    number = normalize_phone(raw)
-    if number is None:
-        raise invalid("Not a mainland mobile number.", ("phone", "expected 11 digits starting with 1"))
-    return number
 
 
 def receipt(row: Any, query_code: str | None) -> ComplaintReceipt:
