@@ -73,6 +73,7 @@ def manifest(name: str) -> Manifest:
 def _load() -> None:
     # The built-in modules register themselves when imported.
     import modules.complaints  # noqa: F401
+    import modules.partners  # noqa: F401
 
 
 class ModuleSwitches:

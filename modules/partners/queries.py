@@ -1,0 +1,95 @@
+"""Every SELECT of the partners module. Partner rows are found by the calling client; staff rows by their office."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from api.errors import not_found
+from api.pagination import Cursor, keyset
+
+if TYPE_CHECKING:
+    import asyncpg
+
+__all__ = (
+    "client_by_client_id", "client_in_office", "contacts", "involvement", "involvement_page", "transfer",
+    "transfer_page", "transferred_item",
+)
+
+
+async def client_by_client_id(conn: asyncpg.Connection, client_id: str) -> Any:
+    """A partner client with its office's time zone, or None."""
+    return await conn.fetchrow(
+        "select c.*, o.time_zone from partner_clients c join offices o on o.id = c.office_id where c.client_id = $1",
+        client_id)
+
+
+async def client_in_office(conn: asyncpg.Connection, client_id: str, office_id: UUID | None) -> Any:
+    """A partner client of the office by its client id, or 404 (another office's client is not disclosed)."""
+    row = await conn.fetchrow("select * from partner_clients where client_id = $1 and office_id = $2",
+                              client_id, office_id)
+    if row is None:
+        raise not_found("No such partner client.")
+    return row
+
+
+async def transfer(conn: asyncpg.Connection, client_uuid: UUID, kind: str, reference: str) -> Any:
+    """The client's transfer of this kind under its own reference, or None."""
+    return await conn.fetchrow(
+        "select * from partner_transfers where client_uuid = $1 and kind = $2 and reference = $3",
+        client_uuid, kind, reference)
+
+
+async def transferred_item(conn: asyncpg.Connection, client_uuid: UUID, kind: str, reference: str, *,
+                           lock: bool = False) -> tuple[Any, Any]:
+    """(transfer, complaint row) for the client's reference, or 404."""
+    t = await transfer(conn, client_uuid, kind, reference)
+    if t is None:
+        raise not_found("No such transfer.")
+    item = await conn.fetchrow("select * from complaints where id = $1" + (" for update" if lock else ""),
+                               t["complaint_id"])
+    return t, item
+
+
+async def transfer_page(conn: asyncpg.Connection, *, client_uuid: UUID, kind: str, after: Cursor | None,
+                        limit: int) -> list[Any]:
+    """One page of the client's transfers of a kind, newest first."""
+    q = keyset("created_at", "id")
+    q.add("client_uuid = ?", client_uuid)
+    q.add("kind = ?", kind)
+    sql, args = q.sql("select * from partner_transfers", after, limit)
+    return await conn.fetch(sql, *args)
+
+
+async def involvement(conn: asyncpg.Connection, involvement_id: UUID, *, office_id: UUID | None = None,
+                      client_uuid: UUID | None = None, lock: bool = False) -> Any:
+    """An early involvement of the caller's office (staff) or of the calling client (partner), else 404."""
+    column, value = ("client_uuid", client_uuid) if client_uuid is not None else ("office_id", office_id)
+    row = await conn.fetchrow(
+        "select i.*, c.client_id from partner_involvements i join partner_clients c on c.id = i.client_uuid "
+        f"where i.id = $1 and i.{column} = $2" + (" for update of i" if lock else ""), involvement_id, value)
+    if row is None:
+        raise not_found("No such early involvement.")
+    return row
+
+
+async def involvement_page(conn: asyncpg.Connection, *, office_id: UUID | None = None,
+                           client_uuid: UUID | None = None, state: str | None, after: Cursor | None,
+                           limit: int) -> list[Any]:
+    """One page of early involvements, newest first: the office's (staff) or the client's own (partner)."""
+    q = keyset("i.created_at", "i.id")
+    if client_uuid is not None:
+        q.add("i.client_uuid = ?", client_uuid)
+    else:
+        q.add("i.office_id = ?", office_id)
+    if state is not None:
+        q.add("i.state = ?", state)
+    sql, args = q.sql("select i.*, c.client_id from partner_involvements i "
+                      "join partner_clients c on c.id = i.client_uuid", after, limit)
+    return await conn.fetch(sql, *args)
+
+
+async def contacts(conn: asyncpg.Connection, client_uuid: UUID) -> list[Any]:
+    """A client's contact people in their order."""
+    return await conn.fetch("select * from partner_contacts where client_uuid = $1 order by position, created_at",
+                            client_uuid)

@@ -1,0 +1,90 @@
+"""Partner work as data: the actions partner clients and staff hold, the early-involvement workflow and its clock."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from modules.clocks.rules import ClockSpec, Period
+from modules.kernel.workflow import Transition, Workflow
+
+__all__ = (
+    "ACTIONS", "CLOCKS", "INVOLVEMENT", "PARTNER_ACTIONS", "PERMISSION_DEFAULTS", "RESPONSE_DAYS", "TOPICS", "Config",
+)
+
+# What partner clients may be granted (each also needs it in the client's own scopes).
+PARTNER_ACTIONS: dict[str, str] = {
+    "partner.hotline.transfer": "Transfer a 12345 hotline call into complaints and follow the ticket's result.",
+    "partner.clue.transfer": "Transfer a clue met in a criminal case into complaints or reports and see whether "
+                             "it was accepted.",
+    "partner.involvement": "Ask for early involvement 提前介入, answer the office's request, follow the exchange.",
+    "partner.contacts": "Keep the agency's own contact people.",
+}
+ACTIONS: dict[str, str] = {
+    **PARTNER_ACTIONS,
+    "partner.read": "See the office's early-involvement exchanges with partner agencies.",
+    "partner.involvement.handle": "Accept or decline a partner's early-involvement request, assign the prosecutor, "
+                                  "ask a partner for early involvement.",
+    "partner.involvement.opinion": "Record opinions given to the partner in an early involvement, and conclude it.",
+}
+
+# The office sets how long the other side has to answer a request for early involvement (office policy, as data:
+# the module configuration's `involvement.responseDays`), from the periods the rule offers.
+RESPONSE_DAYS: tuple[int, ...] = (1, 2, 3, 5, 7, 10, 15)
+CLOCKS: dict[str, ClockSpec] = {
+    "involvement_response": ClockSpec(
+        code="involvement_response", module="partners", length=Period(7), lead_days=(1,),
+        periods=tuple(Period(d) for d in RESPONSE_DAYS),
+        label_zh="提前介入请求答复", label_en="Answer to a request for early involvement"),
+}
+
+_T = Transition
+INVOLVEMENT = Workflow(
+    states={"requested": "待答复", "accepted": "已介入", "declined": "不予介入", "concluded": "已结束"},
+    terminal=frozenset({"declined", "concluded"}),
+    transitions={t.name: t for t in (
+        # Who answers depends on who asked: the office answers the police's request, the police the office's.
+        # Both are made through the answer routes, which check the direction.
+        _T(name="accept", sources=frozenset({"requested"}), target="accepted", action="partner.involvement.handle",
+           needs=("prosecutorId",), stops=("involvement_response",), offered=False, label_zh="同意介入"),
+        _T(name="decline", sources=frozenset({"requested"}), target="declined", action="partner.involvement.handle",
+           needs=("reason",), stops=("involvement_response",), offered=False, label_zh="不予介入"),
+        _T(name="agree", sources=frozenset({"requested"}), target="accepted", action="partner.involvement",
+           stops=("involvement_response",), offered=False, label_zh="公安机关同意"),
+        _T(name="refuse", sources=frozenset({"requested"}), target="declined", action="partner.involvement",
+           needs=("reason",), stops=("involvement_response",), offered=False, label_zh="公安机关不同意"),
+        _T(name="conclude", sources=frozenset({"accepted"}), target="concluded",
+           action="partner.involvement.opinion", label_zh="介入结束"),
+    )},
+)
+
+TOPICS: dict[str, str] = {
+    "partner.involvement": "Something happened in an early involvement: the office's staff and the partner.",
+}
+
+_PARTNER = tuple(("partner", a) for a in PARTNER_ACTIONS)
+PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
+    *_PARTNER,
+    ("prosecutor", "partner.read"), ("prosecutor", "partner.involvement.opinion"),
+    ("dept_head", "partner.read"), ("dept_head", "partner.involvement.handle"),
+    ("dept_head", "partner.involvement.opinion"),
+    ("chief", "partner.read"), ("chief", "partner.involvement.handle"), ("chief", "partner.involvement.opinion"),
+    ("case_mgmt", "partner.read"),
+)
+
+ResponseDays = Literal[RESPONSE_DAYS]  # type: ignore[valid-type]
+
+
+class InvolvementPolicy(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """How long the other side has to answer a request for early involvement, by urgency (days)."""
+
+    normal: ResponseDays = 7  # type: ignore[valid-type]
+    urgent: ResponseDays = 2  # type: ignore[valid-type]
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True):
+    """An office's configuration of partner work: the early-involvement response policy, per-clock day types."""
+
+    involvement: InvolvementPolicy | None = None
+    clocks: dict[str, dict[str, object]] | None = None

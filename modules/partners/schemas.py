@@ -1,0 +1,171 @@
+"""What partner systems and staff send and receive. Unknown fields are refused (no mass assignment)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from api.schema import Input, Output
+from modules.clocks.store import ClockView
+from modules.complaints.schemas import Location, PersonReported, PublicComplaint
+from modules.kernel.timeline import EventOut
+
+__all__ = (
+    "CallerIn",
+    "ClueTransferIn",
+    "ContactIn",
+    "ContactOut",
+    "ContactsIn",
+    "HotlineCallIn",
+    "InvolvementAnswerIn",
+    "InvolvementIn",
+    "InvolvementOut",
+    "MessageIn",
+    "OfficeInvolvementIn",
+    "OpinionIn",
+    "StaffAnswerIn",
+    "TransferKind",
+    "TransferOut",
+    "Urgency",
+)
+
+Reference = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
+                                        description="The partner's own number for it (ticket, case or letter no.).")]
+Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=5_000)]
+TransferKind = Literal["hotline_call", "police_clue"]
+Urgency = Literal["normal", "urgent"]
+InvolvementState = Literal["requested", "accepted", "declined", "concluded"]
+
+
+class CallerIn(Input, kw_only=True):
+    """The person who called (or reported to the police): protected like any reporter's details."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    phone: Annotated[str, msgspec.Meta(min_length=11, max_length=20)] | None = None
+    id_number: Annotated[str, msgspec.Meta(pattern=r"^\d{17}[\dXx]$")] | None = None
+    reachable: bool = True
+
+
+class _TransferBody(Input, kw_only=True):
+    # The same fields as any intake, so the complaints intake takes them as they are.
+    category: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
+    title: Text200
+    body: LongText
+    location: Location | None = None
+    persons_reported: Annotated[list[PersonReported], msgspec.Meta(max_length=20)] = []
+    fields: dict[str, Any] = {}
+    received_at: datetime | None = None
+    caller: CallerIn | None = None
+
+
+class HotlineCallIn(_TransferBody, kw_only=True):
+    """A 12345 call transferred to the office; the ticket number is unique per hotline client."""
+
+    ticket_no: Reference
+
+
+class ClueTransferIn(_TransferBody, kw_only=True):
+    """A clue the police met in a criminal case, transferred into complaints or reports (a category of kind
+    `report` for 举报); `caseRef` is the police's own case or letter number, unique per client."""
+
+    case_ref: Reference
+
+
+class TransferOut(Output, kw_only=True):
+    """A transferred call or clue as its partner follows it: the item's public status and the result reply."""
+
+    reference: str
+    kind: TransferKind
+    accepted: bool | None
+    concluded: bool
+    result_reply: str | None
+    transferred_at: datetime
+    item: PublicComplaint
+
+
+class InvolvementIn(Input, kw_only=True):
+    """The partner asks the office for early involvement 提前介入 in a major case."""
+
+    case_ref: Reference | None = None
+    summary: LongText
+    reason: Reason
+    urgency: Urgency = "normal"
+
+
+class OfficeInvolvementIn(InvolvementIn, kw_only=True):
+    """The office asks a partner (by its client id) for early involvement in a case it is investigating."""
+
+    client_id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+
+
+class InvolvementAnswerIn(Input, kw_only=True):
+    """The partner's answer to the office's request."""
+
+    decision: Literal["agree", "refuse"]
+    reason: Reason | None = None
+
+
+class StaffAnswerIn(Input, kw_only=True):
+    """The office's answer to the partner's request: accept and assign a prosecutor, or decline with a reason."""
+
+    decision: Literal["accept", "decline"]
+    prosecutor_id: UUID | None = None
+    reason: Reason | None = None
+
+
+class OpinionIn(Input, kw_only=True):
+    """An opinion the assigned prosecutor gives the partner (on evidence, charges, further investigation)."""
+
+    text: LongText
+
+
+class MessageIn(Input, kw_only=True):
+    """A message from the partner in the exchange."""
+
+    text: LongText
+
+
+class InvolvementOut(Output, kw_only=True):
+    """An early involvement as both sides see it: the request, the answer and the exchange (its public timeline)."""
+
+    id: UUID
+    client_id: str
+    initiated_by: Literal["partner", "office"]
+    case_ref: str | None
+    summary: str
+    reason: str
+    urgency: Urgency
+    state: InvolvementState
+    state_label: str
+    prosecutor_assigned: bool
+    deadlines: list[ClockView]
+    created_at: datetime
+    updated_at: datetime
+    exchange: list[EventOut]
+
+
+class ContactIn(Input, kw_only=True):
+    """One of the agency's contact people."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    role: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    phone: Annotated[str, msgspec.Meta(min_length=11, max_length=20)] | None = None
+
+
+class ContactsIn(Input, kw_only=True):
+    """The agency's whole list of contact people (it replaces the one kept)."""
+
+    contacts: Annotated[list[ContactIn], msgspec.Meta(max_length=20)]
+
+
+class ContactOut(Output, kw_only=True):
+    """A contact person; the phone is masked for everyone but the agency itself."""
+
+    name: str
+    role: str
+    phone: str | None
