@@ -72,7 +72,7 @@ def manifest(name: str) -> Manifest:
 
 def _load() -> None:
     # The built-in modules register themselves when imported.
-    import modules.complaints  # noqa: F401
+    import modules.complaints
     import modules.partners  # noqa: F401
 
 

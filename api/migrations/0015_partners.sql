@@ -6,8 +6,9 @@ alter table partner_clients drop constraint partner_clients_agency_kind_check;
 alter table partner_clients add constraint partner_clients_agency_kind_check
     check (agency_kind in ('police', 'government', 'hotline', 'court'));
 alter table partner_clients
-    -- private_key_jwt with keys published by the agency; fetched only from hosts on the operator's allow-list.
-    add column jwks_url text check (jwks_url ~ '^https://[^\s]{1,500}$'),
+    -- private_key_jwt with keys published by the agency; fetched only from hosts on the operator's allow-list (plain
+    -- http only on the loopback address, for development).
+    add column jwks_url text check (jwks_url ~ '^https?://\S+$' and length(jwks_url) <= 500),
     -- Empty: any address. Otherwise every token request and every call must come from one of these networks.
     add column allowed_networks cidr[] not null default '{}',
     -- Calls per calendar day (the office's time zone); null: only the per-minute budget applies.

@@ -3,7 +3,6 @@ allow-list, daily quota with its RateLimit-* headers), and a record of the call 
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 from litestar import Request
 
 from api.errors import ErrorCode, ProblemError
-from api.net import client_ip
+from api.net import address_in, client_ip
 from api.ttl import TTLCache
 from auth.audit import actor_from, record
 from auth.principal import current_principal
@@ -24,24 +23,14 @@ if TYPE_CHECKING:
 
 __all__ = ("client_of", "forget_clients", "partner_only")
 
-# A change by an admin (allow-list, quota) reaches every worker within this; suspension is immediate anyway, through
-# the token revocation every request checks.
-_clients: TTLCache[str, Any] = TTLCache(2.0)
+# Kept per token (client id and issue time): every change by an admin revokes the client's tokens (auth/admin), so a
+# token that still passes the revocation check was issued after the change and never meets a stale row.
+_clients: TTLCache[tuple[str, int], Any] = TTLCache(30.0)
 
 
 def forget_clients() -> None:
     """Drop this worker's cached clients (after an admin changed one here)."""
     _clients.clear()
-
-
-def _address_allowed(address: str, networks: list[Any]) -> bool:
-    if not networks:
-        return True
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(str(n)) for n in networks)
 
 
 def _until_midnight(time_zone: str) -> int:
@@ -61,7 +50,7 @@ async def partner_only(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     async def load() -> Any:
         async with state.db.connection() as conn:
             return await queries.client_by_client_id(conn, p.sub)
-    client = await _clients.get_or_load(p.sub, load)
+    client = await _clients.get_or_load((p.sub, p.iat), load)
     if client is None or client["disabled_at"] is not None or client["office_id"] != p.office_id:
         raise ProblemError(401, ErrorCode.INVALID_TOKEN, "This client is suspended.",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
@@ -75,7 +64,8 @@ async def partner_only(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 
 async def _admit(connection: ASGIConnection[Any, Any, Any, Any], client: Any) -> None:
-    if not _address_allowed(client_ip(connection), list(client["allowed_networks"])):
+    networks = client["allowed_networks"]
+    if networks and not address_in(client_ip(connection), networks):
         raise ProblemError(403, ErrorCode.FORBIDDEN, "This client may not call from this address.",
                            extra={"reason": "address_not_allowed"})
     if client["daily_quota"]:

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = (
-    "client_by_client_id", "client_in_office", "contacts", "involvement", "involvement_page", "transfer",
-    "transfer_page", "transferred_item",
+    "client_by_client_id", "client_by_uuid", "client_in_office", "contacts", "involvement", "involvement_page",
+    "transfer", "transfer_page", "transferred_item",
 )
 
 
@@ -28,6 +28,14 @@ async def client_in_office(conn: asyncpg.Connection, client_id: str, office_id: 
     """A partner client of the office by its client id, or 404 (another office's client is not disclosed)."""
     row = await conn.fetchrow("select * from partner_clients where client_id = $1 and office_id = $2",
                               client_id, office_id)
+    if row is None:
+        raise not_found("No such partner client.")
+    return row
+
+
+async def client_by_uuid(conn: asyncpg.Connection, client_uuid: UUID, office_id: UUID | None) -> Any:
+    """A partner client of the office by its row id, or 404."""
+    row = await conn.fetchrow("select * from partner_clients where id = $1 and office_id = $2", client_uuid, office_id)
     if row is None:
         raise not_found("No such partner client.")
     return row
