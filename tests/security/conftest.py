@@ -19,6 +19,7 @@ async def fx_callers(client, settings) -> dict[str, dict[str, str]]:  # noqa: AN
         "case_mgmt": bearer(await token_for(client, "jinshan.case_mgmt")),
         "citizen": await citizen(client, settings),
         "partner": bearer(await partner_token(client)),
+        "hotline": bearer(await partner_token(client, "jinshan-hotline")),
         "deputy": bearer(await token_for(client, "jinshan.deputy", client_id="representative-app")),
     }
 
