@@ -69,6 +69,47 @@ create table partner_involvements (
 create index partner_involvements_client_idx on partner_involvements (client_uuid, created_at desc, id desc);
 create index partner_involvements_office_idx on partner_involvements (office_id, created_at desc, id desc);
 
+-- Document exchange: the kinds of message are data (a new exchange needs a row, not code): which way each goes and
+-- whether the receiving side must answer it.
+create table partner_message_kinds (
+    code text primary key check (code ~ '^[a-z][a-z_]{1,39}$'),
+    label_zh text not null,
+    direction text not null check (direction in ('to_office', 'to_partner', 'either')),
+    needs_answer boolean not null default false,
+    agency_kinds text[] not null default '{police,government,hotline,court}'
+);
+insert into partner_message_kinds (code, label_zh, direction, needs_answer, agency_kinds) values
+    ('case_notice', '案件情况通报', 'either', false, '{police,government,court}'),
+    ('evidence_request', '调取证据材料函', 'either', true, '{police,government,court}'),
+    ('opinion_request', '征求意见函', 'either', true, '{police,government,hotline,court}'),
+    ('supplementary_investigation', '补充侦查提纲', 'to_partner', true, '{police}'),
+    ('correction_notice', '纠正违法通知书', 'to_partner', true, '{police}'),
+    ('case_filing_notice', '立案（撤案）情况告知', 'to_office', false, '{police}');
+
+-- One message each way; signed for on receipt (the time recorded), answered by a message of its own.
+create table partner_messages (
+    id uuid primary key default gen_random_uuid(),
+    office_id uuid not null references offices (id),
+    client_uuid uuid not null references partner_clients (id),
+    kind text not null references partner_message_kinds (code),
+    direction text not null check (direction in ('to_office', 'to_partner')),
+    subject text not null check (length(subject) between 1 and 200),
+    body text not null check (length(body) between 1 and 20000),
+    reply_to uuid references partner_messages (id),
+    state text not null default 'sent' check (state in ('sent', 'received', 'answered')),
+    created_by text not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    received_at timestamptz,
+    received_by text,
+    closed_at timestamptz
+);
+create index partner_messages_client_idx on partner_messages (client_uuid, created_at desc, id desc);
+create index partner_messages_office_idx on partner_messages (office_id, created_at desc, id desc);
+create unique index partner_messages_one_answer_idx on partner_messages (reply_to) where reply_to is not null;
+
+grant select on partner_message_kinds to jianwu_app;
+grant select, insert, update on partner_messages to jianwu_app;
 grant select, insert, update, delete on partner_contacts to jianwu_app;
 grant select, insert on partner_transfers to jianwu_app;
 grant select, insert, update on partner_involvements to jianwu_app;

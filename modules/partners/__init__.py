@@ -23,9 +23,10 @@ async def _demo(conn: object, box: object, offices: list[str]) -> None:
 
 
 def _subjects() -> tuple:  # type: ignore[type-arg]
+    from modules.partners.documents import SUBJECT as DOCUMENT
     from modules.partners.service import SUBJECT
 
-    return (SUBJECT,)
+    return (SUBJECT, DOCUMENT)
 
 
 MANIFEST = register(Manifest(

@@ -17,8 +17,8 @@ __all__ = ("load",)
 
 # Added to what auth/demo.py grants each demo client (kept there small: other modules add theirs too).
 SCOPES = {
-    "police": ["partner.clue.transfer", "partner.involvement", "partner.contacts"],
-    "ecoenv": ["partner.contacts"],
+    "police": ["partner.clue.transfer", "partner.involvement", "partner.contacts", "partner.documents"],
+    "ecoenv": ["partner.contacts", "partner.documents"],
     "hotline": ["partner.hotline.transfer", "partner.contacts"],
 }
 

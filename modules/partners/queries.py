@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "client_by_client_id", "client_by_uuid", "client_in_office", "contacts", "involvement", "involvement_page",
-    "transfer", "transfer_page", "transferred_item",
+    "message", "message_kinds", "message_page", "transfer", "transfer_page", "transferred_item",
 )
 
 
@@ -101,3 +101,44 @@ async def contacts(conn: asyncpg.Connection, client_uuid: UUID) -> list[Any]:
     """A client's contact people in their order."""
     return await conn.fetch("select * from partner_contacts where client_uuid = $1 order by position, created_at",
                             client_uuid)
+
+
+async def message_kinds(conn: asyncpg.Connection, agency_kind: str | None = None) -> list[Any]:
+    """The kinds of document the exchange carries (for one kind of agency when given)."""
+    return await conn.fetch("select * from partner_message_kinds where $1::text is null or $1 = any(agency_kinds) "
+                            "order by code", agency_kind)
+
+
+async def message(conn: asyncpg.Connection, message_id: UUID, *, office_id: UUID | None = None,
+                  client_uuid: UUID | None = None, lock: bool = False) -> Any:
+    """A document of the caller's office (staff) or of the calling client (partner), with its kind; else 404."""
+    column, value = ("client_uuid", client_uuid) if client_uuid is not None else ("office_id", office_id)
+    row = await conn.fetchrow(
+        "select m.*, c.client_id, k.label_zh as kind_label, k.needs_answer, "
+        "(select a.id from partner_messages a where a.reply_to = m.id) as answer_id "
+        "from partner_messages m join partner_clients c on c.id = m.client_uuid "
+        f"join partner_message_kinds k on k.code = m.kind where m.id = $1 and m.{column} = $2"
+        + (" for update of m" if lock else ""), message_id, value)
+    if row is None:
+        raise not_found("No such document.")
+    return row
+
+
+async def message_page(conn: asyncpg.Connection, *, office_id: UUID | None = None, client_uuid: UUID | None = None,
+                       direction: str | None, state: str | None, after: Cursor | None, limit: int) -> list[Any]:
+    """One page of documents, newest first: the office's (staff) or the client's own (partner)."""
+    q = keyset("m.created_at", "m.id")
+    if client_uuid is not None:
+        q.add("m.client_uuid = ?", client_uuid)
+    else:
+        q.add("m.office_id = ?", office_id)
+    if direction is not None:
+        q.add("m.direction = ?", direction)
+    if state is not None:
+        q.add("m.state = ?", state)
+    sql, args = q.sql(
+        "select m.*, c.client_id, k.label_zh as kind_label, k.needs_answer, "
+        "(select a.id from partner_messages a where a.reply_to = m.id) as answer_id "
+        "from partner_messages m join partner_clients c on c.id = m.client_uuid "
+        "join partner_message_kinds k on k.code = m.kind", after, limit)
+    return await conn.fetch(sql, *args)

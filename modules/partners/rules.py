@@ -10,7 +10,8 @@ from modules.clocks.rules import ClockSpec, Period
 from modules.kernel.workflow import Transition, Workflow
 
 __all__ = (
-    "ACTIONS", "CLOCKS", "INVOLVEMENT", "PARTNER_ACTIONS", "PERMISSION_DEFAULTS", "RESPONSE_DAYS", "TOPICS", "Config",
+    "ACTIONS", "CLOCKS", "INVOLVEMENT", "MESSAGE", "PARTNER_ACTIONS", "PERMISSION_DEFAULTS", "RESPONSE_DAYS",
+    "TOPICS", "Config",
 )
 
 # What partner clients may be granted (each also needs it in the client's own scopes).
@@ -20,6 +21,7 @@ PARTNER_ACTIONS: dict[str, str] = {
                              "it was accepted.",
     "partner.involvement": "Ask for early involvement 提前介入, answer the office's request, follow the exchange.",
     "partner.contacts": "Keep the agency's own contact people.",
+    "partner.documents": "Exchange documents with the office: send, sign for on receipt, answer.",
 }
 ACTIONS: dict[str, str] = {
     **PARTNER_ACTIONS,
@@ -27,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "partner.involvement.handle": "Accept or decline a partner's early-involvement request, assign the prosecutor, "
                                   "ask a partner for early involvement.",
     "partner.involvement.opinion": "Record opinions given to the partner in an early involvement, and conclude it.",
+    "partner.documents.handle": "Send documents to partner agencies, sign for and answer theirs.",
 }
 
 # The office sets how long the other side has to answer a request for early involvement (office policy, as data:
@@ -59,7 +62,26 @@ INVOLVEMENT = Workflow(
     )},
 )
 
+# A message is sent, signed for by the receiving side (the time recorded), and answered where its kind asks. Which
+# side may sign or answer is checked by the service (the receiving side), so each move has a partner and a staff
+# twin with the action of that side.
+MESSAGE = Workflow(
+    states={"sent": "已发送", "received": "已签收", "answered": "已答复"},
+    terminal=frozenset({"answered"}),
+    transitions={t.name: t for t in (
+        _T(name="sign", sources=frozenset({"sent"}), target="received", action="partner.documents",
+           offered=False, label_zh="签收"),
+        _T(name="sign_office", sources=frozenset({"sent"}), target="received", action="partner.documents.handle",
+           offered=False, label_zh="签收"),
+        _T(name="answer", sources=frozenset({"received"}), target="answered", action="partner.documents",
+           offered=False, label_zh="答复"),
+        _T(name="answer_office", sources=frozenset({"received"}), target="answered",
+           action="partner.documents.handle", offered=False, label_zh="答复"),
+    )},
+)
+
 TOPICS: dict[str, str] = {
+    "partner.document": "A document was sent, signed for or answered: the office's staff and the partner.",
     "partner.involvement": "Something happened in an early involvement: the office's staff and the partner.",
 }
 
@@ -71,6 +93,8 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     ("dept_head", "partner.involvement.opinion"),
     ("chief", "partner.read"), ("chief", "partner.involvement.handle"), ("chief", "partner.involvement.opinion"),
     ("case_mgmt", "partner.read"),
+    ("prosecutor", "partner.documents.handle"), ("dept_head", "partner.documents.handle"),
+    ("chief", "partner.documents.handle"),
 )
 
 ResponseDays = Literal[RESPONSE_DAYS]  # type: ignore[valid-type]

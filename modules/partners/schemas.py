@@ -11,6 +11,7 @@ import msgspec
 from api.schema import Input, Output
 from modules.clocks.store import ClockView
 from modules.complaints.schemas import Location, PersonReported, PublicComplaint
+from modules.kernel.files import AttachmentOut
 from modules.kernel.timeline import EventOut
 
 __all__ = (
@@ -169,3 +170,52 @@ class ContactOut(Output, kw_only=True):
     name: str
     role: str
     phone: str | None
+
+
+class MessageKindOut(Output, kw_only=True):
+    """A kind of document the exchange carries (data: a new kind needs no code)."""
+
+    code: str
+    label: str
+    direction: Literal["to_office", "to_partner", "either"]
+    needs_answer: bool
+
+
+class DocumentIn(Input, kw_only=True):
+    """A document sent over the exchange; files are attached to it afterwards."""
+
+    kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z_]{1,39}$")]
+    subject: Text200
+    body: LongText
+
+
+class OfficeDocumentIn(DocumentIn, kw_only=True):
+    """A document the office sends to one of its partner clients."""
+
+    client_id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+
+
+class AnswerIn(Input, kw_only=True):
+    """The answer to a document whose kind asks for one."""
+
+    subject: Text200
+    body: LongText
+
+
+class DocumentOut(Output, kw_only=True):
+    """A document as both sides see it: who sent it which way, when it was signed for, its answer."""
+
+    id: UUID
+    client_id: str
+    kind: str
+    kind_label: str
+    direction: Literal["to_office", "to_partner"]
+    subject: str
+    body: str
+    state: Literal["sent", "received", "answered"]
+    needs_answer: bool
+    reply_to: UUID | None
+    answer_id: UUID | None
+    received_at: datetime | None
+    created_at: datetime
+    attachments: list[AttachmentOut]
