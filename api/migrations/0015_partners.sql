@@ -108,6 +108,29 @@ create index partner_messages_client_idx on partner_messages (client_uuid, creat
 create index partner_messages_office_idx on partner_messages (office_id, created_at desc, id desc);
 create unique index partner_messages_one_answer_idx on partner_messages (reply_to) where reply_to is not null;
 
+-- Consultation 磋商 with an agency before a recommendation: one side proposes time slots, the other confirms one,
+-- the office records the minutes, which the agency sees.
+create table partner_consultations (
+    id uuid primary key default gen_random_uuid(),
+    office_id uuid not null references offices (id),
+    client_uuid uuid not null references partner_clients (id),
+    proposed_by text not null check (proposed_by in ('partner', 'office')),
+    topic text not null check (length(topic) between 1 and 200),
+    agenda text check (length(agenda) <= 5000),
+    place text check (length(place) <= 200),
+    slots timestamptz[] not null check (cardinality(slots) between 1 and 10),
+    scheduled_at timestamptz,
+    minutes text check (length(minutes) <= 50000),
+    state text not null default 'proposed' check (state in ('proposed', 'confirmed', 'held', 'cancelled')),
+    created_by text not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    closed_at timestamptz
+);
+create index partner_consultations_client_idx on partner_consultations (client_uuid, created_at desc, id desc);
+create index partner_consultations_office_idx on partner_consultations (office_id, created_at desc, id desc);
+
+grant select, insert, update on partner_consultations to jianwu_app;
 grant select on partner_message_kinds to jianwu_app;
 grant select, insert, update on partner_messages to jianwu_app;
 grant select, insert, update, delete on partner_contacts to jianwu_app;

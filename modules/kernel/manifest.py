@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from auth.secretbox import SecretBox
     from modules.clocks.rules import ClockSpec
+    from modules.kernel.partner_items import PartnerItems
     from modules.kernel.steps import Subject
 
 __all__ = ("Manifest",)
@@ -45,3 +46,5 @@ class Manifest:
     # The office's configuration of the module, checked when an admin saves it (None: any object).
     config: type[msgspec.Struct] | None = None
     demo: DemoLoader | None = None
+    # What a partner agency has open with the office in this module (its list under /partner/open-items).
+    partner_items: PartnerItems | None = None

@@ -23,14 +23,22 @@ async def _demo(conn: object, box: object, offices: list[str]) -> None:
 
 
 def _subjects() -> tuple:  # type: ignore[type-arg]
+    from modules.partners.consultations import SUBJECT as CONSULTATION
     from modules.partners.documents import SUBJECT as DOCUMENT
     from modules.partners.service import SUBJECT
 
-    return (SUBJECT, DOCUMENT)
+    return (SUBJECT, DOCUMENT, CONSULTATION)
+
+
+async def _open_items(conn: object, client: object, after: object, limit: int) -> list:  # type: ignore[type-arg]
+    from modules.partners.consultations import open_items
+
+    return await open_items(conn, client, after, limit)  # type: ignore[arg-type]
 
 
 MANIFEST = register(Manifest(
     name="partners", label_zh="检务协作", routes=_routes, actions=ACTIONS,
     external_actions={"partner": frozenset(PARTNER_ACTIONS)}, permission_defaults=PERMISSION_DEFAULTS,
     clocks=CLOCKS, topics=TOPICS, subjects=_subjects(), config=Config, demo=_demo,
+    partner_items=_open_items,
 ))

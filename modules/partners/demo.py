@@ -17,9 +17,10 @@ __all__ = ("load",)
 
 # Added to what auth/demo.py grants each demo client (kept there small: other modules add theirs too).
 SCOPES = {
-    "police": ["partner.clue.transfer", "partner.involvement", "partner.contacts", "partner.documents"],
-    "ecoenv": ["partner.contacts", "partner.documents"],
-    "hotline": ["partner.hotline.transfer", "partner.contacts"],
+    "police": ["partner.clue.transfer", "partner.involvement", "partner.contacts", "partner.documents",
+               "partner.items.read"],
+    "ecoenv": ["partner.contacts", "partner.documents", "partner.consultation", "partner.items.read"],
+    "hotline": ["partner.hotline.transfer", "partner.contacts", "partner.items.read"],
 }
 
 

@@ -12,8 +12,21 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = (
-    "client_by_client_id", "client_by_uuid", "client_in_office", "contacts", "involvement", "involvement_page",
-    "message", "message_kinds", "message_page", "transfer", "transfer_page", "transferred_item",
+    "client_by_client_id",
+    "client_by_uuid",
+    "client_in_office",
+    "consultation",
+    "consultation_page",
+    "contacts",
+    "involvement",
+    "involvement_page",
+    "message",
+    "message_kinds",
+    "message_page",
+    "open_items",
+    "transfer",
+    "transfer_page",
+    "transferred_item",
 )
 
 
@@ -141,4 +154,67 @@ async def message_page(conn: asyncpg.Connection, *, office_id: UUID | None = Non
         "(select a.id from partner_messages a where a.reply_to = m.id) as answer_id "
         "from partner_messages m join partner_clients c on c.id = m.client_uuid "
         "join partner_message_kinds k on k.code = m.kind", after, limit)
+    return await conn.fetch(sql, *args)
+
+
+async def consultation(conn: asyncpg.Connection, consultation_id: UUID, *, office_id: UUID | None = None,
+                       client_uuid: UUID | None = None, lock: bool = False) -> Any:
+    """A consultation of the caller's office (staff) or of the calling client (partner), else 404."""
+    column, value = ("client_uuid", client_uuid) if client_uuid is not None else ("office_id", office_id)
+    row = await conn.fetchrow(
+        "select s.*, c.client_id from partner_consultations s join partner_clients c on c.id = s.client_uuid "
+        f"where s.id = $1 and s.{column} = $2" + (" for update of s" if lock else ""), consultation_id, value)
+    if row is None:
+        raise not_found("No such consultation.")
+    return row
+
+
+async def consultation_page(conn: asyncpg.Connection, *, office_id: UUID | None = None,
+                            client_uuid: UUID | None = None, state: str | None, after: Cursor | None,
+                            limit: int) -> list[Any]:
+    """One page of consultations, newest first: the office's (staff) or the client's own (partner)."""
+    q = keyset("s.created_at", "s.id")
+    if client_uuid is not None:
+        q.add("s.client_uuid = ?", client_uuid)
+    else:
+        q.add("s.office_id = ?", office_id)
+    if state is not None:
+        q.add("s.state = ?", state)
+    sql, args = q.sql("select s.*, c.client_id from partner_consultations s "
+                      "join partner_clients c on c.id = s.client_uuid", after, limit)
+    return await conn.fetch(sql, *args)
+
+
+_OPEN_ITEMS = """
+select * from (
+    select 'transfer' as kind, t.id, t.reference || ' ' || c.title as title, c.state,
+           'office' as waiting_on, null::date as due, t.created_at, t.client_uuid
+    from partner_transfers t join complaints c on c.id = t.complaint_id
+    where c.state not in ('closed', 'referred', 'not_accepted')
+    union all
+    select 'involvement', i.id, coalesce(i.case_ref || ' ', '') || left(i.summary, 100), i.state,
+           case when i.state = 'requested' and i.initiated_by = 'office' then 'partner' else 'office' end,
+           (select min(k.due) from clocks k where k.subject_id = i.id and k.finished_at is null),
+           i.created_at, i.client_uuid
+    from partner_involvements i where i.state in ('requested', 'accepted')
+    union all
+    select 'document', m.id, m.subject, m.state,
+           case when m.direction = 'to_partner' then 'partner' else 'office' end, null, m.created_at, m.client_uuid
+    from partner_messages m join partner_message_kinds k on k.code = m.kind
+    where m.state = 'sent' or (m.state = 'received' and k.needs_answer)
+    union all
+    select 'consultation', s.id, s.topic, s.state,
+           case when s.state = 'proposed' and s.proposed_by = 'office' then 'partner' else 'office' end,
+           (coalesce(s.scheduled_at, s.slots[1]) at time zone 'Asia/Shanghai')::date, s.created_at, s.client_uuid
+    from partner_consultations s where s.state in ('proposed', 'confirmed')
+) open_items"""
+
+
+async def open_items(conn: asyncpg.Connection, client_uuid: UUID, after: Cursor | None, limit: int) -> list[Any]:
+    """The client's open items of this module (transfers not concluded, involvements and consultations under way,
+    documents not yet signed for or answered), newest first, with the next deadline where one runs. The client
+    predicate reaches each branch's (client_uuid, created_at) index."""
+    q = keyset("created_at", "id")
+    q.add("client_uuid = ?", client_uuid)
+    sql, args = q.sql(_OPEN_ITEMS, after, limit)
     return await conn.fetch(sql, *args)

@@ -10,8 +10,8 @@ from modules.clocks.rules import ClockSpec, Period
 from modules.kernel.workflow import Transition, Workflow
 
 __all__ = (
-    "ACTIONS", "CLOCKS", "INVOLVEMENT", "MESSAGE", "PARTNER_ACTIONS", "PERMISSION_DEFAULTS", "RESPONSE_DAYS",
-    "TOPICS", "Config",
+    "ACTIONS", "CLOCKS", "CONSULTATION", "INVOLVEMENT", "MESSAGE", "PARTNER_ACTIONS", "PERMISSION_DEFAULTS",
+    "RESPONSE_DAYS", "TOPICS", "Config",
 )
 
 # What partner clients may be granted (each also needs it in the client's own scopes).
@@ -22,6 +22,8 @@ PARTNER_ACTIONS: dict[str, str] = {
     "partner.involvement": "Ask for early involvement 提前介入, answer the office's request, follow the exchange.",
     "partner.contacts": "Keep the agency's own contact people.",
     "partner.documents": "Exchange documents with the office: send, sign for on receipt, answer.",
+    "partner.consultation": "Propose and confirm consultation 磋商 slots with the office, read the minutes.",
+    "partner.items.read": "See everything open with the office, with its deadlines.",
 }
 ACTIONS: dict[str, str] = {
     **PARTNER_ACTIONS,
@@ -30,6 +32,7 @@ ACTIONS: dict[str, str] = {
                                   "ask a partner for early involvement.",
     "partner.involvement.opinion": "Record opinions given to the partner in an early involvement, and conclude it.",
     "partner.documents.handle": "Send documents to partner agencies, sign for and answer theirs.",
+    "partner.consultation.handle": "Schedule consultations 磋商 with agencies and share their minutes.",
 }
 
 # The office sets how long the other side has to answer a request for early involvement (office policy, as data:
@@ -80,7 +83,24 @@ MESSAGE = Workflow(
     )},
 )
 
+# A consultation: proposed slots, one confirmed by the other side, held (minutes shared) or cancelled.
+CONSULTATION = Workflow(
+    states={"proposed": "待确认", "confirmed": "已确认", "held": "已磋商", "cancelled": "已取消"},
+    terminal=frozenset({"held", "cancelled"}),
+    transitions={t.name: t for t in (
+        _T(name="confirm", sources=frozenset({"proposed"}), target="confirmed", action="partner.consultation",
+           needs=("scheduledAt",), offered=False, label_zh="确认时间"),
+        _T(name="confirm_office", sources=frozenset({"proposed"}), target="confirmed",
+           action="partner.consultation.handle", needs=("scheduledAt",), offered=False, label_zh="确认时间"),
+        _T(name="hold", sources=frozenset({"confirmed"}), target="held", action="partner.consultation.handle",
+           needs=("minutes",), offered=False, label_zh="磋商纪要"),
+        _T(name="cancel", sources=frozenset({"proposed", "confirmed"}), target="cancelled",
+           action="partner.consultation.handle", needs=("reason",), offered=False, label_zh="取消"),
+    )},
+)
+
 TOPICS: dict[str, str] = {
+    "partner.consultation": "A consultation was proposed, confirmed, held or cancelled: staff and the agency.",
     "partner.document": "A document was sent, signed for or answered: the office's staff and the partner.",
     "partner.involvement": "Something happened in an early involvement: the office's staff and the partner.",
 }
@@ -95,6 +115,8 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     ("case_mgmt", "partner.read"),
     ("prosecutor", "partner.documents.handle"), ("dept_head", "partner.documents.handle"),
     ("chief", "partner.documents.handle"),
+    ("prosecutor", "partner.consultation.handle"), ("dept_head", "partner.consultation.handle"),
+    ("chief", "partner.consultation.handle"),
 )
 
 ResponseDays = Literal[RESPONSE_DAYS]  # type: ignore[valid-type]

@@ -219,3 +219,56 @@ class DocumentOut(Output, kw_only=True):
     received_at: datetime | None
     created_at: datetime
     attachments: list[AttachmentOut]
+
+
+Slot = datetime
+
+
+class ConsultationIn(Input, kw_only=True):
+    """Propose a consultation 磋商: the topic, the agenda, where, and up to ten time slots for the other side."""
+
+    topic: Text200
+    agenda: Annotated[str, msgspec.Meta(max_length=5_000)] | None = None
+    place: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    slots: Annotated[list[Slot], msgspec.Meta(min_length=1, max_length=10)]
+
+
+class OfficeConsultationIn(ConsultationIn, kw_only=True):
+    """The office proposes a consultation to one of its agency clients."""
+
+    client_id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+
+
+class SlotIn(Input, kw_only=True):
+    """The slot the other side confirms (one of those proposed)."""
+
+    slot: Slot
+
+
+class MinutesIn(Input, kw_only=True):
+    """The minutes of a consultation held; the agency sees them."""
+
+    minutes: Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
+
+
+class CancelIn(Input, kw_only=True):
+    """Why the consultation will not take place."""
+
+    reason: Reason
+
+
+class ConsultationOut(Output, kw_only=True):
+    """A consultation as both sides see it."""
+
+    id: UUID
+    client_id: str
+    proposed_by: Literal["partner", "office"]
+    topic: str
+    agenda: str | None
+    place: str | None
+    slots: list[datetime]
+    scheduled_at: datetime | None
+    minutes: str | None
+    state: Literal["proposed", "confirmed", "held", "cancelled"]
+    state_label: str
+    created_at: datetime

@@ -8,10 +8,16 @@ __all__ = ("routes",)
 def routes() -> list[object]:
     """Every route of the module, for the /api/v1 router."""
     from modules.partners.routes.admin import AdminContactsController
+    from modules.partners.routes.consultations import (
+        OpenItemsController,
+        PartnerConsultationController,
+        StaffConsultationController,
+    )
     from modules.partners.routes.documents import PartnerDocumentController, StaffDocumentController
     from modules.partners.routes.involvements import PartnerInvolvementController
     from modules.partners.routes.staff import StaffInvolvementController
     from modules.partners.routes.transfers import ContactsController, HotlineController, PoliceTransferController
 
     return [HotlineController, PoliceTransferController, PartnerInvolvementController, ContactsController,
-            StaffInvolvementController, AdminContactsController, PartnerDocumentController, StaffDocumentController]
+            StaffInvolvementController, AdminContactsController, PartnerDocumentController, StaffDocumentController,
+            PartnerConsultationController, StaffConsultationController, OpenItemsController]
