@@ -41,4 +41,5 @@ MANIFEST = register(Manifest(
     external_actions={"partner": frozenset(PARTNER_ACTIONS)}, permission_defaults=PERMISSION_DEFAULTS,
     clocks=CLOCKS, topics=TOPICS, subjects=_subjects(), config=Config, demo=_demo,
     partner_items=_open_items,
+    public_routes=frozenset({("GET", "/api/v1/partner/openapi.json")}),
 ))

@@ -14,7 +14,7 @@ from modules.kernel.files import attachments
 from modules.kernel.steps import Subject
 from modules.kernel.timeline import add_event
 from modules.partners.rules import MESSAGE
-from modules.partners.schemas import AnswerIn, DocumentIn, DocumentOut
+from modules.partners.schemas import DocumentAnswerIn, DocumentIn, DocumentOut
 
 if TYPE_CHECKING:
     import asyncpg
@@ -78,7 +78,8 @@ async def sign(conn: asyncpg.Connection, actor: Actor, row: Any, *, side: str) -
                              event_data={"receivedAt": now.isoformat()})
 
 
-async def answer(conn: asyncpg.Connection, actor: Actor, row: Any, *, side: str, client: Any, data: AnswerIn) -> Any:
+async def answer(conn: asyncpg.Connection, actor: Actor, row: Any, *, side: str, client: Any,
+                 data: DocumentAnswerIn) -> Any:
     """Answer a signed-for document whose kind asks for an answer; the answer is a document of its own."""
     _receiver(row, side)
     if not row["needs_answer"]:

@@ -195,7 +195,7 @@ class OfficeDocumentIn(DocumentIn, kw_only=True):
     client_id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 
 
-class AnswerIn(Input, kw_only=True):
+class DocumentAnswerIn(Input, kw_only=True):
     """The answer to a document whose kind asks for one."""
 
     subject: Text200

@@ -12,6 +12,7 @@ def routes() -> list[object]:
         OpenItemsController,
         PartnerConsultationController,
         StaffConsultationController,
+        partner_openapi,
     )
     from modules.partners.routes.documents import PartnerDocumentController, StaffDocumentController
     from modules.partners.routes.involvements import PartnerInvolvementController
@@ -20,4 +21,4 @@ def routes() -> list[object]:
 
     return [HotlineController, PoliceTransferController, PartnerInvolvementController, ContactsController,
             StaffInvolvementController, AdminContactsController, PartnerDocumentController, StaffDocumentController,
-            PartnerConsultationController, StaffConsultationController, OpenItemsController]
+            PartnerConsultationController, StaffConsultationController, OpenItemsController, partner_openapi]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -25,13 +26,14 @@ from modules.partners.schemas import (
     OfficeConsultationIn,
     SlotIn,
 )
+from modules.partners.spec import partner_document
 from modules.registry import manifests
 
 if TYPE_CHECKING:
     import asyncpg
     from litestar.datastructures import State
 
-__all__ = ("OpenItemsController", "PartnerConsultationController", "StaffConsultationController")
+__all__ = ("OpenItemsController", "PartnerConsultationController", "StaffConsultationController", "partner_openapi")
 
 ConsultationState = Literal["proposed", "confirmed", "held", "cancelled"]
 
@@ -215,3 +217,17 @@ class OpenItemsController(Controller):
                     items += await m.partner_items(conn, client, after, limit + 1)
         items.sort(key=lambda i: (i.created_at, i.id), reverse=True)
         return page_of(items[:limit + 1], limit, lambda i: i, lambda i: (i.created_at, i.id))
+
+
+_DOCUMENT: dict[str, bytes] = {}
+
+
+@get("/partner/openapi.json", operation_id="partnerOpenApi", tags=["partner"], include_in_schema=False,
+     summary="The partner-only OpenAPI document", opt={"public": True, "module_switch": False})
+async def partner_openapi(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The partner routes and the token endpoint with their schemas and errors; public, like /schema."""
+    body = _DOCUMENT.get("json")
+    if body is None:
+        body = _DOCUMENT["json"] = msgspec.json.encode(partner_document(request.app), order="sorted")
+    return Response(body, media_type="application/vnd.oai.openapi+json",
+                    headers={"Cache-Control": "public, max-age=300"})

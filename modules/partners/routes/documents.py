@@ -28,7 +28,7 @@ from modules.kernel.files import (
 )
 from modules.partners import documents, queries
 from modules.partners.access import client_of, partner_only
-from modules.partners.schemas import AnswerIn, DocumentIn, DocumentOut, MessageKindOut, OfficeDocumentIn
+from modules.partners.schemas import DocumentAnswerIn, DocumentIn, DocumentOut, MessageKindOut, OfficeDocumentIn
 
 if TYPE_CHECKING:
     import asyncpg
@@ -84,7 +84,7 @@ class _Exchange(Controller):
         return await self._command(request, state, document_id, None, act)
 
     async def _answer(self, request: Request[Any, Any, Any], state: State, document_id: UUID,
-                      data: AnswerIn) -> Response[DocumentOut]:
+                      data: DocumentAnswerIn) -> Response[DocumentOut]:
         async def act(conn: asyncpg.Connection, row: Any, actor: Any) -> Any:
             return await documents.answer(conn, actor, row, side=self.side, data=data,
                                           client=await self._client(request, conn, row))
@@ -171,7 +171,7 @@ class PartnerDocumentController(_Exchange):
           opt={"action": "partner.documents", "idempotency": "required"},
           responses=problem_docs(400, 401, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
     async def answer(self, request: Request[Any, Any, Any], state: State, document_id: FromPath[UUID],
-                     data: JSONBody[AnswerIn]) -> Response[DocumentOut]:
+                     data: JSONBody[DocumentAnswerIn]) -> Response[DocumentOut]:
         """A signed-for document whose kind asks for an answer; answers the new document (Idempotency-Key)."""
         return await self._answer(request, state, document_id, data)
 
@@ -244,7 +244,7 @@ class StaffDocumentController(_Exchange):
           opt={"action": "partner.documents.handle", "idempotency": "required"},
           responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=HTTP_201_CREATED)
     async def answer(self, request: Request[Any, Any, Any], state: State, document_id: FromPath[UUID],
-                     data: JSONBody[AnswerIn]) -> Response[DocumentOut]:
+                     data: JSONBody[DocumentAnswerIn]) -> Response[DocumentOut]:
         """A signed-for document whose kind asks for an answer; answers the new document (Idempotency-Key)."""
         return await self._answer(request, state, document_id, data)
 
