@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from tests.helpers import bearer, key, partner_token
+from tests.helpers import bearer, key, partner_token, token_for
 
 
-async def test_police_ask_staff_accept_and_both_sides_see_the_exchange(client, staff, conn) -> None:  # noqa: ANN001
+async def test_police_ask_staff_accept_and_both_sides_see_the_exchange(client, staff, conn, make_user) -> None:  # noqa: ANN001, E501
     police = bearer(await partner_token(client, "jinshan-police"))
     asked = await client.post("/api/v1/partner/involvements", headers={**police, **key()},
                               json={"caseRef": "JS-2026-0200", "summary": "某化工企业非法倾倒危险废物，污染河道。",
@@ -41,6 +41,10 @@ async def test_police_ask_staff_accept_and_both_sides_see_the_exchange(client, s
 
     # The assigned prosecutor records an opinion; another prosecutor of the office may not.
     prosecutor = await staff("jinshan", "prosecutor")
+    someone = await make_user(office="jinshan", roles=("prosecutor",))
+    another = bearer(await token_for(client, someone["username"], someone["password"]))
+    assert (await client.post(f"{url}/opinions", headers={**another, **key()},
+                              json={"text": "越权意见"})).status_code == 403
     opinion = await client.post(f"{url}/opinions", headers={**prosecutor, **key()},
                                 json={"text": "建议及时固定排污口取样证据并委托鉴定。"})
     assert opinion.status_code == 201, opinion.text
