@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
 
-__all__ = ("client_of", "forget_clients", "partner_only")
+__all__ = ("caller_scope", "client_of", "forget_clients", "partner_only")
 
 # Kept per token (client id and issue time): every change by an admin revokes the client's tokens (auth/admin), so a
 # token that still passes the revocation check was issued after the change and never meets a stale row.
@@ -93,3 +93,11 @@ async def _record_call(connection: ASGIConnection[Any, Any, Any, Any], client: A
 def client_of(request: Request[Any, Any, Any]) -> Any:
     """The calling client's row, as the partner guard found it."""
     return request.scope["state"]["partner_client"]
+
+
+def caller_scope(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What the caller's rows are found by: a partner's by its client, staff's by their office."""
+    p = current_principal(request)
+    if p.kind == "partner":
+        return {"client_uuid": client_of(request)["id"]}
+    return {"office_id": p.office_id}

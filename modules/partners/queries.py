@@ -82,32 +82,48 @@ async def transfer_page(conn: asyncpg.Connection, *, client_uuid: UUID, kind: st
     return await conn.fetch(sql, *args)
 
 
+async def _one(conn: asyncpg.Connection, select: str, item_id: UUID, what: str, *, office_id: UUID | None,
+               client_uuid: UUID | None, lock: bool) -> Any:
+    """The row `x` of `select` with this id, of the calling client (partner) or the caller's office (staff)."""
+    column, value = ("client_uuid", client_uuid) if client_uuid is not None else ("office_id", office_id)
+    row = await conn.fetchrow(f"{select} where x.id = $1 and x.{column} = $2" + (" for update of x" if lock else ""),
+                              item_id, value)
+    if row is None:
+        raise not_found(f"No such {what}.")
+    return row
+
+
+async def _page(conn: asyncpg.Connection, select: str, *, office_id: UUID | None, client_uuid: UUID | None,
+                filters: dict[str, Any], after: Cursor | None, limit: int) -> list[Any]:
+    """One page of `select`'s rows `x`, newest first: the client's own (partner) or the office's (staff)."""
+    q = keyset("x.created_at", "x.id")
+    if client_uuid is not None:
+        q.add("x.client_uuid = ?", client_uuid)
+    else:
+        q.add("x.office_id = ?", office_id)
+    for column, value in filters.items():
+        if value is not None:
+            q.add(f"x.{column} = ?", value)
+    sql, args = q.sql(select, after, limit)
+    return await conn.fetch(sql, *args)
+
+
+_INVOLVEMENT = "select x.*, c.client_id from partner_involvements x join partner_clients c on c.id = x.client_uuid"
+
+
 async def involvement(conn: asyncpg.Connection, involvement_id: UUID, *, office_id: UUID | None = None,
                       client_uuid: UUID | None = None, lock: bool = False) -> Any:
     """An early involvement of the caller's office (staff) or of the calling client (partner), else 404."""
-    column, value = ("client_uuid", client_uuid) if client_uuid is not None else ("office_id", office_id)
-    row = await conn.fetchrow(
-        "select i.*, c.client_id from partner_involvements i join partner_clients c on c.id = i.client_uuid "
-        f"where i.id = $1 and i.{column} = $2" + (" for update of i" if lock else ""), involvement_id, value)
-    if row is None:
-        raise not_found("No such early involvement.")
-    return row
+    return await _one(conn, _INVOLVEMENT, involvement_id, "early involvement", office_id=office_id,
+                      client_uuid=client_uuid, lock=lock)
 
 
 async def involvement_page(conn: asyncpg.Connection, *, office_id: UUID | None = None,
                            client_uuid: UUID | None = None, state: str | None, after: Cursor | None,
                            limit: int) -> list[Any]:
     """One page of early involvements, newest first: the office's (staff) or the client's own (partner)."""
-    q = keyset("i.created_at", "i.id")
-    if client_uuid is not None:
-        q.add("i.client_uuid = ?", client_uuid)
-    else:
-        q.add("i.office_id = ?", office_id)
-    if state is not None:
-        q.add("i.state = ?", state)
-    sql, args = q.sql("select i.*, c.client_id from partner_involvements i "
-                      "join partner_clients c on c.id = i.client_uuid", after, limit)
-    return await conn.fetch(sql, *args)
+    return await _page(conn, _INVOLVEMENT, office_id=office_id, client_uuid=client_uuid, filters={"state": state},
+                       after=after, limit=limit)
 
 
 async def contacts(conn: asyncpg.Connection, client_uuid: UUID) -> list[Any]:
@@ -122,67 +138,43 @@ async def message_kinds(conn: asyncpg.Connection, agency_kind: str | None = None
                             "order by code", agency_kind)
 
 
+_MESSAGE = ("select x.*, c.client_id, k.label_zh as kind_label, k.needs_answer, "
+            "(select a.id from partner_messages a where a.reply_to = x.id) as answer_id "
+            "from partner_messages x join partner_clients c on c.id = x.client_uuid "
+            "join partner_message_kinds k on k.code = x.kind")
+
+
 async def message(conn: asyncpg.Connection, message_id: UUID, *, office_id: UUID | None = None,
                   client_uuid: UUID | None = None, lock: bool = False) -> Any:
     """A document of the caller's office (staff) or of the calling client (partner), with its kind; else 404."""
-    column, value = ("client_uuid", client_uuid) if client_uuid is not None else ("office_id", office_id)
-    row = await conn.fetchrow(
-        "select m.*, c.client_id, k.label_zh as kind_label, k.needs_answer, "
-        "(select a.id from partner_messages a where a.reply_to = m.id) as answer_id "
-        "from partner_messages m join partner_clients c on c.id = m.client_uuid "
-        f"join partner_message_kinds k on k.code = m.kind where m.id = $1 and m.{column} = $2"
-        + (" for update of m" if lock else ""), message_id, value)
-    if row is None:
-        raise not_found("No such document.")
-    return row
+    return await _one(conn, _MESSAGE, message_id, "document", office_id=office_id, client_uuid=client_uuid,
+                      lock=lock)
 
 
 async def message_page(conn: asyncpg.Connection, *, office_id: UUID | None = None, client_uuid: UUID | None = None,
                        direction: str | None, state: str | None, after: Cursor | None, limit: int) -> list[Any]:
     """One page of documents, newest first: the office's (staff) or the client's own (partner)."""
-    q = keyset("m.created_at", "m.id")
-    if client_uuid is not None:
-        q.add("m.client_uuid = ?", client_uuid)
-    else:
-        q.add("m.office_id = ?", office_id)
-    if direction is not None:
-        q.add("m.direction = ?", direction)
-    if state is not None:
-        q.add("m.state = ?", state)
-    sql, args = q.sql(
-        "select m.*, c.client_id, k.label_zh as kind_label, k.needs_answer, "
-        "(select a.id from partner_messages a where a.reply_to = m.id) as answer_id "
-        "from partner_messages m join partner_clients c on c.id = m.client_uuid "
-        "join partner_message_kinds k on k.code = m.kind", after, limit)
-    return await conn.fetch(sql, *args)
+    return await _page(conn, _MESSAGE, office_id=office_id, client_uuid=client_uuid,
+                       filters={"direction": direction, "state": state}, after=after, limit=limit)
+
+
+_CONSULTATION = ("select x.*, c.client_id from partner_consultations x "
+                 "join partner_clients c on c.id = x.client_uuid")
 
 
 async def consultation(conn: asyncpg.Connection, consultation_id: UUID, *, office_id: UUID | None = None,
                        client_uuid: UUID | None = None, lock: bool = False) -> Any:
     """A consultation of the caller's office (staff) or of the calling client (partner), else 404."""
-    column, value = ("client_uuid", client_uuid) if client_uuid is not None else ("office_id", office_id)
-    row = await conn.fetchrow(
-        "select s.*, c.client_id from partner_consultations s join partner_clients c on c.id = s.client_uuid "
-        f"where s.id = $1 and s.{column} = $2" + (" for update of s" if lock else ""), consultation_id, value)
-    if row is None:
-        raise not_found("No such consultation.")
-    return row
+    return await _one(conn, _CONSULTATION, consultation_id, "consultation", office_id=office_id,
+                      client_uuid=client_uuid, lock=lock)
 
 
 async def consultation_page(conn: asyncpg.Connection, *, office_id: UUID | None = None,
                             client_uuid: UUID | None = None, state: str | None, after: Cursor | None,
                             limit: int) -> list[Any]:
     """One page of consultations, newest first: the office's (staff) or the client's own (partner)."""
-    q = keyset("s.created_at", "s.id")
-    if client_uuid is not None:
-        q.add("s.client_uuid = ?", client_uuid)
-    else:
-        q.add("s.office_id = ?", office_id)
-    if state is not None:
-        q.add("s.state = ?", state)
-    sql, args = q.sql("select s.*, c.client_id from partner_consultations s "
-                      "join partner_clients c on c.id = s.client_uuid", after, limit)
-    return await conn.fetch(sql, *args)
+    return await _page(conn, _CONSULTATION, office_id=office_id, client_uuid=client_uuid, filters={"state": state},
+                       after=after, limit=limit)
 
 
 _OPEN_ITEMS = """

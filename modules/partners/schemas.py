@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
 from api.schema import Input, Output
 from modules.clocks.store import ClockView
-from modules.complaints.schemas import Location, PersonReported, PublicComplaint
+from modules.complaints.schemas import PublicComplaint, Visitor
+from modules.complaints.schemas import _Body as _IntakeBody
 from modules.kernel.files import AttachmentOut
 from modules.kernel.timeline import EventOut
 
 __all__ = (
-    "CallerIn",
     "ClueTransferIn",
     "ContactIn",
     "ContactOut",
@@ -43,25 +43,11 @@ Urgency = Literal["normal", "urgent"]
 InvolvementState = Literal["requested", "accepted", "declined", "concluded"]
 
 
-class CallerIn(Input, kw_only=True):
-    """The person who called (or reported to the police): protected like any reporter's details."""
-
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
-    phone: Annotated[str, msgspec.Meta(min_length=11, max_length=20)] | None = None
-    id_number: Annotated[str, msgspec.Meta(pattern=r"^\d{17}[\dXx]$")] | None = None
-    reachable: bool = True
-
-
-class _TransferBody(Input, kw_only=True):
-    # The same fields as any intake, so the complaints intake takes them as they are.
-    category: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
-    title: Text200
-    body: LongText
-    location: Location | None = None
-    persons_reported: Annotated[list[PersonReported], msgspec.Meta(max_length=20)] = []
-    fields: dict[str, Any] = {}
+class _TransferBody(_IntakeBody, kw_only=True):
+    # The fields of any intake (complaints' own), so the complaints intake takes them as they are; the caller is
+    # protected like any visitor staff file for.
     received_at: datetime | None = None
-    caller: CallerIn | None = None
+    caller: Visitor | None = None
 
 
 class HotlineCallIn(_TransferBody, kw_only=True):

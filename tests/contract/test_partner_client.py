@@ -71,7 +71,7 @@ async def test_a_generated_client_transfers_a_clue_and_sees_it_accepted(partner_
     body = models.ClueTransferIn(case_ref=ref, category="duty-crime", title="办案中发现司法工作人员受贿线索",
                                  body="犯罪嫌疑人供述曾向某派出所民警行贿。",
                                  fields=models.ClueTransferInFields.from_dict({"unit": "某派出所"}),
-                                 caller=models.CallerIn(name="赵某", phone="13600003333"))
+                                 caller=models.Visitor(name="赵某", phone="13600003333"))
     key = f"sdk-{uuid.uuid4()}"
     sent = await transfer.asyncio_detailed(client=police, body=body, idempotency_key=key)
     assert sent.status_code == 201, sent.content

@@ -17,7 +17,7 @@ from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.kernel.partner_items import PartnerItem
 from modules.partners import consultations, queries
-from modules.partners.access import client_of, partner_only
+from modules.partners.access import caller_scope, client_of, partner_only
 from modules.partners.schemas import (
     CancelIn,
     ConsultationIn,
@@ -41,15 +41,10 @@ ConsultationState = Literal["proposed", "confirmed", "held", "cancelled"]
 class _Consultations(Controller):
     side: str
 
-    def _scope(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
-        if self.side == "partner":
-            return {"client_uuid": client_of(request)["id"]}
-        return {"office_id": current_principal(request).office_id}
-
     async def _command(self, request: Request[Any, Any, Any], state: State, consultation_id: UUID, data: Any,
                        act: Any) -> Response[ConsultationOut]:
         p = current_principal(request)
-        scope = self._scope(request)
+        scope = caller_scope(request)
 
         async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, ConsultationOut]:
             await act(conn, row, actor_from(request, p))
@@ -60,7 +55,7 @@ class _Consultations(Controller):
     async def _propose(self, request: Request[Any, Any, Any], state: State, data: ConsultationIn,
                        client_id: str | None) -> Response[ConsultationOut]:
         p = current_principal(request)
-        scope = self._scope(request)
+        scope = caller_scope(request)
 
         async def work(conn: asyncpg.Connection) -> tuple[int, ConsultationOut]:
             client = client_of(request) if client_id is None else \
@@ -73,12 +68,12 @@ class _Consultations(Controller):
                     item_state: str | None) -> Page[ConsultationOut]:
         async with state.db.connection() as conn:
             rows = await queries.consultation_page(conn, state=item_state, after=decode_cursor(cursor), limit=limit,
-                                                   **self._scope(request))
+                                                   **caller_scope(request))
         return page_of(rows, limit, consultations.view, lambda r: (r["created_at"], r["id"]))
 
     async def _get(self, request: Request[Any, Any, Any], state: State, consultation_id: UUID) -> ConsultationOut:
         async with state.db.connection() as conn:
-            return consultations.view(await queries.consultation(conn, consultation_id, **self._scope(request)))
+            return consultations.view(await queries.consultation(conn, consultation_id, **caller_scope(request)))
 
     async def _confirm(self, request: Request[Any, Any, Any], state: State, consultation_id: UUID,
                        data: SlotIn) -> Response[ConsultationOut]:

@@ -27,7 +27,7 @@ from modules.kernel.files import (
     upload,
 )
 from modules.partners import documents, queries
-from modules.partners.access import client_of, partner_only
+from modules.partners.access import caller_scope, client_of, partner_only
 from modules.partners.schemas import DocumentAnswerIn, DocumentIn, DocumentOut, MessageKindOut, OfficeDocumentIn
 
 if TYPE_CHECKING:
@@ -45,11 +45,6 @@ class _Exchange(Controller):
 
     side: str
 
-    def _scope(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
-        if self.side == "partner":
-            return {"client_uuid": client_of(request)["id"]}
-        return {"office_id": current_principal(request).office_id}
-
     async def _client(self, request: Request[Any, Any, Any], conn: asyncpg.Connection, row: Any) -> Any:
         if self.side == "partner":
             return client_of(request)
@@ -58,7 +53,7 @@ class _Exchange(Controller):
     async def _command(self, request: Request[Any, Any, Any], state: State, document_id: UUID, data: Any,
                        act: Any, *, status: int = 200) -> Response[DocumentOut]:
         p = current_principal(request)
-        scope = self._scope(request)
+        scope = caller_scope(request)
 
         async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, DocumentOut]:
             out = await act(conn, row, actor_from(request, p))
@@ -70,13 +65,13 @@ class _Exchange(Controller):
                     direction: str | None, doc_state: str | None) -> Page[DocumentOut]:
         async with state.db.connection() as conn:
             rows = await queries.message_page(conn, direction=direction, state=doc_state,
-                                              after=decode_cursor(cursor), limit=limit, **self._scope(request))
+                                              after=decode_cursor(cursor), limit=limit, **caller_scope(request))
             views = {r["id"]: await documents.view(conn, r) for r in rows[:limit]}
         return page_of(rows, limit, lambda r: views[r["id"]], lambda r: (r["created_at"], r["id"]))
 
     async def _get(self, request: Request[Any, Any, Any], state: State, document_id: UUID) -> DocumentOut:
         async with state.db.connection() as conn:
-            return await documents.view(conn, await queries.message(conn, document_id, **self._scope(request)))
+            return await documents.view(conn, await queries.message(conn, document_id, **caller_scope(request)))
 
     async def _sign(self, request: Request[Any, Any, Any], state: State, document_id: UUID) -> Response[DocumentOut]:
         async def act(conn: asyncpg.Connection, row: Any, actor: Any) -> Any:
@@ -93,7 +88,7 @@ class _Exchange(Controller):
     async def _attach(self, request: Request[Any, Any, Any], state: State, document_id: UUID,
                       data: Any) -> Response[AttachmentOut]:
         p = current_principal(request)
-        scope = self._scope(request)
+        scope = caller_scope(request)
         async with state.db.connection() as conn:
             row = await queries.message(conn, document_id, **scope)
         if row["direction"] != documents.DIRECTION[self.side]:
@@ -104,7 +99,7 @@ class _Exchange(Controller):
     async def _download(self, request: Request[Any, Any, Any], state: State, document_id: UUID,
                         attachment_id: UUID) -> Stream:
         async with state.db.connection() as conn:
-            row = await queries.message(conn, document_id, **self._scope(request))
+            row = await queries.message(conn, document_id, **caller_scope(request))
             att = await attachment_row(conn, row["id"], attachment_id, public=False)
         return await download(state, request, att, original=True)  # type: ignore[return-value]
 
