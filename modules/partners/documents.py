@@ -10,7 +10,7 @@ from api.errors import ErrorCode, ProblemError, conflict
 from api.outbox import emit
 from auth.audit import Actor, record
 from modules.kernel import steps
-from modules.kernel.files import attachments
+from modules.kernel.files import AttachmentOut, attachments
 from modules.kernel.steps import Subject
 from modules.kernel.timeline import add_event
 from modules.partners.rules import MESSAGE
@@ -91,11 +91,11 @@ async def answer(conn: asyncpg.Connection, actor: Actor, row: Any, *, side: str,
     return reply
 
 
-async def view(conn: asyncpg.Connection, row: Any) -> DocumentOut:
-    """A document as both sides see it, with its files."""
+async def view(conn: asyncpg.Connection, row: Any, files: list[AttachmentOut] | None = None) -> DocumentOut:
+    """A document as both sides see it, with its files (read here unless a list read them for its whole page)."""
     return DocumentOut(
         id=row["id"], client_id=row["client_id"], kind=row["kind"], kind_label=row["kind_label"],
         direction=row["direction"], subject=row["subject"], body=row["body"], state=row["state"],
         needs_answer=row["needs_answer"], reply_to=row["reply_to"], answer_id=row["answer_id"],
         received_at=row["received_at"], created_at=row["created_at"],
-        attachments=await attachments(conn, row["id"], staff=True))
+        attachments=files if files is not None else await attachments(conn, row["id"], staff=True))

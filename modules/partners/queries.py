@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = (
-    "client_by_client_id",
+    "attachments_of", "client_by_client_id",
     "client_by_uuid",
     "client_in_office",
     "consultation",
@@ -74,11 +74,12 @@ async def transferred_item(conn: asyncpg.Connection, client_uuid: UUID, kind: st
 
 async def transfer_page(conn: asyncpg.Connection, *, client_uuid: UUID, kind: str, after: Cursor | None,
                         limit: int) -> list[Any]:
-    """One page of the client's transfers of a kind, newest first."""
-    q = keyset("created_at", "id")
-    q.add("client_uuid = ?", client_uuid)
-    q.add("kind = ?", kind)
-    sql, args = q.sql("select * from partner_transfers", after, limit)
+    """One page of the client's transfers of a kind with where each item stands, newest first (one query)."""
+    q = keyset("t.created_at", "t.id")
+    q.add("t.client_uuid = ?", client_uuid)
+    q.add("t.kind = ?", kind)
+    sql, args = q.sql("select t.*, c.receipt_no, c.state, c.updated_at from partner_transfers t "
+                      "join complaints c on c.id = t.complaint_id", after, limit)
     return await conn.fetch(sql, *args)
 
 
@@ -156,6 +157,12 @@ async def message_page(conn: asyncpg.Connection, *, office_id: UUID | None = Non
     """One page of documents, newest first: the office's (staff) or the client's own (partner)."""
     return await _page(conn, _MESSAGE, office_id=office_id, client_uuid=client_uuid,
                        filters={"direction": direction, "state": state}, after=after, limit=limit)
+
+
+async def attachments_of(conn: asyncpg.Connection, subject_ids: list[UUID]) -> list[Any]:
+    """The files of several documents in one query, oldest first."""
+    return await conn.fetch("select * from attachments where subject_id = any($1::uuid[]) order by created_at, id",
+                            subject_ids)
 
 
 _CONSULTATION = ("select x.*, c.client_id from partner_consultations x "

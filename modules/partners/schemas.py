@@ -24,12 +24,14 @@ __all__ = (
     "InvolvementAnswerIn",
     "InvolvementIn",
     "InvolvementOut",
+    "InvolvementSummary",
     "MessageIn",
     "OfficeInvolvementIn",
     "OpinionIn",
     "StaffAnswerIn",
     "TransferKind",
     "TransferOut",
+    "TransferSummary",
     "Urgency",
 )
 
@@ -73,6 +75,35 @@ class TransferOut(Output, kw_only=True):
     result_reply: str | None
     transferred_at: datetime
     item: PublicComplaint
+
+
+class TransferSummary(Output, kw_only=True):
+    """A transfer in the partner's list: where its item stands; the detail has the timeline and the reply."""
+
+    reference: str
+    kind: TransferKind
+    receipt_no: str
+    state: str
+    state_label: str
+    accepted: bool | None
+    concluded: bool
+    transferred_at: datetime
+    updated_at: datetime
+
+
+class InvolvementSummary(Output, kw_only=True):
+    """An early involvement in a list: the request and where it stands; the detail has the exchange."""
+
+    id: UUID
+    client_id: str
+    initiated_by: Literal["partner", "office"]
+    case_ref: str | None
+    urgency: Urgency
+    state: InvolvementState
+    state_label: str
+    prosecutor_assigned: bool
+    created_at: datetime
+    updated_at: datetime
 
 
 class InvolvementIn(Input, kw_only=True):

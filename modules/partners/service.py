@@ -14,12 +14,21 @@ from auth.secretbox import mask_phone
 from modules.clocks.rules import Period
 from modules.clocks.store import clock_views, start_clock
 from modules.complaints.queries import public_view
+from modules.complaints.rules import STATE_LABELS
 from modules.complaints.rules import WORKFLOW as COMPLAINT_WORKFLOW
 from modules.kernel import steps
 from modules.kernel.steps import Subject, clock_settings
 from modules.kernel.timeline import add_event, timeline
 from modules.partners.rules import INVOLVEMENT
-from modules.partners.schemas import ContactIn, ContactOut, InvolvementIn, InvolvementOut, TransferOut
+from modules.partners.schemas import (
+    ContactIn,
+    ContactOut,
+    InvolvementIn,
+    InvolvementOut,
+    InvolvementSummary,
+    TransferOut,
+    TransferSummary,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -27,8 +36,8 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "SUBJECT", "answer", "contact_views", "involvement_view", "message", "opinion", "replace_contacts",
-    "request_involvement", "transfer_in", "transfer_view",
+    "SUBJECT", "answer", "contact_views", "involvement_summary", "involvement_view", "message", "opinion",
+    "replace_contacts", "request_involvement", "transfer_in", "transfer_summary", "transfer_view",
 )
 MODULE = "partners"
 _RESPONSE = "involvement_response"
@@ -59,6 +68,23 @@ async def transfer_in(conn: asyncpg.Connection, actor: Actor, *, client: Any, ki
 
 # Where the partner stands: accepted once the office took the item on, not accepted when refused or referred out.
 _ACCEPTED = {"accepted": True, "in_progress": True, "closed": True, "not_accepted": False, "referred": False}
+
+
+def transfer_summary(r: Any) -> TransferSummary:
+    """A row of the transfer list (transfer joined with its item's receipt number and state)."""
+    return TransferSummary(reference=r["reference"], kind=r["kind"], receipt_no=r["receipt_no"], state=r["state"],
+                           state_label=STATE_LABELS[r["state"]], accepted=_ACCEPTED.get(r["state"]),
+                           concluded=COMPLAINT_WORKFLOW.is_terminal(r["state"]), transferred_at=r["created_at"],
+                           updated_at=r["updated_at"])
+
+
+def involvement_summary(row: Any) -> InvolvementSummary:
+    """An early involvement as lists show it."""
+    return InvolvementSummary(
+        id=row["id"], client_id=row["client_id"], initiated_by=row["initiated_by"], case_ref=row["case_ref"],
+        urgency=row["urgency"], state=row["state"], state_label=INVOLVEMENT.states[row["state"]],
+        prosecutor_assigned=row["prosecutor_id"] is not None, created_at=row["created_at"],
+        updated_at=row["updated_at"])
 
 
 async def transfer_view(conn: asyncpg.Connection, t: Any, item: Any) -> TransferOut:

@@ -22,6 +22,7 @@ from modules.kernel.files import (
     UPLOAD_MAX_BODY,
     UPLOAD_OPT,
     AttachmentOut,
+    attachment_out,
     attachment_row,
     download,
     upload,
@@ -66,7 +67,10 @@ class _Exchange(Controller):
         async with state.db.connection() as conn:
             rows = await queries.message_page(conn, direction=direction, state=doc_state,
                                               after=decode_cursor(cursor), limit=limit, **caller_scope(request))
-            views = {r["id"]: await documents.view(conn, r) for r in rows[:limit]}
+            files: dict[Any, list[AttachmentOut]] = {r["id"]: [] for r in rows[:limit]}
+            for f in await queries.attachments_of(conn, list(files)):
+                files[f["subject_id"]].append(attachment_out(f, staff=True))
+            views = {r["id"]: await documents.view(conn, r, files[r["id"]]) for r in rows[:limit]}
         return page_of(rows, limit, lambda r: views[r["id"]], lambda r: (r["created_at"], r["id"]))
 
     async def _get(self, request: Request[Any, Any, Any], state: State, document_id: UUID) -> DocumentOut:

@@ -17,7 +17,14 @@ from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.partners import queries, service
 from modules.partners.access import client_of, partner_only
-from modules.partners.schemas import InvolvementAnswerIn, InvolvementIn, InvolvementOut, InvolvementState, MessageIn
+from modules.partners.schemas import (
+    InvolvementAnswerIn,
+    InvolvementIn,
+    InvolvementOut,
+    InvolvementState,
+    InvolvementSummary,
+    MessageIn,
+)
 from modules.registry import module_config
 
 if TYPE_CHECKING:
@@ -29,11 +36,9 @@ __all__ = ("PartnerInvolvementController", "involvement_list")
 ACTION = "partner.involvement"
 
 
-async def involvement_list(state: State, rows: list[Any], limit: int) -> Page[InvolvementOut]:
-    """A page of involvements as both sides see them."""
-    async with state.db.connection() as conn:
-        views = {r["id"]: await service.involvement_view(conn, r) for r in rows[:limit]}
-    return page_of(rows, limit, lambda r: views[r["id"]], lambda r: (r["created_at"], r["id"]))
+def involvement_list(rows: list[Any], limit: int) -> Page[InvolvementSummary]:
+    """A page of involvements as lists show them (one query for the page)."""
+    return page_of(rows, limit, service.involvement_summary, lambda r: (r["created_at"], r["id"]))
 
 
 class PartnerInvolvementController(Controller):
@@ -79,12 +84,12 @@ class PartnerInvolvementController(Controller):
         self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = 50,
         item_state: Annotated[InvolvementState | None, QueryParameter(name="state")] = None,
-    ) -> Page[InvolvementOut]:
+    ) -> Page[InvolvementSummary]:
         """Newest first, both directions, with the exchange; filter by state (unknown: 400). Cursor-paginated."""
         async with state.db.connection() as conn:
             rows = await queries.involvement_page(conn, client_uuid=client_of(request)["id"], state=item_state,
                                                   after=decode_cursor(cursor), limit=limit)
-        return await involvement_list(state, rows, limit)
+        return involvement_list(rows, limit)
 
     @get("/{involvement_id:uuid}", operation_id="partnerInvolvementGet", summary="One early involvement",
          opt={"action": ACTION}, responses=problem_docs(400, 401, 403, 404, 429))

@@ -22,6 +22,7 @@ from modules.partners.routes.involvements import involvement_list
 from modules.partners.schemas import (
     InvolvementOut,
     InvolvementState,
+    InvolvementSummary,
     OfficeInvolvementIn,
     OpinionIn,
     StaffAnswerIn,
@@ -78,13 +79,13 @@ class StaffInvolvementController(Controller):
         self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = 50,
         item_state: Annotated[InvolvementState | None, QueryParameter(name="state")] = None,
-    ) -> Page[InvolvementOut]:
+    ) -> Page[InvolvementSummary]:
         """Newest first, both directions; filter by state (unknown: 400). Cursor-paginated."""
         p = current_principal(request)
         async with state.db.connection() as conn:
             rows = await queries.involvement_page(conn, office_id=p.office_id, state=item_state,
                                                   after=decode_cursor(cursor), limit=limit)
-        return await involvement_list(state, rows, limit)
+        return involvement_list(rows, limit)
 
     @get("/{involvement_id:uuid}", operation_id="involvementGet", summary="One early involvement",
          opt={"action": "partner.read"}, responses=problem_docs(400, 401, 403, 404))

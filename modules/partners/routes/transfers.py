@@ -26,7 +26,7 @@ from modules.kernel.files import (
 )
 from modules.partners import queries, service
 from modules.partners.access import client_of, partner_only
-from modules.partners.schemas import ClueTransferIn, ContactOut, ContactsIn, HotlineCallIn, TransferOut
+from modules.partners.schemas import ClueTransferIn, ContactOut, ContactsIn, HotlineCallIn, TransferOut, TransferSummary
 
 if TYPE_CHECKING:
     import asyncpg
@@ -67,16 +67,11 @@ class _Transfers(Controller):
         return await run_once(state.db, request, p.sub, data, work)
 
     async def _list(self, request: Request[Any, Any, Any], state: State, cursor: str | None,
-                    limit: int) -> Page[TransferOut]:
-        client = client_of(request)
+                    limit: int) -> Page[TransferSummary]:
         async with state.db.connection() as conn:
-            rows = await queries.transfer_page(conn, client_uuid=client["id"], kind=self.kind,
+            rows = await queries.transfer_page(conn, client_uuid=client_of(request)["id"], kind=self.kind,
                                                after=decode_cursor(cursor), limit=limit)
-            views = {}
-            for r in rows[:limit]:
-                _, item = await queries.transferred_item(conn, client["id"], self.kind, r["reference"])
-                views[r["id"]] = await service.transfer_view(conn, r, item)
-        return page_of(rows, limit, lambda r: views[r["id"]], lambda r: (r["created_at"], r["id"]))
+        return page_of(rows, limit, service.transfer_summary, lambda r: (r["created_at"], r["id"]))
 
     async def _get(self, request: Request[Any, Any, Any], state: State, reference: str) -> TransferOut:
         client = client_of(request)
@@ -120,8 +115,8 @@ class HotlineController(_Transfers):
     @get("/", operation_id="partnerHotlineList", summary="The hotline's tickets", opt={"action":
          "partner.hotline.transfer"}, responses=problem_docs(400, 401, 403, 429))
     async def list_tickets(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
-                           limit: FromQuery[Limit] = 50) -> Page[TransferOut]:
-        """Newest first, with each item's public status; cursor-paginated."""
+                           limit: FromQuery[Limit] = 50) -> Page[TransferSummary]:
+        """Newest first, with where each item stands (the detail has the timeline and the reply); cursor-paginated."""
         return await self._list(request, state, cursor, limit)
 
     @get("/{ticket_no:str}", operation_id="partnerHotlineGet", summary="One ticket's status and result reply",
@@ -164,7 +159,7 @@ class PoliceTransferController(_Transfers):
     @get("/", operation_id="partnerClueList", summary="The client's transferred clues",
          opt={"action": "partner.clue.transfer"}, responses=problem_docs(400, 401, 403, 429))
     async def list_clues(self, request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
-                         limit: FromQuery[Limit] = 50) -> Page[TransferOut]:
+                         limit: FromQuery[Limit] = 50) -> Page[TransferSummary]:
         """Newest first, each with `accepted` (null while undecided); cursor-paginated."""
         return await self._list(request, state, cursor, limit)
 
