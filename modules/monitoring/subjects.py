@@ -35,6 +35,12 @@ SUBJECTS: dict[str, Subject] = {
         select="select c.assignee_id as handler_id, c.department, c.receipt_no as ref, c.title from complaints c "
                "where c.id = k.subject_id",
     ),
+    # Early involvement: the answer to a request is watched like any deadline; its handler is the prosecutor.
+    "partners": Subject(
+        module="partners",
+        select="select i.prosecutor_id as handler_id, null::text as department, i.case_ref as ref, "
+               "left(i.summary, 200) as title from partner_involvements i where i.id = k.subject_id",
+    ),
 }
 
 

@@ -29,6 +29,12 @@ async def test_police_ask_staff_accept_and_both_sides_see_the_exchange(client, s
     chief = await staff("jinshan", "chief")
     listed = await client.get("/api/v1/staff/partner-involvements?state=requested", headers=chief)
     assert listed.status_code == 200 and iid in [i["id"] for i in listed.json()["items"]]
+    # Flow monitoring watches the answer's deadline like any other.
+    watched = await client.get("/api/v1/monitoring/deadlines?module=partners&withinDays=30",
+                               headers=await staff("jinshan", "case_mgmt"))
+    assert watched.status_code == 200, watched.text
+    [row] = [d for d in watched.json()["items"] if d["subjectId"] == iid]
+    assert row["ref"] == "JS-2026-0200"
     no_one = await client.post(f"{url}/answer", headers=chief, json={"decision": "accept"})
     assert no_one.status_code == 400
     prosecutor_id = await conn.fetchval("select id from users where username = 'jinshan.prosecutor'")
