@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from auth.audit import Actor
 from auth.demo import DEMO_CLIENT_SECRET
 from auth.passwords import hash_password_sync
+from modules.partners import service
+from modules.partners.schemas import InvolvementIn
 
 if TYPE_CHECKING:
     import asyncpg
@@ -44,11 +47,12 @@ async def load(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> 
                 "where client_id = $1", f"{code}-{suffix}", scopes)
         if not await conn.fetchval("select exists (select 1 from partner_involvements where office_id = $1)",
                                    office_id):
-            await conn.execute(
-                """
-                insert into partner_involvements (office_id, client_uuid, initiated_by, case_ref, summary, reason,
-                                                  urgency, created_by)
-                select $1, id, 'partner', 'JS-2026-0117', '某化工企业涉嫌非法倾倒危险废物，污染河道约 3 公里。',
-                       '案情重大，涉及刑事附带民事公益诉讼，请求检察机关提前介入引导取证。', 'urgent', client_id
-                from partner_clients where client_id = $2
-                """, office_id, f"{code}-police")
+            # Through the service, so the demo request has its response clock like a real one.
+            client = await conn.fetchrow("select * from partner_clients where client_id = $1", f"{code}-police")
+            actor = Actor(id=client["client_id"], kind="partner", office_id=office_id, device_id=None, ip=None,
+                          request_id=None)
+            request = InvolvementIn(case_ref="JS-2026-0117", urgency="urgent",
+                                    summary="某化工企业涉嫌非法倾倒危险废物，污染河道约 3 公里。",
+                                    reason="案情重大，涉及刑事附带民事公益诉讼，请求检察机关提前介入引导取证。")
+            await service.request_involvement(conn, actor, client=client, initiated_by="partner", config={},
+                                              data=request)

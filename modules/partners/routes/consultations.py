@@ -214,15 +214,13 @@ class OpenItemsController(Controller):
         return page_of(items[:limit + 1], limit, lambda i: i, lambda i: (i.created_at, i.id))
 
 
-_DOCUMENT: dict[str, bytes] = {}
-
-
 @get("/partner/openapi.json", operation_id="partnerOpenApi", tags=["partner"], include_in_schema=False,
      summary="The partner-only OpenAPI document", opt={"public": True, "module_switch": False})
 async def partner_openapi(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The partner routes and the token endpoint with their schemas and errors; public, like /schema."""
-    body = _DOCUMENT.get("json")
+    # Built once per app from its own document (the app's routes never change while it runs).
+    body = request.app.state.get("partner_openapi")
     if body is None:
-        body = _DOCUMENT["json"] = msgspec.json.encode(partner_document(request.app), order="sorted")
+        body = request.app.state.partner_openapi = msgspec.json.encode(partner_document(request.app), order="sorted")
     return Response(body, media_type="application/vnd.oai.openapi+json",
                     headers={"Cache-Control": "public, max-age=300"})
