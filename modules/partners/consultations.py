@@ -28,7 +28,8 @@ __all__ = ("SUBJECT", "cancel", "confirm", "hold", "open_items", "propose", "vie
 
 async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
                   extra: dict[str, Any] | None = None) -> None:
-    await emit(conn, "partner.consultation", {"consultationId": str(row["id"]), "event": event, **(extra or {})},
+    await emit(conn, "partner.consultation", {"consultationId": str(row["id"]), "clientUuid": str(row["client_uuid"]),
+                                              "event": event, **(extra or {})},
                office_id=row["office_id"])
 
 

@@ -32,7 +32,8 @@ def not_sender() -> ProblemError:
 
 async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
                   extra: dict[str, Any] | None = None) -> None:
-    await emit(conn, "partner.document", {"documentId": str(row["id"]), "event": event, **(extra or {})},
+    await emit(conn, "partner.document", {"documentId": str(row["id"]), "clientUuid": str(row["client_uuid"]),
+                                          "event": event, **(extra or {})},
                office_id=row["office_id"])
 
 

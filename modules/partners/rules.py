@@ -99,10 +99,13 @@ CONSULTATION = Workflow(
     )},
 )
 
+# Each event names the partner client (`clientUuid`), so the delivery side can route it to the agency's feed.
 TOPICS: dict[str, str] = {
     "partner.consultation": "A consultation was proposed, confirmed, held or cancelled: staff and the agency.",
     "partner.document": "A document was sent, signed for or answered: the office's staff and the partner.",
     "partner.involvement": "Something happened in an early involvement: the office's staff and the partner.",
+    "partner.transfer": "A call or clue was transferred into complaints (its outcomes follow as complaint.staff "
+                        "events of the item; partner_transfers maps the item to the client): staff and the partner.",
 }
 
 _PARTNER = tuple(("partner", a) for a in PARTNER_ACTIONS)

@@ -61,6 +61,9 @@ async def transfer_in(conn: asyncpg.Connection, actor: Actor, *, client: Any, ki
         "values ($1, $2, $3, $4, $5) returning *", client["office_id"], client["id"], kind, reference, complaint_id)
     data = {"client": client["client_id"], "agencyKind": client["agency_kind"], "kind": kind, "reference": reference}
     await add_event(conn, "complaints", complaint_id, actor, "partner.transferred", public=False, data=data)
+    await emit(conn, "partner.transfer", {"transferId": str(row["id"]), "complaintId": str(complaint_id),
+                                          "clientUuid": str(client["id"]), "event": "transfer.created"},
+               office_id=client["office_id"])
     await record(conn, actor, f"partner.{kind}.transferred", office_id=client["office_id"], object_type="complaint",
                  object_id=complaint_id, detail=data)
     return row, True
@@ -99,7 +102,8 @@ async def transfer_view(conn: asyncpg.Connection, t: Any, item: Any) -> Transfer
 
 async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
                   extra: dict[str, Any] | None = None) -> None:
-    await emit(conn, "partner.involvement", {"involvementId": str(row["id"]), "event": event, "public": public,
+    await emit(conn, "partner.involvement", {"involvementId": str(row["id"]), "clientUuid": str(row["client_uuid"]),
+                                             "event": event, "public": public,
                                              **(extra or {})}, office_id=row["office_id"])
 
 

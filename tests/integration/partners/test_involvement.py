@@ -107,3 +107,30 @@ async def test_contacts_are_kept_by_the_agency_and_sealed(client, conn) -> None:
                                  "join partner_clients p on p.id = c.client_uuid where p.client_id = 'jinshan-police'")
     assert "李警官" not in stored and "13900001111" not in stored
     assert (await client.get("/api/v1/partner/contacts", headers=police)).json()[0]["name"] == "李警官"
+
+
+async def test_the_response_clock_follows_the_office_policy(client, staff, conn) -> None:  # noqa: ANN001
+    admin = bearer(await token_for(client, "chongming.admin"))
+    bad = await client.put("/api/v1/admin/modules/partners", headers=admin,
+                           json={"enabled": True, "config": {"involvement": {"urgent": 4}}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("config.involvement")
+    try:
+        ok = await client.put("/api/v1/admin/modules/partners", headers=admin,
+                              json={"enabled": True, "config": {"involvement": {"urgent": 1, "normal": 15}}})
+        assert ok.status_code == 200, ok.text
+        client.app.state.modules.forget()
+        police = bearer(await partner_token(client, "chongming-police"))
+        dues = {}
+        for urgency in ("urgent", "normal"):
+            made = await client.post("/api/v1/partner/involvements", headers={**police, **key()},
+                                     json={"summary": "政策测试", "reason": "政策测试", "urgency": urgency})
+            assert made.status_code == 201, made.text
+            [clock] = [d for d in made.json()["deadlines"] if d["code"] == "involvement_response"]
+            dues[urgency] = clock["daysRemaining"]
+            topic = await conn.fetchval("select payload->>'clientUuid' from outbox where topic = 'partner.involvement' "
+                                        "and payload->>'involvementId' = $1", made.json()["id"])
+            assert topic is not None  # the delivery side can route the event to this client
+        assert 1 <= dues["urgent"] <= 4 and dues["normal"] >= 15
+    finally:
+        await client.put("/api/v1/admin/modules/partners", headers=admin, json={"enabled": True, "config": {}})
+        client.app.state.modules.forget()
