@@ -39,9 +39,9 @@ SUBJECT = Subject(module="partners", table="partner_consultations", kind="consul
 
 async def propose(conn: asyncpg.Connection, actor: Actor, *, client: Any, side: str, data: ConsultationIn) -> Any:
     """Propose a consultation with time slots for the other side to choose from. Returns the new row."""
-    slots = sorted(set(data.slots))
-    if any(s.tzinfo is None for s in slots):
+    if any(s.tzinfo is None for s in data.slots):  # checked first: naive and aware times cannot be sorted together
         raise invalid("Give each slot with its time zone.", ("slots", "e.g. 2026-12-03T09:30:00+08:00"))
+    slots = sorted(set(data.slots))
     row = await conn.fetchrow(
         "insert into partner_consultations (office_id, client_uuid, proposed_by, topic, agenda, place, slots, "
         "created_by) values ($1, $2, $3, $4, $5, $6, $7, $8) returning *",
