@@ -17,9 +17,9 @@ from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.partners import queries, service
 from modules.partners.access import client_of, partner_only
+from modules.partners.examples import InvolvementBody
 from modules.partners.schemas import (
     InvolvementAnswerIn,
-    InvolvementIn,
     InvolvementOut,
     InvolvementState,
     InvolvementSummary,
@@ -66,7 +66,7 @@ class PartnerInvolvementController(Controller):
           opt={"action": ACTION, "idempotency": "required"}, responses=problem_docs(400, 401, 403, 409, 422, 429),
           status_code=HTTP_201_CREATED)
     async def request_involvement(self, request: Request[Any, Any, Any], state: State,
-                                  data: JSONBody[InvolvementIn]) -> Response[InvolvementOut]:
+                                  data: InvolvementBody) -> Response[InvolvementOut]:
         """Case summary, reason, urgency; the office's answer is due within its policy for the urgency."""
         p = current_principal(request)
         client = client_of(request)

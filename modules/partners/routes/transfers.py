@@ -26,7 +26,8 @@ from modules.kernel.files import (
 )
 from modules.partners import queries, service
 from modules.partners.access import client_of, partner_only
-from modules.partners.schemas import ClueTransferIn, ContactOut, ContactsIn, HotlineCallIn, TransferOut, TransferSummary
+from modules.partners.examples import ClueTransferBody, HotlineCallBody
+from modules.partners.schemas import ContactOut, ContactsIn, TransferOut, TransferSummary
 
 if TYPE_CHECKING:
     import asyncpg
@@ -107,7 +108,7 @@ class HotlineController(_Transfers):
           opt={"action": "partner.hotline.transfer", "idempotency": "required"},
           responses=problem_docs(400, 401, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
     async def transfer(self, request: Request[Any, Any, Any], state: State,
-                       data: JSONBody[HotlineCallIn]) -> Response[TransferOut]:
+                       data: HotlineCallBody) -> Response[TransferOut]:
         """Into complaints, with its clocks started as for any intake (201); the same ticket again answers the
         first item (200). Idempotency-Key required."""
         return await self._transfer(request, state, data, data.ticket_no)
@@ -152,7 +153,7 @@ class PoliceTransferController(_Transfers):
           opt={"action": "partner.clue.transfer", "idempotency": "required"},
           responses=problem_docs(400, 401, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
     async def transfer(self, request: Request[Any, Any, Any], state: State,
-                       data: JSONBody[ClueTransferIn]) -> Response[TransferOut]:
+                       data: ClueTransferBody) -> Response[TransferOut]:
         """201 with the new item; the same `caseRef` again answers the first (200). Idempotency-Key required."""
         return await self._transfer(request, state, data, data.case_ref)
 
