@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +13,7 @@ from api.errors import ErrorCode, ProblemError
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
-__all__ = ("DEVICE_ID_PATTERN", "client_ip", "device_id")
+__all__ = ("DEVICE_ID_PATTERN", "address_in", "client_ip", "device_id")
 
 # What a device id may be wherever it is stored (audit trail, refresh tokens) or signed (the `did` claim).
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
@@ -45,3 +47,13 @@ def device_id(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
         return raw
     raise ProblemError(ErrorCode.VALIDATION_FAILED, "The X-Device-ID header is malformed.",
                        errors=[{"field": "X-Device-ID", "message": "1-128 of A-Z a-z 0-9 . _ : -", "source": "header"}])
+
+
+def address_in(address: str, networks: Iterable[Any]) -> bool:
+    """Whether an address lies in any of the networks (CIDR strings or ipaddress networks); an address that is not
+    an IP address (a test client's name) lies in none."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(str(n), strict=False) for n in networks)

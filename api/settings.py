@@ -137,6 +137,10 @@ class Settings:
         "JIANWU_TRUSTED_PROXIES", "", str,
         "Comma-separated addresses of load balancers whose X-Forwarded-For names the real client.",
     )
+    partner_jwks_hosts: str = _setting(
+        "JIANWU_PARTNER_JWKS_HOSTS", "", str,
+        "Comma-separated host[:port] names a partner client's JWKS URL may point to (private_key_jwt); empty: none.",
+    )
     login_ip_limit: int = _setting(
         "JIANWU_LOGIN_IP_LIMIT", 300, _int(1, 1_000_000),
         "Sign-in attempts allowed per client address per 5 minutes (an office behind one NAT shares one).",

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -19,10 +20,11 @@ import msgspec
 from litestar import Request
 
 from api.errors import ErrorCode, ProblemError
-from api.net import DEVICE_ID_PATTERN, client_ip
+from api.net import DEVICE_ID_PATTERN, address_in, client_ip
 from api.state import AppState
 from auth.audit import actor_from, record
 from auth.credentials import LOGIN_ACCOUNT, change_due, one_time_expired
+from auth.partner_keys import assertion_key
 from auth.passwords import verify_password
 from auth.ratelimit import Limit
 from auth.sso import SSO_GRANT, sso_grant
@@ -243,10 +245,19 @@ async def _authenticate_client(state: AppState, request: Request[Any, Any, Any],
     async with state.db.connection() as conn:
         client = await conn.fetchrow("select * from partner_clients where client_id = $1", client_id)
     if assertion:
-        ok = client is not None and _assertion_ok(state, client, assertion, str(request.url))
+        ok = client is not None and await _assertion_ok(state, client, assertion, str(request.url))
         ok = ok and await _assertion_unused(state, assertion)
     else:
         ok = await verify_password(client["secret_hash"] if client else None, secret or "")
+        if not ok and client is not None and client["previous_secret_until"] is not None \
+                and client["previous_secret_until"] > datetime.now(UTC):
+            # A rotated secret stays good until the overlap the admin set ends.
+            ok = await verify_password(client["previous_secret_hash"], secret or "")
+    networks = client["allowed_networks"] if client is not None else []
+    if ok and networks and not address_in(client_ip(request), networks):
+        await _audit_alone(state, request, "auth.client.failed", office_id=client["office_id"],
+                           detail={"client_id": client_id[:64], "reason": "address_not_allowed"})
+        raise _fail("invalid_client", "Client authentication failed.")
     if not ok or client is None or client["disabled_at"] is not None:
         await _audit_alone(state, request, "auth.client.failed", detail={"client_id": client_id[:64]},
                            office_id=client["office_id"] if client else None)
@@ -255,11 +266,11 @@ async def _authenticate_client(state: AppState, request: Request[Any, Any, Any],
     return client
 
 
-def _assertion_ok(state: AppState, client: Any, assertion: str, token_url: str) -> bool:
-    if not client["public_jwk"]:
+async def _assertion_ok(state: AppState, client: Any, assertion: str, token_url: str) -> bool:
+    key = await assertion_key(state.settings, client, assertion)
+    if key is None:
         return False
     try:
-        key = pyjwt.PyJWK(client["public_jwk"]).key
         claims = pyjwt.decode(
             assertion, key=key, algorithms=["ES256", "RS256", "PS256", "EdDSA"],
             audience=[token_url, "jianwu"], issuer=client["client_id"],

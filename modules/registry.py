@@ -77,7 +77,8 @@ def _load() -> None:
     # The built-in modules register themselves when imported.
     import modules.complaints
     import modules.liaison
-    import modules.litigation  # noqa: F401
+    import modules.litigation
+    import modules.partners  # noqa: F401
 
 
 class ModuleSwitches:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -18,22 +19,33 @@ from auth import queries
 from auth.admin import service
 from auth.admin.common import SECURITY, ClientOut, check_actions, client_out, not_found
 from auth.audit import actor_from
+from auth.partner_keys import jwks_url_allowed
 from auth.passwords import hash_password
 from auth.principal import current_principal
 
-__all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch")
+__all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch", "SecretRotated", "SecretRotationIn")
+
+
+Network = Annotated[str, msgspec.Meta(min_length=2, max_length=64, description="An address or CIDR network.")]
+Networks = Annotated[list[Network], msgspec.Meta(max_length=50)]
+DailyQuota = Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
 
 
 class ClientIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
-    """Register a partner client (`clientId` starts with the office code and `-`); a secret is generated unless a
-    public key (JWK) is given."""
+    """Register a partner client (`clientId` starts with the office code and `-`): its kind, the actions it may use
+    (`scopes`), its credentials (a secret is generated unless a public key (JWK) or a JWKS URL on the operator's
+    allow-list is given), the networks it may call from (empty: any) and its daily quota (none: only the per-minute
+    budget)."""
 
     client_id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    agency_kind: Literal["police", "government", "hotline"]
+    agency_kind: Literal["police", "government", "hotline", "court"]
     scopes: list[str] = []
     rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 600
     public_jwk: dict[str, Any] | None = None
+    jwks_url: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    allowed_networks: Networks = []
+    daily_quota: DailyQuota | None = None
 
 
 class ClientCreated(msgspec.Struct, rename="camel"):
@@ -49,6 +61,22 @@ class ClientPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     scopes: list[str] | msgspec.UnsetType = msgspec.UNSET
     disabled: bool | msgspec.UnsetType = msgspec.UNSET
     rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | msgspec.UnsetType = msgspec.UNSET
+    allowed_networks: Networks | msgspec.UnsetType = msgspec.UNSET
+    # null removes the daily quota.
+    daily_quota: DailyQuota | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class SecretRotationIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """How long the current secret stays valid beside the new one (0: it stops at once)."""
+
+    overlap_hours: Annotated[int, msgspec.Meta(ge=0, le=720)] = 24
+
+
+class SecretRotated(msgspec.Struct, rename="camel"):
+    """The client with its new secret, shown this once; the old one works until `previousSecretUntil`."""
+
+    client: ClientOut
+    client_secret: str
 
 
 class AdminClientsController(Controller):
@@ -98,15 +126,20 @@ class AdminClientsController(Controller):
             # caller's own clients, so the 409 below never tells whether another office has registered a name.
             raise ProblemError(ErrorCode.VALIDATION_FAILED, "A client id starts with your office's code.",
                                errors=[{"field": "clientId", "message": f"must start with {office_code}-"}])
-        secret = None if data.public_jwk else "cs_" + secrets.token_urlsafe(32)
+        secret = None if data.public_jwk or data.jwks_url else "cs_" + secrets.token_urlsafe(32)
         if data.public_jwk:
             _check_jwk(data.public_jwk)
+        if data.jwks_url and not jwks_url_allowed(state.settings, data.jwks_url):
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Keys are fetched only from allowed hosts.",
+                               errors=[{"field": "jwksUrl", "message": "https on a host of JIANWU_PARTNER_JWKS_HOSTS"}])
+        networks = _networks(data.allowed_networks)
         secret_hash = await hash_password(secret) if secret else None
         async with state.db.transaction() as conn:
             row = await service.create_client(
                 conn, actor=actor_from(request, p), office_id=p.office_id, client_id=data.client_id, name=data.name,
                 agency_kind=data.agency_kind, secret_hash=secret_hash, public_jwk=data.public_jwk, scopes=data.scopes,
-                rate_limit_per_minute=data.rate_limit_per_minute,
+                rate_limit_per_minute=data.rate_limit_per_minute, jwks_url=data.jwks_url, allowed_networks=networks,
+                daily_quota=data.daily_quota,
             )
         return ClientCreated(client=client_out(row), client_secret=secret)
 
@@ -115,7 +148,8 @@ class AdminClientsController(Controller):
     async def update_client(
         self, request: Request[Any, Any, Any], state: AppState, client_uuid: FromPath[UUID], data: JSONBody[ClientPatch]
     ) -> ClientOut:
-        """Change scopes, the rate limit, or disable (its tokens stop working at once)."""
+        """Change scopes, the rate limit, the networks it may call from, its daily quota, or suspend it (`disabled`:
+        its tokens stop working at once)."""
         p = current_principal(request)
         scopes = None if isinstance(data.scopes, msgspec.UnsetType) else data.scopes
         if scopes is not None:
@@ -127,11 +161,44 @@ class AdminClientsController(Controller):
                 rate_limit_per_minute=None if isinstance(data.rate_limit_per_minute, msgspec.UnsetType)
                 else data.rate_limit_per_minute,
                 disabled=None if isinstance(data.disabled, msgspec.UnsetType) else data.disabled,
+                allowed_networks=None if isinstance(data.allowed_networks, msgspec.UnsetType)
+                else _networks(data.allowed_networks),
+                daily_quota=data.daily_quota,
                 detail={k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET},
             )
             if row is None:
                 raise not_found("partner client")
         return client_out(row)
+
+
+    @post("/partner-clients/{client_uuid:uuid}/secret-rotation", operation_id="adminRotateClientSecret",
+          summary="Rotate a partner client's secret", opt={"action": "admin.clients.manage"},
+          responses=problem_docs(400, 401, 403, 404), status_code=200)
+    async def rotate_secret(self, request: Request[Any, Any, Any], state: AppState, client_uuid: FromPath[UUID],
+                            data: JSONBody[SecretRotationIn]) -> SecretRotated:
+        """A new secret, shown once; the current one stays valid for `overlapHours`, so the agency switches
+        without a gap. Tokens already issued keep working until they expire."""
+        p = current_principal(request)
+        secret = "cs_" + secrets.token_urlsafe(32)
+        async with state.db.transaction() as conn:
+            row = await service.rotate_client_secret(
+                conn, actor=actor_from(request, p), office_id=p.office_id, client_uuid=client_uuid,
+                secret_hash=await hash_password(secret), overlap_hours=data.overlap_hours)
+            if row is None:
+                raise not_found("partner client")
+        return SecretRotated(client=client_out(row), client_secret=secret)
+
+
+def _networks(raw: list[str]) -> list[str]:
+    """Addresses and CIDR networks as stored (host bits cleared), or 400 naming the bad one."""
+    out = []
+    for i, item in enumerate(raw):
+        try:
+            out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Not an address or network.",
+                               errors=[{"field": f"allowedNetworks[{i}]", "message": "e.g. 10.1.2.0/24"}]) from None
+    return sorted(set(out))
 
 
 def _check_jwk(jwk: dict[str, Any]) -> None:

@@ -46,6 +46,10 @@ class ClientOut(msgspec.Struct, rename="camel"):
     has_public_key: bool
     disabled: bool
     created_at: datetime
+    jwks_url: str | None = None
+    allowed_networks: list[str] = []
+    daily_quota: int | None = None
+    previous_secret_until: datetime | None = None
 
 
 class AuditOut(msgspec.Struct, rename="camel"):
@@ -77,7 +81,9 @@ def client_out(r: asyncpg.Record) -> ClientOut:
     return ClientOut(id=r["id"], client_id=r["client_id"], name=r["name"], agency_kind=r["agency_kind"],
                      scopes=list(r["scopes"]), rate_limit_per_minute=r["rate_limit_per_minute"],
                      has_secret=r["secret_hash"] is not None, has_public_key=r["public_jwk"] is not None,
-                     disabled=r["disabled_at"] is not None, created_at=r["created_at"])
+                     disabled=r["disabled_at"] is not None, created_at=r["created_at"], jwks_url=r["jwks_url"],
+                     allowed_networks=[str(n) for n in r["allowed_networks"]], daily_quota=r["daily_quota"],
+                     previous_secret_until=r["previous_secret_until"])
 
 
 def audit_out(r: asyncpg.Record) -> AuditOut:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import msgspec
+
 from api.errors import ErrorCode, ProblemError
 from api.state import AppState
 from auth import queries
@@ -17,8 +19,8 @@ from auth.role_requests import refuse_without_approval
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("create_client", "replace_permission_list", "revoke_user_sessions", "set_office_totp", "update_client",
-           "update_user")
+__all__ = ("create_client", "replace_permission_list", "revoke_user_sessions", "rotate_client_secret",
+           "set_office_totp", "update_client", "update_user")
 
 
 async def update_user(conn: asyncpg.Connection, *, state: AppState, principal: Principal, actor: Actor, user_id: UUID,
@@ -92,16 +94,18 @@ async def _within_province(conn: asyncpg.Connection, province: str, grants: dict
 
 async def create_client(conn: asyncpg.Connection, *, actor: Actor, office_id: UUID | None, client_id: str, name: str,
                         agency_kind: str, secret_hash: str | None, public_jwk: dict[str, Any] | None,
-                        scopes: list[str], rate_limit_per_minute: int) -> asyncpg.Record:
+                        scopes: list[str], rate_limit_per_minute: int, jwks_url: str | None = None,
+                        allowed_networks: list[str] | None = None, daily_quota: int | None = None) -> asyncpg.Record:
     """Register a partner client of the office (409 when the office already has one with this id)."""
     row = await conn.fetchrow(
         """
         insert into partner_clients (office_id, client_id, name, agency_kind, secret_hash, public_jwk,
-                                     scopes, rate_limit_per_minute)
-        values ($1, $2, $3, $4, $5, $6, $7, $8)
+                                     scopes, rate_limit_per_minute, jwks_url, allowed_networks, daily_quota)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::cidr[], $11)
         on conflict (client_id) do nothing returning *
         """,
         office_id, client_id, name, agency_kind, secret_hash, public_jwk, sorted(set(scopes)), rate_limit_per_minute,
+        jwks_url, allowed_networks or [], daily_quota,
     )
     if row is None:
         raise ProblemError(ErrorCode.CONFLICT, "Your office already has a client with this id.")
@@ -112,24 +116,48 @@ async def create_client(conn: asyncpg.Connection, *, actor: Actor, office_id: UU
 
 async def update_client(conn: asyncpg.Connection, *, state: AppState, actor: Actor, office_id: UUID | None,
                         client_uuid: UUID, scopes: list[str] | None, rate_limit_per_minute: int | None,
-                        disabled: bool | None, detail: dict[str, Any]) -> asyncpg.Record | None:
-    """Change a partner client of the office (its tokens stop working at once); None when there is none."""
+                        disabled: bool | None, detail: dict[str, Any], allowed_networks: list[str] | None = None,
+                        daily_quota: Any = msgspec.UNSET) -> asyncpg.Record | None:
+    """Change a partner client of the office (its tokens stop working at once); None when there is none.
+    `daily_quota` None removes the quota; UNSET leaves it."""
     row = await conn.fetchrow(
         """
         update partner_clients set
             scopes = coalesce($3::text[], scopes),
             rate_limit_per_minute = coalesce($4::integer, rate_limit_per_minute),
             disabled_at = case when $5::boolean is null then disabled_at
-                               when $5 then coalesce(disabled_at, now()) else null end
+                               when $5 then coalesce(disabled_at, now()) else null end,
+            allowed_networks = coalesce($6::cidr[], allowed_networks),
+            daily_quota = case when $7 then $8::integer else daily_quota end
         where id = $1 and office_id = $2 returning *
         """,
         client_uuid, office_id, None if scopes is None else sorted(set(scopes)), rate_limit_per_minute, disabled,
+        allowed_networks, daily_quota is not msgspec.UNSET, None if daily_quota is msgspec.UNSET else daily_quota,
     )
     if row is None:
         return None
     await state.revocations.revoke_subject(f"client:{row['client_id']}")
     await record(conn, actor, "admin.client.updated", object_type="partner_client", object_id=row["client_id"],
                  detail=detail)
+    return row
+
+
+async def rotate_client_secret(conn: asyncpg.Connection, *, actor: Actor, office_id: UUID | None, client_uuid: UUID,
+                               secret_hash: str, overlap_hours: int) -> asyncpg.Record | None:
+    """Give a client of the office a new secret; the current one stays valid for the overlap. None when none."""
+    row = await conn.fetchrow(
+        """
+        update partner_clients set previous_secret_hash = secret_hash,
+            previous_secret_until = case when secret_hash is null then null
+                                         else now() + make_interval(hours => $4) end,
+            secret_hash = $3
+        where id = $1 and office_id = $2 returning *
+        """,
+        client_uuid, office_id, secret_hash, overlap_hours)
+    if row is None:
+        return None
+    await record(conn, actor, "admin.client.secret_rotated", object_type="partner_client", object_id=row["client_id"],
+                 detail={"overlap_hours": overlap_hours})
     return row
 
 

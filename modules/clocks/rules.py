@@ -60,7 +60,7 @@ class ClockSpec(msgspec.Struct, frozen=True, kw_only=True):
     """One kind of deadline: how long, counted how, how far it may be extended, when to warn."""
 
     code: str
-    module: Literal["complaints", "litigation", "liaison"]
+    module: Literal["complaints", "litigation", "liaison", "partners"]
     length: Period
     day_type: DayType = "calendar"
     max_extension: Period = NO_EXTENSION

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from auth.secretbox import SecretBox
     from modules.clocks.rules import ClockSpec
+    from modules.kernel.partner_items import PartnerItems
     from modules.kernel.steps import Subject
 
 __all__ = ("Manifest",)
@@ -54,3 +55,5 @@ class Manifest:
     demo: DemoLoader | None = None
     # Office policy the module watches over time (e.g. a contact cadence), checked on every sweep of an office.
     sweep: Sweep | None = None
+    # What a partner agency has open with the office in this module (its list under /partner/open-items).
+    partner_items: PartnerItems | None = None

@@ -21,7 +21,7 @@ from modules.liaison.schemas import (
     CadenceOut,
     CadenceRow,
     Concern,
-    ContactOut,
+    ContactRecordOut,
     InvitationOut,
     InviteeOut,
     LiaisonBulletinOut,
@@ -128,7 +128,7 @@ async def representatives(conn: asyncpg.Connection, box: SecretBox, *, office_id
 
 
 async def contacts(conn: asyncpg.Connection, office_id: UUID, *, representative: UUID | None, staff: UUID | None,
-                   after: Cursor | None, limit: int) -> Page[ContactOut]:
+                   after: Cursor | None, limit: int) -> Page[ContactRecordOut]:
     """The office's contact history, newest first: of one representative, by one member of staff."""
     q = keyset("created_at", "id")
     q.add("office_id = ?", office_id)
@@ -140,9 +140,9 @@ async def contacts(conn: asyncpg.Connection, office_id: UUID, *, representative:
     return page_of(await conn.fetch(sql, *args), limit, contact_out, lambda r: (r["created_at"], r["id"]))
 
 
-def contact_out(r: Any) -> ContactOut:
+def contact_out(r: Any) -> ContactRecordOut:
     """One contact of the history."""
-    return ContactOut(id=r["id"], representative_id=r["representative_id"], kind=r["kind"],
+    return ContactRecordOut(id=r["id"], representative_id=r["representative_id"], kind=r["kind"],
                       contacted_on=r["contacted_on"], staff_id=r["staff_id"], summary=r["summary"],
                       created_at=r["created_at"])
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from auth.principal import Principal
     from auth.secretbox import SecretBox
-    from modules.liaison.schemas import ContactIn, RepresentativeIn, RepresentativeUpdate
+    from modules.liaison.schemas import ContactRecordIn, RepresentativeIn, RepresentativeUpdate
 
 __all__ = ("add", "check_staff", "contact", "create_sign_in", "quarter", "update")
 
@@ -85,7 +85,7 @@ async def update(conn: asyncpg.Connection, box: SecretBox, actor: Actor, row: An
     return row
 
 
-async def contact(conn: asyncpg.Connection, actor: Actor, row: Any, data: ContactIn, *, recorded_by: UUID) -> Any:
+async def contact(conn: asyncpg.Connection, actor: Actor, row: Any, data: ContactRecordIn, *, recorded_by: UUID) -> Any:
     """Add a visit, call or meeting to the representative's history (not in the future, at most a year back)."""
     if not today() - timedelta(days=366) <= data.contacted_on <= today():
         raise invalid("contactedOn is not a plausible day.", ("contactedOn", "not in the future, at most a year ago"))

@@ -22,10 +22,11 @@ __all__ = (
     "CadenceRow",
     "Concern",
     "ConcernIn",
-    "ContactIn",
-    "ContactOut",
+    "ContactRecordIn",
+    "ContactRecordOut",
     "ConvertIn",
     "DraftIn",
+    "EventOpinionIn",
     "FollowupIn",
     "InvitationIn",
     "InvitationOut",
@@ -33,7 +34,6 @@ __all__ = (
     "InviteeOut",
     "LiaisonBulletinIn",
     "LiaisonBulletinOut",
-    "OpinionIn",
     "Outcome",
     "ReclassifyIn",
     "RepBulletin",
@@ -112,7 +112,7 @@ class RepresentativeOut(Output):
     created_at: datetime
 
 
-class ContactIn(Input):
+class ContactRecordIn(Input):
     """A visit 走访, call or meeting; `staffId` defaults to the caller."""
 
     kind: ContactKind
@@ -121,7 +121,7 @@ class ContactIn(Input):
     staff_id: UUID | None = None
 
 
-class ContactOut(Output):
+class ContactRecordOut(Output):
     """One contact of the history."""
 
     id: UUID
@@ -369,7 +369,7 @@ class ResponseIn(Input):
     response: Literal["accept", "decline"]
 
 
-class OpinionIn(Input):
+class EventOpinionIn(Input):
     """A representative's opinion after attending."""
 
     text: Text5000

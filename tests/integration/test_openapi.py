@@ -15,6 +15,13 @@ def test_committed_spec_matches_code(app) -> None:  # noqa: ANN001
     assert COMMITTED.read_bytes() == render(app), "openapi/openapi.json is stale: run `make openapi` and commit it"
 
 
+def test_schema_names_are_plain(app) -> None:  # noqa: ANN001
+    """Two modules naming a struct alike get module-qualified names (`partners_schemas_ContactOut`) that
+    generators mangle: every schema keeps a plain name of its own."""
+    names = app.openapi_schema.to_schema()["components"]["schemas"]
+    assert [n for n in names if not n.isidentifier() or "_" in n] == []
+
+
 def test_every_operation_is_documented(app) -> None:  # noqa: ANN001
     schema = app.openapi_schema.to_schema()
     assert schema["openapi"].startswith("3.1")

@@ -20,6 +20,7 @@ async def fx_callers(client, settings) -> dict[str, dict[str, str]]:  # noqa: AN
         "liaison_office": bearer(await token_for(client, "jinshan.liaison_office")),
         "citizen": await citizen(client, settings),
         "partner": bearer(await partner_token(client)),
+        "hotline": bearer(await partner_token(client, "jinshan-hotline")),
         "agency": bearer(await partner_token(client, "jinshan-ecoenv")),
         "deputy": bearer(await token_for(client, "jinshan.deputy", client_id="representative-app")),
     }

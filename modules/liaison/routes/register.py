@@ -21,8 +21,8 @@ from modules.liaison import queries, register
 from modules.liaison.routes.common import command, locked, nothing
 from modules.liaison.schemas import (
     CadenceOut,
-    ContactIn,
-    ContactOut,
+    ContactRecordIn,
+    ContactRecordOut,
     LiaisonStats,
     RepKind,
     RepresentativeIn,
@@ -113,7 +113,7 @@ class RegisterController(Controller):
                "action": "liaison.contact.record", "idempotency": "required"},
           responses=problem_docs(400, 401, 403, 404, 422), status_code=HTTP_201_CREATED)
     async def contact(self, request: Request[Any, Any, Any], state: AppState, representative_id: FromPath[UUID],
-                      data: JSONBody[ContactIn]) -> Response[ContactOut]:
+                      data: JSONBody[ContactRecordIn]) -> Response[ContactRecordOut]:
         """Who (the caller unless `staffId`), when, what was discussed (Idempotency-Key required)."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             r = await register.contact(conn, actor, row, data, recorded_by=p.user_id)  # type: ignore[arg-type]
@@ -125,7 +125,7 @@ class RegisterController(Controller):
          opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403))
     async def contacts(self, request: Request[Any, Any, Any], state: AppState, cursor: FromQuery[str | None] = None,
                        limit: FromQuery[Limit] = 50, representative: FromQuery[UUID | None] = None,
-                       staff: FromQuery[UUID | None] = None) -> Page[ContactOut]:
+                       staff: FromQuery[UUID | None] = None) -> Page[ContactRecordOut]:
         """Newest first; of one representative, or by one member of staff."""
         p = current_principal(request)
         after = decode_cursor(cursor)

@@ -32,8 +32,8 @@ from modules.liaison.routes.common import command
 from modules.liaison.schemas import (
     Concern,
     ConcernIn,
+    EventOpinionIn,
     FollowupIn,
-    OpinionIn,
     RepBulletin,
     RepInvitation,
     RepresentativeOut,
@@ -229,7 +229,7 @@ class RepController(Controller):
           summary="Leave an opinion after attending", opt={"action": "liaison.rep", "idempotency": "optional"},
           responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
     async def opinion(self, request: Request[Any, Any, Any], state: AppState, invitation_id: FromPath[UUID],
-                      data: JSONBody[OpinionIn]) -> Response[RepInvitation]:
+                      data: JSONBody[EventOpinionIn]) -> Response[RepInvitation]:
         """Once, by those recorded present."""
         async def act(conn: asyncpg.Connection, found: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row, rep = found

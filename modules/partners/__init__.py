@@ -1,0 +1,53 @@
+"""Partner agencies 检警通 / 检政通 / 12345: calls and clues transferred into complaints, early involvement, contact
+people, over one partner API under /api/v1/partner (partner clients only)."""
+
+from __future__ import annotations
+
+from modules.kernel.manifest import Manifest
+from modules.partners.rules import (
+    ACTIONS,
+    CLOCKS,
+    EVENT_TYPES,
+    PARTNER_ACTIONS,
+    PERMISSION_DEFAULTS,
+    TOPICS,
+    Config,
+)
+from modules.registry import register
+
+__all__ = ("MANIFEST",)
+
+
+def _routes() -> list[object]:
+    from modules.partners.routes import routes
+
+    return routes()
+
+
+async def _demo(conn: object, box: object, offices: list[str]) -> None:
+    from modules.partners import demo
+
+    await demo.load(conn, box, offices)  # type: ignore[arg-type]
+
+
+def _subjects() -> tuple:  # type: ignore[type-arg]
+    from modules.partners.consultations import SUBJECT as CONSULTATION
+    from modules.partners.documents import SUBJECT as DOCUMENT
+    from modules.partners.service import SUBJECT
+
+    return (SUBJECT, DOCUMENT, CONSULTATION)
+
+
+async def _open_items(conn: object, client: object, after: object, limit: int) -> list:  # type: ignore[type-arg]
+    from modules.partners.consultations import open_items
+
+    return await open_items(conn, client, after, limit)  # type: ignore[arg-type]
+
+
+MANIFEST = register(Manifest(
+    name="partners", label_zh="检务协作", routes=_routes, actions=ACTIONS,
+    external_actions={"partner": frozenset(PARTNER_ACTIONS)}, permission_defaults=PERMISSION_DEFAULTS,
+    clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES, subjects=_subjects(), config=Config, demo=_demo,
+    partner_items=_open_items,
+    public_routes=frozenset({("GET", "/api/v1/partner/openapi.json")}),
+))
