@@ -117,10 +117,25 @@ def serve(settings: Settings) -> int:
                "--workers-kill-timeout", "30", "--respawn-failed-workers", "--no-ws", "--log-level", "warning"]
         # Its own session, so a terminal's Ctrl-C reaches only us and we decide the order of shutdown.
         server = subprocess.Popen(cmd, env=env, start_new_session=True)
+        # The delivery worker beside the API; in development it sends to the local provider fakes.
+        worker_env = {**env, "JIANWU_PUSH_FAKES": env.get("JIANWU_PUSH_FAKES", "0" if settings.env == "production"
+                                                                       else "1")}
+        worker_cmd = [sys.executable, "-m", "push"]
+        worker = subprocess.Popen(worker_cmd, env=worker_env, start_new_session=True)
         _log(f"serving on http://{settings.host}:{settings.port} with {settings.workers} workers "
              f"(docs at /schema, ready at /health/ready) after {time.monotonic() - started:.1f}s")
         while stop["signal"] is None and server.poll() is None:
             time.sleep(0.2)
+            if worker.poll() is not None:
+                _log(f"delivery worker exited ({worker.returncode}); starting another")
+                worker = subprocess.Popen(worker_cmd, env=worker_env, start_new_session=True)
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         if server.poll() is None:
             _log("stopping: draining in-flight requests")
             server.send_signal(signal.SIGTERM)

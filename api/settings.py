@@ -172,6 +172,35 @@ class Settings:
         "JIANWU_OIDC_CLAIM", "preferred_username", str,
         "Single sign-on: the ID token claim whose value is the Jianwu username of the account signing in.",
     )
+    push_fakes: bool = _setting(
+        "JIANWU_PUSH_FAKES", False, _bool,
+        "Deliver pushes to local fake providers (push/fakes) started beside the worker: development only.",
+    )
+    push_max_attempts: int = _setting(
+        "JIANWU_PUSH_MAX_ATTEMPTS", 12, _int(1, 100),
+        "Tries of one push or webhook before it is dead-lettered (backoff doubles from 1 s, with jitter).",
+    )
+    apns_key_file: Path | None = _setting(  # noqa: RUF009  read from the environment, as data_dir
+        "JIANWU_APNS_KEY_FILE", None, Path, "APNs: the .p8 signing key file (ES256). Unset: no APNs sends.",
+    )
+    apns_key_id: str | None = _setting("JIANWU_APNS_KEY_ID", None, str, "APNs: the key's id.")
+    apns_team_id: str | None = _setting("JIANWU_APNS_TEAM_ID", None, str, "APNs: the developer team id.")
+    apns_topic: str | None = _setting("JIANWU_APNS_TOPIC", None, str, "APNs: the app's bundle id.")
+    apns_url: str = _setting(
+        "JIANWU_APNS_URL", "https://api.push.apple.com", _url("https", "http"), "APNs: the provider API's base URL.",
+    )
+    huawei_app_id: str | None = _setting("JIANWU_HUAWEI_APP_ID", None, str, "Huawei Push Kit: the app id.")
+    huawei_client_secret: str | None = _setting(
+        "JIANWU_HUAWEI_CLIENT_SECRET", None, str, "Huawei Push Kit: the app's client secret.",
+    )
+    huawei_token_url: str = _setting(
+        "JIANWU_HUAWEI_TOKEN_URL", "https://oauth-login.cloud.huawei.com/oauth2/v3/token", _url("https", "http"),
+        "Huawei Push Kit: the OAuth token endpoint.",
+    )
+    huawei_push_url: str = _setting(
+        "JIANWU_HUAWEI_PUSH_URL", "https://push-api.cloud.huawei.com", _url("https", "http"),
+        "Huawei Push Kit: the push API's base URL.",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "
@@ -198,6 +227,13 @@ class Settings:
         oidc = (settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret, settings.oidc_redirect_uri)
         if any(oidc) and not all(oidc):
             raise SettingsError("JIANWU_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET and _REDIRECT_URI go together")
+        apns = (settings.apns_key_file, settings.apns_key_id, settings.apns_team_id, settings.apns_topic)
+        if any(apns) and not all(apns):
+            raise SettingsError("JIANWU_APNS_KEY_FILE, _KEY_ID, _TEAM_ID and _TOPIC go together")
+        if settings.apns_key_file is not None and not settings.apns_key_file.is_file():
+            raise SettingsError(f"JIANWU_APNS_KEY_FILE: no such file {settings.apns_key_file}")
+        if bool(settings.huawei_app_id) != bool(settings.huawei_client_secret):
+            raise SettingsError("JIANWU_HUAWEI_APP_ID and _CLIENT_SECRET go together")
         if settings.env == "production" and settings.secret_key is None:
             raise SettingsError("JIANWU_SECRET_KEY is required when JIANWU_ENV=production")
         return settings

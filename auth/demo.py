@@ -17,7 +17,7 @@ DEMO_PASSWORD = "jianwu-demo"
 DEMO_CLIENT_SECRET = "jianwu-demo-secret"
 DISTRICTS = ("jinshan", "chongming")
 # What each demo partner agency may do; later modules add their actions here.
-PARTNER_SCOPES: dict[str, list[str]] = {"police": [], "ecoenv": []}
+PARTNER_SCOPES: dict[str, list[str]] = {"police": ["partner.events.read"], "ecoenv": ["partner.events.read"]}
 
 
 async def load_accounts(conn: asyncpg.Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modules.complaints.recipients import RECIPIENTS
 from modules.complaints.rules import ACTIONS, CLOCKS, PERMISSION_DEFAULTS, TOPICS, Config
 from modules.kernel.manifest import Manifest
 from modules.registry import register
@@ -30,7 +31,8 @@ def _subjects() -> tuple:  # type: ignore[type-arg]
 MANIFEST = register(Manifest(
     name="complaints", label_zh="控告申诉", routes=_routes, actions=ACTIONS,
     external_actions={"citizen": frozenset({"complaint.create", "complaint.own"})},
-    permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, subjects=_subjects(),
+    permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, recipients=RECIPIENTS,
+    subjects=_subjects(),
     public_routes=frozenset({
         ("GET", "/api/v1/offices/{office:str}/complaint-catalog"),
         ("POST", "/api/v1/public/complaints"),

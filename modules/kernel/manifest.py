@@ -1,5 +1,6 @@
 """A module declares itself once: its routes, actions, clocks, public routes, permission defaults, demo data,
-outbox topics, subjects and configuration schema. The registry and the app read manifests, never module names."""
+outbox topics and their recipients, subjects and configuration schema. The registry and the app read manifests,
+never module names."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ if TYPE_CHECKING:
     import asyncpg
     import msgspec
 
+    from api.outbox import Resolver
     from auth.secretbox import SecretBox
     from modules.clocks.rules import ClockSpec
     from modules.kernel.steps import Subject
@@ -41,6 +43,9 @@ class Manifest:
     public_routes: frozenset[tuple[str, str]] = frozenset()
     # Outbox topics the module emits (name -> who listens): `api.outbox.emit` refuses any other.
     topics: Mapping[str, str] = field(default_factory=dict)
+    # Who hears of each of those topics (topic -> async resolver answering an `api.outbox.Audience`): the delivery
+    # worker asks the module, so a new module's notifications need no change in push/.
+    recipients: Mapping[str, Resolver] = field(default_factory=dict)
     subjects: tuple[Subject, ...] = ()
     # The office's configuration of the module, checked when an admin saves it (None: any object).
     config: type[msgspec.Struct] | None = None

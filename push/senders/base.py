@@ -1,0 +1,69 @@
+"""What every channel's sender does: take one id-only message for one device token, answer one outcome."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import httpx
+
+__all__ = ("Message", "Outcome", "Sender", "retry_after", "transient")
+
+Result = Literal["sent", "retry", "invalid", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A push: the notification's id (also the collapse id, so a resend replaces rather than repeats) and its
+    kind. Nothing else, so the providers never see case content."""
+
+    id: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one send ended: sent; retry later (at least `retry_after` seconds); the token is invalid (drop the
+    device); or failed for good (a request the provider will never take)."""
+
+    result: Result
+    status: int | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+
+class Sender(Protocol):
+    """A channel's sender; `concurrency` bounds the requests in flight to that provider from one worker."""
+
+    channel: str
+    concurrency: int
+
+    async def send(self, token: str, message: Message) -> Outcome:
+        """Send one message to one device token."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        ...
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the provider asks us to wait (Retry-After as seconds or an HTTP date), if it says."""
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    if raw.strip().isdigit():
+        return float(raw)
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(raw).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def transient(response: httpx.Response, error: str) -> Outcome | None:
+    """The outcome for answers every provider means the same way (429 and 5xx: try again), else None."""
+    if response.status_code == 429 or response.status_code >= 500:
+        return Outcome("retry", response.status_code, error, retry_after(response))
+    return None

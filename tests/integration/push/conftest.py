@@ -1,0 +1,84 @@
+"""Fixtures for delivery: the local APNs and Huawei fakes, a partner's endpoint, and a delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from api.db import Database, create_pool
+from api.settings import master_secret
+from auth.secretbox import SecretBox
+from push.fakes.apns import FakeApns
+from push.fakes.huawei import FakeHuawei
+from push.fakes.server import FakeServer, Recorded, read_body, respond
+from push.process import dev_key_pair
+from push.senders.apns import ApnsConfig, ApnsSender
+from push.senders.huawei import HuaweiConfig, HuaweiSender
+from push.senders.webhook import WebhookSender
+from push.worker import Worker, WorkerConfig
+
+
+class Endpoint:
+    """A partner agency's webhook endpoint: records what it receives, answers `status` (or a scripted list)."""
+
+    def __init__(self) -> None:
+        self.received: list[Recorded] = []
+        self.answers: list[int] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = await read_body(receive)
+        self.received.append(Recorded(scope["method"], scope["path"],
+                                      {k.decode().lower(): v.decode() for k, v in scope["headers"]}, body,
+                                      scope.get("http_version", "1.1")))
+        await respond(send, self.answers.pop(0) if self.answers else 204)
+
+
+@pytest.fixture(scope="session", name="providers")
+async def fx_providers() -> AsyncIterator[dict[str, Any]]:
+    """The APNs (HTTP/2) and Huawei fakes, a partner endpoint, and senders pointed at the fakes."""
+    private, public = dev_key_pair()
+    apns = FakeApns(public, team_id="TEAM123456", key_id="KEY1234567", topic="cn.jianwu.app")
+    huawei = FakeHuawei(app_id="10086", client_secret="hw-secret")
+    endpoint = Endpoint()
+    servers = [await FakeServer(apns).start(), await FakeServer(huawei).start(), await FakeServer(endpoint).start()]
+    senders = {
+        "apns": ApnsSender(ApnsConfig(key_pem=private, key_id="KEY1234567", team_id="TEAM123456",
+                                      topic="cn.jianwu.app", base_url=servers[0].url)),
+        "huawei": HuaweiSender(HuaweiConfig(app_id="10086", client_secret="hw-secret",
+                                            token_url=f"{servers[1].url}/oauth2/v3/token", push_url=servers[1].url)),
+    }
+    yield {"apns": apns, "huawei": huawei, "endpoint": endpoint, "endpoint_url": servers[2].url, "senders": senders}
+    for s in senders.values():
+        await s.aclose()
+    for server in servers:
+        await server.stop()
+
+
+@pytest.fixture(scope="session", name="worker")
+async def fx_worker(settings, providers) -> AsyncIterator[Worker]:
+    """A delivery worker on its own pool, with short retry delays so a test sees the retry."""
+    pool = await create_pool(settings, settings.database_url)
+    webhooks = WebhookSender()
+    worker = Worker(Database(pool, 5.0), SecretBox(master_secret(settings)), providers["senders"], webhooks,
+                    WorkerConfig(base_delay=0.05, max_delay=0.2, max_attempts=4, lease_seconds=30))
+    yield worker
+    await webhooks.aclose()
+    await pool.close()
+
+
+async def drain(worker: Worker, rounds: int = 100) -> None:
+    """Run the worker until nothing is left to do (retries due within two seconds included)."""
+    for _ in range(rounds):
+        busy = await worker.fan_out() + await worker.send_round()
+        if not busy:
+            soon = await worker.db.fetchval(
+                "select exists (select 1 from outbox where delivered_at is null) or exists (select 1 from deliveries"
+                " where state = 'pending' and next_at < now() + interval '2 seconds')")
+            if not soon:
+                return
+            await asyncio.sleep(0.1)
