@@ -29,7 +29,7 @@ test: $(STAMP)
 
 ## Lint: ruff (style, imports) and mypy (types) over the application code; CI fails on any finding.
 lint: $(STAMP)
-	$(BIN)/ruff check api auth modules && $(BIN)/mypy api auth modules
+	$(BIN)/ruff check api auth modules push && $(BIN)/mypy api auth modules push
 
 ## Fuzz the API with schemathesis (tests/fuzz: every operation, then stateful sequences; about 2 minutes).
 fuzz: $(STAMP)
