@@ -109,13 +109,14 @@ class Worker:
             if not await conn.fetchval("select pg_try_advisory_xact_lock($1)", _FAN_OUT_LOCK):
                 return 0
             rows = await conn.fetch(
-                "select id, topic, office_id, payload from outbox where delivered_at is null and available_at <= now()"
+                "select id, topic, office_id, payload, created_at from outbox"
+                " where delivered_at is null and available_at <= now()"
                 " order by id limit $1 for update skip locked", self.config.batch)
             if not rows:
                 return 0
             events = [Event(r["id"], r["topic"], r["office_id"], r["payload"]) for r in rows]
             audiences = [await self._audience(conn, e) for e in events]
-            await self._inbox(conn, events, audiences)
+            await self._inbox(conn, events, audiences, [r["created_at"] for r in rows])
             await self._partners(conn, events, audiences)
             await conn.execute("update outbox set delivered_at = now(), attempts = attempts + 1 where id = any($1)",
                                [e.id for e in events])
@@ -127,21 +128,23 @@ class Worker:
         resolver = RECIPIENTS.get(event.topic)
         return await resolver(conn, event) if resolver is not None else Audience()
 
-    async def _inbox(self, conn: asyncpg.Connection, events: list[Event], audiences: list[Audience]) -> None:
-        cols: tuple[list[Any], ...] = ([], [], [], [], [], [])
-        for e, a in zip(events, audiences, strict=True):
+    async def _inbox(self, conn: asyncpg.Connection, events: list[Event], audiences: list[Audience],
+                     times: list[datetime]) -> None:
+        cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+        for e, a, at in zip(events, audiences, times, strict=True):
             for user in dict.fromkeys(a.users):
+                # A notification is dated when its event happened, so the inbox lists them in the events' order.
                 for col, value in zip(cols, (user, e.id, e.office_id, e.topic,
-                                             a.kind or e.payload.get("event"), e.payload), strict=True):
+                                             a.kind or e.payload.get("event"), e.payload, at), strict=True):
                     col.append(value)
         if not cols[0]:
             return
         made = await conn.fetch(
             """
-            insert into inbox (user_id, event_id, office_id, kind, event, payload)
-            select u.id, u.event_id, u.office_id, u.kind, u.event, u.payload
-            from unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])
-                as u(id, event_id, office_id, kind, event, payload)
+            insert into inbox (user_id, event_id, office_id, kind, event, payload, created_at)
+            select u.id, u.event_id, u.office_id, u.kind, u.event, u.payload, u.at
+            from unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[])
+                as u(id, event_id, office_id, kind, event, payload, at)
             join users on users.id = u.id and users.disabled_at is null
             order by u.event_id
             on conflict (event_id, user_id) do nothing
