@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ("push_routes",)
 
-_SECURITY = [{"bearer": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 _ACCOUNT = {"action": AUTHENTICATED}
 DeliveryState = Literal["pending", "sent", "dead", "dropped"]
 After = Annotated[int, QueryParameter(ge=0, description="The `next` of the previous answer (0: from the start).")]
