@@ -98,6 +98,12 @@ class Worker:
                 await _sleep(stop, pause)
                 pause = min(pause * 2, 10.0)
                 continue
+            except Exception:
+                # Whatever went wrong, the round's leases expire and its work is done again: log, wait, go on.
+                log.exception("delivery worker: a round failed; retrying in %.1f s", pause)
+                await _sleep(stop, pause)
+                pause = min(pause * 2, 10.0)
+                continue
             if not busy:
                 await _sleep(stop, self.config.idle)
 
@@ -114,12 +120,29 @@ class Worker:
                 " order by id limit $1 for update skip locked", self.config.batch)
             if not rows:
                 return 0
-            events = [Event(r["id"], r["topic"], r["office_id"], r["payload"]) for r in rows]
-            audiences = [await self._audience(conn, e) for e in events]
-            await self._inbox(conn, events, audiences, [r["created_at"] for r in rows])
+            events, audiences, times, failed = [], [], [], []
+            for r in rows:
+                event = Event(r["id"], r["topic"], r["office_id"], r["payload"])
+                try:
+                    async with conn.transaction():
+                        audience = await self._audience(conn, event)
+                except DB_AWAY:
+                    raise
+                except Exception:
+                    # One module's resolver failing must not hold up the others' events: this one waits.
+                    log.exception("delivery worker: recipients of outbox event %s (%s) failed", r["id"], r["topic"])
+                    failed.append(r["id"])
+                    continue
+                events.append(event)
+                audiences.append(audience)
+                times.append(r["created_at"])
+            await self._inbox(conn, events, audiences, times)
             await self._partners(conn, events, audiences)
             await conn.execute("update outbox set delivered_at = now(), attempts = attempts + 1 where id = any($1)",
                                [e.id for e in events])
+            await conn.execute(
+                "update outbox set attempts = attempts + 1, available_at = now() + make_interval(secs =>"
+                " least(3600, 2 ^ least(attempts, 12))) where id = any($1)", failed)
         self.stats.fanned_out += len(events)
         return len(events)
 
@@ -237,11 +260,11 @@ class Worker:
 
     async def _details(self, claimed: list[asyncpg.Record]) -> dict[Any, Any]:
         async with self.db.connection() as conn:
+            pairs = [(c["notification_id"], c["device_id"]) for c in claimed if c["device_id"]]
             pushes = await conn.fetch(
-                "select n.id, n.kind, d.id as device_id, d.token from inbox n, push_devices d"
-                " where n.id = any($1::uuid[]) and d.id = any($2::uuid[])",
-                [c["notification_id"] for c in claimed if c["notification_id"]],
-                [c["device_id"] for c in claimed if c["device_id"]])
+                "select n.id, n.kind, d.id as device_id, d.token from unnest($1::uuid[], $2::uuid[]) as p(nid, did)"
+                " join inbox n on n.id = p.nid join push_devices d on d.id = p.did",
+                [n for n, _ in pairs], [d for _, d in pairs])
             hooks = await conn.fetch(
                 """
                 select e.id, e.msg_id, e.kind, e.payload, e.created_at, s.url, s.allowed_hosts, s.secret_enc,

@@ -87,6 +87,7 @@ class FakeServer:
         config.accesslog = None
         config.errorlog = None
         config.keep_alive_timeout = 60
+        config.graceful_timeout = 1.0
         config.h2_max_concurrent_streams = 1000
         self._task = asyncio.create_task(serve(self.app, config, shutdown_trigger=self._stop.wait))
         for _ in range(200):

@@ -77,7 +77,8 @@ async def drain(worker: Worker, rounds: int = 100) -> None:
         busy = await worker.fan_out() + await worker.send_round()
         if not busy:
             soon = await worker.db.fetchval(
-                "select exists (select 1 from outbox where delivered_at is null) or exists (select 1 from deliveries"
+                "select exists (select 1 from outbox where delivered_at is null and available_at < now()"
+                " + interval '2 seconds') or exists (select 1 from deliveries"
                 " where state = 'pending' and next_at < now() + interval '2 seconds')")
             if not soon:
                 return

@@ -189,3 +189,23 @@ async def test_after_the_last_try_a_delivery_is_dead_and_an_admin_requeues_it(
     assert requeued.status_code == 200 and requeued.json()["state"] == "pending"
     await drain(worker)
     assert [r for r in providers["apns"].delivered if token in r.path]
+
+
+async def test_a_failing_recipients_resolver_holds_back_only_its_own_event(client, staff, settings, conn,
+                                                                        worker) -> None:
+    from api.outbox import TOPICS, emit, register_recipients, register_topics
+
+    if "test.push.broken" not in TOPICS:
+        async def broken(_conn, _event):
+            raise RuntimeError("resolver bug")
+        register_topics({"test.push.broken": "A topic whose resolver fails (test only)."})
+        register_recipients({"test.push.broken": broken})
+    await emit(conn, "test.push.broken", {"n": 1})
+    me = await citizen(client, settings)
+    await _accepted(client, staff, me)
+    await worker.fan_out()
+    held = await conn.fetchrow("select delivered_at, available_at > now() as later, attempts from outbox"
+                               " where topic = 'test.push.broken' order by id desc limit 1")
+    assert held["delivered_at"] is None and held["later"] and held["attempts"] == 1
+    await drain(worker)
+    assert (await client.get("/api/v1/me/inbox/unread-count", headers=me)).json() == {"unread": 1}
