@@ -28,6 +28,7 @@ class FakeApns:
         self.unavailable_until = 0.0
         self.delay = 0.0
         self.expired_tokens: set[str] = set()
+        self._verified: dict[str, dict[str, Any]] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -84,12 +85,16 @@ class FakeApns:
             return "MissingProviderToken"
         if token in self.expired_tokens:
             return "ExpiredProviderToken"
-        try:
-            head = jwt.get_unverified_header(token)
-            claims = jwt.decode(token, self.public_key_pem, algorithms=["ES256"], options={"verify_iat": False})
-        except jwt.PyJWTError:
-            return "InvalidProviderToken"
-        if head.get("kid") != self.key_id or claims.get("iss") != self.team_id:
+        claims = self._verified.get(token)
+        if claims is None:
+            try:
+                head = jwt.get_unverified_header(token)
+                claims = jwt.decode(token, self.public_key_pem, algorithms=["ES256"], options={"verify_iat": False})
+            except jwt.PyJWTError:
+                return "InvalidProviderToken"
+            claims = {**claims, "kid": head.get("kid")}
+            self._verified[token] = claims
+        if claims.get("kid") != self.key_id or claims.get("iss") != self.team_id:
             return "InvalidProviderToken"
         if time.time() - int(claims.get("iat", 0)) > 3600:
             return "ExpiredProviderToken"

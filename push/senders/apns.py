@@ -39,12 +39,12 @@ class ApnsSender:
 
     channel = "apns"
 
-    def __init__(self, config: ApnsConfig, *, concurrency: int = 200, timeout: float = 10.0) -> None:
+    def __init__(self, config: ApnsConfig, *, concurrency: int = 100, timeout: float = 10.0) -> None:
         self.config = config
         self.concurrency = concurrency
         # HTTP/2 only: APNs speaks nothing else (prior knowledge on a plain-text fake, ALPN over TLS).
         self._client = httpx.AsyncClient(base_url=config.base_url, http1=False, http2=True, timeout=timeout,
-                                         limits=httpx.Limits(max_connections=4))
+                                         limits=httpx.Limits(max_connections=2))
         self._token: tuple[float, str] | None = None
 
     def provider_token(self, *, renew: bool = False) -> str:

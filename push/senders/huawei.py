@@ -41,10 +41,12 @@ class HuaweiSender:
 
     channel = "huawei"
 
-    def __init__(self, config: HuaweiConfig, *, concurrency: int = 50, timeout: float = 10.0) -> None:
+    def __init__(self, config: HuaweiConfig, *, concurrency: int = 32, timeout: float = 10.0) -> None:
         self.config = config
         self.concurrency = concurrency
-        self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=concurrency))
+        # As many connections as requests in flight: httpcore's pool slows down sharply with requests queued on it.
+        self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
+            max_connections=concurrency, max_keepalive_connections=concurrency))
         self._token: tuple[float, str] | None = None
         self._lock = asyncio.Lock()
 
