@@ -201,6 +201,13 @@ class Settings:
         "JIANWU_HUAWEI_PUSH_URL", "https://push-api.cloud.huawei.com", _url("https", "http"),
         "Huawei Push Kit: the push API's base URL.",
     )
+    fcm_credentials_file: Path | None = _setting(  # noqa: RUF009  read from the environment, as data_dir
+        "JIANWU_FCM_CREDENTIALS_FILE", None, Path,
+        "FCM HTTP v1: the service account JSON file (phones outside the mainland). Unset: no FCM sends.",
+    )
+    fcm_url: str = _setting(
+        "JIANWU_FCM_URL", "https://fcm.googleapis.com", _url("https", "http"), "FCM HTTP v1: the API's base URL.",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "
@@ -232,6 +239,8 @@ class Settings:
             raise SettingsError("JIANWU_APNS_KEY_FILE, _KEY_ID, _TEAM_ID and _TOPIC go together")
         if settings.apns_key_file is not None and not settings.apns_key_file.is_file():
             raise SettingsError(f"JIANWU_APNS_KEY_FILE: no such file {settings.apns_key_file}")
+        if settings.fcm_credentials_file is not None and not settings.fcm_credentials_file.is_file():
+            raise SettingsError(f"JIANWU_FCM_CREDENTIALS_FILE: no such file {settings.fcm_credentials_file}")
         if bool(settings.huawei_app_id) != bool(settings.huawei_client_secret):
             raise SettingsError("JIANWU_HUAWEI_APP_ID and _CLIENT_SECRET go together")
         if settings.env == "production" and settings.secret_key is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from push.fakes.apns import FakeApns
 from push.fakes.huawei import FakeHuawei
 from push.fakes.server import FakeServer
 from push.senders.apns import ApnsConfig, ApnsSender
+from push.senders.fcm import FcmConfig, FcmSender
 from push.senders.huawei import HuaweiConfig, HuaweiSender
 from push.senders.webhook import WebhookSender
 from push.worker import Worker, WorkerConfig
@@ -56,6 +58,12 @@ def senders_from_settings(settings: Settings) -> dict[str, Sender]:
         out["huawei"] = HuaweiSender(HuaweiConfig(
             app_id=settings.huawei_app_id, client_secret=settings.huawei_client_secret,
             token_url=settings.huawei_token_url, push_url=settings.huawei_push_url))
+    if settings.fcm_credentials_file is not None:
+        try:
+            account = json.loads(settings.fcm_credentials_file.read_text())
+            out["fcm"] = FcmSender(FcmConfig.from_service_account(account, base_url=settings.fcm_url))
+        except (ValueError, KeyError) as exc:
+            raise SystemExit(f"jianwu: JIANWU_FCM_CREDENTIALS_FILE is not a service account key ({exc!r})") from None
     return out
 
 

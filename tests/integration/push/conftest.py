@@ -7,15 +7,19 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from api.db import Database, create_pool
 from api.settings import master_secret
 from auth.secretbox import SecretBox
 from push.fakes.apns import FakeApns
+from push.fakes.fcm import FakeFcm
 from push.fakes.huawei import FakeHuawei
 from push.fakes.server import FakeServer, Recorded, read_body, respond
 from push.process import dev_key_pair
 from push.senders.apns import ApnsConfig, ApnsSender
+from push.senders.fcm import FcmConfig, FcmSender
 from push.senders.huawei import HuaweiConfig, HuaweiSender
 from push.senders.webhook import WebhookSender
 from push.worker import Worker, WorkerConfig
@@ -45,14 +49,25 @@ async def fx_providers() -> AsyncIterator[dict[str, Any]]:
     apns = FakeApns(public, team_id="TEAM123456", key_id="KEY1234567", topic="cn.jianwu.app")
     huawei = FakeHuawei(app_id="10086", client_secret="hw-secret")
     endpoint = Endpoint()
-    servers = [await FakeServer(apns).start(), await FakeServer(huawei).start(), await FakeServer(endpoint).start()]
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    fcm = FakeFcm(project_id="jianwu-test", client_email="push@jianwu-test.iam.example",
+                  public_key_pem=rsa_key.public_key().public_bytes(
+                      serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
+    servers = [await FakeServer(apns).start(), await FakeServer(huawei).start(), await FakeServer(endpoint).start(),
+               await FakeServer(fcm).start()]
     senders = {
         "apns": ApnsSender(ApnsConfig(key_pem=private, key_id="KEY1234567", team_id="TEAM123456",
                                       topic="cn.jianwu.app", base_url=servers[0].url)),
         "huawei": HuaweiSender(HuaweiConfig(app_id="10086", client_secret="hw-secret",
                                             token_url=f"{servers[1].url}/oauth2/v3/token", push_url=servers[1].url)),
+        "fcm": FcmSender(FcmConfig.from_service_account({
+            "project_id": "jianwu-test", "client_email": "push@jianwu-test.iam.example",
+            "token_uri": f"{servers[3].url}/token",
+            "private_key": rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()).decode()}, base_url=servers[3].url)),
     }
-    yield {"apns": apns, "huawei": huawei, "endpoint": endpoint, "endpoint_url": servers[2].url, "senders": senders}
+    yield {"apns": apns, "huawei": huawei, "fcm": fcm, "endpoint": endpoint, "endpoint_url": servers[2].url,
+           "senders": senders}
     for s in senders.values():
         await s.aclose()
     for server in servers:

@@ -209,3 +209,21 @@ async def test_a_failing_recipients_resolver_holds_back_only_its_own_event(clien
     assert held["delivered_at"] is None and held["later"] and held["attempts"] == 1
     await drain(worker)
     assert (await client.get("/api/v1/me/inbox/unread-count", headers=me)).json() == {"unread": 1}
+
+
+async def test_fcm_gets_a_data_only_message_and_unregistered_drops_the_device(client, staff, settings, providers,
+                                                                              worker) -> None:
+    me = await citizen(client, settings)
+    token = await _device(client, me, "fcm")
+    gone = await _device(client, me, "fcm")
+    providers["fcm"].unregistered.add(gone)
+    await drain(worker)
+    await _accepted(client, staff, me)
+    await drain(worker)
+    sent = [r for r in providers["fcm"].delivered if token in r.body.decode()]
+    entry = (await client.get("/api/v1/me/inbox", headers=me)).json()["items"][0]
+    assert len(sent) == 1
+    message = sent[0].json()["message"]
+    assert message["data"] == {"id": entry["id"], "kind": "complaint.complainant"}
+    assert message["android"]["collapse_key"] == entry["id"] and "notification" not in message
+    assert [d["channel"] for d in (await client.get("/api/v1/me/devices", headers=me)).json()] == ["fcm"]

@@ -1,0 +1,111 @@
+"""Firebase Cloud Messaging HTTP v1, for phones outside the mainland: an OAuth 2.0 access token from a service
+account (an RS256 JWT assertion), then `POST /v1/projects/{project}/messages:send` with a data-only message;
+UNREGISTERED and an invalid token drop the device."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+
+from push.senders.base import Message, Outcome, retry_after, transient
+
+__all__ = ("FcmConfig", "FcmSender")
+
+SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+
+
+@dataclass(frozen=True, slots=True)
+class FcmConfig:
+    """A service account's key (never logged) and where to send."""
+
+    project_id: str
+    client_email: str
+    private_key: str
+    token_uri: str = "https://oauth2.googleapis.com/token"
+    base_url: str = "https://fcm.googleapis.com"
+
+    def __repr__(self) -> str:
+        return f"FcmConfig(project_id={self.project_id!r}, client_email={self.client_email!r})"
+
+    @classmethod
+    def from_service_account(cls, info: dict[str, Any], base_url: str | None = None) -> FcmConfig:
+        """From the service account JSON an admin downloads."""
+        return cls(project_id=info["project_id"], client_email=info["client_email"], private_key=info["private_key"],
+                   token_uri=info.get("token_uri") or cls.token_uri, base_url=base_url or cls.base_url)
+
+
+def _error_code(resp: httpx.Response) -> str:
+    try:
+        error = resp.json().get("error", {})
+    except ValueError:
+        return str(resp.status_code)
+    for detail in error.get("details") or ():
+        if isinstance(detail, dict) and detail.get("errorCode"):
+            return str(detail["errorCode"])
+    return str(error.get("status") or resp.status_code)
+
+
+class FcmSender:
+    """Sends data-only messages (id and kind) through FCM HTTP v1."""
+
+    channel = "fcm"
+
+    def __init__(self, config: FcmConfig, *, concurrency: int = 32, timeout: float = 10.0) -> None:
+        self.config = config
+        self.concurrency = concurrency
+        self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
+            max_connections=concurrency, max_keepalive_connections=concurrency))
+        self._token: tuple[float, str] | None = None
+        self._lock = asyncio.Lock()
+
+    async def access_token(self, *, renew: bool = False) -> str:
+        """The OAuth access token, fetched again five minutes before it expires (one fetch at a time)."""
+        async with self._lock:
+            if renew or self._token is None or time.time() >= self._token[0]:
+                now = int(time.time())
+                assertion = jwt.encode({"iss": self.config.client_email, "scope": SCOPE, "aud": self.config.token_uri,
+                                        "iat": now, "exp": now + 3600}, self.config.private_key, algorithm="RS256")
+                resp = await self._client.post(self.config.token_uri, data={
+                    "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
+                resp.raise_for_status()
+                answer = resp.json()
+                self._token = (time.time() + max(60, int(answer.get("expires_in", 3600)) - 300),
+                               answer["access_token"])
+            return self._token[1]
+
+    async def send(self, token: str, message: Message) -> Outcome:
+        """One data message to one registration token."""
+        outcome = await self._post(token, message, renew=False)
+        if outcome.status == 401:
+            outcome = await self._post(token, message, renew=True)
+        return outcome
+
+    async def _post(self, token: str, message: Message, *, renew: bool) -> Outcome:
+        body = {"message": {"token": token, "data": {"id": message.id, "kind": message.kind},
+                            "android": {"priority": "high", "collapse_key": message.id}}}
+        try:
+            access = await self.access_token(renew=renew)
+            resp = await self._client.post(f"{self.config.base_url}/v1/projects/{self.config.project_id}/messages:send",
+                                           json=body, headers={"Authorization": f"Bearer {access}"})
+        except httpx.HTTPStatusError as exc:
+            return transient(exc.response, "oauth") or Outcome("failed", exc.response.status_code, "oauth refused")
+        except httpx.HTTPError as exc:
+            return Outcome("retry", None, type(exc).__name__)
+        if resp.status_code == 200:
+            return Outcome("sent", 200)
+        code = _error_code(resp)
+        if code in ("UNREGISTERED", "SENDER_ID_MISMATCH") or (code == "INVALID_ARGUMENT" and resp.status_code == 400
+                                                               and "token" in resp.text.lower()):
+            return Outcome("invalid", resp.status_code, code)
+        if code in ("QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL"):
+            return Outcome("retry", resp.status_code, code, retry_after(resp))
+        return transient(resp, code) or Outcome("failed", resp.status_code, code)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
