@@ -17,6 +17,8 @@ from push.senders.base import Message, Outcome, retry_after, transient
 __all__ = ("FcmConfig", "FcmSender")
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+TOKEN_URI = "https://oauth2.googleapis.com/token"
+BASE_URL = "https://fcm.googleapis.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +28,8 @@ class FcmConfig:
     project_id: str
     client_email: str
     private_key: str
-    token_uri: str = "https://oauth2.googleapis.com/token"
-    base_url: str = "https://fcm.googleapis.com"
+    token_uri: str = TOKEN_URI
+    base_url: str = BASE_URL
 
     def __repr__(self) -> str:
         return f"FcmConfig(project_id={self.project_id!r}, client_email={self.client_email!r})"
@@ -36,7 +38,7 @@ class FcmConfig:
     def from_service_account(cls, info: dict[str, Any], base_url: str | None = None) -> FcmConfig:
         """From the service account JSON an admin downloads."""
         return cls(project_id=info["project_id"], client_email=info["client_email"], private_key=info["private_key"],
-                   token_uri=info.get("token_uri") or cls.token_uri, base_url=base_url or cls.base_url)
+                   token_uri=info.get("token_uri") or TOKEN_URI, base_url=base_url or BASE_URL)
 
 
 def _error_code(resp: httpx.Response) -> str:
