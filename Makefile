@@ -45,6 +45,7 @@ clean:
 ## Reproduce every performance figure we quote; writes bench/RESULTS.md (BENCH_ARGS="--scenarios auth_me" ...).
 bench: $(STAMP)
 	sh bench/run $(BENCH_ARGS)
+	$(BIN)/python -m bench.push_fanout
 
 ## The same, with short measuring windows (under 3 minutes).
 bench-quick: $(STAMP)
@@ -52,7 +53,8 @@ bench-quick: $(STAMP)
 
 .PHONY: bench bench-quick
 
-## Fault drills: Redis stopped, PostgreSQL restarted, Jianwu SIGKILLed mid-burst (under 5 minutes; DRILLS="redis_outage").
+## Fault drills: Redis stopped, PostgreSQL restarted, Jianwu SIGKILLed mid-burst, the delivery worker SIGKILLed
+## mid fan-out (under 7 minutes; DRILLS="redis_outage").
 drills: $(STAMP)
 	sh drills/run $(DRILLS)
 
