@@ -3,56 +3,38 @@ does (200 with apns-id; 400 BadDeviceToken; 403 ExpiredProviderToken; 410 Unregi
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from typing import Any
 
 import jwt
 
-from push.fakes.server import Answer, Recorded, read_body, respond
+from push.fakes.server import ProviderFake, Recorded
 
 __all__ = ("FakeApns",)
 
 
-class FakeApns:
-    """The ASGI app; `requests` holds every accepted-for-processing request, `script` the answers to come."""
+class FakeApns(ProviderFake):
+    """The ASGI app; `requests` holds every request, `delivered` those taken, `script` the answers to come."""
 
     def __init__(self, public_key_pem: str, *, team_id: str, key_id: str, topic: str) -> None:
+        super().__init__()
         self.public_key_pem, self.team_id, self.key_id, self.topic = public_key_pem, team_id, key_id, topic
-        self.requests: list[Recorded] = []
-        self.delivered: list[Recorded] = []
-        self.script: list[Answer] = []
         self.unregistered: set[str] = set()
         self.bad_tokens: set[str] = set()
         self.unavailable_until = 0.0
-        self.delay = 0.0
         self.expired_tokens: set[str] = set()
         self._verified: dict[str, dict[str, Any]] = {}
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = await read_body(receive)
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        rec = Recorded(scope["method"], scope["path"], headers, body, scope.get("http_version", "1.1"))
-        self.requests.append(rec)
-        if rec.http_version != "2":
-            # APNs answers nothing over HTTP/1.1; a client that tries gets a hard failure.
-            await respond(send, 505, {"reason": "HTTP2Required"})
-            return
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        status, answer, extra = self._answer(rec)
-        extra["apns-id"] = headers.get("apns-id") or str(uuid.uuid4()).upper()
-        if status == 200:
-            self.delivered.append(rec)
-        await respond(send, status, answer, extra)
+    def answer(self, rec: Recorded) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
+        """APNs' answer, with the apns-id header it always sends."""
+        status, body, extra = self._answer(rec)
+        return status, body, {**extra, "apns-id": rec.headers.get("apns-id") or str(uuid.uuid4()).upper()}
 
     def _answer(self, rec: Recorded) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
-        if self.script:
-            a = self.script.pop(0)
-            return a.status, a.body or None, {"retry-after": str(a.retry_after)} if a.retry_after else {}
+        if rec.http_version != "2":
+            # APNs answers nothing over HTTP/1.1; a client that tries gets a hard failure.
+            return 505, {"reason": "HTTP2Required"}, {}
         if time.time() < self.unavailable_until:
             return 503, {"reason": "ServiceUnavailable"}, {"retry-after": "1"}
         if rec.method != "POST" or not rec.path.startswith("/3/device/"):

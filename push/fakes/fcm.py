@@ -4,7 +4,6 @@ UNAVAILABLE 503, 401 for an unknown access token)."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 import urllib.parse
@@ -12,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from push.fakes.server import Answer, Recorded, read_body, respond
+from push.fakes.server import ProviderFake, Recorded, respond
 
 __all__ = ("FakeFcm",)
 
@@ -23,36 +22,19 @@ def _error(status: int, code: str, message: str) -> dict[str, Any]:
         "details": [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": code}]}}
 
 
-class FakeFcm:
+class FakeFcm(ProviderFake):
     """The ASGI app: /token and /v1/projects/{project}/messages:send on one port."""
 
+    token_path = "/token"
+
     def __init__(self, *, project_id: str, client_email: str, public_key_pem: str) -> None:
+        super().__init__()
         self.project_id, self.client_email, self.public_key_pem = project_id, client_email, public_key_pem
-        self.requests: list[Recorded] = []
-        self.delivered: list[Recorded] = []
-        self.script: list[Answer] = []
         self.unregistered: set[str] = set()
         self.access: dict[str, float] = {}
-        self.delay = 0.0
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = await read_body(receive)
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        rec = Recorded(scope["method"], scope["path"], headers, body, scope.get("http_version", "1.1"))
-        if scope["path"] == "/token":
-            await self._token(send, body)
-            return
-        self.requests.append(rec)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        status, answer, extra = self._send(rec)
-        if status == 200:
-            self.delivered.append(rec)
-        await respond(send, status, answer, extra)
-
-    async def _token(self, send: Any, body: bytes) -> None:
+    async def token(self, send: Any, body: bytes) -> None:
+        """A JWT bearer assertion for an access token."""
         form = dict(urllib.parse.parse_qsl(body.decode()))
         try:
             claims = jwt.decode(form.get("assertion", ""), self.public_key_pem, algorithms=["RS256"],
@@ -68,10 +50,8 @@ class FakeFcm:
         self.access[token] = time.time() + 3600
         await respond(send, 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
-    def _send(self, rec: Recorded) -> tuple[int, dict[str, Any], dict[str, str]]:
-        if self.script:
-            a = self.script.pop(0)
-            return a.status, a.body, {"retry-after": str(a.retry_after)} if a.retry_after else {}
+    def answer(self, rec: Recorded) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
+        """FCM's answer to messages:send."""
         if rec.path != f"/v1/projects/{self.project_id}/messages:send":
             return 404, _error(404, "NOT_FOUND", "Requested entity was not found."), {}
         _, _, access = rec.headers.get("authorization", "").partition(" ")

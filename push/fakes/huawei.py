@@ -3,53 +3,39 @@ Push Kit's result codes (80000000 success, 80300007 invalid token, 80200003 toke
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 import urllib.parse
 from typing import Any
 
-from push.fakes.server import Answer, Recorded, read_body, respond
+from push.fakes.server import ProviderFake, Recorded, respond
 
 __all__ = ("FakeHuawei",)
 
 
-class FakeHuawei:
+class FakeHuawei(ProviderFake):
     """The ASGI app: /oauth2/v3/token and /v1/{appId}/messages:send on one port."""
 
+    token_path = "/oauth2/v3/token"
+
     def __init__(self, *, app_id: str, client_secret: str) -> None:
+        super().__init__()
         self.app_id, self.client_secret = app_id, client_secret
-        self.requests: list[Recorded] = []
-        self.delivered: list[Recorded] = []
-        self.script: list[Answer] = []
         self.invalid_tokens: set[str] = set()
         self.access: dict[str, float] = {}
         self.token_requests = 0
         self.unavailable_until = 0.0
-        self.delay = 0.0
 
     def expire_access_tokens(self) -> None:
         """Every issued access token stops working (the sender must fetch a new one)."""
         self.access.clear()
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = await read_body(receive)
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        rec = Recorded(scope["method"], scope["path"], headers, body, scope.get("http_version", "1.1"))
-        if scope["path"] == "/oauth2/v3/token":
-            await self._token(send, body)
-            return
-        self.requests.append(rec)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        status, answer, extra = self._send(rec)
-        if answer.get("code") == "80000000":
-            self.delivered.append(rec)
-        await respond(send, status, answer, extra)
+    def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
+        """Push Kit took it when its result code says success."""
+        return bool(answer) and answer.get("code") == "80000000"  # type: ignore[union-attr]
 
-    async def _token(self, send: Any, body: bytes) -> None:
+    async def token(self, send: Any, body: bytes) -> None:
+        """Client credentials for an access token."""
         self.token_requests += 1
         form = dict(urllib.parse.parse_qsl(body.decode()))
         if form.get("grant_type") != "client_credentials" or form.get("client_id") != self.app_id \
@@ -60,10 +46,8 @@ class FakeHuawei:
         self.access[token] = time.time() + 3600
         await respond(send, 200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
 
-    def _send(self, rec: Recorded) -> tuple[int, dict[str, Any], dict[str, str]]:
-        if self.script:
-            a = self.script.pop(0)
-            return a.status, a.body, {"retry-after": str(a.retry_after)} if a.retry_after else {}
+    def answer(self, rec: Recorded) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
+        """Push Kit's answer to messages:send."""
         if time.time() < self.unavailable_until:
             return 503, {"code": "81000001", "msg": "System inner error"}, {"retry-after": "1"}
         if rec.method != "POST" or rec.path != f"/v1/{self.app_id}/messages:send":

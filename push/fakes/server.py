@@ -12,7 +12,7 @@ import msgspec
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-__all__ = ("Answer", "FakeServer", "Recorded", "read_body", "respond")
+__all__ = ("Answer", "FakeServer", "ProviderFake", "Recorded", "read_body", "receive_request", "respond", "scripted")
 
 
 @dataclass(slots=True)
@@ -51,6 +51,21 @@ async def read_body(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
+async def receive_request(scope: dict[str, Any], receive: Any) -> Recorded:
+    """The whole request, as a fake records it."""
+    body = await read_body(receive)
+    headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+    return Recorded(scope["method"], scope["path"], headers, body, scope.get("http_version", "1.1"))
+
+
+def scripted(script: list[Answer]) -> tuple[int, dict[str, Any] | None, dict[str, str]] | None:
+    """The next scripted answer (status, body, headers), if a test scripted one."""
+    if not script:
+        return None
+    a = script.pop(0)
+    return a.status, a.body or None, {"retry-after": str(a.retry_after)} if a.retry_after else {}
+
+
 async def respond(send: Any, status: int, body: dict[str, Any] | None = None,
                   headers: dict[str, str] | None = None) -> None:
     """Answer with a JSON body (or none)."""
@@ -58,6 +73,46 @@ async def respond(send: Any, status: int, body: dict[str, Any] | None = None,
     raw = [(b"content-type", b"application/json"), *((k.encode(), v.encode()) for k, v in (headers or {}).items())]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
+
+
+class ProviderFake:
+    """What every provider fake does with a request: record it, answer a scripted answer or its own, note what it
+    accepted. Subclasses give `answer` (and `token` when `token_path` names an OAuth token endpoint)."""
+
+    token_path: str | None = None
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.delivered: list[Recorded] = []
+        self.script: list[Answer] = []
+        self.delay = 0.0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        rec = await receive_request(scope, receive)
+        if self.token_path is not None and rec.path == self.token_path:
+            await self.token(send, rec.body)
+            return
+        self.requests.append(rec)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        status, answer, extra = scripted(self.script) or self.answer(rec)
+        if self.accepted(status, answer):
+            self.delivered.append(rec)
+        await respond(send, status, answer, extra)
+
+    async def token(self, send: Any, body: bytes) -> None:
+        """Answer the OAuth token endpoint."""
+        await respond(send, 404, {})
+
+    def answer(self, rec: Recorded) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
+        """The provider's own answer to a send."""
+        raise NotImplementedError
+
+    def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
+        """Whether the answer means the message was taken."""
+        return status == 200
 
 
 def _free_port() -> int:

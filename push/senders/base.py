@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 
-__all__ = ("Message", "Outcome", "Sender", "retry_after", "transient")
+__all__ = ("AccessToken", "Message", "Outcome", "Sender", "retry_after", "transient")
 
 Result = Literal["sent", "retry", "invalid", "failed"]
 
@@ -67,3 +69,24 @@ def transient(response: httpx.Response, error: str) -> Outcome | None:
     if response.status_code == 429 or response.status_code >= 500:
         return Outcome("retry", response.status_code, error, retry_after(response))
     return None
+
+
+class AccessToken:
+    """An OAuth access token a provider hands out (Huawei, FCM): fetched once, again five minutes before it
+    expires or when the provider refused it, by one caller at a time."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[httpx.Response]]) -> None:
+        self._fetch = fetch
+        self._token: tuple[float, str] | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, *, renew: bool = False) -> str:
+        """The token (HTTPStatusError when the token endpoint refuses)."""
+        async with self._lock:
+            if renew or self._token is None or time.time() >= self._token[0]:
+                resp = await self._fetch()
+                resp.raise_for_status()
+                answer: dict[str, Any] = resp.json()
+                self._token = (time.time() + max(60, int(answer.get("expires_in", 3600)) - 300),
+                               answer["access_token"])
+            return self._token[1]

@@ -4,15 +4,15 @@ UNREGISTERED and an invalid token drop the device."""
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import jwt
 
-from push.senders.base import Message, Outcome, retry_after, transient
+from push.senders.base import AccessToken, Message, Outcome, retry_after, transient
 
 __all__ = ("FcmConfig", "FcmSender")
 
@@ -62,23 +62,14 @@ class FcmSender:
         self.concurrency = concurrency
         self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
             max_connections=concurrency, max_keepalive_connections=concurrency))
-        self._token: tuple[float, str] | None = None
-        self._lock = asyncio.Lock()
+        self.token = AccessToken(self._fetch_token)
 
-    async def access_token(self, *, renew: bool = False) -> str:
-        """The OAuth access token, fetched again five minutes before it expires (one fetch at a time)."""
-        async with self._lock:
-            if renew or self._token is None or time.time() >= self._token[0]:
-                now = int(time.time())
-                assertion = jwt.encode({"iss": self.config.client_email, "scope": SCOPE, "aud": self.config.token_uri,
-                                        "iat": now, "exp": now + 3600}, self.config.private_key, algorithm="RS256")
-                resp = await self._client.post(self.config.token_uri, data={
-                    "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
-                resp.raise_for_status()
-                answer = resp.json()
-                self._token = (time.time() + max(60, int(answer.get("expires_in", 3600)) - 300),
-                               answer["access_token"])
-            return self._token[1]
+    def _fetch_token(self) -> Awaitable[httpx.Response]:
+        now = int(time.time())
+        assertion = jwt.encode({"iss": self.config.client_email, "scope": SCOPE, "aud": self.config.token_uri,
+                                "iat": now, "exp": now + 3600}, self.config.private_key, algorithm="RS256")
+        return self._client.post(self.config.token_uri, data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
 
     async def send(self, token: str, message: Message) -> Outcome:
         """One data message to one registration token."""
@@ -91,7 +82,7 @@ class FcmSender:
         body = {"message": {"token": token, "data": {"id": message.id, "kind": message.kind},
                             "android": {"priority": "high", "collapse_key": message.id}}}
         try:
-            access = await self.access_token(renew=renew)
+            access = await self.token.get(renew=renew)
             resp = await self._client.post(f"{self.config.base_url}/v1/projects/{self.config.project_id}/messages:send",
                                            json=body, headers={"Authorization": f"Bearer {access}"})
         except httpx.HTTPStatusError as exc:

@@ -3,14 +3,12 @@ then `POST /v1/{appId}/messages:send`; its result codes say which tokens are inv
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 
 import httpx
 import msgspec
 
-from push.senders.base import Message, Outcome, retry_after, transient
+from push.senders.base import AccessToken, Message, Outcome, retry_after, transient
 
 __all__ = ("HuaweiConfig", "HuaweiSender")
 
@@ -47,21 +45,9 @@ class HuaweiSender:
         # As many connections as requests in flight: httpcore's pool slows down sharply with requests queued on it.
         self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
             max_connections=concurrency, max_keepalive_connections=concurrency))
-        self._token: tuple[float, str] | None = None
-        self._lock = asyncio.Lock()
-
-    async def access_token(self, *, renew: bool = False) -> str:
-        """The OAuth access token, fetched again five minutes before it expires (one fetch at a time)."""
-        async with self._lock:
-            if renew or self._token is None or time.time() >= self._token[0]:
-                resp = await self._client.post(self.config.token_url, data={
-                    "grant_type": "client_credentials", "client_id": self.config.app_id,
-                    "client_secret": self.config.client_secret})
-                resp.raise_for_status()
-                answer = resp.json()
-                self._token = (time.time() + max(60, int(answer.get("expires_in", 3600)) - 300),
-                               answer["access_token"])
-            return self._token[1]
+        self.token = AccessToken(lambda: self._client.post(self.config.token_url, data={
+            "grant_type": "client_credentials", "client_id": self.config.app_id,
+            "client_secret": self.config.client_secret}))
 
     async def send(self, token: str, message: Message) -> Outcome:
         """One notification message to one device token."""
@@ -77,7 +63,7 @@ class HuaweiSender:
                 "title": "检务", "body": "您有一条新通知", "tag": message.id, "click_action": {"type": 3}}},
             "token": [token]}}
         try:
-            access = await self.access_token(renew=renew)
+            access = await self.token.get(renew=renew)
             resp = await self._client.post(f"{self.config.push_url}/v1/{self.config.app_id}/messages:send",
                                            json=body, headers={"Authorization": f"Bearer {access}"})
         except httpx.HTTPStatusError as exc:

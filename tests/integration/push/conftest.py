@@ -16,7 +16,7 @@ from auth.secretbox import SecretBox
 from push.fakes.apns import FakeApns
 from push.fakes.fcm import FakeFcm
 from push.fakes.huawei import FakeHuawei
-from push.fakes.server import FakeServer, Recorded, read_body, respond
+from push.fakes.server import FakeServer, Recorded, receive_request, respond
 from push.process import dev_key_pair
 from push.senders.apns import ApnsConfig, ApnsSender
 from push.senders.fcm import FcmConfig, FcmSender
@@ -35,10 +35,7 @@ class Endpoint:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = await read_body(receive)
-        self.received.append(Recorded(scope["method"], scope["path"],
-                                      {k.decode().lower(): v.decode() for k, v in scope["headers"]}, body,
-                                      scope.get("http_version", "1.1")))
+        self.received.append(await receive_request(scope, receive))
         await respond(send, self.answers.pop(0) if self.answers else 204)
 
 
