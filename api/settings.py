@@ -208,6 +208,20 @@ class Settings:
     fcm_url: str = _setting(
         "JIANWU_FCM_URL", "https://fcm.googleapis.com", _url("https", "http"), "FCM HTTP v1: the API's base URL.",
     )
+    vapid_key_file: Path | None = _setting(  # noqa: RUF009  read from the environment, as data_dir
+        "JIANWU_VAPID_KEY_FILE", None, Path,
+        "Web Push: our VAPID private key (P-256 PEM) for the admin console and H5 pages. Unset: no Web Push.",
+    )
+    vapid_subject: str = _setting(
+        "JIANWU_VAPID_SUBJECT", "mailto:push@jianwu.invalid", str, "Web Push: the contact the push services see.",
+    )
+    webpush_hosts: tuple[str, ...] = _setting(
+        "JIANWU_WEBPUSH_HOSTS",
+        ("fcm.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com", ".notify.windows.com"),
+        lambda raw: tuple(h.strip().lower() for h in raw.split(",") if h.strip()),
+        "Web Push: the push services a browser subscription may point at (comma-separated; `.example.com` allows "
+        "its subdomains, an address or network allows that address).",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "
@@ -239,6 +253,8 @@ class Settings:
             raise SettingsError("JIANWU_APNS_KEY_FILE, _KEY_ID, _TEAM_ID and _TOPIC go together")
         if settings.apns_key_file is not None and not settings.apns_key_file.is_file():
             raise SettingsError(f"JIANWU_APNS_KEY_FILE: no such file {settings.apns_key_file}")
+        if settings.vapid_key_file is not None and not settings.vapid_key_file.is_file():
+            raise SettingsError(f"JIANWU_VAPID_KEY_FILE: no such file {settings.vapid_key_file}")
         if settings.fcm_credentials_file is not None and not settings.fcm_credentials_file.is_file():
             raise SettingsError(f"JIANWU_FCM_CREDENTIALS_FILE: no such file {settings.fcm_credentials_file}")
         if bool(settings.huawei_app_id) != bool(settings.huawei_client_secret):

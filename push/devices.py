@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from api.errors import not_found
+from api.errors import ErrorCode, ProblemError, not_found
 from push.schemas import DeviceOut
+from push.senders.webpush import parse_subscription
 
 if TYPE_CHECKING:
     import asyncpg
@@ -26,8 +27,16 @@ def _out(row: asyncpg.Record) -> DeviceOut:
                      seen_at=row["seen_at"])
 
 
-async def register(conn: asyncpg.Connection, *, principal: Principal, data: DeviceIn) -> tuple[bool, DeviceOut]:
-    """Register (or refresh) the caller's device; answers (created, device)."""
+async def register(conn: asyncpg.Connection, *, principal: Principal, data: DeviceIn,
+                   webpush_hosts: list[str]) -> tuple[bool, DeviceOut]:
+    """Register (or refresh) the caller's device; answers (created, device). A Web Push subscription must point at
+    an allowed push service (422 otherwise: the endpoint comes from a browser)."""
+    if data.channel == "webpush":
+        try:
+            parse_subscription(data.token, webpush_hosts)
+        except ValueError as exc:
+            raise ProblemError(422, ErrorCode.UNPROCESSABLE, "The Web Push subscription is not acceptable.",
+                               errors=[{"field": "token", "message": str(exc)}]) from None
     previous = await conn.fetchrow("select id, user_id from push_devices where channel = $1 and token = $2 for update",
                                    data.channel, data.token)
     if previous is not None and previous["user_id"] != principal.user_id:

@@ -26,6 +26,7 @@ from push.senders.apns import ApnsConfig, ApnsSender
 from push.senders.fcm import FcmConfig, FcmSender
 from push.senders.huawei import HuaweiConfig, HuaweiSender
 from push.senders.webhook import WebhookSender
+from push.senders.webpush import VapidKey, WebPushSender
 from push.worker import Worker, WorkerConfig
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ def senders_from_settings(settings: Settings) -> dict[str, Sender]:
         out["huawei"] = HuaweiSender(HuaweiConfig(
             app_id=settings.huawei_app_id, client_secret=settings.huawei_client_secret,
             token_url=settings.huawei_token_url, push_url=settings.huawei_push_url))
+    if settings.vapid_key_file is not None:
+        out["webpush"] = WebPushSender(VapidKey(settings.vapid_key_file.read_text(), settings.vapid_subject),
+                                       list(settings.webpush_hosts))
     if settings.fcm_credentials_file is not None:
         try:
             account = json.loads(settings.fcm_credentials_file.read_text())

@@ -29,7 +29,9 @@ from push.schemas import (
     SubscriptionIn,
     SubscriptionOut,
     UnreadOut,
+    WebPushKeyOut,
 )
+from push.senders.webpush import VapidKey
 
 if TYPE_CHECKING:
     import asyncpg
@@ -70,9 +72,20 @@ class DeviceController(Controller):
         _account(request)
 
         async def work(conn: asyncpg.Connection) -> tuple[int, DeviceOut]:
-            created, device = await devices.register(conn, principal=principal, data=data)
+            created, device = await devices.register(conn, principal=principal, data=data,
+                                                     webpush_hosts=list(state.settings.webpush_hosts))
             return (HTTP_201_CREATED if created else HTTP_200_OK), device
         return await run_once(state.db, request, principal.sub, data, work, required=False)
+
+    @get("/webpush-key", operation_id="deviceWebPushKey", summary="The Web Push application server key",
+         opt=_ACCOUNT, responses=problem_docs(401, 403, 404))
+    async def webpush_key(self, request: Request[Any, Any, Any], state: State) -> WebPushKeyOut:
+        """What a page passes to `PushManager.subscribe()` as `applicationServerKey` (404: Web Push is off)."""
+        _account(request)
+        path = state.settings.vapid_key_file
+        if path is None:
+            raise not_found("Web Push is not configured.")
+        return WebPushKeyOut(public_key=VapidKey(path.read_text()).public_key())
 
     @get("/", operation_id="deviceList", summary="My devices", opt=_ACCOUNT, responses=problem_docs(401, 403))
     async def list_devices(self, request: Request[Any, Any, Any], state: State) -> list[DeviceOut]:

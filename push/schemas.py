@@ -56,6 +56,12 @@ class DeviceOut(Output):
     seen_at: datetime
 
 
+class WebPushKeyOut(Output):
+    """Our VAPID public key (base64url), the `applicationServerKey` of a browser subscription."""
+
+    public_key: str
+
+
 class InboxItem(Output):
     """One notification: what happened (kind, event) and the ids to fetch it by, never its content."""
 

@@ -49,7 +49,9 @@ def check_url(url: str, allowed: list[str]) -> urllib.parse.SplitResult:
         ip = ipaddress.ip_address(host)
     except ValueError:
         ip = None
-    if not (host in names or (ip is not None and any(ip in n for n in nets))):
+    # An entry starting with a dot allows the subdomains of a name (".notify.windows.com").
+    by_name = host in names or any(n.startswith(".") and host.endswith(n) for n in names)
+    if not (by_name or (ip is not None and any(ip in n for n in nets))):
         raise TargetRefused(f"{host} is not on this client's allow-list")
     return parts
 

@@ -1,4 +1,4 @@
-"""Fixtures for delivery: the local APNs and Huawei fakes, a partner's endpoint, and a delivery worker."""
+"""Fixtures for delivery: the local APNs, Huawei, FCM and Web Push fakes, a partner's endpoint, a delivery worker."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ from push.fakes.apns import FakeApns
 from push.fakes.fcm import FakeFcm
 from push.fakes.huawei import FakeHuawei
 from push.fakes.server import FakeServer, Recorded, receive_request, respond
+from push.fakes.webpush import FakeWebPush
 from push.process import dev_key_pair
 from push.senders.apns import ApnsConfig, ApnsSender
 from push.senders.fcm import FcmConfig, FcmSender
 from push.senders.huawei import HuaweiConfig, HuaweiSender
 from push.senders.webhook import WebhookSender
+from push.senders.webpush import VapidKey, WebPushSender
 from push.worker import Worker, WorkerConfig
 
 
@@ -52,6 +54,9 @@ async def fx_providers() -> AsyncIterator[dict[str, Any]]:
                       serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
     servers = [await FakeServer(apns).start(), await FakeServer(huawei).start(), await FakeServer(endpoint).start(),
                await FakeServer(fcm).start()]
+    webpush = FakeWebPush()
+    servers.append(await FakeServer(webpush).start())
+    webpush.url = servers[4].url
     senders = {
         "apns": ApnsSender(ApnsConfig(key_pem=private, key_id="KEY1234567", team_id="TEAM123456",
                                       topic="cn.jianwu.app", base_url=servers[0].url)),
@@ -62,9 +67,10 @@ async def fx_providers() -> AsyncIterator[dict[str, Any]]:
             "token_uri": f"{servers[3].url}/token",
             "private_key": rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                  serialization.NoEncryption()).decode()}, base_url=servers[3].url)),
+        "webpush": WebPushSender(VapidKey(dev_key_pair()[0]), ["127.0.0.1"]),
     }
-    yield {"apns": apns, "huawei": huawei, "fcm": fcm, "endpoint": endpoint, "endpoint_url": servers[2].url,
-           "senders": senders}
+    yield {"apns": apns, "huawei": huawei, "fcm": fcm, "webpush": webpush, "endpoint": endpoint,
+           "endpoint_url": servers[2].url, "senders": senders}
     for s in senders.values():
         await s.aclose()
     for server in servers:

@@ -7,6 +7,8 @@ import asyncio
 import time
 import uuid
 
+import msgspec
+
 from push.fakes.server import Answer
 from tests.helpers import citizen, item, key
 from tests.integration.push.conftest import drain
@@ -227,3 +229,31 @@ async def test_fcm_gets_a_data_only_message_and_unregistered_drops_the_device(cl
     assert message["data"] == {"id": entry["id"], "kind": "complaint.complainant"}
     assert message["android"]["collapse_key"] == entry["id"] and "notification" not in message
     assert [d["channel"] for d in (await client.get("/api/v1/me/devices", headers=me)).json()] == ["fcm"]
+
+
+async def test_web_push_is_encrypted_for_the_browser_and_a_gone_subscription_is_dropped(
+        client, staff, settings, conn, providers, worker) -> None:
+    me = await citizen(client, settings)
+    # The API takes subscriptions only for the push services it allows (the fake's address is not one of them).
+    fake_sub = providers["webpush"].subscribe()
+    refused = await client.post("/api/v1/me/devices", headers=me, json={
+        "platform": "web", "channel": "webpush", "token": fake_sub, "appVersion": "1", "locale": "zh-CN"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "token"
+    not_json = await client.post("/api/v1/me/devices", headers=me, json={
+        "platform": "web", "channel": "webpush", "token": "nope", "appVersion": "1", "locale": "zh-CN"})
+    assert not_json.status_code == 422
+    assert (await client.get("/api/v1/me/devices/webpush-key", headers=me)).status_code == 404
+    user = (await client.get("/api/v1/auth/me", headers=me)).json()["sub"]
+    gone = providers["webpush"].subscribe()
+    await conn.executemany(
+        "insert into push_devices (user_id, platform, channel, token, app_version, locale)"
+        " values ($1::uuid, 'web', 'webpush', $2, '1', 'zh-CN')", [(user, fake_sub), (user, gone)])
+    providers["webpush"].gone.add(msgspec.json.decode(gone)["endpoint"].rsplit("/", 1)[1])
+    await drain(worker)
+    await _accepted(client, staff, me)
+    await drain(worker)
+    entry = (await client.get("/api/v1/me/inbox", headers=me)).json()["items"][0]
+    got = [m for m in providers["webpush"].messages if m["id"] == entry["id"]]
+    assert got == [{"subscription": msgspec.json.decode(fake_sub)["endpoint"].rsplit("/", 1)[1],
+                    "topic": entry["id"].replace("-", ""), "id": entry["id"], "kind": "complaint.complainant"}]
+    assert len((await client.get("/api/v1/me/devices", headers=me)).json()) == 1
