@@ -23,10 +23,12 @@ async def _named_user(conn: asyncpg.Connection, event: Event) -> Audience:
 
 
 async def _staff(conn: asyncpg.Connection, event: Event) -> Audience:
-    """The item's handler, when it has one; partners of the office for an item referred out."""
-    assignee = await conn.fetchval("select assignee_id from complaints where id = $1::uuid",
-                                   event.payload.get("complaintId"))
-    return Audience(users=(assignee,) if assignee else (), partners=event.payload.get("event") in _PARTNER_EVENTS)
+    """The item's handler at the time (named in the event), if any; partners of the office for an item referred
+    out. An assignment reaches the new handler through `complaint.assigned`, so not twice."""
+    handler = event.payload.get("assigneeId")
+    if event.payload.get("event") == "complaint.assign":
+        handler = None
+    return Audience(users=(UUID(handler),) if handler else (), partners=event.payload.get("event") in _PARTNER_EVENTS)
 
 
 RECIPIENTS = {"complaint.complainant": _named_user, "complaint.assigned": _named_user, "complaint.staff": _staff}

@@ -257,3 +257,15 @@ async def test_web_push_is_encrypted_for_the_browser_and_a_gone_subscription_is_
     assert got == [{"subscription": msgspec.json.decode(fake_sub)["endpoint"].rsplit("/", 1)[1],
                     "topic": entry["id"].replace("-", ""), "id": entry["id"], "kind": "complaint.complainant"}]
     assert len((await client.get("/api/v1/me/devices", headers=me)).json()) == 1
+
+
+async def test_an_assignment_reaches_the_handler_once(client, staff, settings, conn, worker) -> None:
+    me = await citizen(client, settings)
+    cid = await _accepted(client, staff, me)
+    office = await staff("jinshan", "complaints_office")
+    assigned = await client.post(f"/api/v1/staff/complaints/{cid}/assignment", headers=office, json={"mode": "random"})
+    assert assigned.status_code == 200, assigned.text
+    await drain(worker)
+    rows = await conn.fetch("select kind, event from inbox where user_id = $1::uuid and payload->>'complaintId' = $2",
+                            assigned.json()["assigneeId"], cid)
+    assert [(r["kind"]) for r in rows] == ["complaint.assigned"]
