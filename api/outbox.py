@@ -34,6 +34,8 @@ class Audience:
 
     users: tuple[UUID, ...] = ()
     partners: bool = False
+    # Or only these partner clients (partner_clients.id), when they subscribed to the topic: an item sent to one agency.
+    partner_clients: tuple[UUID, ...] = ()
     # The short name the inbox and the push payload carry (default: the payload's `event`, else the topic).
     kind: str | None = None
 

@@ -200,23 +200,28 @@ class Worker:
                 columns=["queue", "channel", "office_id", "device_id", "notification_id", "next_at"])
 
     async def _partners(self, conn: asyncpg.Connection, events: list[Event], audiences: list[Audience]) -> None:
-        wanted = [e for e, a in zip(events, audiences, strict=True) if a.partners and e.office_id is not None]
+        wanted = [(e, a) for e, a in zip(events, audiences, strict=True)
+                  if (a.partners or a.partner_clients) and e.office_id is not None]
         if not wanted:
             return
+        targets = [(e.id, c) for e, a in wanted for c in a.partner_clients]
         made = await conn.fetch(
             """
             insert into partner_events (client_id, event_id, msg_id, kind, payload)
             select s.client_id, e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.topic, e.payload
-            from unnest($1::bigint[], $2::uuid[], $3::text[], $4::jsonb[]) with ordinality
-                as e(id, office_id, topic, payload, n)
+            from unnest($1::bigint[], $2::uuid[], $3::text[], $4::jsonb[], $5::bool[]) with ordinality
+                as e(id, office_id, topic, payload, everyone, n)
             join webhook_subscriptions s on s.office_id = e.office_id and e.topic = any(s.kinds)
             join partner_clients c on c.id = s.client_id and c.disabled_at is null
+            where e.everyone or exists (select 1 from unnest($6::bigint[], $7::uuid[]) as t(event_id, client_id)
+                                        where t.event_id = e.id and t.client_id = s.client_id)
             order by e.n, s.client_id
             on conflict (client_id, event_id) do nothing
             returning id, client_id
             """,
-            [e.id for e in wanted], [e.office_id for e in wanted], [e.topic for e in wanted],
-            [e.payload for e in wanted])
+            [e.id for e, _ in wanted], [e.office_id for e, _ in wanted], [e.topic for e, _ in wanted],
+            [e.payload for e, _ in wanted], [a.partners for _, a in wanted], [t[0] for t in targets],
+            [t[1] for t in targets])
         if made:
             await conn.execute(
                 """

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import time
+import uuid
 
 from tests.helpers import bearer, item, key, partner_token
 from tests.integration.push.conftest import drain
@@ -127,3 +128,30 @@ async def test_a_name_allowed_but_resolving_inside_is_never_called(client, staff
     log = (await client.get("/api/v1/partner/webhook-deliveries", headers=partner)).json()["items"]
     assert log[0]["state"] == "dead" and "internal address" in log[0]["lastError"]
     assert (await client.delete(f"/api/v1/admin/partner-clients/{ecoenv}/webhook", headers=admin)).status_code == 204
+
+
+async def test_an_event_for_one_agency_reaches_only_that_agency(client, staff, conn, worker) -> None:
+    from api.outbox import TOPICS, Audience, emit, register_recipients, register_topics
+
+    police, ecoenv = await _client_uuid(conn, "jinshan-police"), await _client_uuid(conn, "jinshan-ecoenv")
+    if "test.push.one_agency" not in TOPICS:
+        async def to_named_agency(_conn, event):
+            return Audience(partner_clients=(uuid.UUID(event.payload["agency"]),))
+        register_topics({"test.push.one_agency": "An event for one partner agency (test only)."})
+        register_recipients({"test.push.one_agency": to_named_agency})
+    admin = await staff("jinshan", "admin")
+    for client_uuid in (police, ecoenv):
+        made = await client.put(f"/api/v1/admin/partner-clients/{client_uuid}/webhook", headers=admin,
+                                json={"kinds": ["test.push.one_agency", "complaint.staff"]})
+        assert made.status_code in (200, 201), made.text
+    office = await conn.fetchval("select office_id from partner_clients where id = $1", ecoenv)
+    marker = uuid.uuid4().hex
+    await emit(conn, "test.push.one_agency", {"agency": str(ecoenv), "marker": marker}, office_id=office)
+    await drain(worker)
+
+    async def pulled(client_id: str) -> list[dict]:
+        token = bearer(await partner_token(client, client_id))
+        feed = (await client.get("/api/v1/partner/events", headers=token, params={"limit": 200})).json()
+        return [e for e in feed["events"] if e["data"].get("marker") == marker]
+    assert len(await pulled("jinshan-ecoenv")) == 1
+    assert await pulled("jinshan-police") == []
