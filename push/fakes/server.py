@@ -156,6 +156,10 @@ class FakeServer:
 
     async def stop(self) -> None:
         """Stop serving."""
+        # Connections still open are cancelled with the server; that is the end of them, not an error to print.
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda lp, ctx: None if isinstance(ctx.get("exception"), asyncio.CancelledError)
+                                   else lp.default_exception_handler(ctx))
         self._stop.set()
         if self._task is not None:
             await asyncio.wait_for(self._task, 10)
