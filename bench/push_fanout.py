@@ -171,6 +171,7 @@ async def run(count: int, rate: int) -> dict[str, Any]:
             worker = start_worker(r, Path(tmp) / "worker.log")
             try:
                 await asyncio.sleep(1.0)  # the worker's start (imports, pool)
+                load = os.getloadavg()[0]
                 began = time.time()
                 await emit(r.db_url, r.users, rate)
                 sent = await wait_delivered(r.db_url, count, 120)
@@ -190,7 +191,7 @@ async def run(count: int, rate: int) -> dict[str, Any]:
             return {"count": count, "rate": rate, "sent": sent, "inbox": inbox,
                     "requests": sum(len(ts) for ts in seen.values()),
                     "per_second": sent / max(last - first, 1e-9), "p50": _pct(latency, 50), "p99": _pct(latency, 99),
-                    "wall": ended - began, "cpus": os.cpu_count()}
+                    "wall": ended - began, "cpus": os.cpu_count(), "load": load}
 
 
 def write(figures: dict[str, Any]) -> None:
@@ -198,7 +199,9 @@ def write(figures: dict[str, Any]) -> None:
     section = (
         f"{BEGIN}\n## Push fan-out (`python -m bench.push_fanout`)\n\n"
         f"{figures['count']:,} notifications committed to the outbox at {figures['rate']:,}/s, one delivery worker "
-        f"process, the APNs (HTTP/2) and Huawei fakes in the bench process, {figures['cpus']} cores shared.\n\n"
+        f"process, the APNs (HTTP/2) and Huawei fakes in the bench process, {figures['cpus']} cores shared "
+        f"(load average {figures['load']:.1f} at the start: other work on the machine moves these figures a lot; "
+        "the worker process runs at one full core, most of it in the HTTP client).\n\n"
         "| deliveries | provider requests | inbox rows | deliveries/s (worker) | p50 commit→request | "
         "p99 commit→request |\n|---|---|---|---|---|---|\n"
         f"| {figures['sent']:,} | {figures['requests']:,} | {figures['inbox']:,} | {figures['per_second']:,.0f} | "
