@@ -11,7 +11,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-__all__ = ("AccessToken", "Message", "Outcome", "Sender", "retry_after", "transient")
+__all__ = ("AccessToken", "Message", "OAuthSender", "Outcome", "Sender", "retry_after", "transient")
 
 Result = Literal["sent", "retry", "invalid", "failed"]
 
@@ -90,3 +90,56 @@ class AccessToken:
                 self._token = (time.time() + max(60, int(answer.get("expires_in", 3600)) - 300),
                                answer["access_token"])
             return self._token[1]
+
+
+class OAuthSender:
+    """A sender for providers that want an OAuth access token (Huawei, FCM): one POST per message with the
+    token; a refused token is fetched again once. Subclasses say how to get the token, where and what to send,
+    and what the answer means."""
+
+    channel = ""
+
+    def __init__(self, *, concurrency: int, timeout: float) -> None:
+        self.concurrency = concurrency
+        # As many connections as requests in flight: httpcore's pool slows down sharply with requests queued on it.
+        self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
+            max_connections=concurrency, max_keepalive_connections=concurrency))
+        self.token = AccessToken(self.fetch_token)
+
+    def fetch_token(self) -> Awaitable[httpx.Response]:
+        """Ask the provider's token endpoint for an access token."""
+        raise NotImplementedError
+
+    def request(self, token: str, message: Message) -> tuple[str, dict[str, Any]]:
+        """The URL and JSON body of one message to one device token."""
+        raise NotImplementedError
+
+    def outcome(self, resp: httpx.Response) -> Outcome:
+        """What the provider's answer means."""
+        raise NotImplementedError
+
+    def token_refused(self, outcome: Outcome) -> bool:
+        """Whether the answer says the access token was not accepted."""
+        return outcome.status == 401
+
+    async def send(self, token: str, message: Message) -> Outcome:
+        """One message to one device token."""
+        outcome = await self._post(token, message, renew=False)
+        if self.token_refused(outcome):
+            outcome = await self._post(token, message, renew=True)
+        return outcome
+
+    async def _post(self, token: str, message: Message, *, renew: bool) -> Outcome:
+        url, body = self.request(token, message)
+        try:
+            access = await self.token.get(renew=renew)
+            resp = await self._client.post(url, json=body, headers={"Authorization": f"Bearer {access}"})
+        except httpx.HTTPStatusError as exc:
+            return transient(exc.response, "oauth") or Outcome("failed", exc.response.status_code, "oauth refused")
+        except httpx.HTTPError as exc:
+            return Outcome("retry", None, type(exc).__name__)
+        return self.outcome(resp)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import jwt
 
-from push.senders.base import AccessToken, Message, Outcome, retry_after, transient
+from push.senders.base import Message, OAuthSender, Outcome, retry_after, transient
 
 __all__ = ("FcmConfig", "FcmSender")
 
@@ -52,43 +52,31 @@ def _error_code(resp: httpx.Response) -> str:
     return str(error.get("status") or resp.status_code)
 
 
-class FcmSender:
+class FcmSender(OAuthSender):
     """Sends data-only messages (id and kind) through FCM HTTP v1."""
 
     channel = "fcm"
 
     def __init__(self, config: FcmConfig, *, concurrency: int = 32, timeout: float = 10.0) -> None:
         self.config = config
-        self.concurrency = concurrency
-        self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
-            max_connections=concurrency, max_keepalive_connections=concurrency))
-        self.token = AccessToken(self._fetch_token)
+        super().__init__(concurrency=concurrency, timeout=timeout)
 
-    def _fetch_token(self) -> Awaitable[httpx.Response]:
+    def fetch_token(self) -> Awaitable[httpx.Response]:
+        """A JWT bearer assertion signed with the service account's key."""
         now = int(time.time())
         assertion = jwt.encode({"iss": self.config.client_email, "scope": SCOPE, "aud": self.config.token_uri,
                                 "iat": now, "exp": now + 3600}, self.config.private_key, algorithm="RS256")
         return self._client.post(self.config.token_uri, data={
             "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
 
-    async def send(self, token: str, message: Message) -> Outcome:
-        """One data message to one registration token."""
-        outcome = await self._post(token, message, renew=False)
-        if outcome.status == 401:
-            outcome = await self._post(token, message, renew=True)
-        return outcome
+    def request(self, token: str, message: Message) -> tuple[str, dict[str, Any]]:
+        """A data-only message, collapsed by the notification id."""
+        return f"{self.config.base_url}/v1/projects/{self.config.project_id}/messages:send", {"message": {
+            "token": token, "data": {"id": message.id, "kind": message.kind},
+            "android": {"priority": "high", "collapse_key": message.id}}}
 
-    async def _post(self, token: str, message: Message, *, renew: bool) -> Outcome:
-        body = {"message": {"token": token, "data": {"id": message.id, "kind": message.kind},
-                            "android": {"priority": "high", "collapse_key": message.id}}}
-        try:
-            access = await self.token.get(renew=renew)
-            resp = await self._client.post(f"{self.config.base_url}/v1/projects/{self.config.project_id}/messages:send",
-                                           json=body, headers={"Authorization": f"Bearer {access}"})
-        except httpx.HTTPStatusError as exc:
-            return transient(exc.response, "oauth") or Outcome("failed", exc.response.status_code, "oauth refused")
-        except httpx.HTTPError as exc:
-            return Outcome("retry", None, type(exc).__name__)
+    def outcome(self, resp: httpx.Response) -> Outcome:
+        """FCM's status and error code decide."""
         if resp.status_code == 200:
             return Outcome("sent", 200)
         code = _error_code(resp)
@@ -98,7 +86,3 @@ class FcmSender:
         if code in ("QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL"):
             return Outcome("retry", resp.status_code, code, retry_after(resp))
         return transient(resp, code) or Outcome("failed", resp.status_code, code)
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()

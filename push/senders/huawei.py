@@ -3,12 +3,14 @@ then `POST /v1/{appId}/messages:send`; its result codes say which tokens are inv
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import msgspec
 
-from push.senders.base import AccessToken, Message, Outcome, retry_after, transient
+from push.senders.base import Message, OAuthSender, Outcome, retry_after, transient
 
 __all__ = ("HuaweiConfig", "HuaweiSender")
 
@@ -34,42 +36,35 @@ class HuaweiConfig:
         return f"HuaweiConfig(app_id={self.app_id!r})"
 
 
-class HuaweiSender:
+class HuaweiSender(OAuthSender):
     """Sends id-only notification messages to Huawei and HarmonyOS phones."""
 
     channel = "huawei"
 
     def __init__(self, config: HuaweiConfig, *, concurrency: int = 32, timeout: float = 10.0) -> None:
         self.config = config
-        self.concurrency = concurrency
-        # As many connections as requests in flight: httpcore's pool slows down sharply with requests queued on it.
-        self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
-            max_connections=concurrency, max_keepalive_connections=concurrency))
-        self.token = AccessToken(lambda: self._client.post(self.config.token_url, data={
+        super().__init__(concurrency=concurrency, timeout=timeout)
+
+    def fetch_token(self) -> Awaitable[httpx.Response]:
+        """Client credentials at Huawei's OAuth endpoint."""
+        return self._client.post(self.config.token_url, data={
             "grant_type": "client_credentials", "client_id": self.config.app_id,
-            "client_secret": self.config.client_secret}))
+            "client_secret": self.config.client_secret})
 
-    async def send(self, token: str, message: Message) -> Outcome:
-        """One notification message to one device token."""
-        outcome = await self._post(token, message, renew=False)
-        if outcome.error in AUTH_FAILED:
-            outcome = await self._post(token, message, renew=True)
-        return outcome
-
-    async def _post(self, token: str, message: Message, *, renew: bool) -> Outcome:
-        body = {"validate_only": False, "message": {
+    def request(self, token: str, message: Message) -> tuple[str, dict[str, Any]]:
+        """A notification message ("you have a new notification") carrying the id and kind as data."""
+        return f"{self.config.push_url}/v1/{self.config.app_id}/messages:send", {"validate_only": False, "message": {
             "data": msgspec.json.encode({"id": message.id, "kind": message.kind}).decode(),
             "android": {"urgency": "HIGH", "notification": {
                 "title": "检务", "body": "您有一条新通知", "tag": message.id, "click_action": {"type": 3}}},
             "token": [token]}}
-        try:
-            access = await self.token.get(renew=renew)
-            resp = await self._client.post(f"{self.config.push_url}/v1/{self.config.app_id}/messages:send",
-                                           json=body, headers={"Authorization": f"Bearer {access}"})
-        except httpx.HTTPStatusError as exc:
-            return transient(exc.response, "oauth") or Outcome("failed", exc.response.status_code, "oauth refused")
-        except httpx.HTTPError as exc:
-            return Outcome("retry", None, type(exc).__name__)
+
+    def token_refused(self, outcome: Outcome) -> bool:
+        """Push Kit says so with its own codes."""
+        return outcome.error in AUTH_FAILED
+
+    def outcome(self, resp: httpx.Response) -> Outcome:
+        """Push Kit's result code decides."""
         try:
             code = str(resp.json().get("code", ""))
         except ValueError:
@@ -83,7 +78,3 @@ class HuaweiSender:
         if code in TRY_LATER:
             return Outcome("retry", resp.status_code, code, retry_after(resp))
         return transient(resp, code or str(resp.status_code)) or Outcome("failed", resp.status_code, code)
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
