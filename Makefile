@@ -29,7 +29,7 @@ test: $(STAMP)
 
 ## Lint: ruff (style, imports) and mypy (types) over the application code; CI fails on any finding.
 lint: $(STAMP)
-	$(BIN)/ruff check api auth modules && $(BIN)/mypy api auth modules
+	$(BIN)/ruff check api auth modules push && $(BIN)/mypy api auth modules push
 
 ## Fuzz the API with schemathesis (tests/fuzz: every operation, then stateful sequences; about 2 minutes).
 fuzz: $(STAMP)
@@ -45,6 +45,7 @@ clean:
 ## Reproduce every performance figure we quote; writes bench/RESULTS.md (BENCH_ARGS="--scenarios auth_me" ...).
 bench: $(STAMP)
 	sh bench/run $(BENCH_ARGS)
+	$(BIN)/python -m bench.push_fanout
 
 ## The same, with short measuring windows (under 3 minutes).
 bench-quick: $(STAMP)
@@ -52,7 +53,8 @@ bench-quick: $(STAMP)
 
 .PHONY: bench bench-quick
 
-## Fault drills: Redis stopped, PostgreSQL restarted, Jianwu SIGKILLed mid-burst (under 5 minutes; DRILLS="redis_outage").
+## Fault drills: Redis stopped, PostgreSQL restarted, Jianwu SIGKILLed mid-burst, the delivery worker SIGKILLed
+## mid fan-out (under 7 minutes; DRILLS="redis_outage").
 drills: $(STAMP)
 	sh drills/run $(DRILLS)
 

@@ -35,6 +35,7 @@ from modules.monitoring.routes import MonitoringController
 from modules.monitoring.sweeper import Sweeper
 from modules.registry import ModuleSwitches, module_routers
 from modules.routes import module_routes
+from push.routes import push_routes
 
 __all__ = ("create_app",)
 
@@ -110,7 +111,8 @@ def api_v1_router() -> Router:
     """Every API route, under /api/v1."""
     return Router(path="/api/v1", route_handlers=[*auth_routes, *admin_controllers, *module_routes, *module_routers(),
                                                   CalendarController, MonitoringController, *account_routes,
-                                                  RoleRequestController, *office_routes, *sso_routes])
+                                                  RoleRequestController, *office_routes, *sso_routes,
+                                                  *push_routes])
 
 
 def _provide_db(state: AppState) -> Database:

@@ -276,6 +276,18 @@ class JianwuCLIPlugin(CLIPluginProtocol):
 
             sys.exit(serve(_settings()))
 
+        @cli.command("worker")
+        def worker_command() -> None:
+            """Run one delivery worker (outbox to inboxes, phones and partner webhooks) until SIGTERM."""
+            import asyncio
+
+            from api.observability import configure_logging
+            from push.process import run_worker
+
+            settings = _settings()
+            configure_logging(settings.log_level)
+            asyncio.run(run_worker(settings))
+
 
 def _chain_key():
     """The service key, also keying the audit chain (every command that writes the trail needs it)."""

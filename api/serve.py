@@ -94,6 +94,18 @@ def _log(message: str) -> None:
     print(f"jianwu: {message}", file=sys.stderr, flush=True)
 
 
+def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def serve(settings: Settings) -> int:
     """Run the whole stack in the foreground until interrupted; return the exit code."""
     started = time.monotonic()
@@ -117,18 +129,24 @@ def serve(settings: Settings) -> int:
                "--workers-kill-timeout", "30", "--respawn-failed-workers", "--no-ws", "--log-level", "warning"]
         # Its own session, so a terminal's Ctrl-C reaches only us and we decide the order of shutdown.
         server = subprocess.Popen(cmd, env=env, start_new_session=True)
+        # The delivery worker beside the API; in development it sends to the local provider fakes.
+        worker_env = {**env, "JIANWU_PUSH_FAKES": env.get("JIANWU_PUSH_FAKES", "0" if settings.env == "production"
+                                                                       else "1")}
+        worker_cmd = [sys.executable, "-m", "push"]
+        worker = subprocess.Popen(worker_cmd, env=worker_env, start_new_session=True)
+        worker_started = time.monotonic()
         _log(f"serving on http://{settings.host}:{settings.port} with {settings.workers} workers "
              f"(docs at /schema, ready at /health/ready) after {time.monotonic() - started:.1f}s")
         while stop["signal"] is None and server.poll() is None:
             time.sleep(0.2)
+            if worker.poll() is not None and time.monotonic() - worker_started > 5:
+                _log(f"delivery worker exited ({worker.returncode}); starting another")
+                worker = subprocess.Popen(worker_cmd, env=worker_env, start_new_session=True)
+                worker_started = time.monotonic()
+        _terminate(worker, 15)
         if server.poll() is None:
             _log("stopping: draining in-flight requests")
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(40)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            _terminate(server, 40)
         code = server.returncode
         _log("stopping embedded services" if settings.database_url is None or settings.redis_url is None
              else "stopped")

@@ -176,6 +176,56 @@ class Settings:
         "JIANWU_OIDC_CLAIM", "preferred_username", str,
         "Single sign-on: the ID token claim whose value is the Jianwu username of the account signing in.",
     )
+    push_fakes: bool = _setting(
+        "JIANWU_PUSH_FAKES", False, _bool,
+        "Deliver pushes to local fake providers (push/fakes) started beside the worker: development only.",
+    )
+    push_max_attempts: int = _setting(
+        "JIANWU_PUSH_MAX_ATTEMPTS", 12, _int(1, 100),
+        "Tries of one push or webhook before it is dead-lettered (backoff doubles from 1 s, with jitter).",
+    )
+    apns_key_file: Path | None = _setting(  # noqa: RUF009  read from the environment, as data_dir
+        "JIANWU_APNS_KEY_FILE", None, Path, "APNs: the .p8 signing key file (ES256). Unset: no APNs sends.",
+    )
+    apns_key_id: str | None = _setting("JIANWU_APNS_KEY_ID", None, str, "APNs: the key's id.")
+    apns_team_id: str | None = _setting("JIANWU_APNS_TEAM_ID", None, str, "APNs: the developer team id.")
+    apns_topic: str | None = _setting("JIANWU_APNS_TOPIC", None, str, "APNs: the app's bundle id.")
+    apns_url: str = _setting(
+        "JIANWU_APNS_URL", "https://api.push.apple.com", _url("https", "http"), "APNs: the provider API's base URL.",
+    )
+    huawei_app_id: str | None = _setting("JIANWU_HUAWEI_APP_ID", None, str, "Huawei Push Kit: the app id.")
+    huawei_client_secret: str | None = _setting(
+        "JIANWU_HUAWEI_CLIENT_SECRET", None, str, "Huawei Push Kit: the app's client secret.",
+    )
+    huawei_token_url: str = _setting(
+        "JIANWU_HUAWEI_TOKEN_URL", "https://oauth-login.cloud.huawei.com/oauth2/v3/token", _url("https", "http"),
+        "Huawei Push Kit: the OAuth token endpoint.",
+    )
+    huawei_push_url: str = _setting(
+        "JIANWU_HUAWEI_PUSH_URL", "https://push-api.cloud.huawei.com", _url("https", "http"),
+        "Huawei Push Kit: the push API's base URL.",
+    )
+    fcm_credentials_file: Path | None = _setting(  # noqa: RUF009  read from the environment, as data_dir
+        "JIANWU_FCM_CREDENTIALS_FILE", None, Path,
+        "FCM HTTP v1: the service account JSON file (phones outside the mainland). Unset: no FCM sends.",
+    )
+    fcm_url: str = _setting(
+        "JIANWU_FCM_URL", "https://fcm.googleapis.com", _url("https", "http"), "FCM HTTP v1: the API's base URL.",
+    )
+    vapid_key_file: Path | None = _setting(  # noqa: RUF009  read from the environment, as data_dir
+        "JIANWU_VAPID_KEY_FILE", None, Path,
+        "Web Push: our VAPID private key (P-256 PEM) for the admin console and H5 pages. Unset: no Web Push.",
+    )
+    vapid_subject: str = _setting(
+        "JIANWU_VAPID_SUBJECT", "mailto:push@jianwu.invalid", str, "Web Push: the contact the push services see.",
+    )
+    webpush_hosts: tuple[str, ...] = _setting(
+        "JIANWU_WEBPUSH_HOSTS",
+        ("fcm.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com", ".notify.windows.com"),
+        lambda raw: tuple(h.strip().lower() for h in raw.split(",") if h.strip()),
+        "Web Push: the push services a browser subscription may point at (comma-separated; `.example.com` allows "
+        "its subdomains, an address or network allows that address).",
+    )
     secret_key: str | None = _setting(
         "JIANWU_SECRET_KEY", None, str,
         "Key that encrypts signing keys and personal data at rest (32+ characters). Outside production, "
@@ -202,6 +252,17 @@ class Settings:
         oidc = (settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret, settings.oidc_redirect_uri)
         if any(oidc) and not all(oidc):
             raise SettingsError("JIANWU_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET and _REDIRECT_URI go together")
+        apns = (settings.apns_key_file, settings.apns_key_id, settings.apns_team_id, settings.apns_topic)
+        if any(apns) and not all(apns):
+            raise SettingsError("JIANWU_APNS_KEY_FILE, _KEY_ID, _TEAM_ID and _TOPIC go together")
+        if settings.apns_key_file is not None and not settings.apns_key_file.is_file():
+            raise SettingsError(f"JIANWU_APNS_KEY_FILE: no such file {settings.apns_key_file}")
+        if settings.vapid_key_file is not None and not settings.vapid_key_file.is_file():
+            raise SettingsError(f"JIANWU_VAPID_KEY_FILE: no such file {settings.vapid_key_file}")
+        if settings.fcm_credentials_file is not None and not settings.fcm_credentials_file.is_file():
+            raise SettingsError(f"JIANWU_FCM_CREDENTIALS_FILE: no such file {settings.fcm_credentials_file}")
+        if bool(settings.huawei_app_id) != bool(settings.huawei_client_secret):
+            raise SettingsError("JIANWU_HUAWEI_APP_ID and _CLIENT_SECRET go together")
         if settings.env == "production" and settings.secret_key is None:
             raise SettingsError("JIANWU_SECRET_KEY is required when JIANWU_ENV=production")
         return settings

@@ -12,6 +12,7 @@ from api.state import AppState
 from auth.password_policy import Policy, check, policy_for, refuse_reuse, remember
 from auth.passwords import hash_password, verify_password
 from auth.ratelimit import Limit
+from push.devices import forget_sessions
 
 if TYPE_CHECKING:
     import asyncpg
@@ -86,4 +87,6 @@ async def revoke_sessions(state: AppState, conn: asyncpg.Connection, user_id: UU
     """Revoke every refresh token (PostgreSQL) and every access token issued so far (Redis) of the account."""
     await conn.execute("update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
                        user_id)
+    # Signed out everywhere: no device of the account gets pushes any more.
+    await forget_sessions(conn, user_id)
     await state.revocations.revoke_subject(f"user:{user_id}")

@@ -18,8 +18,8 @@ DEMO_CLIENT_SECRET = "jianwu-demo-secret"
 DISTRICTS = ("jinshan", "chongming")
 # What each demo partner agency may do; later modules add their actions here.
 PARTNER_SCOPES: dict[str, list[str]] = {
-    "police": ["litigation.clue.submit"],
-    "ecoenv": ["litigation.clue.submit", "litigation.recommendation.respond"],
+    "police": ["litigation.clue.submit", "partner.events.read"],
+    "ecoenv": ["litigation.clue.submit", "litigation.recommendation.respond", "partner.events.read"],
 }
 
 

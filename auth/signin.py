@@ -15,6 +15,7 @@ from auth.audit import Actor, record
 from auth.credentials import revoke_sessions
 from auth.principal import Principal
 from auth.tokens import hash_refresh
+from push.devices import forget_sessions
 
 if TYPE_CHECKING:
     import asyncpg
@@ -50,6 +51,8 @@ async def end_session(conn: asyncpg.Connection, *, actor: Actor, principal: Prin
             "update refresh_tokens set revoked_at = now() where family_id = any($1::uuid[]) and user_id = $2 "
             "and revoked_at is null", families, principal.user_id,
         )
+        # The phones signed in under these sessions stop getting pushes.
+        await forget_sessions(conn, principal.user_id, families)
     await record(conn, actor, "auth.logout", detail={"families": families})
     return families
 

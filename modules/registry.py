@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 
 from api.errors import ErrorCode, ProblemError, not_found
-from api.outbox import register_topics
+from api.outbox import register_recipients, register_topics
 from api.ttl import TTLCache
 from auth.actions import ACTIONS, register_actions
 from modules.clocks.rules import CLOCKS
@@ -47,6 +47,7 @@ def register(m: Manifest) -> Manifest:
     if missing:
         raise ValueError(f"module {m.name} uses unknown clocks {missing}")
     register_topics(m.topics)
+    register_recipients(m.recipients)
     for subject in m.subjects:
         subject.workflow.check(actions=ACTIONS, clocks=CLOCKS)
         declare_event_types({f"step.{t.name}": t.label_zh or t.name for t in subject.workflow.transitions.values()})

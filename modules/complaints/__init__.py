@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modules.complaints.recipients import RECIPIENTS
 from modules.complaints.rules import ACTIONS, CLOCKS, EVENT_TYPES, PERMISSION_DEFAULTS, TOPICS, Config
 from modules.kernel.manifest import Manifest
 from modules.registry import register
@@ -31,6 +32,7 @@ MANIFEST = register(Manifest(
     name="complaints", label_zh="控告申诉", routes=_routes, actions=ACTIONS,
     external_actions={"citizen": frozenset({"complaint.create", "complaint.own"})},
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
+    recipients=RECIPIENTS,
     subjects=_subjects(),
     public_routes=frozenset({
         ("GET", "/api/v1/offices/{office:str}/complaint-catalog"),

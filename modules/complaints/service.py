@@ -149,7 +149,9 @@ async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
                   extra: dict[str, Any] | None = None) -> None:
     """The office's staff hear of everything; the signed-in complainant of what they are told."""
     payload = {"complaintId": str(row["id"]), "event": event, **(extra or {})}
-    await emit(conn, "complaint.staff", payload, office_id=row["office_id"])
+    # Who handled the item when it happened: the staff event reaches that handler (modules/complaints/recipients.py).
+    handler = {"assigneeId": str(row["assignee_id"])} if row["assignee_id"] else {}
+    await emit(conn, "complaint.staff", {**payload, **handler}, office_id=row["office_id"])
     if public and row["complainant_id"]:
         await emit(conn, "complaint.complainant", {**payload, "userId": str(row["complainant_id"])},
                    office_id=row["office_id"])

@@ -1,6 +1,6 @@
 """A module declares itself once: its routes, actions, clocks, public routes, permission defaults, demo data,
-outbox topics, timeline event types, subjects and configuration schema. The registry and the app read manifests,
-never module names."""
+outbox topics and their recipients, timeline event types, subjects and configuration schema. The registry and
+the app read manifests, never module names."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import asyncpg
     import msgspec
 
+    from api.outbox import Resolver
     from auth.secretbox import SecretBox
     from modules.clocks.rules import ClockSpec
     from modules.kernel.partner_items import PartnerItems
@@ -49,6 +50,9 @@ class Manifest:
     topics: Mapping[str, str] = field(default_factory=dict)
     # Timeline entry types the module writes besides its workflow's `step.<name>` ones (type -> label).
     event_types: Mapping[str, str] = field(default_factory=dict)
+    # Who hears of each of those topics (topic -> async resolver answering an `api.outbox.Audience`): the delivery
+    # worker asks the module, so a new module's notifications need no change in push/.
+    recipients: Mapping[str, Resolver] = field(default_factory=dict)
     subjects: tuple[Subject, ...] = ()
     # The office's configuration of the module, checked when an admin saves it (None: any object).
     config: type[msgspec.Struct] | None = None

@@ -1,0 +1,1 @@
+"""One small sender per push channel, all behind `push.senders.base.Sender`."""
