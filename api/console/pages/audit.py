@@ -1,0 +1,59 @@
+"""Audit trail search: by person, object, action and time, over the reads behind GET /api/v1/admin/audit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Request, get
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from api.console.render import page
+from api.pagination import decode_sequence_cursor, sequence_page
+from auth import queries
+from auth.admin.common import audit_out
+from auth.principal import current_principal
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+
+__all__ = ("audit_routes",)
+
+_PAGE = 50
+_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def _day(raw: str | None, *, end: bool = False) -> datetime | None:
+    """An office-local day from a date input (the end of the range is the next midnight)."""
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1) if end else day, datetime.min.time(), _ZONE)
+
+
+@get("/audit", opt={"action": "admin.audit.read"}, include_in_schema=False)
+async def audit_page(request: Request[Any, Any, Any], state: State, person: FromQuery[str | None] = None,
+                     object_type: FromQuery[str | None] = None, object_id: FromQuery[str | None] = None, action: FromQuery[str | None] = None,
+                     since: FromQuery[str | None] = None, until: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None) -> Template:
+    """The office's audit records, newest first, filtered."""
+    p = current_principal(request)
+    filters = {"person": person or "", "object_type": object_type or "", "object_id": object_id or "",
+               "action": action or "", "since": since or "", "until": until or ""}
+    async with state.db.connection() as conn:
+        rows = await queries.audit_page(
+            conn, office_id=p.office_id, before=decode_sequence_cursor(cursor), action=action or None, limit=_PAGE,
+            actor_id=person or None, object_type=object_type or None, object_id=object_id or None,
+            since=_day(since), until=_day(until, end=True))
+    found = sequence_page(rows, _PAGE, audit_out)
+    more = {k: v for k, v in filters.items() if v}
+    return await page(request, "audit.html", records=found.items, next_cursor=found.next_cursor, filters=filters,
+                      query=urlencode(more))
+
+
+audit_routes = [audit_page]

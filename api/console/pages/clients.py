@@ -1,0 +1,62 @@
+"""Partner clients: the office's list, suspend and resume (auth/admin/service.update_client, as behind PATCH
+/api/v1/admin/partner-clients/{id}: a suspended client's tokens stop working at once)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Response, Template
+
+from api.console.pages.signin import FORM
+from api.console.render import allowed, page, see_other
+from api.errors import not_found
+from api.pagination import decode_cursor, page_of
+from auth import queries
+from auth.admin import service
+from auth.admin.common import client_out
+from auth.audit import actor_from
+from auth.principal import current_principal
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+
+__all__ = ("client_routes",)
+
+_PAGE = 50
+
+
+@get("/clients", opt={"action": "admin.clients.read"}, include_in_schema=False)
+async def clients_page(request: Request[Any, Any, Any], state: State, cursor: FromQuery[str | None] = None,
+                       done: FromQuery[str | None] = None) -> Template:
+    """The office's partner-agency clients, newest first."""
+    p = current_principal(request)
+    async with state.db.connection() as conn:
+        rows = await queries.partner_client_page(conn, office_id=p.office_id, after=decode_cursor(cursor),
+                                                 limit=_PAGE)
+    found = page_of(rows, _PAGE, client_out, lambda r: (r["created_at"], r["id"]))
+    return await page(request, "clients.html", clients=found.items, next_cursor=found.next_cursor, done=done,
+                      can_manage=await allowed(request, "admin.clients.manage"))
+
+
+@post("/clients/{client_uuid:uuid}/{verb:str}", opt={"action": "admin.clients.manage", "accepts": FORM},
+      include_in_schema=False)
+async def suspend_or_resume(request: Request[Any, Any, Any], state: State, client_uuid: FromPath[UUID],
+                            verb: FromPath[str]) -> Response[Any]:
+    """`suspend` or `resume` a client of the office."""
+    if verb not in ("suspend", "resume"):
+        raise not_found()
+    p = current_principal(request)
+    disabled = verb == "suspend"
+    async with state.db.transaction() as conn:
+        row = await service.update_client(conn, state=state, actor=actor_from(request, p), office_id=p.office_id,
+                                          client_uuid=client_uuid, scopes=None, rate_limit_per_minute=None,
+                                          disabled=disabled, detail={"disabled": disabled})
+    if row is None:
+        raise not_found()
+    return see_other(request, f"/console/clients?done={verb}")
+
+
+client_routes = [clients_page, suspend_or_resume]

@@ -1,0 +1,56 @@
+"""The overview 概览: the office's deadlines by module and state, on-time rates per clock this year and the overdue
+count, drawn by vendored ECharts from a JSON endpoint over modules/monitoring's service (the apps read the same
+figures from GET /api/v1/monitoring/rates)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request, get
+from litestar.response import Template
+
+from api.console.render import allowed, page
+from auth.actions import AUTHENTICATED
+from auth.principal import current_principal
+from modules.clocks.rules import CLOCKS
+from modules.clocks.store import today
+from modules.monitoring import service
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+
+__all__ = ("dashboard_routes",)
+
+STATES = ("running", "paused", "overdue", "met_on_time", "met_late")
+
+
+@get("/", opt={"action": AUTHENTICATED}, include_in_schema=False)
+async def overview(request: Request[Any, Any, Any]) -> Template:
+    """The landing page: the figures when the caller may read them."""
+    return await page(request, "home.html", figures=await allowed(request, "monitoring.read"))
+
+
+@get("/data/figures", opt={"action": "monitoring.read"}, include_in_schema=False)
+async def figures(request: Request[Any, Any, Any], state: State) -> dict[str, Any]:
+    """Deadlines per module and state, on-time rates per clock for this year, and how many are overdue now."""
+    p = current_principal(request)
+    now = today()
+    async with state.db.connection() as conn:
+        # rates() brings stale clock states up to date first, so the counts below are current too.
+        rates = await service.rates(conn, p.office_id, since=now.replace(month=1, day=1),  # type: ignore[arg-type]
+                                    until=now.replace(year=now.year + 1, month=1, day=1), module=None, codes=None,
+                                    group_by="code")
+        counts = await conn.fetch(
+            "select module, status, count(*) as n from clocks where office_id = $1 group by 1, 2 order by 1, 2",
+            p.office_id)
+    modules = sorted({r["module"] for r in counts})
+    by_state = {s: [next((r["n"] for r in counts if r["module"] == m and r["status"] == s), 0) for m in modules]
+                for s in STATES}
+    return {"modules": modules, "byState": by_state,
+            "overdue": sum(by_state["overdue"]),
+            "rates": [{"clock": r["clock"], "label": CLOCKS[r["clock"]].label_zh if r["clock"] in CLOCKS
+                       else r["clock"], "rate": r["rate"], "metOnTime": r["met_on_time"], "metLate": r["met_late"],
+                       "overdue": r["overdue"]} for r in rates]}
+
+
+dashboard_routes = [overview, figures]
