@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Router
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Response, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig

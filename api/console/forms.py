@@ -122,11 +122,17 @@ def config_from_form(schema: type[msgspec.Struct] | None, form: dict[str, list[s
     return {f.name: v for f in fields if (v := _value(f, form)) is not None}
 
 
-def field_errors(errors: list[dict[str, Any]] | None) -> dict[str, str]:
-    """The API's field errors (`config.assignment.eligibleRoles[0]`) keyed by the form's field names."""
+def field_errors(errors: list[dict[str, Any]] | None, fields: list[Field]) -> dict[str, str]:
+    """The API's field errors (`config.assignment.eligibleRoles[0]`, `config.clocks.x`) keyed by the form field
+    they belong to: the longest field name that the error's path starts with."""
+    names = _names(fields)
     out: dict[str, str] = {}
     for e in errors or []:
-        name = str(e.get("field", "")).removeprefix("config").lstrip(".") or "config"
-        name = name.split("[", 1)[0]
-        out.setdefault(name, str(e.get("message", "")))
+        path = str(e.get("field", "")).removeprefix("config").lstrip(".").replace("[", ".")
+        owner = max((n for n in names if path == n or path.startswith(n + ".")), key=len, default="config")
+        out.setdefault(owner, str(e.get("message", "")))
     return out
+
+
+def _names(fields: list[Field]) -> list[str]:
+    return [n for f in fields for n in ([f.name, *_names(f.children)] if f.children else [f.name])]

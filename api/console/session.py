@@ -159,7 +159,7 @@ def current_session(connection: ASGIConnection[Any, Any, Any, Any]) -> ConsoleSe
 async def check_csrf(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Guard on every console route: a POST carries the form's CSRF token (field `_csrf`, or the X-CSRF-Token header
     htmx sends), equal to the session's, or before sign-in to the pre-session cookie's."""
-    if connection.method != "POST":
+    if connection.scope.get("method") != "POST":
         return
     session = current_session(connection)
     expected = session.csrf if session else _cookie(connection.scope, PRE_COOKIE)

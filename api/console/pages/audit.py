@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ("audit_routes",)
 
 _PAGE = 50
+_Q = FromQuery[str | None]
 _ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -38,9 +39,9 @@ def _day(raw: str | None, *, end: bool = False) -> datetime | None:
 
 
 @get("/audit", opt={"action": "admin.audit.read"}, include_in_schema=False)
-async def audit_page(request: Request[Any, Any, Any], state: State, person: FromQuery[str | None] = None,
-                     object_type: FromQuery[str | None] = None, object_id: FromQuery[str | None] = None, action: FromQuery[str | None] = None,
-                     since: FromQuery[str | None] = None, until: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None) -> Template:
+async def audit_page(request: Request[Any, Any, Any], state: State, person: _Q = None, object_type: _Q = None,
+                     object_id: _Q = None, action: _Q = None, since: _Q = None, until: _Q = None,
+                     cursor: _Q = None) -> Template:
     """The office's audit records, newest first, filtered."""
     p = current_principal(request)
     filters = {"person": person or "", "object_type": object_type or "", "object_id": object_id or "",

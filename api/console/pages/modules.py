@@ -10,8 +10,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
 from api.console.forms import FormError, config_fields, config_from_form, field_errors
-from api.console.render import page, see_other
 from api.console.pages.signin import FORM
+from api.console.render import page, see_other
 from api.errors import ProblemError
 from auth.audit import actor_from
 from auth.principal import current_principal
@@ -75,7 +75,7 @@ async def module_save(request: Request[Any, Any, Any], state: State, module: Fro
     except ProblemError as exc:
         if exc.status not in (400, 422):
             raise
-        errors = field_errors(exc.errors) or {"config": exc.detail or "配置无效"}
+        errors = field_errors(exc.errors, config_fields(m.config, {})) or {"config": exc.detail or "配置无效"}
     if errors:
         fields = config_fields(m.config, {})
         _refill(fields, values)

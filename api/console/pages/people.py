@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 __all__ = ("people_routes",)
 
 _PAGE = 50
-_DONE = {"disabled": "账户已停用，其所有会话已退出。", "enabled": "账户已启用。", "roles": "角色已更新，其所有会话已退出。",
-         "signed_out": "已在所有设备上退出该账户。"}
+_DONE = {"disabled": "账户已停用，其所有会话已退出。", "enabled": "账户已启用。",
+         "roles": "角色已更新，其所有会话已退出。", "signed_out": "已在所有设备上退出该账户。"}
 
 
 @get("/people", opt={"action": "admin.users.read"}, include_in_schema=False)

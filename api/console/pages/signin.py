@@ -114,7 +114,7 @@ async def totp_form(request: Request[Any, Any, Any]) -> Template:
 async def totp_start(request: Request[Any, Any, Any], state: State) -> Template:
     """Step two: a new secret (as POST /api/v1/auth/totp/enrollment), to type into the authenticator app."""
     p = current_principal(request)
-    if p.kind != "staff":
+    if p.kind != "staff" or p.user_id is None:
         raise ProblemError(403, "forbidden", "Only staff accounts use a second factor.")
     form = await request.form()
     try:
@@ -136,6 +136,8 @@ async def totp_confirm(request: Request[Any, Any, Any], state: State) -> Respons
     """Step three: confirm with a code (as POST /api/v1/auth/totp/confirmation); every session of the account
     ends, this one too, and the recovery codes are shown once."""
     p = current_principal(request)
+    if p.kind != "staff" or p.user_id is None:
+        raise ProblemError(403, "forbidden", "Only staff accounts use a second factor.")
     form = await request.form()
     code = str(form.get("code") or "").strip()
     codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(10)]

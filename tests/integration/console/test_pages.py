@@ -1,0 +1,165 @@
+"""The console's pages do what the API does: module switches and configuration, permission lists, calendars,
+the audit trail, monitoring and the overview's figures; every page and asset is our own (no outside URL)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import bearer, token_for
+from tests.integration.console.conftest import signed_in
+
+_URL = re.compile(r"""(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}""", re.I)
+# What the vendored libraries may contain: XML namespace names (never fetched) and their licence headers.
+_VENDORED_OK = re.compile(r"^http://www\.w3\.org/|^http://www\.apache\.org/licenses/|"
+                          r"^https://github\.com/ecomfe/zrender/blob/master/LICENSE")
+PAGES = ("/console", "/console/modules", "/console/modules/complaints", "/console/people", "/console/permissions",
+         "/console/calendars", "/console/clients", "/console/monitoring", "/console/audit", "/console/totp")
+
+
+async def test_no_page_or_asset_names_an_outside_url(browser, new_staff) -> None:  # noqa: ANN001
+    c = await browser()
+    login = await c.get("/console/login")
+    assert not _URL.search(login.text)
+    await signed_in(c, await new_staff(roles=("admin", "case_mgmt")))
+    assets: set[str] = set()
+    for path in PAGES:
+        page = await c.get(path)
+        assert page.status_code == 200, path
+        assert not _URL.search(page.text), f"{path} names an outside URL"
+        assets |= set(re.findall(r"""(?:src|href)="(/console/assets/[^"]+)\"""", page.text))
+    assert {"/console/assets/htmx.min.js", "/console/assets/echarts.min.js", "/console/assets/console.js",
+            "/console/assets/console.css"} <= assets
+    for asset in assets:
+        got = await c.get(asset)
+        assert got.status_code == 200, asset
+        for url in re.findall(r"""https?://[^\s"'`)\\]+""", got.text):
+            assert _VENDORED_OK.match(url), f"{asset} names {url}"
+
+
+async def test_switching_a_module_off_makes_the_api_answer_module_disabled(browser, new_staff, client) -> None:  # noqa: ANN001
+    c = await browser()
+    csrf = await signed_in(c, await new_staff())
+    staff = bearer(await token_for(client, "jinshan.prosecutor"))
+    try:
+        off = await c.post("/console/modules/complaints/switch", data={"_csrf": csrf})
+        assert off.status_code == 303
+        api = await client.get("/api/v1/staff/complaints", headers=staff)
+        assert api.status_code == 403 and api.json()["code"] == "module_disabled"
+        listing = await c.get("/console/modules")
+        assert "已停用" in listing.text.split('id="module-complaints"', 1)[1].split("</tr>", 1)[0]
+    finally:
+        on = await c.post("/console/modules/complaints/switch", data={"_csrf": csrf, "enabled": "on"})
+        assert on.status_code == 303
+    assert (await client.get("/api/v1/staff/complaints", headers=staff)).status_code == 200
+
+
+async def test_a_form_without_its_csrf_token_changes_nothing(browser, new_staff, client) -> None:  # noqa: ANN001
+    c = await browser()
+    await signed_in(c, await new_staff())
+    resp = await c.post("/console/modules/complaints/switch", data={})
+    assert resp.status_code == 403 and "CSRF" in resp.text
+    wrong = await c.post("/console/modules/complaints/switch", data={"_csrf": "x" * 43})
+    assert wrong.status_code == 403
+    staff = bearer(await token_for(client, "jinshan.prosecutor"))
+    assert (await client.get("/api/v1/staff/complaints", headers=staff)).status_code == 200
+
+
+async def test_the_configuration_form_shows_the_schemas_refusal_beside_the_field(browser, new_staff) -> None:  # noqa: ANN001
+    c = await browser()
+    csrf = await signed_in(c, await new_staff())
+    form = await c.get("/console/modules/complaints")
+    assert 'name="assignment.eligibleRoles"' in form.text and 'name="clocks"' in form.text
+    bad_json = await c.post("/console/modules/complaints", data={"_csrf": csrf, "enabled": "on", "clocks": "{oops"})
+    assert bad_json.status_code == 422
+    assert "JSON" in bad_json.text.split('id="field-clocks"', 1)[1].split("</div>", 1)[0]
+    no_clock = await c.post("/console/modules/complaints",
+                            data={"_csrf": csrf, "enabled": "on", "clocks": '{"no_such_clock": {}}'})
+    assert no_clock.status_code == 422
+    assert "no such clock" in no_clock.text.split('id="field-clocks"', 1)[1].split("</div>", 1)[0]
+    assert "{oops" not in no_clock.text and "no_such_clock" in no_clock.text  # what was typed stays in the box
+    ok = await c.post("/console/modules/complaints", data={
+        "_csrf": csrf, "enabled": "on", "assignment.eligibleRoles": ["prosecutor", "assistant"]})
+    assert ok.status_code == 303
+    again = await c.get("/console/modules/complaints")
+    assert re.search(r'value="assistant" checked', again.text)
+    reset = await c.post("/console/modules/complaints", data={"_csrf": csrf, "enabled": "on"})
+    assert reset.status_code == 303
+
+
+async def test_editing_the_permission_list_needs_a_reason_and_is_audited(browser, new_staff, conn) -> None:  # noqa: ANN001
+    c = await browser()
+    csrf = await signed_in(c, await new_staff("chongming"))
+    page = await c.get("/console/permissions?role=assistant")
+    assert page.status_code == 200 and 'data-action="complaint.read"' in page.text
+    checked = re.findall(r'name="actions" value="([^"]+)" aria-label="[^"]+" checked', page.text)
+    assert "complaint.note" in checked
+    keep = [a for a in checked if a != "complaint.note"]
+    no_reason = await c.post("/console/permissions", data={"_csrf": csrf, "role": "assistant", "actions": keep})
+    assert no_reason.status_code == 400 and "理由" in no_reason.text
+    saved = await c.post("/console/permissions", data={"_csrf": csrf, "role": "assistant", "actions": keep,
+                                                       "reason": "助理不再写备注"})
+    assert saved.status_code == 303
+    page = await c.get("/console/permissions?role=assistant")
+    row = page.text.split('data-action="complaint.note"', 1)[1].split(">", 1)[0]
+    assert 'class="differs"' in row  # narrower than the province's list: highlighted
+    detail = await conn.fetchval("select detail from audit_log where action = 'admin.permissions.replaced'"
+                                 " order by id desc limit 1")
+    assert detail["reason"] == "助理不再写备注" and "complaint.note" not in detail["grants"]["assistant"]
+    office = await conn.fetchval("select id from offices where code = 'chongming'")
+    await conn.execute("delete from permission_grants where office_id = $1", office)
+
+
+async def test_importing_a_calendar_year(browser, new_staff) -> None:  # noqa: ANN001
+    c = await browser()
+    csrf = await signed_in(c, await new_staff())
+    before = await c.get("/console/calendars")
+    years = re.findall(r'data-year="(\d+)" class="differs"', before.text)
+    assert years, "some year ahead is estimated"
+    year = years[-1]
+    body = f"date,kind,name\n{year}-01-01,holiday,元旦\n{year}-10-01,holiday,国庆节\n"
+    bad = await c.post("/console/calendars", data={"_csrf": csrf, "level": "office"},
+                       files={"file": ("y.csv", b"date,kind\nnot-a-date,holiday\n", "text/csv")})
+    assert bad.status_code == 400 and "文件无法读取" in bad.text
+    done = await c.post("/console/calendars", data={"_csrf": csrf, "level": "office", "notice": "测试通知"},
+                        files={"file": (f"{year}.csv", body.encode(), "text/csv")})
+    assert done.status_code == 303, done.text
+    after = await c.get("/console/calendars")
+    row = after.text.split(f'data-year="{year}"', 1)[1].split("</tr>", 1)[0]
+    assert "测试通知" in row
+
+
+async def test_audit_search_by_action_and_object(browser, new_staff) -> None:  # noqa: ANN001
+    c = await browser()
+    csrf = await signed_in(c, await new_staff())
+    await c.post("/console/modules/complaints/switch", data={"_csrf": csrf, "enabled": "on"})
+    found = await c.get("/console/audit", params={"action": "admin.module.switched", "object_id": "complaints"})
+    assert found.status_code == 200 and "admin.module.switched" in found.text
+    none = await c.get("/console/audit", params={"action": "admin.module.switched", "object_id": "nothing"})
+    assert "没有符合条件的记录" in none.text
+
+
+@pytest.mark.parametrize("path", ["/console/monitoring", "/console/people", "/console/clients"])
+async def test_lists_show_the_offices_rows(browser, new_staff, path) -> None:  # noqa: ANN001
+    c = await browser()
+    await signed_in(c, await new_staff(roles=("admin", "case_mgmt")))
+    page = await c.get(path)
+    assert page.status_code == 200
+    if path == "/console/people":
+        assert 'data-username="jinshan.prosecutor"' in page.text and "chongming.prosecutor" not in page.text
+    if path == "/console/clients":
+        assert 'data-client="jinshan-police"' in page.text and "chongming-police" not in page.text
+
+
+async def test_the_overviews_figures_are_the_offices_clocks(browser, new_staff, conn) -> None:  # noqa: ANN001
+    c = await browser()
+    await signed_in(c, await new_staff(roles=("admin", "case_mgmt")))
+    got = await c.get("/console/data/figures", headers={"Accept": "application/json"})
+    assert got.status_code == 200
+    data = got.json()
+    office = await conn.fetchval("select id from offices where code = 'jinshan'")
+    total = await conn.fetchval("select count(*) from clocks where office_id = $1"
+                                " and status in ('running','paused','overdue','met_on_time','met_late')", office)
+    assert sum(sum(v) for v in data["byState"].values()) == total
+    assert data["overdue"] == sum(data["byState"]["overdue"])
