@@ -42,7 +42,7 @@ async def page(request: Request[Any, Any, Any], template: str, *, status: int = 
     nav = [(path, title) for path, title, action in NAV if await allowed(request, action)]
     return Template(template_name=template, status_code=status, context={
         "nav": nav, "here": request.url.path, "csrf": session.csrf if session else "",
-        "username": session.username if session else None, **context})
+        "signed_in_as": session.username if session else None, **context})
 
 
 def see_other(request: Request[Any, Any, Any], path: str) -> Response[Any]:
