@@ -44,7 +44,8 @@ def _problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[Any
         return exception_handlers[ProblemError](request, exc)  # type: ignore[no-any-return]
     reason = (exc.extra or {}).get("reason")
     target = ("/console/login?notice=expired" if exc.status == 401 else
-              "/console/totp" if reason == "mfa_enrollment_required" else None)
+              "/console/totp" if reason == "mfa_enrollment_required" else
+              "/console/password" if reason == "password_change_required" else None)
     if target:
         if request.headers.get("hx-request"):
             return Response(content=None, status_code=204, headers={"HX-Redirect": target})

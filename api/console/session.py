@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ("COOKIE", "IDLE_SECONDS", "PRE_COOKIE", "ConsoleSession", "check_csrf", "cookie_header",
-           "create_session", "drop_session", "session_middleware")
+           "create_session", "current_session", "drop_session", "replace_tokens", "session_middleware")
 
 COOKIE = "jianwu_console"
 # Before sign-in the form's CSRF token is paired with this cookie (double submit), so a page elsewhere cannot sign
@@ -100,10 +100,15 @@ async def _fresh(state: State, request: Request[Any, Any, Any], session: Console
             grant_type="refresh_token", refresh_token=session.refresh_token))
     except GrantError:
         return None
+    await replace_tokens(state, session, tokens)
+    return session
+
+
+async def replace_tokens(state: State, session: ConsoleSession, tokens: TokenResponse) -> None:
+    """Keep the tokens of a refresh or of a new sign-in (after a password change) in the session."""
     session.access_token, session.refresh_token = tokens.access_token, tokens.refresh_token
     session.expires_at = time.time() + tokens.expires_in
     await _save(state, session)
-    return session
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from api.console.render import allowed, page
@@ -25,9 +26,10 @@ STATES = ("running", "paused", "overdue", "met_on_time", "met_late")
 
 
 @get("/", opt={"action": AUTHENTICATED}, include_in_schema=False)
-async def overview(request: Request[Any, Any, Any]) -> Template:
+async def overview(request: Request[Any, Any, Any], done: FromQuery[str | None] = None) -> Template:
     """The landing page: the figures when the caller may read them."""
-    return await page(request, "home.html", figures=await allowed(request, "monitoring.read"))
+    return await page(request, "home.html", figures=await allowed(request, "monitoring.read"),
+                      password_changed=done == "password")
 
 
 @get("/data/figures", opt={"action": "monitoring.read"}, include_in_schema=False)

@@ -12,9 +12,18 @@ from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
-from api.console.render import page
-from api.console.session import COOKIE, PRE_COOKIE, cookie_header, create_session, current_session, drop_session
+from api.console.render import page, see_other
+from api.console.session import (
+    COOKIE,
+    PRE_COOKIE,
+    cookie_header,
+    create_session,
+    current_session,
+    drop_session,
+    replace_tokens,
+)
 from api.errors import ProblemError
+from auth.accounts import change_own_password
 from auth.actions import AUTHENTICATED
 from auth.audit import actor_from
 from auth.credentials import confirm_password
@@ -160,4 +169,33 @@ async def totp_confirm(request: Request[Any, Any, Any], state: State) -> Respons
     return response
 
 
-signin_routes = [login_form, login, logout, totp_form, totp_start, totp_confirm]
+@get("/password", opt=_PENDING, include_in_schema=False)
+async def password_form(request: Request[Any, Any, Any]) -> Template:
+    """Change one's own password (a one-time or expired password allows nothing else)."""
+    return await page(request, "password.html", must=current_principal(request).password_change)
+
+
+@post("/password", opt=_PENDING, include_in_schema=False)
+async def password_change(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    """As POST /api/v1/auth/password: every other session ends; this one goes on with the new sign-in."""
+    p = current_principal(request)
+    form = await request.form()
+    old, new = str(form.get("old_password") or "")[:128], str(form.get("new_password") or "")[:128]
+    if not old or not new or new != str(form.get("new_password_again") or "")[:128]:
+        return await page(request, "password.html", status=400, must=p.password_change,
+                          errors=["请填写当前密码，并两次输入相同的新密码。"])
+    try:
+        tokens = await change_own_password(state, actor_from(request, p), p, old, new)
+    except ProblemError as exc:
+        if exc.status not in (400, 403):
+            raise
+        messages = [str(e.get("message")) for e in exc.errors or []] or [exc.detail or "无法修改"]
+        return await page(request, "password.html", status=exc.status, must=p.password_change,
+                          errors=["当前密码错误。"] if exc.code == "wrong_password" else messages)
+    session = current_session(request)
+    if session is not None:
+        await replace_tokens(state, session, tokens)
+    return see_other(request, "/console?done=password")
+
+
+signin_routes = [login_form, login, logout, totp_form, totp_start, totp_confirm, password_form, password_change]

@@ -117,3 +117,26 @@ async def test_the_console_allows_only_what_the_api_allows(browser, new_staff, c
     assert api.status_code == page.status_code == 403
     home = await c.get("/console")
     assert "/console/modules" not in home.text and "/console/permissions" not in home.text
+
+
+async def test_a_one_time_password_must_be_changed_first(browser, new_staff, conn) -> None:  # noqa: ANN001
+    username = await new_staff()
+    await conn.execute("update users set must_change_password = true, password_expires_at = now() + interval '1 day'"
+                       " where username = $1", username)
+    c = await browser()
+    assert (await sign_in(c, username)).status_code == 303
+    resp = await c.get("/console/modules")
+    assert resp.status_code == 303 and resp.headers["location"] == "/console/password"
+    csrf = csrf_of((await c.get("/console/password")).text)
+    mismatch = await c.post("/console/password", data={"_csrf": csrf, "old_password": "jianwu-demo",
+                                                       "new_password": "a", "new_password_again": "b"})
+    assert mismatch.status_code == 400
+    wrong = await c.post("/console/password", data={"_csrf": csrf, "old_password": "nope",
+                                                    "new_password": "Zx9-long-enough-pass", "new_password_again":
+                                                    "Zx9-long-enough-pass"})
+    assert wrong.status_code == 403 and "当前密码错误" in wrong.text
+    done = await c.post("/console/password", data={"_csrf": csrf, "old_password": "jianwu-demo",
+                                                   "new_password": "Zx9-long-enough-pass",
+                                                   "new_password_again": "Zx9-long-enough-pass"})
+    assert done.status_code == 303, done.text
+    assert (await c.get("/console/modules")).status_code == 200
