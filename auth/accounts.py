@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     import asyncpg
     from litestar.datastructures import State
 
-__all__ = ("AccountsController", "account_routes", "change_own_password", "create_account", "send_one_time_password")
+__all__ = ("AccountIn", "AccountsController", "account_routes", "change_own_password", "check_spec", "create_account",
+           "one_time_passwords", "send_one_time_password")
 
 register_topics({
     "account.created": "An account was created: its owner is told how to sign in (the inbox, once delivery exists).",
@@ -191,7 +192,8 @@ async def send_one_time_password(state: State, phone: str, username: str, passwo
         log.exception("one-time password not delivered", extra={"username": username})
 
 
-def _check_spec(spec: AccountIn) -> list[str]:
+def check_spec(spec: AccountIn) -> list[str]:
+    """What is wrong with a new account (roles, kind, phone), for the API and the console alike."""
     problems = []
     try:
         check_roles(spec.roles)
@@ -233,7 +235,7 @@ def _parse_accounts(text: str) -> list[AccountIn]:
         except msgspec.ValidationError as exc:
             errors.append({"field": f"line {line}", "message": str(exc)})
             continue
-        problems = _check_spec(spec) + (["username appears twice in the file"] if spec.username in seen else [])
+        problems = check_spec(spec) + (["username appears twice in the file"] if spec.username in seen else [])
         seen.add(spec.username)
         errors += [{"field": f"line {line}", "message": m} for m in problems]
         specs.append(spec)
@@ -276,7 +278,7 @@ class AccountsController(Controller):
     async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[AccountIn]) -> Response[Any]:
         """Texts the one-time password when a phone is given, else shows it once. Needs an Idempotency-Key."""
         p = current_principal(request)
-        problems = _check_spec(data)
+        problems = check_spec(data)
         if problems:
             raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "Invalid account.",
                                errors=[{"field": "account", "message": m} for m in problems])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
@@ -15,6 +16,7 @@ from api.console.render import allowed, page, see_other
 from api.errors import ProblemError, not_found
 from api.pagination import decode_cursor, page_of
 from auth import queries
+from auth.accounts import AccountIn, check_spec, create_account, one_time_passwords, send_one_time_password
 from auth.actions import STAFF_ROLES
 from auth.admin import service
 from auth.admin.common import user_out
@@ -77,7 +79,7 @@ async def enable(request: Request[Any, Any, Any], state: State, user_id: FromPat
 async def set_roles(request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> Response[Any]:
     """Set a staff member's roles; a role that sees identities needs a second admin's approval (the API's rule)."""
     form = await request.form()
-    roles = sorted({str(r) for r in form.getall("roles")} & set(STAFF_ROLES))
+    roles = sorted({str(r) for r in form.getall("roles", [])} & set(STAFF_ROLES))
     try:
         await _update(request, state, user_id, roles=roles, detail={"roles": roles})
     except ProblemError as exc:
@@ -101,4 +103,44 @@ async def sign_out_everywhere(request: Request[Any, Any, Any], state: State, use
     return see_other(request, "/console/people?done=signed_out")
 
 
-people_routes = [people_page, disable, enable, set_roles, sign_out_everywhere]
+@get("/people/new", opt={"action": "admin.users.manage"}, include_in_schema=False)
+async def new_person_form(request: Request[Any, Any, Any]) -> Template:
+    """The form for a new account of the office."""
+    return await page(request, "person_new.html", roles=STAFF_ROLES, errors=[], values={})
+
+
+@post("/people/new", opt={"action": "admin.users.manage", "accepts": FORM}, include_in_schema=False)
+async def create_person(request: Request[Any, Any, Any], state: State) -> Template:
+    """Create an account with a one-time password (as POST /api/v1/admin/users): texted when a phone is given,
+    else shown once here; roles that need a second admin are asked for instead."""
+    p = current_principal(request)
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in ("username", "display_name", "kind", "department", "phone")}
+    raw = {"username": values["username"].lower(), "displayName": values["display_name"],
+           "kind": values["kind"] or "staff", "roles": sorted({str(r) for r in form.getall("roles", [])}),
+           "department": values["department"] or None, "phone": values["phone"] or None}
+    try:
+        spec = msgspec.convert(raw, AccountIn)
+        problems = check_spec(spec)
+    except msgspec.ValidationError as exc:
+        problems = [str(exc)]
+    if problems:
+        return await page(request, "person_new.html", status=400, roles=STAFF_ROLES, errors=problems,
+                          values={**values, "roles": raw["roles"]})
+    secret = (await one_time_passwords(1))[0]
+    try:
+        async with state.db.transaction() as conn:
+            office = await conn.fetchrow("select id, code, province from offices where id = $1", p.office_id)
+            created, password, phone = await create_account(conn, state, p, spec, office, actor_from(request, p),
+                                                            secret)
+    except ProblemError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        return await page(request, "person_new.html", status=exc.status, roles=STAFF_ROLES,
+                          errors=[exc.detail or "无法创建"], values={**values, "roles": raw["roles"]})
+    if phone:
+        await send_one_time_password(state, phone, spec.username, password)
+    return await page(request, "person_created.html", created=created)
+
+
+people_routes = [people_page, new_person_form, create_person, disable, enable, set_roles, sign_out_everywhere]

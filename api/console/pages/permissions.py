@@ -91,7 +91,7 @@ async def save_permissions(request: Request[Any, Any, Any], state: State) -> Res
         raise ProblemError(400, "validation_failed", f"Unknown role {role!r}.")
     if not reason:
         return await _render(request, state, role, status=400, errors=["请填写修改理由。"])
-    actions = sorted({str(a) for a in form.getall("actions")})
+    actions = sorted({str(a) for a in form.getall("actions", [])})
     try:
         check_actions(actions, f"grants.{role}", role)
         async with state.db.transaction() as conn:

@@ -163,3 +163,20 @@ async def test_the_overviews_figures_are_the_offices_clocks(browser, new_staff, 
                                 " and status in ('running','paused','overdue','met_on_time','met_late')", office)
     assert sum(sum(v) for v in data["byState"].values()) == total
     assert data["overdue"] == sum(data["byState"]["overdue"])
+
+
+async def test_creating_an_account_shows_its_one_time_password_once(browser, new_staff, client) -> None:  # noqa: ANN001
+    c = await browser()
+    csrf = await signed_in(c, await new_staff())
+    bad = await c.post("/console/people/new", data={"_csrf": csrf, "username": "Not A Name", "display_name": "x"})
+    assert bad.status_code == 400
+    username = f"jinshan.new{re.sub(r'[^0-9]', '', str(id(c)))[-6:]}"
+    made = await c.post("/console/people/new", data={"_csrf": csrf, "username": username, "display_name": "新同事",
+                                                     "kind": "staff", "roles": ["prosecutor"]})
+    assert made.status_code == 200, made.text
+    password = made.text.split('id="one-time-password">', 1)[1].split("<", 1)[0]
+    token = await client.post("/api/v1/auth/token", data={"grant_type": "password", "client_id": "staff-app",
+                                                           "username": username, "password": password})
+    assert token.status_code == 200
+    again = await c.post("/console/people/new", data={"_csrf": csrf, "username": username, "display_name": "重名"})
+    assert again.status_code == 409
