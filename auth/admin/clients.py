@@ -16,14 +16,14 @@ from api.pagination import Limit, Page, decode_cursor, page_of
 from auth import queries
 from auth.admin import service
 from auth.admin.common import SECURITY, ClientOut, check_actions, client_out, not_found
-from auth.audit import actor_from
+from auth.audit import Actor, actor_from
 from auth.passwords import hash_password
 from auth.principal import current_principal
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
 
-__all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch")
+__all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch", "register_client")
 
 
 class ClientIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -91,25 +91,7 @@ class AdminClientsController(Controller):
     ) -> ClientCreated:
         """Answers the generated secret once; only its hash is kept."""
         p = current_principal(request)
-        check_actions(data.scopes, "scopes", "partner")
-        async with state.db.connection() as conn:
-            office_code = await queries.office_code(conn, office_id=p.office_id)
-        if not data.client_id.startswith(f"{office_code}-"):
-            # Client ids are one namespace for all offices: an office-prefixed id can only ever collide with the
-            # caller's own clients, so the 409 below never tells whether another office has registered a name.
-            raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "A client id starts with your office's code.",
-                               errors=[{"field": "clientId", "message": f"must start with {office_code}-"}])
-        secret = None if data.public_jwk else "cs_" + secrets.token_urlsafe(32)
-        if data.public_jwk:
-            _check_jwk(data.public_jwk)
-        secret_hash = await hash_password(secret) if secret else None
-        async with state.db.transaction() as conn:
-            row = await service.create_client(
-                conn, actor=actor_from(request, p), office_id=p.office_id, client_id=data.client_id, name=data.name,
-                agency_kind=data.agency_kind, secret_hash=secret_hash, public_jwk=data.public_jwk, scopes=data.scopes,
-                rate_limit_per_minute=data.rate_limit_per_minute,
-            )
-        return ClientCreated(client=client_out(row), client_secret=secret)
+        return await register_client(state, actor_from(request, p), p.office_id, data)
 
     @patch("/partner-clients/{client_uuid:uuid}", operation_id="adminUpdateClient", summary="Change a partner client",
            opt={"action": "admin.clients.manage"}, responses=problem_docs(400, 401, 403, 404))
@@ -133,6 +115,31 @@ class AdminClientsController(Controller):
             if row is None:
                 raise not_found("partner client")
         return client_out(row)
+
+
+async def register_client(state: State, actor: Actor, office_id: UUID | None, data: ClientIn) -> ClientCreated:
+    """Register a partner client of the office (the API route and the console both use it): scopes it may be
+    granted, an id starting with the office's code, a generated secret (answered this once) unless a public key is
+    given."""
+    check_actions(data.scopes, "scopes", "partner")
+    async with state.db.connection() as conn:
+        office_code = await queries.office_code(conn, office_id=office_id)
+    if not data.client_id.startswith(f"{office_code}-"):
+        # Client ids are one namespace for all offices: an office-prefixed id can only ever collide with the
+        # caller's own clients, so the 409 below never tells whether another office has registered a name.
+        raise ProblemError(400, ErrorCode.VALIDATION_FAILED, "A client id starts with your office's code.",
+                           errors=[{"field": "clientId", "message": f"must start with {office_code}-"}])
+    secret = None if data.public_jwk else "cs_" + secrets.token_urlsafe(32)
+    if data.public_jwk:
+        _check_jwk(data.public_jwk)
+    secret_hash = await hash_password(secret) if secret else None
+    async with state.db.transaction() as conn:
+        row = await service.create_client(
+            conn, actor=actor, office_id=office_id, client_id=data.client_id, name=data.name,
+            agency_kind=data.agency_kind, secret_hash=secret_hash, public_jwk=data.public_jwk, scopes=data.scopes,
+            rate_limit_per_minute=data.rate_limit_per_minute,
+        )
+    return ClientCreated(client=client_out(row), client_secret=secret)
 
 
 def _check_jwk(jwk: dict[str, Any]) -> None:

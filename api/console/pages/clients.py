@@ -6,16 +6,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
 from api.console.pages.signin import FORM
 from api.console.render import allowed, page, see_other
-from api.errors import not_found
+from api.errors import ProblemError, not_found
 from api.pagination import decode_cursor, page_of
 from auth import queries
+from auth.actions import EXTERNAL_GRANTABLE
 from auth.admin import service
+from auth.admin.clients import ClientIn, register_client
 from auth.admin.common import client_out
 from auth.audit import actor_from
 from auth.principal import current_principal
@@ -59,4 +62,45 @@ async def suspend_or_resume(request: Request[Any, Any, Any], state: State, clien
     return see_other(request, f"/console/clients?done={verb}")
 
 
-client_routes = [clients_page, suspend_or_resume]
+def _partner_scopes() -> list[str]:
+    return sorted(EXTERNAL_GRANTABLE["partner"])
+
+
+@get("/clients/new", opt={"action": "admin.clients.manage"}, include_in_schema=False)
+async def new_client_form(request: Request[Any, Any, Any]) -> Template:
+    """The form to register a partner agency's client."""
+    office = await _office_code(request)
+    return await page(request, "client_new.html", scopes=_partner_scopes(), errors=[],
+                      values={"client_id": f"{office}-", "rate": "600"})
+
+
+async def _office_code(request: Request[Any, Any, Any]) -> str | None:
+    async with request.app.state.db.connection() as conn:
+        return await queries.office_code(conn, office_id=current_principal(request).office_id)
+
+
+@post("/clients/new", opt={"action": "admin.clients.manage", "accepts": FORM}, include_in_schema=False)
+async def register(request: Request[Any, Any, Any], state: State) -> Template:
+    """Register a client with a generated secret, shown this once (as POST /api/v1/admin/partner-clients)."""
+    p = current_principal(request)
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in ("client_id", "name", "agency_kind", "rate")}
+    scopes = sorted({str(x) for x in form.getall("scopes", [])})
+    raw = {"clientId": values["client_id"], "name": values["name"], "agencyKind": values["agency_kind"],
+           "scopes": scopes, "rateLimitPerMinute": int(values["rate"]) if values["rate"].isdigit() else 0}
+    errors: list[str] = []
+    try:
+        created = await register_client(state, actor_from(request, p), p.office_id, msgspec.convert(raw, ClientIn))
+    except msgspec.ValidationError as exc:
+        errors = [str(exc)]
+    except ProblemError as exc:
+        if exc.status not in (400, 409):
+            raise
+        errors = [f"{e.get('field')}: {e.get('message')}" for e in exc.errors or []] or [exc.detail or "无效"]
+    if errors:
+        return await page(request, "client_new.html", status=400, scopes=_partner_scopes(), errors=errors,
+                          values={**values, "scopes": scopes})
+    return await page(request, "client_created.html", created=created)
+
+
+client_routes = [clients_page, new_client_form, register, suspend_or_resume]

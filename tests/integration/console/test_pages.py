@@ -180,3 +180,29 @@ async def test_creating_an_account_shows_its_one_time_password_once(browser, new
     assert token.status_code == 200
     again = await c.post("/console/people/new", data={"_csrf": csrf, "username": username, "display_name": "重名"})
     assert again.status_code == 409
+
+
+async def test_registering_and_suspending_a_partner_client(browser, new_staff, client) -> None:  # noqa: ANN001
+    c = await browser()
+    csrf = await signed_in(c, await new_staff())
+    form = await c.get("/console/clients/new")
+    assert 'value="jinshan-"' in form.text
+    wrong = await c.post("/console/clients/new", data={"_csrf": csrf, "client_id": "chongming-x", "name": "某局",
+                                                       "agency_kind": "police", "rate": "60"})
+    assert wrong.status_code == 400 and "jinshan-" in wrong.text
+    client_id = f"jinshan-t{re.sub(r'[^0-9]', '', str(id(c)))[-6:]}"
+    made = await c.post("/console/clients/new", data={"_csrf": csrf, "client_id": client_id, "name": "测试局",
+                                                      "agency_kind": "government", "rate": "60"})
+    assert made.status_code == 200, made.text
+    secret = made.text.split('id="client-secret">', 1)[1].split("<", 1)[0]
+    token = await client.post("/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                           "client_secret": secret})
+    assert token.status_code == 200
+    listing = await c.get("/console/clients")
+    row = listing.text.split(f'data-client="{client_id}"', 1)[1].split("</tr>", 1)[0]
+    suspend = row.split('action="', 1)[1].split('"', 1)[0]
+    assert suspend.endswith("/suspend")
+    assert (await c.post(suspend, data={"_csrf": csrf})).status_code == 303
+    refused = await client.post("/api/v1/auth/token", data={"grant_type": "client_credentials",
+                                                             "client_id": client_id, "client_secret": secret})
+    assert refused.status_code == 401
