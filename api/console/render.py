@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/console/permissions", "权限清单", "admin.permissions.read"),
     ("/console/calendars", "节假日历", "admin.calendar.read"),
     ("/console/clients", "协作单位", "admin.clients.read"),
+    ("/console/catalog", "目录与模板", "complaint.catalog.manage"),
     ("/console/monitoring", "流程监控", "monitoring.read"),
     ("/console/audit", "审计日志", "admin.audit.read"),
 )

@@ -206,3 +206,20 @@ async def test_registering_and_suspending_a_partner_client(browser, new_staff, c
     refused = await client.post("/api/v1/auth/token", data={"grant_type": "client_credentials",
                                                              "client_id": client_id, "client_secret": secret})
     assert refused.status_code == 401
+
+
+async def test_reply_templates_are_edited_in_place(browser, new_staff, client) -> None:  # noqa: ANN001
+    c = await browser()
+    csrf = await signed_in(c, await new_staff())
+    page = await c.get("/console/catalog")
+    assert page.status_code == 200 and 'id="categories"' in page.text
+    bad = await c.post("/console/catalog/templates", data={"_csrf": csrf, "code": "Bad Code", "state": "closed",
+                                                           "title": "t", "body": "b"})
+    assert bad.status_code == 400 and "Bad Code" in bad.text
+    ok = await c.post("/console/catalog/templates", data={"_csrf": csrf, "code": "console_test", "state": "closed",
+                                                          "title": "办结答复", "body": "您的 {receipt_no} 已办结。"})
+    assert ok.status_code == 303
+    api = await client.get("/api/v1/admin/complaints/templates",
+                           headers=bearer(await token_for(client, "jinshan.admin")))
+    assert {"code": "console_test", "state": "closed", "title": "办结答复", "body": "您的 {receipt_no} 已办结。"} \
+        in api.json()
