@@ -140,8 +140,9 @@ async def test_every_page_at_two_widths_loads_only_our_own_files(page: Any, admi
     page.on("request", lambda r: loaded.append(r.url))
     await sign_in(page, admin)
     await shoot(page, "overview")
-    for path in ("/console/modules", "/console/modules/complaints", "/console/people", "/console/permissions",
-                 "/console/calendars", "/console/clients", "/console/monitoring", "/console/audit"):
+    for path in ("/console/modules", "/console/modules/complaints", "/console/people", "/console/people/new",
+                 "/console/permissions", "/console/calendars", "/console/clients", "/console/clients/new",
+                 "/console/catalog", "/console/monitoring", "/console/audit", "/console/password", "/console/totp"):
         await page.goto(path)
         assert await page.locator("h1").count() == 1, path
         await shoot(page, re.sub(r"\W+", "-", path.strip("/")))

@@ -44,7 +44,7 @@ async def calendars_page(request: Request[Any, Any, Any], state: State, done: Fr
     return await _render(request, state, done=done)
 
 
-@post("/calendars", opt={"action": "admin.calendar.manage", "accepts": FORM}, include_in_schema=False)
+@post("/calendars", status_code=200, opt={"action": "admin.calendar.manage", "accepts": FORM}, include_in_schema=False)
 async def import_year(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """Import a year from a CSV (`date,kind,name`) or JSON file; the clocks it touches are recomputed."""
     p = current_principal(request)

@@ -45,7 +45,7 @@ async def catalog_page(request: Request[Any, Any, Any], state: State, done: From
     return await _render(request, state, done=bool(done))
 
 
-@post("/catalog/templates", opt={"action": _ACTION, "accepts": FORM}, include_in_schema=False)
+@post("/catalog/templates", status_code=200, opt={"action": _ACTION, "accepts": FORM}, include_in_schema=False)
 async def save(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """Create or change a reply template."""
     p = current_principal(request)

@@ -44,8 +44,8 @@ async def clients_page(request: Request[Any, Any, Any], state: State, cursor: Fr
                       can_manage=await allowed(request, "admin.clients.manage"))
 
 
-@post("/clients/{client_uuid:uuid}/{verb:str}", opt={"action": "admin.clients.manage", "accepts": FORM},
-      include_in_schema=False)
+@post("/clients/{client_uuid:uuid}/{verb:str}", status_code=200,
+      opt={"action": "admin.clients.manage", "accepts": FORM}, include_in_schema=False)
 async def suspend_or_resume(request: Request[Any, Any, Any], state: State, client_uuid: FromPath[UUID],
                             verb: FromPath[str]) -> Response[Any]:
     """`suspend` or `resume` a client of the office."""
@@ -79,7 +79,7 @@ async def _office_code(request: Request[Any, Any, Any]) -> str | None:
         return await queries.office_code(conn, office_id=current_principal(request).office_id)
 
 
-@post("/clients/new", opt={"action": "admin.clients.manage", "accepts": FORM}, include_in_schema=False)
+@post("/clients/new", status_code=200, opt={"action": "admin.clients.manage", "accepts": FORM}, include_in_schema=False)
 async def register(request: Request[Any, Any, Any], state: State) -> Template:
     """Register a client with a generated secret, shown this once (as POST /api/v1/admin/partner-clients)."""
     p = current_principal(request)

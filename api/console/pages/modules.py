@@ -46,7 +46,7 @@ async def module_page(request: Request[Any, Any, Any], state: State, module: Fro
                       fields=config_fields(m.config, config), errors={})
 
 
-@post("/modules/{module:str}/switch", opt=_ACTION, include_in_schema=False)
+@post("/modules/{module:str}/switch", status_code=200, opt=_ACTION, include_in_schema=False)
 async def module_switch(request: Request[Any, Any, Any], state: State, module: FromPath[str]) -> Response[Any]:
     """Switch on or off, keeping the configuration as it is."""
     p = current_principal(request)
@@ -58,7 +58,7 @@ async def module_switch(request: Request[Any, Any, Any], state: State, module: F
     return see_other(request, "/console/modules?done=switched")
 
 
-@post("/modules/{module:str}", opt=_ACTION, include_in_schema=False)
+@post("/modules/{module:str}", status_code=200, opt=_ACTION, include_in_schema=False)
 async def module_save(request: Request[Any, Any, Any], state: State, module: FromPath[str]) -> Response[Any]:
     """Save the switch and the configuration; a value the schema refuses comes back beside its field."""
     p = current_principal(request)

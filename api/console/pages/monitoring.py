@@ -42,7 +42,7 @@ async def monitoring_page(request: Request[Any, Any, Any], state: State, overdue
                       done=done, can_escalate=await allowed(request, "monitoring.escalate"))
 
 
-@post("/monitoring/{clock_id:uuid}/rungs", opt={"action": "monitoring.escalate", "accepts": FORM},
+@post("/monitoring/{clock_id:uuid}/rungs", status_code=200, opt={"action": "monitoring.escalate", "accepts": FORM},
       include_in_schema=False)
 async def raise_rung(request: Request[Any, Any, Any], state: State, clock_id: FromPath[UUID]) -> Response[Any]:
     """Raise a reminder or a written notice on a deadline (each once; a notice only when overdue)."""

@@ -58,7 +58,7 @@ async def _update(request: Request[Any, Any, Any], state: State, user_id: UUID, 
         raise not_found("No such account.")
 
 
-@post("/people/{user_id:uuid}/disable", opt={"action": "admin.users.manage", "accepts": FORM},
+@post("/people/{user_id:uuid}/disable", status_code=200, opt={"action": "admin.users.manage", "accepts": FORM},
       include_in_schema=False)
 async def disable(request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> Response[Any]:
     """Disable an account (it is signed out everywhere at once)."""
@@ -66,7 +66,7 @@ async def disable(request: Request[Any, Any, Any], state: State, user_id: FromPa
     return see_other(request, "/console/people?done=disabled")
 
 
-@post("/people/{user_id:uuid}/enable", opt={"action": "admin.users.manage", "accepts": FORM},
+@post("/people/{user_id:uuid}/enable", status_code=200, opt={"action": "admin.users.manage", "accepts": FORM},
       include_in_schema=False)
 async def enable(request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> Response[Any]:
     """Enable an account again."""
@@ -74,7 +74,7 @@ async def enable(request: Request[Any, Any, Any], state: State, user_id: FromPat
     return see_other(request, "/console/people?done=enabled")
 
 
-@post("/people/{user_id:uuid}/roles", opt={"action": "admin.users.manage", "accepts": FORM},
+@post("/people/{user_id:uuid}/roles", status_code=200, opt={"action": "admin.users.manage", "accepts": FORM},
       include_in_schema=False)
 async def set_roles(request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> Response[Any]:
     """Set a staff member's roles; a role that sees identities needs a second admin's approval (the API's rule)."""
@@ -90,7 +90,7 @@ async def set_roles(request: Request[Any, Any, Any], state: State, user_id: From
     return see_other(request, "/console/people?done=roles")
 
 
-@post("/people/{user_id:uuid}/sign-out", opt={"action": "admin.sessions.revoke", "accepts": FORM},
+@post("/people/{user_id:uuid}/sign-out", status_code=200, opt={"action": "admin.sessions.revoke", "accepts": FORM},
       include_in_schema=False)
 async def sign_out_everywhere(request: Request[Any, Any, Any], state: State, user_id: FromPath[UUID]) -> Response[Any]:
     """Sign the account out on every device."""
@@ -109,7 +109,7 @@ async def new_person_form(request: Request[Any, Any, Any]) -> Template:
     return await page(request, "person_new.html", roles=STAFF_ROLES, errors=[], values={})
 
 
-@post("/people/new", opt={"action": "admin.users.manage", "accepts": FORM}, include_in_schema=False)
+@post("/people/new", status_code=200, opt={"action": "admin.users.manage", "accepts": FORM}, include_in_schema=False)
 async def create_person(request: Request[Any, Any, Any], state: State) -> Template:
     """Create an account with a one-time password (as POST /api/v1/admin/users): texted when a phone is given,
     else shown once here; roles that need a second admin are asked for instead."""

@@ -80,7 +80,8 @@ async def permissions_page(request: Request[Any, Any, Any], state: State, role: 
     return await _render(request, state, role, done=bool(done))
 
 
-@post("/permissions", opt={"action": "admin.permissions.manage", "accepts": FORM}, include_in_schema=False)
+@post("/permissions", status_code=200, opt={"action": "admin.permissions.manage", "accepts": FORM},
+      include_in_schema=False)
 async def save_permissions(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """Replace the office's own list with this role's actions changed (the other roles' as they are in force)."""
     p = current_principal(request)

@@ -64,7 +64,7 @@ async def login_form(request: Request[Any, Any, Any], notice: FromQuery[str | No
     return _login_page(request, notice=_NOTICES.get(notice or ""))
 
 
-@post("/login", opt={"public": True, "accepts": FORM}, include_in_schema=False)
+@post("/login", status_code=200, opt={"public": True, "accepts": FORM}, include_in_schema=False)
 async def login(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """Sign in through the API's password grant (its lock-out, audit and second factor included)."""
     form = await request.form()
@@ -93,7 +93,7 @@ async def login(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     return response
 
 
-@post("/logout", opt=_PENDING, include_in_schema=False)
+@post("/logout", status_code=200, opt=_PENDING, include_in_schema=False)
 async def logout(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """Sign out: the access token and its refresh family are revoked as by POST /api/v1/auth/logout."""
     p = current_principal(request)
@@ -119,7 +119,7 @@ async def totp_form(request: Request[Any, Any, Any]) -> Template:
     return await page(request, "totp.html", step="password", pending=current_principal(request).mfa_pending)
 
 
-@post("/totp", opt=_PENDING, include_in_schema=False)
+@post("/totp", status_code=200, opt=_PENDING, include_in_schema=False)
 async def totp_start(request: Request[Any, Any, Any], state: State) -> Template:
     """Step two: a new secret (as POST /api/v1/auth/totp/enrollment), to type into the authenticator app."""
     p = current_principal(request)
@@ -140,7 +140,7 @@ async def totp_start(request: Request[Any, Any, Any], state: State) -> Template:
     return await page(request, "totp.html", step="code", secret=secret, uri=uri)
 
 
-@post("/totp/confirm", opt=_PENDING, include_in_schema=False)
+@post("/totp/confirm", status_code=200, opt=_PENDING, include_in_schema=False)
 async def totp_confirm(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """Step three: confirm with a code (as POST /api/v1/auth/totp/confirmation); every session of the account
     ends, this one too, and the recovery codes are shown once."""
@@ -175,7 +175,7 @@ async def password_form(request: Request[Any, Any, Any]) -> Template:
     return await page(request, "password.html", must=current_principal(request).password_change)
 
 
-@post("/password", opt=_PENDING, include_in_schema=False)
+@post("/password", status_code=200, opt=_PENDING, include_in_schema=False)
 async def password_change(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """As POST /api/v1/auth/password: every other session ends; this one goes on with the new sign-in."""
     p = current_principal(request)

@@ -14,8 +14,9 @@ _URL = re.compile(r"""(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}""", re.I)
 # What the vendored libraries may contain: XML namespace names (never fetched) and their licence headers.
 _VENDORED_OK = re.compile(r"^http://www\.w3\.org/|^http://www\.apache\.org/licenses/|"
                           r"^https://github\.com/ecomfe/zrender/blob/master/LICENSE")
-PAGES = ("/console", "/console/modules", "/console/modules/complaints", "/console/people", "/console/permissions",
-         "/console/calendars", "/console/clients", "/console/monitoring", "/console/audit", "/console/totp")
+PAGES = ("/console", "/console/modules", "/console/modules/complaints", "/console/people", "/console/people/new",
+         "/console/permissions", "/console/calendars", "/console/clients", "/console/clients/new", "/console/catalog",
+         "/console/monitoring", "/console/audit", "/console/totp", "/console/password")
 
 
 async def test_no_page_or_asset_names_an_outside_url(browser, new_staff) -> None:  # noqa: ANN001
