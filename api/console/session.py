@@ -81,11 +81,8 @@ async def drop_session(state: State, sid: str) -> None:
 
 
 async def _load(state: State, sid: str) -> ConsoleSession | None:
-    raw = await state.redis.get(_key(state, sid))
-    if raw is None:
-        return None
-    await state.redis.expire(_key(state, sid), IDLE_SECONDS)
-    return msgspec.json.decode(raw, type=ConsoleSession)
+    raw = await state.redis.getex(_key(state, sid), ex=IDLE_SECONDS)  # each use starts the idle period again
+    return None if raw is None else msgspec.json.decode(raw, type=ConsoleSession)
 
 
 async def _fresh(state: State, request: Request[Any, Any, Any], session: ConsoleSession) -> ConsoleSession | None:
@@ -93,12 +90,13 @@ async def _fresh(state: State, request: Request[Any, Any, Any], session: Console
     None when the refresh token is refused (revoked, reused, expired), which ends the session."""
     if session.expires_at - _REFRESH_MARGIN > time.time():
         return session
-    if not session.refresh_token:
-        return None
     try:
+        if not session.refresh_token:
+            raise GrantError("invalid_grant", "no refresh token")
         tokens = await GRANTS["refresh_token"](state, request, TokenRequest(
             grant_type="refresh_token", refresh_token=session.refresh_token))
     except GrantError:
+        await drop_session(state, session.id)
         return None
     await replace_tokens(state, session, tokens)
     return session

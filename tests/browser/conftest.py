@@ -98,7 +98,7 @@ async def fx_page(chromium: Browser, server: str, outside: list[str]) -> AsyncIt
 
     async def guard(route: Any) -> None:
         url = route.request.url
-        if url.startswith(server) or url.startswith("data:"):
+        if url.startswith((server, "data:")):
             await route.continue_()
         else:
             outside.append(url)

@@ -51,9 +51,10 @@ async def test_sign_in_enrol_totp_and_sign_in_with_it(page: Any, admin: str) -> 
 
 
 async def test_switching_a_module_off_makes_the_api_answer_module_disabled(page: Any, admin: str, server: str) -> None:
-    token = httpx.post(f"{server}/api/v1/auth/token", data={
+    api = httpx.AsyncClient(base_url=server)
+    token = (await api.post("/api/v1/auth/token", data={
         "grant_type": "password", "client_id": "staff-app", "username": "jinshan.prosecutor",
-        "password": PASSWORD}).json()["access_token"]
+        "password": PASSWORD})).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     await sign_in(page, admin)
     await page.click("nav a[href='/console/modules']")
@@ -62,14 +63,15 @@ async def test_switching_a_module_off_makes_the_api_answer_module_disabled(page:
         await row.locator("button").click()
         await page.wait_for_selector("#module-complaints .off")
         await shoot(page, "modules")
-        answer = httpx.get(f"{server}/api/v1/staff/complaints", headers=headers)
+        answer = await api.get("/api/v1/staff/complaints", headers=headers)
         assert answer.status_code == 403 and answer.json()["code"] == "module_disabled"
     finally:
         await page.goto("/console/modules")
         if await page.locator("#module-complaints .off").count():
             await page.locator("#module-complaints button").click()
             await page.wait_for_selector("#module-complaints .on")
-    assert httpx.get(f"{server}/api/v1/staff/complaints", headers=headers).status_code == 200
+    assert (await api.get("/api/v1/staff/complaints", headers=headers)).status_code == 200
+    await api.aclose()
 
 
 async def test_a_form_without_its_csrf_token_is_refused(page: Any, admin: str) -> None:
@@ -147,5 +149,5 @@ async def test_every_page_at_two_widths_loads_only_our_own_files(page: Any, admi
         assert await page.locator("h1").count() == 1, path
         await shoot(page, re.sub(r"\W+", "-", path.strip("/")))
     await page.goto("/console/login")
-    assert all(u.startswith(server) or u.startswith("data:") for u in loaded), loaded
+    assert all(u.startswith((server, "data:")) for u in loaded), loaded
     assert not outside

@@ -104,6 +104,8 @@ async def logout(request: Request[Any, Any, Any], state: State) -> Response[Any]
     async with state.db.transaction() as conn:
         await end_session(conn, actor=actor_from(request, p), principal=p,
                           refresh_token=session.refresh_token if session else None)
+    if session is not None:
+        await drop_session(state, session.id)
     return _signed_out(request, "signed_out")
 
 

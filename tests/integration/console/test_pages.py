@@ -10,7 +10,7 @@ import pytest
 from tests.helpers import bearer, token_for
 from tests.integration.console.conftest import signed_in
 
-_URL = re.compile(r"""(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}""", re.I)
+_URL = re.compile(r"""(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}""", re.IGNORECASE)
 # What the vendored libraries may contain: XML namespace names (never fetched) and their licence headers.
 _VENDORED_OK = re.compile(r"^http://www\.w3\.org/|^http://www\.apache\.org/licenses/|"
                           r"^https://github\.com/ecomfe/zrender/blob/master/LICENSE")

@@ -4,6 +4,7 @@ idle timeout and sign-out."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pyotp
 
@@ -47,12 +48,18 @@ async def test_pages_without_a_session_send_browsers_to_sign_in_and_others_a_401
     assert api.status_code == 401 and api.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_sign_out_ends_the_session_and_revokes_its_tokens(browser, new_staff) -> None:  # noqa: ANN001
+async def test_sign_out_ends_the_session_and_revokes_its_tokens(browser, new_staff, redis, settings) -> None:  # noqa: ANN001
     c = await browser()
     csrf = await signed_in(c, await new_staff())
+    sid = c.cookies.get("jianwu_console")
+    raw = await redis.get(f"{settings.redis_prefix}console:{sid}")
+    access = json.loads(raw)["access_token"]
     resp = await c.post("/console/logout", data={"_csrf": csrf})
     assert resp.status_code == 303 and "signed_out" in resp.headers["location"]
     assert (await c.get("/console")).status_code == 303
+    assert await redis.get(f"{settings.redis_prefix}console:{sid}") is None
+    api = await c.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {access}"})
+    assert api.status_code == 401  # the session's access token is revoked, as by POST /api/v1/auth/logout
 
 
 async def test_an_idle_session_expires(browser, new_staff, redis, settings) -> None:  # noqa: ANN001
