@@ -45,10 +45,22 @@ async def figures(request: Request[Any, Any, Any], state: State) -> dict[str, An
         counts = await conn.fetch(
             "select module, status, count(*) as n from clocks where office_id = $1 group by 1, 2 order by 1, 2",
             p.office_id)
+        zone = await service.office_zone(conn, p.office_id)  # type: ignore[arg-type]
+        # Deadlines started per office-local month over the last twelve months: the trend of new work.
+        monthly = await conn.fetch(
+            """
+            select to_char(started_at at time zone $2, 'YYYY-MM') as month, module, count(*) as n from clocks
+            where office_id = $1 and started_at >= date_trunc('month', now() at time zone $2) at time zone $2
+                                                     - interval '11 months'
+            group by 1, 2 order by 1, 2
+            """, p.office_id, zone)
     modules = sorted({r["module"] for r in counts})
     by_state = {s: [next((r["n"] for r in counts if r["module"] == m and r["status"] == s), 0) for m in modules]
                 for s in STATES}
-    return {"modules": modules, "byState": by_state,
+    months = sorted({r["month"] for r in monthly})
+    trend = {m: [next((r["n"] for r in monthly if r["month"] == mo and r["module"] == m), 0) for mo in months]
+             for m in sorted({r["module"] for r in monthly})}
+    return {"modules": modules, "byState": by_state, "months": months, "startedByMonth": trend,
             "overdue": sum(by_state["overdue"]),
             "rates": [{"clock": r["clock"], "label": CLOCKS[r["clock"]].label_zh if r["clock"] in CLOCKS
                        else r["clock"], "rate": r["rate"], "metOnTime": r["met_on_time"], "metLate": r["met_late"],

@@ -29,7 +29,15 @@
             return r.rate === null ? null : Math.round(r.rate * 1000) / 10;
           })}]
         });
-        window.addEventListener("resize", function () { a.resize(); b.resize(); });
+        var c = window.echarts.init(document.getElementById("chart-months"));
+        c.setOption({
+          tooltip: {trigger: "axis"}, legend: {}, xAxis: {type: "category", data: data.months},
+          yAxis: {type: "value", minInterval: 1},
+          series: Object.keys(data.startedByMonth).map(function (m) {
+            return {id: m, name: m, type: "line", data: data.startedByMonth[m]};
+          })
+        });
+        window.addEventListener("resize", function () { a.resize(); b.resize(); c.resize(); });
       });
   }
 

@@ -164,6 +164,10 @@ async def test_the_overviews_figures_are_the_offices_clocks(browser, new_staff, 
                                 " and status in ('running','paused','overdue','met_on_time','met_late')", office)
     assert sum(sum(v) for v in data["byState"].values()) == total
     assert data["overdue"] == sum(data["byState"]["overdue"])
+    recent = await conn.fetchval("select count(*) from clocks where office_id = $1"
+                                 " and started_at > now() - interval '300 days'", office)
+    trend = sum(sum(v) for v in data["startedByMonth"].values())
+    assert trend >= recent and len(data["months"]) <= 12
 
 
 async def test_creating_an_account_shows_its_one_time_password_once(browser, new_staff, client) -> None:  # noqa: ANN001
