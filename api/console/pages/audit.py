@@ -1,7 +1,9 @@
-"""Audit trail search: by person, object, action and time, over the reads behind GET /api/v1/admin/audit."""
+"""Audit trail search: by person, object, action and time, over the reads behind GET /api/v1/admin/audit; and the
+result of the last `jianwu audit verify` (kept in Redis by the command)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -52,9 +54,11 @@ async def audit_page(request: Request[Any, Any, Any], state: State, person: _Q =
             actor_id=person or None, object_type=object_type or None, object_id=object_id or None,
             since=_day(since), until=_day(until, end=True))
     found = sequence_page(rows, _PAGE, audit_out)
+    raw = await state.redis.get(f"{state.settings.redis_prefix}audit:last_verification")
+    verification = json.loads(raw) if raw else None
     more = {k: v for k, v in filters.items() if v}
     return await page(request, "audit.html", records=found.items, next_cursor=found.next_cursor, filters=filters,
-                      query=urlencode(more))
+                      query=urlencode(more), verification=verification)
 
 
 audit_routes = [audit_page]

@@ -3,7 +3,11 @@ the audit trail, monitoring and the overview's figures; every page and asset is 
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -228,3 +232,19 @@ async def test_reply_templates_are_edited_in_place(browser, new_staff, client) -
                            headers=bearer(await token_for(client, "jinshan.admin")))
     assert {"code": "console_test", "state": "closed", "title": "办结答复", "body": "您的 {receipt_no} 已办结。"} \
         in api.json()
+
+
+async def test_the_audit_page_shows_the_last_verification(browser, new_staff, settings) -> None:  # noqa: ANN001
+    c = await browser()
+    await signed_in(c, await new_staff())
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+           "JIANWU_REDIS_PREFIX": settings.redis_prefix, "JIANWU_SECRET_KEY": settings.secret_key,
+           "JIANWU_DATA_DIR": str(settings.data_dir), "JIANWU_ENV": "test"}
+    jianwu = os.path.join(os.path.dirname(sys.executable), "jianwu")
+    done = await asyncio.to_thread(subprocess.run, [jianwu, "audit", "verify"], env=env, capture_output=True,
+                                   text=True, timeout=120)
+    checked = re.search(r"(\d+) audit records checked, (\d+) breaks", done.stdout)
+    assert checked, done.stdout + done.stderr
+    page = await c.get("/console/audit")
+    shown = page.text.split('id="verification">', 1)[1].split("</p>", 1)[0]
+    assert f"核验 {checked.group(1)} 条记录" in shown
