@@ -22,6 +22,7 @@ from auth.admin import service
 from auth.admin.common import user_out
 from auth.audit import actor_from
 from auth.principal import current_principal
+from auth.role_requests import VISIBLE, decide_request, request_roles
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -30,7 +31,9 @@ __all__ = ("people_routes",)
 
 _PAGE = 50
 _DONE = {"disabled": "账户已停用，其所有会话已退出。", "enabled": "账户已启用。",
-         "roles": "角色已更新，其所有会话已退出。", "signed_out": "已在所有设备上退出该账户。"}
+         "roles": "角色已更新，其所有会话已退出。", "signed_out": "已在所有设备上退出该账户。",
+         "requested": "此角色变更需另一名管理员批准，已提交申请。", "approval": "已批准，角色已生效。",
+         "rejection": "已驳回。"}
 
 
 @get("/people", opt={"action": "admin.users.read"}, include_in_schema=False)
@@ -41,9 +44,14 @@ async def people_page(request: Request[Any, Any, Any], state: State, cursor: Fro
     async with state.db.connection() as conn:
         rows = await queries.user_page(conn, office_id=p.office_id, kind=None, after=decode_cursor(cursor),
                                        limit=_PAGE)
+        pending = await conn.fetch(
+            "select rr.*, u.username from role_requests rr join users u on u.id = rr.user_id"
+            " where rr.decided_at is null and " + VISIBLE.replace("?", "$1")
+            + " order by rr.requested_at limit 100", p.office_id)
     users = page_of(rows, _PAGE, user_out, lambda r: (r["created_at"], r["id"]))
     return await page(request, "people.html", users=users.items, next_cursor=users.next_cursor,
-                      roles=STAFF_ROLES, done=_DONE.get(done or ""),
+                      roles=STAFF_ROLES, done=_DONE.get(done or ""), pending=pending,
+                      can_approve=await allowed(request, "admin.roles.approve"),
                       can_manage=await allowed(request, "admin.users.manage"),
                       can_revoke=await allowed(request, "admin.sessions.revoke"))
 
@@ -80,14 +88,42 @@ async def set_roles(request: Request[Any, Any, Any], state: State, user_id: From
     """Set a staff member's roles; a role that sees identities needs a second admin's approval (the API's rule)."""
     form = await request.form()
     roles = sorted({str(r) for r in form.getall("roles", [])} & set(STAFF_ROLES))
+    p = current_principal(request)
     try:
-        await _update(request, state, user_id, roles=roles, detail={"roles": roles})
+        try:
+            await _update(request, state, user_id, roles=roles, detail={"roles": roles})
+        except ProblemError as exc:
+            if exc.code != "approval_required":
+                raise
+            # One's own roles, or a role that sees identities: asked for, as POST /api/v1/admin/role-requests does.
+            async with state.db.transaction() as conn:
+                await request_roles(conn, p, actor_from(request, p), user_id, roles)
+            return see_other(request, "/console/people?done=requested")
     except ProblemError as exc:
         if exc.status in (403, 409, 422) and (exc.extra or {}).get("reason") != "csrf":
             return await page(request, "error.html", status=exc.status, code=exc.code,
                               message=f"未能更改角色：{exc.detail}")
         raise
     return see_other(request, "/console/people?done=roles")
+
+
+@post("/role-requests/{request_id:uuid}/{decision:str}", status_code=200,
+      opt={"action": "admin.roles.approve", "accepts": FORM}, include_in_schema=False)
+async def decide(request: Request[Any, Any, Any], state: State, request_id: FromPath[UUID],
+                 decision: FromPath[str]) -> Response[Any]:
+    """Approve or reject a waiting change of roles (not one's own request, nor one about oneself)."""
+    if decision not in ("approval", "rejection"):
+        raise not_found("No such decision.")
+    p = current_principal(request)
+    try:
+        async with state.db.transaction() as conn:
+            await decide_request(conn, state, p, actor_from(request, p), request_id,
+                                 "approval" if decision == "approval" else "rejection")
+    except ProblemError as exc:
+        if exc.status not in (403, 409):
+            raise
+        return await page(request, "error.html", status=exc.status, code=exc.code, message=f"未能决定：{exc.detail}")
+    return see_other(request, f"/console/people?done={decision}")
 
 
 @post("/people/{user_id:uuid}/sign-out", status_code=200, opt={"action": "admin.sessions.revoke", "accepts": FORM},
@@ -143,4 +179,4 @@ async def create_person(request: Request[Any, Any, Any], state: State) -> Templa
     return await page(request, "person_created.html", created=created)
 
 
-people_routes = [people_page, new_person_form, create_person, disable, enable, set_roles, sign_out_everywhere]
+people_routes = [people_page, new_person_form, create_person, disable, enable, set_roles, decide, sign_out_everywhere]

@@ -248,3 +248,25 @@ async def test_the_audit_page_shows_the_last_verification(browser, new_staff, se
     page = await c.get("/console/audit")
     shown = page.text.split('id="verification">', 1)[1].split("</p>", 1)[0]
     assert f"核验 {checked.group(1)} 条记录" in shown
+
+
+async def test_a_role_that_sees_identities_waits_for_a_second_admin(browser, new_staff, conn) -> None:  # noqa: ANN001
+    first, second = await browser(), await browser()
+    csrf1 = await signed_in(first, await new_staff())
+    csrf2 = await signed_in(second, await new_staff())
+    target = await new_staff(roles=("prosecutor",))
+    people = await first.get("/console/people")
+    row = people.text.split(f'data-username="{target}"', 1)[1]
+    roles_action = row.split('/roles"', 1)[0].rsplit('action="', 1)[1] + "/roles"
+    asked = await first.post(roles_action, data={"_csrf": csrf1, "roles": ["prosecutor", "chief"]})
+    assert asked.status_code == 303 and "requested" in asked.headers["location"]
+    assert await conn.fetchval("select roles from users where username = $1", target) == ["prosecutor"]
+    page = await first.get("/console/people")
+    waiting = page.text.split('id="role-requests"', 1)[1].split(f'data-username="{target}"', 1)[0]
+    request_id = waiting.rsplit('data-request="', 1)[1].split('"', 1)[0]
+    own = await first.post(f"/console/role-requests/{request_id}/approval", data={"_csrf": csrf1})
+    assert own.status_code == 403  # not the admin who asked
+    approved = await second.post(f"/console/role-requests/{request_id}/approval", data={"_csrf": csrf2})
+    assert approved.status_code == 303
+    assert sorted(await conn.fetchval("select roles from users where username = $1", target)) == ["chief",
+                                                                                                  "prosecutor"]
