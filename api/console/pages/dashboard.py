@@ -14,7 +14,7 @@ from api.console.render import allowed, page
 from auth.actions import AUTHENTICATED
 from auth.principal import current_principal
 from modules.clocks.rules import CLOCKS
-from modules.clocks.store import today
+from modules.clocks.store import sweep_stale, today
 from modules.monitoring import service
 
 if TYPE_CHECKING:
@@ -26,9 +26,13 @@ STATES = ("running", "paused", "overdue", "met_on_time", "met_late")
 
 
 @get("/", opt={"action": AUTHENTICATED}, include_in_schema=False)
-async def overview(request: Request[Any, Any, Any], done: FromQuery[str | None] = None) -> Template:
-    """The landing page: the figures when the caller may read them."""
-    return await page(request, "home.html", figures=await allowed(request, "monitoring.read"),
+async def overview(request: Request[Any, Any, Any], state: State,
+                   done: FromQuery[str | None] = None) -> Template:
+    """The landing page: the figures when the caller may read them (and the offices below, for an upper one)."""
+    async with state.db.connection() as conn:
+        below = await conn.fetchval("select exists (select 1 from offices where parent_id = $1 and retired_at is null)",
+                                    current_principal(request).office_id)
+    return await page(request, "home.html", figures=await allowed(request, "monitoring.read"), below=below,
                       password_changed=done == "password")
 
 
@@ -46,6 +50,17 @@ async def figures(request: Request[Any, Any, Any], state: State) -> dict[str, An
             "select module, status, count(*) as n from clocks where office_id = $1 group by 1, 2 order by 1, 2",
             p.office_id)
         zone = await service.office_zone(conn, p.office_id)  # type: ignore[arg-type]
+        # An upper office (the municipal one) sees the offices directly below it, as it sees their role requests;
+        # their stored states are brought up to date first, as rates() does for the caller's own office.
+        for child in await conn.fetch("select id from offices where parent_id = $1 and retired_at is null",
+                                      p.office_id):
+            await sweep_stale(conn, office_id=child["id"])
+        below = await conn.fetch(
+            """
+            select o.code, o.name, k.status, count(k.id) as n from offices o
+            left join clocks k on k.office_id = o.id
+            where o.parent_id = $1 and o.retired_at is null group by 1, 2, 3 order by 1
+            """, p.office_id)
         # Deadlines started per office-local month over the last twelve months: the trend of new work.
         monthly = await conn.fetch(
             """
@@ -60,7 +75,11 @@ async def figures(request: Request[Any, Any, Any], state: State) -> dict[str, An
     months = sorted({r["month"] for r in monthly})
     trend = {m: [next((r["n"] for r in monthly if r["month"] == mo and r["module"] == m), 0) for mo in months]
              for m in sorted({r["module"] for r in monthly})}
-    return {"modules": modules, "byState": by_state, "months": months, "startedByMonth": trend,
+    codes = sorted({r["code"] for r in below})
+    offices = {"offices": [next(r["name"] for r in below if r["code"] == c) for c in codes],
+               "byState": {st: [sum(r["n"] for r in below if r["code"] == c and r["status"] == st) for c in codes]
+                           for st in STATES}}
+    return {"modules": modules, "byState": by_state, "months": months, "startedByMonth": trend, "below": offices,
             "overdue": sum(by_state["overdue"]),
             "rates": [{"clock": r["clock"], "label": CLOCKS[r["clock"]].label_zh if r["clock"] in CLOCKS
                        else r["clock"], "rate": r["rate"], "metOnTime": r["met_on_time"], "metLate": r["met_late"],

@@ -37,7 +37,20 @@
             return {id: m, name: m, type: "line", data: data.startedByMonth[m]};
           })
         });
-        window.addEventListener("resize", function () { a.resize(); b.resize(); c.resize(); });
+        var charts = [a, b, c];
+        var below = document.getElementById("chart-offices");
+        if (below) {
+          var d = window.echarts.init(below);
+          d.setOption({
+            tooltip: {trigger: "axis"}, legend: {}, xAxis: {type: "category", data: data.below.offices},
+            yAxis: {type: "value", minInterval: 1},
+            series: Object.keys(STATE_NAMES).map(function (s) {
+              return {id: s, name: STATE_NAMES[s], type: "bar", stack: "all", data: data.below.byState[s]};
+            })
+          });
+          charts.push(d);
+        }
+        window.addEventListener("resize", function () { charts.forEach(function (x) { x.resize(); }); });
       });
   }
 

@@ -270,3 +270,21 @@ async def test_a_role_that_sees_identities_waits_for_a_second_admin(browser, new
     assert approved.status_code == 303
     assert sorted(await conn.fetchval("select roles from users where username = $1", target)) == ["chief",
                                                                                                   "prosecutor"]
+
+
+async def test_the_municipal_office_sees_the_offices_below(browser, new_staff, conn) -> None:  # noqa: ANN001
+    c = await browser()
+    await signed_in(c, await new_staff("shanghai", roles=("admin", "case_mgmt")))
+    home = await c.get("/console")
+    assert 'id="chart-offices"' in home.text
+    data = (await c.get("/console/data/figures", headers={"Accept": "application/json"})).json()["below"]
+    names = await conn.fetch("select name, id from offices where parent_id = (select id from offices"
+                             " where code = 'shanghai') and retired_at is null order by code")
+    assert data["offices"] == [r["name"] for r in names]
+    jinshan = data["offices"].index(next(r["name"] for r in names if r["name"] and "金山" in r["name"]))
+    overdue = await conn.fetchval("select count(*) from clocks k join offices o on o.id = k.office_id"
+                                  " where o.code = 'jinshan' and k.status = 'overdue'")
+    assert data["byState"]["overdue"][jinshan] == overdue
+    district = await browser()
+    await signed_in(district, await new_staff("jinshan", roles=("admin", "case_mgmt")))
+    assert 'id="chart-offices"' not in (await district.get("/console")).text
