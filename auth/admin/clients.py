@@ -16,14 +16,15 @@ from api.pagination import Limit, Page, decode_cursor, page_of
 from auth import queries
 from auth.admin import service
 from auth.admin.common import SECURITY, ClientOut, check_actions, client_out, not_found
-from auth.audit import Actor, actor_from
+from auth.audit import Actor, actor_from, record
 from auth.passwords import hash_password
 from auth.principal import current_principal
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
 
-__all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch", "register_client")
+__all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch", "register_client",
+           "rotate_client_secret")
 
 
 class ClientIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -93,6 +94,16 @@ class AdminClientsController(Controller):
         p = current_principal(request)
         return await register_client(state, actor_from(request, p), p.office_id, data)
 
+    @post("/partner-clients/{client_uuid:uuid}/secret", operation_id="adminRotateClientSecret",
+          summary="Give a partner client a new secret", opt={"action": "admin.clients.manage"}, status_code=200,
+          responses=problem_docs(400, 401, 403, 404, 409))
+    async def rotate_secret(self, request: Request[Any, Any, Any], state: State,
+                            client_uuid: FromPath[UUID]) -> ClientCreated:
+        """The old secret and every token issued with it stop working at once; the new one is answered this once.
+        A client that signs with a key (no secret) answers 409."""
+        p = current_principal(request)
+        return await rotate_client_secret(state, actor_from(request, p), p.office_id, client_uuid)
+
     @patch("/partner-clients/{client_uuid:uuid}", operation_id="adminUpdateClient", summary="Change a partner client",
            opt={"action": "admin.clients.manage"}, responses=problem_docs(400, 401, 403, 404))
     async def update_client(
@@ -139,6 +150,26 @@ async def register_client(state: State, actor: Actor, office_id: UUID | None, da
             agency_kind=data.agency_kind, secret_hash=secret_hash, public_jwk=data.public_jwk, scopes=data.scopes,
             rate_limit_per_minute=data.rate_limit_per_minute,
         )
+    return ClientCreated(client=client_out(row), client_secret=secret)
+
+
+async def rotate_client_secret(state: State, actor: Actor, office_id: UUID | None,
+                               client_uuid: UUID) -> ClientCreated:
+    """A new generated secret for a partner client of the office (the API route and the console both use it); its
+    tokens are revoked at once. 404 for another office's client, 409 for one that signs with a key."""
+    secret = "cs_" + secrets.token_urlsafe(32)
+    secret_hash = await hash_password(secret)
+    async with state.db.transaction() as conn:
+        row = await queries.partner_client(conn, client_uuid=client_uuid, office_id=office_id)
+        if row is None:
+            raise not_found("partner client")
+        if row["secret_hash"] is None:
+            raise ProblemError(409, ErrorCode.CONFLICT, "This client signs with a key; it has no secret to rotate.")
+        row = await conn.fetchrow("update partner_clients set secret_hash = $2 where id = $1 returning *",
+                                  client_uuid, secret_hash)
+        await state.revocations.revoke_subject(f"client:{row['client_id']}")
+        await record(conn, actor, "admin.client.secret_rotated", object_type="partner_client",
+                     object_id=row["client_id"])
     return ClientCreated(client=client_out(row), client_secret=secret)
 
 

@@ -18,7 +18,7 @@ from api.pagination import decode_cursor, page_of
 from auth import queries
 from auth.actions import EXTERNAL_GRANTABLE
 from auth.admin import service
-from auth.admin.clients import ClientIn, register_client
+from auth.admin.clients import ClientIn, register_client, rotate_client_secret
 from auth.admin.common import client_out
 from auth.audit import actor_from
 from auth.principal import current_principal
@@ -103,4 +103,19 @@ async def register(request: Request[Any, Any, Any], state: State) -> Template:
     return await page(request, "client_created.html", created=created)
 
 
-client_routes = [clients_page, new_client_form, register, suspend_or_resume]
+@post("/clients/{client_uuid:uuid}/secret", status_code=200,
+      opt={"action": "admin.clients.manage", "accepts": FORM}, include_in_schema=False)
+async def rotate(request: Request[Any, Any, Any], state: State, client_uuid: FromPath[UUID]) -> Template:
+    """A new secret, shown this once (as POST /api/v1/admin/partner-clients/{id}/secret)."""
+    p = current_principal(request)
+    try:
+        created = await rotate_client_secret(state, actor_from(request, p), p.office_id, client_uuid)
+    except ProblemError as exc:
+        if exc.status != 409:
+            raise
+        return await page(request, "error.html", status=409, code=exc.code,
+                          message="此客户端使用公钥签名，没有密钥可更换。")
+    return await page(request, "client_created.html", created=created, rotated=True)
+
+
+client_routes = [clients_page, new_client_form, register, rotate, suspend_or_resume]

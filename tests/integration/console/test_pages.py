@@ -209,6 +209,15 @@ async def test_registering_and_suspending_a_partner_client(browser, new_staff, c
     assert token.status_code == 200
     listing = await c.get("/console/clients")
     row = listing.text.split(f'data-client="{client_id}"', 1)[1].split("</tr>", 1)[0]
+    rotate = row.split('/secret"', 1)[0].rsplit('action="', 1)[1] + "/secret"
+    rotated = await c.post(rotate, data={"_csrf": csrf})
+    assert rotated.status_code == 200
+    old, secret = secret, rotated.text.split('id="client-secret">', 1)[1].split("<", 1)[0]
+    stale = await client.post("/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                           "client_secret": old})
+    fresh = await client.post("/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                           "client_secret": secret})
+    assert stale.status_code == 401 and fresh.status_code == 200
     suspend = row.split('action="', 1)[1].split('"', 1)[0]
     assert suspend.endswith("/suspend")
     assert (await c.post(suspend, data={"_csrf": csrf})).status_code == 303
