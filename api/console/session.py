@@ -9,13 +9,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from litestar import Request
 
 from api.errors import ErrorCode, ProblemError
 from auth.grants import GRANTS, TokenRequest
 from auth.tokens import GrantError, TokenResponse
 
 if TYPE_CHECKING:
-    from litestar import Request
     from litestar.connection import ASGIConnection
     from litestar.datastructures import State
     from litestar.handlers.base import BaseRouteHandler
@@ -131,9 +131,7 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
         state_["content_security_policy"] = CSP
         headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
         sid = _cookie(scope, COOKIE)
-        if sid:
-            from litestar import Request
-
+        if sid and len(sid) <= 64:  # ours are 43 characters; anything else names no session
             request: Request[Any, Any, Any] = Request(scope, receive)
             state = scope["app"].state
             session = await _load(state, sid)

@@ -33,7 +33,7 @@ async def modules_page(request: Request[Any, Any, Any], state: State, done: From
     rows = []
     for m in manifests():
         enabled, _ = await state.modules.get(p.office_id, m.name)
-        rows.append({"name": m.name, "enabled": enabled, "configurable": True})
+        rows.append({"name": m.name, "enabled": enabled})
     return await page(request, "modules.html", modules=rows, done=done)
 
 
