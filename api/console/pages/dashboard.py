@@ -4,7 +4,7 @@ figures from GET /api/v1/monitoring/rates)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from litestar import Request, get
 from litestar.params import FromQuery
@@ -26,26 +26,29 @@ STATES = ("running", "paused", "overdue", "met_on_time", "met_late")
 
 
 @get("/", opt={"action": AUTHENTICATED}, include_in_schema=False)
-async def overview(request: Request[Any, Any, Any], state: State,
-                   done: FromQuery[str | None] = None) -> Template:
+async def overview(request: Request[Any, Any, Any], state: State, done: FromQuery[str | None] = None,
+                   period: FromQuery[Literal["year", "quarter", "month"]] = "year") -> Template:
     """The landing page: the figures when the caller may read them (and the offices below, for an upper one)."""
     async with state.db.connection() as conn:
         below = await conn.fetchval("select exists (select 1 from offices where parent_id = $1 and retired_at is null)",
                                     current_principal(request).office_id)
     return await page(request, "home.html", figures=await allowed(request, "monitoring.read"), below=below,
-                      password_changed=done == "password")
+                      password_changed=done == "password", period=period)
 
 
 @get("/data/figures", opt={"action": "monitoring.read"}, include_in_schema=False)
-async def figures(request: Request[Any, Any, Any], state: State) -> dict[str, Any]:
-    """Deadlines per module and state, on-time rates per clock for this year, and how many are overdue now."""
+async def figures(request: Request[Any, Any, Any], state: State,
+                  period: FromQuery[Literal["year", "quarter", "month"]] = "year") -> dict[str, Any]:
+    """Deadlines per module and state, on-time rates per clock for this year (or quarter, or month; office-local
+    periods as the monitoring bulletins use), and how many are overdue now."""
     p = current_principal(request)
     now = today()
+    since, until = ((now.replace(month=1, day=1), now.replace(year=now.year + 1, month=1, day=1))
+                    if period == "year" else service.period_bounds(now, period))
     async with state.db.connection() as conn:
         # rates() brings stale clock states up to date first, so the counts below are current too.
-        rates = await service.rates(conn, p.office_id, since=now.replace(month=1, day=1),  # type: ignore[arg-type]
-                                    until=now.replace(year=now.year + 1, month=1, day=1), module=None, codes=None,
-                                    group_by="code")
+        rates = await service.rates(conn, p.office_id, since=since, until=until,  # type: ignore[arg-type]
+                                    module=None, codes=None, group_by="code")
         counts = await conn.fetch(
             "select module, status, count(*) as n from clocks where office_id = $1 group by 1, 2 order by 1, 2",
             p.office_id)
@@ -79,7 +82,8 @@ async def figures(request: Request[Any, Any, Any], state: State) -> dict[str, An
     offices = {"offices": [next(r["name"] for r in below if r["code"] == c) for c in codes],
                "byState": {st: [sum(r["n"] for r in below if r["code"] == c and r["status"] == st) for c in codes]
                            for st in STATES}}
-    return {"modules": modules, "byState": by_state, "months": months, "startedByMonth": trend, "below": offices,
+    return {"period": {"name": period, "since": since.isoformat(), "until": until.isoformat()},
+            "modules": modules, "byState": by_state, "months": months, "startedByMonth": trend, "below": offices,
             "overdue": sum(by_state["overdue"]),
             "rates": [{"clock": r["clock"], "label": CLOCKS[r["clock"]].label_zh if r["clock"] in CLOCKS
                        else r["clock"], "rate": r["rate"], "metOnTime": r["met_on_time"], "metLate": r["met_late"],

@@ -172,6 +172,9 @@ async def test_the_overviews_figures_are_the_offices_clocks(browser, new_staff, 
                                  " and started_at > now() - interval '300 days'", office)
     trend = sum(sum(v) for v in data["startedByMonth"].values())
     assert trend >= recent and len(data["months"]) <= 12
+    month = (await c.get("/console/data/figures?period=month", headers={"Accept": "application/json"})).json()
+    assert month["period"]["name"] == "month" and month["period"]["since"] >= data["period"]["since"]
+    assert (await c.get("/console/data/figures?period=decade")).status_code == 400
 
 
 async def test_creating_an_account_shows_its_one_time_password_once(browser, new_staff, client) -> None:  # noqa: ANN001
