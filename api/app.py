@@ -13,6 +13,7 @@ from litestar.di import Provide
 
 from api.cache import create_redis
 from api.cli import JianwuCLIPlugin
+from api.console import console_handlers, template_config
 from api.db import Database, create_pool
 from api.docs import declare_operations, docs_assets_router, openapi_config
 from api.errors import ErrorCode, ProblemError, exception_handlers
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = Litestar(
-        route_handlers=[*health_routes, jwks_route, docs_assets_router(), api_v1_router()],
+        route_handlers=[*health_routes, jwks_route, docs_assets_router(), api_v1_router(), *console_handlers()],
         guards=[authenticate],
         before_send=[_rate_limit_headers, security_headers],
         lifespan=[_lifespan(settings)],
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"db": Provide(_provide_db, sync_to_thread=False),
                       "redis": Provide(_provide_redis, sync_to_thread=False)},
         openapi_config=openapi_config(),
+        template_config=template_config(),
         plugins=[JianwuCLIPlugin()],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,

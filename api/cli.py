@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
@@ -189,6 +191,9 @@ class JianwuCLIPlugin(CLIPluginProtocol):
                 try:
                     anchors = Anchors(box, settings.data_path, redis, settings.redis_prefix)
                     checked, breaks = await verify_chains(conn, anchors)
+                    if redis is not None:  # the admin console shows the last result (api/console/pages/audit.py)
+                        await redis.set(f"{settings.redis_prefix}audit:last_verification", json.dumps(
+                            {"at": datetime.now(UTC).isoformat(), "checked": checked, "breaks": len(breaks)}))
                 finally:
                     if redis is not None:
                         await redis.aclose()

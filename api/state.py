@@ -3,11 +3,13 @@ attributes over the app state the lifespan fills (api/app.py, auth.setup_auth), 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from litestar.datastructures import State
 
 if TYPE_CHECKING:
+    from litestar import Litestar
+
     from api.db import Database
     from api.settings import Settings
     from auth.guards import VerifiedTokens
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from auth.sms import SmsProvider
     from modules.registry import ModuleSwitches
 
-__all__ = ("AppState",)
+__all__ = ("AppState", "app_state")
 
 
 class AppState(State):
@@ -36,3 +38,8 @@ class AppState(State):
     limiter: RateLimiter
     sms: SmsProvider
     modules: ModuleSwitches
+
+
+def app_state(app: Litestar) -> AppState:
+    """The app's state, typed, where no handler signature hands it over (middleware, templates)."""
+    return cast("AppState", app.state)

@@ -23,7 +23,7 @@ from api.idempotency import run_once
 from api.outbox import emit, register_topics
 from api.state import AppState
 from auth.actions import AUTHENTICATED
-from auth.audit import actor_from, record
+from auth.audit import Actor, actor_from, record
 from auth.credentials import LOGIN_ACCOUNT, confirm_password, revoke_sessions, set_password
 from auth.password_policy import one_time_password
 from auth.passwords import hash_password
@@ -34,7 +34,8 @@ from auth.tokens import APP_CLIENTS, TokenResponse, issue_for_user, normalize_ph
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("AccountsController", "account_routes", "create_account", "send_one_time_password")
+__all__ = ("AccountIn", "AccountsController", "account_routes", "change_own_password", "check_spec", "create_account",
+           "one_time_passwords", "send_one_time_password")
 
 register_topics({
     "account.created": "An account was created: its owner is told how to sign in (the inbox, once delivery exists).",
@@ -191,7 +192,8 @@ async def send_one_time_password(state: AppState, phone: str, username: str, pas
         log.exception("one-time password not delivered", extra={"username": username})
 
 
-def _check_spec(spec: AccountIn) -> list[str]:
+def check_spec(spec: AccountIn) -> list[str]:
+    """What is wrong with a new account (roles, kind, phone), for the API and the console alike."""
     problems = []
     try:
         check_roles(spec.roles)
@@ -233,7 +235,7 @@ def _parse_accounts(text: str) -> list[AccountIn]:
         except msgspec.ValidationError as exc:
             errors.append({"field": f"line {line}", "message": str(exc)})
             continue
-        problems = _check_spec(spec) + (["username appears twice in the file"] if spec.username in seen else [])
+        problems = check_spec(spec) + (["username appears twice in the file"] if spec.username in seen else [])
         seen.add(spec.username)
         errors += [{"field": f"line {line}", "message": m} for m in problems]
         specs.append(spec)
@@ -277,7 +279,7 @@ class AccountsController(Controller):
                      data: JSONBody[AccountIn]) -> Response[Any]:
         """Texts the one-time password when a phone is given, else shows it once. Needs an Idempotency-Key."""
         p = current_principal(request)
-        problems = _check_spec(data)
+        problems = check_spec(data)
         if problems:
             raise ProblemError(ErrorCode.VALIDATION_FAILED, "Invalid account.",
                                errors=[{"field": "account", "message": m} for m in problems])
@@ -418,19 +420,15 @@ class AccountsController(Controller):
             await state.limiter.clear(LOGIN_ACCOUNT, user["username"])
 
 
-@post("/auth/password", operation_id="authChangePassword", tags=["auth"], summary="Change one's own password",
-      opt={"action": AUTHENTICATED, "allow_mfa_pending": True, "allow_password_change": True},
-      responses=problem_docs(400, 401, 403, 429), security=[{"bearer": []}], status_code=200)
-async def change_password(request: Request[Any, Any, Any], state: AppState,
-                          data: JSONBody[PasswordChange]) -> Response[TokenResponse]:
-    """The current password is required. Every session of the account ends, this one too; the answer is a new
-    sign-in for this device (limited to second-factor enrolment while the office requires it and none is set)."""
-    p = current_principal(request)
+async def change_own_password(state: AppState, actor: Actor, p: Principal, old_password: str,
+                              new_password: str) -> TokenResponse:
+    """Check the current password, set the new one under the office's policy, end every session of the account
+    (this one too) and answer a new sign-in for the caller's device (the API route and the console both use it)."""
     if p.kind not in _AUDIENCE:
         raise ProblemError(ErrorCode.FORBIDDEN, "This account signs in without a password.")
-    user = await confirm_password(state, p, data.old_password, field="oldPassword")
+    user = await confirm_password(state, p, old_password, field="oldPassword")
     async with state.db.transaction() as conn:
-        await set_password(conn, user, data.new_password, one_time=False)
+        await set_password(conn, user, new_password, one_time=False)
         families = {r["family_id"] for r in await conn.fetch(
             "update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null "
             "returning family_id", p.user_id)}
@@ -442,12 +440,24 @@ async def change_password(request: Request[Any, Any, Any], state: AppState,
             """, p.user_id)
         response, _ = await issue_for_user(conn, state.keyring, user=fresh, audience=_AUDIENCE[p.kind],
                                            device_id=p.device_id, mfa_pending=fresh["enrol"], amr=["pwd"])
-        await record(conn, actor_from(request, p), "auth.password.changed", object_type="user", object_id=p.user_id,
+        await record(conn, actor, "auth.password.changed", object_type="user", object_id=p.user_id,
                      detail={"sessions_revoked": len(families), "was_one_time": user["must_change_password"]})
     # Access tokens carry their sign-in's family: refusing the families ends them within a second everywhere.
     for family in {*map(str, families), *([p.family] if p.family else [])}:
         await state.revocations.deny_family(family)
     await state.revocations.deny_token(p.jti, p.exp)
+    return response
+
+
+@post("/auth/password", operation_id="authChangePassword", tags=["auth"], summary="Change one's own password",
+      opt={"action": AUTHENTICATED, "allow_mfa_pending": True, "allow_password_change": True},
+      responses=problem_docs(400, 401, 403, 429), security=[{"bearer": []}], status_code=200)
+async def change_password(request: Request[Any, Any, Any], state: AppState,
+                          data: JSONBody[PasswordChange]) -> Response[TokenResponse]:
+    """The current password is required. Every session of the account ends, this one too; the answer is a new
+    sign-in for this device (limited to second-factor enrolment while the office requires it and none is set)."""
+    p = current_principal(request)
+    response = await change_own_password(state, actor_from(request, p), p, data.old_password, data.new_password)
     return Response(response, headers=_NO_STORE)
 
 

@@ -21,4 +21,10 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/schema/{path:str}"),  # Litestar's catch-all under /schema: answers 404 for unknown pages
     ("GET", "/schema/assets/{file_path:path}"),
     ("HEAD", "/schema/assets/{file_path:path}"),
+    # The admin console's sign-in form and its vendored assets; its other pages need a console session
+    # (api/console/session.py), whose access token the app-wide guard checks as it checks any other.
+    ("GET", "/console/login"),
+    ("POST", "/console/login"),
+    ("GET", "/console/assets/{file_path:path}"),
+    ("HEAD", "/console/assets/{file_path:path}"),
 })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -102,15 +103,20 @@ async def province_rows(conn: asyncpg.Connection, *, province: str) -> list[asyn
 
 
 async def audit_page(conn: asyncpg.Connection, *, office_id: UUID | None, before: int | None, action: str | None,
-                     limit: int) -> list[asyncpg.Record]:
-    """Up to limit + 1 of the office's audit records before the given id, newest first."""
+                     limit: int, actor_id: str | None = None, object_type: str | None = None,
+                     object_id: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None) -> list[asyncpg.Record]:
+    """Up to limit + 1 of the office's audit records before the given id, newest first; optionally only one
+    person's, one object's, one action's, or those in [since, until)."""
     return await conn.fetch(
         """
         select * from audit_log where office_id = $1 and ($2::bigint is null or id < $2)
-          and ($3::text is null or action = $3)
+          and ($3::text is null or action = $3) and ($5::text is null or actor_id = $5)
+          and ($6::text is null or object_type = $6) and ($7::text is null or object_id = $7)
+          and ($8::timestamptz is null or at >= $8) and ($9::timestamptz is null or at < $9)
         order by id desc limit $4
         """,
-        office_id, before, action, limit + 1,
+        office_id, before, action, limit + 1, actor_id, object_type, object_id, since, until,
     )
 
 

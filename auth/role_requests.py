@@ -19,7 +19,7 @@ from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor, keyset, page_of
 from api.state import AppState
 from auth.actions import IDENTITY_ACTIONS, STAFF_ROLES
-from auth.audit import actor_from, record
+from auth.audit import Actor, actor_from, record
 from auth.credentials import revoke_sessions
 from auth.permissions import effective_grants
 from auth.principal import Principal, current_principal
@@ -27,7 +27,8 @@ from auth.principal import Principal, current_principal
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("RoleRequestController", "approval_reason", "open_request", "refuse_without_approval")
+__all__ = ("VISIBLE", "RoleRequestController", "approval_reason", "decide_request", "open_request",
+           "refuse_without_approval", "request_roles")
 
 
 class RoleRequestIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -101,7 +102,54 @@ async def open_request(conn: asyncpg.Connection, p: Principal, user: Any, roles:
 
 # Requests of the caller's own office, or of an office directly below it.
 # The office's own requests and those of the offices directly below it (`?`: the caller's office).
-_VISIBLE = "(rr.office_id = ? or rr.office_id in (select id from offices where parent_id = ?))"
+VISIBLE = "(rr.office_id = ? or rr.office_id in (select id from offices where parent_id = ?))"
+
+
+async def request_roles(conn: asyncpg.Connection, p: Principal, actor: Actor, user_id: UUID,
+                        roles: list[str]) -> Any:
+    """Ask, in the caller's transaction, for a staff account of the office to get exactly these roles (404 for
+    another office's; 409 when one is already waiting); answers the pending request."""
+    user = await conn.fetchrow(
+        "select * from users where id = $1 and office_id = $2 and kind = 'staff' and retired_at is null",
+        user_id, p.office_id)
+    if user is None:
+        raise ProblemError(ErrorCode.NOT_FOUND, "No such account.")
+    reason = await approval_reason(conn, p, user, roles) or "requested"
+    row = await open_request(conn, p, user, roles, reason)
+    await record(conn, actor, "admin.roles.requested", object_type="user", object_id=user["id"],
+                 detail={"roles": sorted(set(roles)), "reason": reason, "request": str(row["id"])})
+    return row
+
+
+async def decide_request(conn: asyncpg.Connection, state: AppState, p: Principal, actor: Actor, request_id: UUID,
+                         decision: Literal["approval", "rejection"]) -> Any:
+    """Approve or reject a waiting change of roles of the office or one below, in the caller's transaction, as an
+    admin other than the one who asked and the account concerned; approval applies the roles and signs the
+    account out everywhere. Answers the decided request."""
+    row = await conn.fetchrow("select rr.* from role_requests rr where rr.id = $2 and "
+                              + VISIBLE.replace("?", "$1") + " for update", p.office_id, request_id)
+    if row is None:
+        raise ProblemError(ErrorCode.NOT_FOUND, "No such role request.")
+    if row["decided_at"] is not None:
+        raise ProblemError(ErrorCode.CONFLICT, "This request was already decided.")
+    if p.user_id in (row["requested_by"], row["user_id"]):
+        raise ProblemError(ErrorCode.APPROVAL_REQUIRED,
+                           "Another admin must decide: not the one who asked, nor the account concerned.")
+    verdict = "approved" if decision == "approval" else "rejected"
+    if verdict == "approved":
+        changed = await conn.fetchval(
+            "update users set roles = $2, updated_at = now() where id = $1 and office_id = $3 "
+            "and retired_at is null returning id", row["user_id"], list(row["roles"]), row["office_id"])
+        if changed is None:
+            raise ProblemError(ErrorCode.CONFLICT, "The account has left the office or retired.")
+        await revoke_sessions(state, conn, row["user_id"])
+    row = await conn.fetchrow(
+        "update role_requests set decision = $2, decided_by = $3, decided_at = now() where id = $1 "
+        "returning *", request_id, verdict, p.user_id)
+    await record(conn, actor, f"admin.roles.{verdict}", office_id=row["office_id"],
+                 object_type="user", object_id=row["user_id"],
+                 detail={"roles": list(row["roles"]), "request": str(request_id)})
+    return row
 
 
 class RoleRequestController(Controller):
@@ -120,17 +168,7 @@ class RoleRequestController(Controller):
         check_roles(data.roles)
 
         async def work(conn: asyncpg.Connection) -> tuple[int, RoleRequestOut]:
-            user = await conn.fetchrow(
-                "select * from users where id = $1 and office_id = $2 and kind = 'staff' and retired_at is null",
-                data.user_id, p.office_id)
-            if user is None:
-                raise ProblemError(ErrorCode.NOT_FOUND, "No such account.")
-            reason = await approval_reason(conn, p, user, data.roles) or "requested"
-            row = await open_request(conn, p, user, data.roles, reason)
-            await record(conn, actor_from(request, p), "admin.roles.requested", object_type="user",
-                         object_id=user["id"], detail={"roles": sorted(set(data.roles)), "reason": reason,
-                                                       "request": str(row["id"])})
-            return 201, _out(row)
+            return 201, _out(await request_roles(conn, p, actor_from(request, p), data.user_id, data.roles))
 
         return await run_once(state.db, request, f"user:{p.sub}", msgspec.structs.asdict(data), work)
 
@@ -143,7 +181,7 @@ class RoleRequestController(Controller):
         """Newest first; by default only those still waiting."""
         p = current_principal(request)
         q = keyset("rr.requested_at", "rr.id")
-        q.add(_VISIBLE, p.office_id)
+        q.add(VISIBLE, p.office_id)
         if pending:
             q.add("rr.decided_at is null")
         sql, args = q.sql("select rr.* from role_requests rr", decode_cursor(cursor), limit)
@@ -162,27 +200,5 @@ class RoleRequestController(Controller):
         signs the account out everywhere."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
-            row = await conn.fetchrow("select rr.* from role_requests rr where rr.id = $2 and "
-                                      + _VISIBLE.replace("?", "$1") + " for update", p.office_id, request_id)
-            if row is None:
-                raise ProblemError(ErrorCode.NOT_FOUND, "No such role request.")
-            if row["decided_at"] is not None:
-                raise ProblemError(ErrorCode.CONFLICT, "This request was already decided.")
-            if p.user_id in (row["requested_by"], row["user_id"]):
-                raise ProblemError(ErrorCode.APPROVAL_REQUIRED,
-                                   "Another admin must decide: not the one who asked, nor the account concerned.")
-            verdict = "approved" if decision == "approval" else "rejected"
-            if verdict == "approved":
-                changed = await conn.fetchval(
-                    "update users set roles = $2, updated_at = now() where id = $1 and office_id = $3 "
-                    "and retired_at is null returning id", row["user_id"], list(row["roles"]), row["office_id"])
-                if changed is None:
-                    raise ProblemError(ErrorCode.CONFLICT, "The account has left the office or retired.")
-                await revoke_sessions(state, conn, row["user_id"])
-            row = await conn.fetchrow(
-                "update role_requests set decision = $2, decided_by = $3, decided_at = now() where id = $1 "
-                "returning *", request_id, verdict, p.user_id)
-            await record(conn, actor_from(request, p), f"admin.roles.{verdict}", office_id=row["office_id"],
-                         object_type="user", object_id=row["user_id"],
-                         detail={"roles": list(row["roles"]), "request": str(request_id)})
+            row = await decide_request(conn, state, p, actor_from(request, p), request_id, decision)
         return _out(row)

@@ -89,8 +89,10 @@ class ModuleSwitches:
         self.db = db
         self._cache: TTLCache[tuple[UUID, str], tuple[bool, dict[str, Any]]] = TTLCache(5.0)
 
-    async def get(self, office_id: UUID, module: str) -> tuple[bool, dict[str, Any]]:
-        """(enabled, config) for the office; a module never configured is off."""
+    async def get(self, office_id: UUID | None, module: str) -> tuple[bool, dict[str, Any]]:
+        """(enabled, config) for the office; a module never configured is off, and so is any for no office."""
+        if office_id is None:
+            return False, {}
         hit = self._cache.get((office_id, module))
         if hit is not None:
             return hit
@@ -99,7 +101,7 @@ class ModuleSwitches:
                                       office_id, module)
         return self._cache.put((office_id, module), (row["enabled"], row["config"]) if row else (False, {}))
 
-    async def require(self, office_id: UUID, module: str) -> dict[str, Any]:
+    async def require(self, office_id: UUID | None, module: str) -> dict[str, Any]:
         """The module's config for the office, or 403 `module_disabled`."""
         enabled, config = await self.get(office_id, module)
         if not enabled:

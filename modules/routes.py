@@ -8,12 +8,11 @@ import msgspec
 from litestar import Request, get, put
 from litestar.params import FromPath, JSONBody
 
-from api.errors import ErrorCode, ProblemError, problem_docs
+from api.errors import problem_docs
 from api.state import AppState
-from auth.audit import actor_from, record
+from auth.audit import actor_from
 from auth.principal import current_principal
-from modules.clocks.rules import CLOCKS, resolve
-from modules.registry import check_config, manifest
+from modules.switching import switch
 
 __all__ = ("module_routes",)
 
@@ -59,41 +58,8 @@ async def switch_module(request: Request[Any, Any, Any], state: AppState,
     """Off keeps every record; the module's routes answer `module_disabled` for the office until it is on again.
     The configuration is checked against the module's schema (400 naming the field)."""
     p = current_principal(request)
-    check_config(manifest(module), data.config)
-    _check_clock_overrides(data.config.get("clocks"))
-    async with state.db.transaction() as conn:
-        await conn.execute(
-            """
-            insert into office_modules (office_id, module, enabled, config) values ($1, $2, $3, $4)
-            on conflict (office_id, module) do update set enabled = excluded.enabled, config = excluded.config,
-                updated_at = now()
-            """,
-            p.office_id, module, data.enabled, data.config)
-        await record(conn, actor_from(request, p), "admin.module.switched", object_type="module", object_id=module,
-                     detail={"enabled": data.enabled})
-    state.modules.forget()
+    await switch(state, actor_from(request, p), p.office_id, module, enabled=data.enabled, config=data.config)
     return data
-
-
-def _check_clock_overrides(overrides: Any) -> None:
-    """Per-office clock settings ({code: {"day_type": ..., "lead_days": [...]}}) are checked before they are kept."""
-    if overrides is None:
-        return
-    errors = []
-    if not isinstance(overrides, dict):
-        errors.append({"field": "config.clocks", "message": "expected an object keyed by clock code"})
-    else:
-        for code, value in overrides.items():
-            spec = CLOCKS.get(code)
-            if spec is None:
-                errors.append({"field": f"config.clocks.{code}", "message": "no such clock"})
-                continue
-            try:
-                resolve(spec, value)
-            except ValueError as exc:
-                errors.append({"field": f"config.clocks.{code}", "message": str(exc)})
-    if errors:
-        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Invalid clock settings.", errors=errors)
 
 
 module_routes = [list_offices, switch_module]

@@ -18,12 +18,13 @@ from api.state import AppState
 from auth import queries
 from auth.admin import service
 from auth.admin.common import SECURITY, ClientOut, check_actions, client_out, not_found
-from auth.audit import actor_from
+from auth.audit import Actor, actor_from
 from auth.partner_keys import jwks_url_allowed
 from auth.passwords import hash_password
 from auth.principal import current_principal
 
-__all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch", "SecretRotated", "SecretRotationIn")
+__all__ = ("AdminClientsController", "ClientCreated", "ClientIn", "ClientPatch", "SecretRotated", "SecretRotationIn",
+           "register_client", "rotate_client_secret")
 
 
 Network = Annotated[str, msgspec.Meta(min_length=2, max_length=64, description="An address or CIDR network.")]
@@ -118,30 +119,7 @@ class AdminClientsController(Controller):
     ) -> ClientCreated:
         """Answers the generated secret once; only its hash is kept."""
         p = current_principal(request)
-        check_actions(data.scopes, "scopes", "partner")
-        async with state.db.connection() as conn:
-            office_code = await queries.office_code(conn, office_id=p.office_id)
-        if not data.client_id.startswith(f"{office_code}-"):
-            # Client ids are one namespace for all offices: an office-prefixed id can only ever collide with the
-            # caller's own clients, so the 409 below never tells whether another office has registered a name.
-            raise ProblemError(ErrorCode.VALIDATION_FAILED, "A client id starts with your office's code.",
-                               errors=[{"field": "clientId", "message": f"must start with {office_code}-"}])
-        secret = None if data.public_jwk or data.jwks_url else "cs_" + secrets.token_urlsafe(32)
-        if data.public_jwk:
-            _check_jwk(data.public_jwk)
-        if data.jwks_url and not jwks_url_allowed(state.settings, data.jwks_url):
-            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Keys are fetched only from allowed hosts.",
-                               errors=[{"field": "jwksUrl", "message": "https on a host of JIANWU_PARTNER_JWKS_HOSTS"}])
-        networks = _networks(data.allowed_networks)
-        secret_hash = await hash_password(secret) if secret else None
-        async with state.db.transaction() as conn:
-            row = await service.create_client(
-                conn, actor=actor_from(request, p), office_id=p.office_id, client_id=data.client_id, name=data.name,
-                agency_kind=data.agency_kind, secret_hash=secret_hash, public_jwk=data.public_jwk, scopes=data.scopes,
-                rate_limit_per_minute=data.rate_limit_per_minute, jwks_url=data.jwks_url, allowed_networks=networks,
-                daily_quota=data.daily_quota,
-            )
-        return ClientCreated(client=client_out(row), client_secret=secret)
+        return await register_client(state, actor_from(request, p), p.office_id, data)
 
     @patch("/partner-clients/{client_uuid:uuid}", operation_id="adminUpdateClient", summary="Change a partner client",
            opt={"action": "admin.clients.manage"}, responses=problem_docs(400, 401, 403, 404))
@@ -173,20 +151,64 @@ class AdminClientsController(Controller):
 
     @post("/partner-clients/{client_uuid:uuid}/secret-rotation", operation_id="adminRotateClientSecret",
           summary="Rotate a partner client's secret", opt={"action": "admin.clients.manage"},
-          responses=problem_docs(400, 401, 403, 404), status_code=200)
+          responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
     async def rotate_secret(self, request: Request[Any, Any, Any], state: AppState, client_uuid: FromPath[UUID],
                             data: JSONBody[SecretRotationIn]) -> SecretRotated:
         """A new secret, shown once; the current one stays valid for `overlapHours`, so the agency switches
-        without a gap. Tokens already issued keep working until they expire."""
+        without a gap. With `overlapHours: 0` (a leaked secret) the old one and every token issued with it stop
+        at once. A client that signs with a key answers 409."""
         p = current_principal(request)
-        secret = "cs_" + secrets.token_urlsafe(32)
-        async with state.db.transaction() as conn:
-            row = await service.rotate_client_secret(
-                conn, actor=actor_from(request, p), office_id=p.office_id, client_uuid=client_uuid,
-                secret_hash=await hash_password(secret), overlap_hours=data.overlap_hours)
-            if row is None:
-                raise not_found("partner client")
-        return SecretRotated(client=client_out(row), client_secret=secret)
+        return await rotate_client_secret(state, actor_from(request, p), p.office_id, client_uuid,
+                                          overlap_hours=data.overlap_hours)
+
+
+async def register_client(state: AppState, actor: Actor, office_id: UUID | None, data: ClientIn) -> ClientCreated:
+    """Register a partner client of the office (the API route and the console both use it): scopes it may be
+    granted, an id starting with the office's code, keys only from allowed hosts, and a generated secret (answered
+    this once) unless it signs with a key."""
+    check_actions(data.scopes, "scopes", "partner")
+    async with state.db.connection() as conn:
+        office_code = await queries.office_code(conn, office_id=office_id)
+    if not data.client_id.startswith(f"{office_code}-"):
+        # Client ids are one namespace for all offices: an office-prefixed id can only ever collide with the
+        # caller's own clients, so the 409 below never tells whether another office has registered a name.
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "A client id starts with your office's code.",
+                           errors=[{"field": "clientId", "message": f"must start with {office_code}-"}])
+    secret = None if data.public_jwk or data.jwks_url else "cs_" + secrets.token_urlsafe(32)
+    if data.public_jwk:
+        _check_jwk(data.public_jwk)
+    if data.jwks_url and not jwks_url_allowed(state.settings, data.jwks_url):
+        raise ProblemError(ErrorCode.VALIDATION_FAILED, "Keys are fetched only from allowed hosts.",
+                           errors=[{"field": "jwksUrl", "message": "https on a host of JIANWU_PARTNER_JWKS_HOSTS"}])
+    networks = _networks(data.allowed_networks)
+    secret_hash = await hash_password(secret) if secret else None
+    async with state.db.transaction() as conn:
+        row = await service.create_client(
+            conn, actor=actor, office_id=office_id, client_id=data.client_id, name=data.name,
+            agency_kind=data.agency_kind, secret_hash=secret_hash, public_jwk=data.public_jwk, scopes=data.scopes,
+            rate_limit_per_minute=data.rate_limit_per_minute, jwks_url=data.jwks_url, allowed_networks=networks,
+            daily_quota=data.daily_quota,
+        )
+    return ClientCreated(client=client_out(row), client_secret=secret)
+
+
+async def rotate_client_secret(state: AppState, actor: Actor, office_id: UUID | None, client_uuid: UUID, *,
+                               overlap_hours: int) -> SecretRotated:
+    """A new generated secret for a partner client of the office (the API route and the console both use it).
+    404 for another office's client, 409 for one that signs with a key; no overlap also revokes its tokens."""
+    secret = "cs_" + secrets.token_urlsafe(32)
+    secret_hash = await hash_password(secret)
+    async with state.db.transaction() as conn:
+        current = await queries.partner_client(conn, client_uuid=client_uuid, office_id=office_id)
+        if current is None:
+            raise not_found("partner client")
+        if current["secret_hash"] is None:
+            raise ProblemError(ErrorCode.CONFLICT, "This client signs with a key; it has no secret to rotate.")
+        row = await service.rotate_client_secret(conn, actor=actor, office_id=office_id, client_uuid=client_uuid,
+                                                 secret_hash=secret_hash, overlap_hours=overlap_hours)
+        if overlap_hours == 0:
+            await state.revocations.revoke_subject(f"client:{current['client_id']}")
+    return SecretRotated(client=client_out(row), client_secret=secret)
 
 
 def _networks(raw: list[str]) -> list[str]:

@@ -68,8 +68,9 @@ async def revoke_user_sessions(conn: asyncpg.Connection, *, state: AppState, act
 
 
 async def replace_permission_list(conn: asyncpg.Connection, *, actor: Actor, office_id: UUID | None, level: str,
-                                  grants: dict[str, list[str]]) -> None:
-    """Put a whole list in place of the office's own, or (from the province's top office) the province's."""
+                                  grants: dict[str, list[str]], reason: str | None = None) -> None:
+    """Put a whole list in place of the office's own, or (from the province's top office) the province's; the
+    reason, when given (the console asks for one), is kept in the audit record."""
     # One writer per office at a time: concurrent saves would otherwise race on the unique index.
     office = await queries.office_province(conn, office_id=office_id, for_update=True)
     if level == "province" and office["parent_id"] is not None:
@@ -79,7 +80,8 @@ async def replace_permission_list(conn: asyncpg.Connection, *, actor: Actor, off
     await replace_grants(conn, province=office["province"], office_id=office_id if level == "office" else None,
                          grants=grants)
     await record(conn, actor, "admin.permissions.replaced", object_type="permission_list",
-                 object_id=f"{level}:{office['province']}", detail={"grants": grants})
+                 object_id=f"{level}:{office['province']}",
+                 detail={"grants": grants, **({"reason": reason} if reason else {})})
 
 
 async def _within_province(conn: asyncpg.Connection, province: str, grants: dict[str, list[str]]) -> None:

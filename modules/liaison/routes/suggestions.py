@@ -183,7 +183,7 @@ class SuggestionController(Controller):
         module on for the office."""
         from modules.complaints.queries import category
 
-        await state.modules.require(current_principal(request).office_id, "complaints")  # type: ignore[arg-type]  # staff belong to an office
+        await state.modules.require(current_principal(request).office_id, "complaints")
 
         async def do(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> Any:
             cat = await category(conn, row["office_id"], data.category)

@@ -1,0 +1,148 @@
+"""Browser tests of the console: Playwright drives Debian's Chromium (/usr/bin/chromium, nothing downloaded) against
+`jianwu serve` on the suite's database. Skipped, saying why, where Chromium or Playwright is missing; CI installs
+Chromium (.ci/run)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.db import connect
+from auth.demo import DEMO_PASSWORD
+from auth.passwords import hash_password_sync
+
+CHROMIUM = os.environ.get("JIANWU_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+try:
+    from playwright.async_api import Browser, async_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    async_playwright = None  # type: ignore[assignment]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip every browser test, with the reason, when there is no browser to drive."""
+    reason = None
+    if async_playwright is None:
+        reason = "browser tests skipped: the playwright package is not installed (make install)"
+    elif not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        reason = f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium; CI installs it)"
+    if reason:
+        for item in items:
+            if "tests/browser/" in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module", name="server")
+def fx_server(settings: Any) -> Iterator[str]:
+    """`jianwu serve` (one worker) on the suite's database and Redis prefix; answers its base URL."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+           "JIANWU_REDIS_PREFIX": settings.redis_prefix, "JIANWU_SECRET_KEY": settings.secret_key,
+           "JIANWU_ENV": "test", "PORT": str(port), "JIANWU_WORKERS": "1", "JIANWU_DATA_DIR": str(settings.data_dir),
+           "JIANWU_SWEEP_INTERVAL": "0", "JIANWU_LOGIN_IP_LIMIT": "100000", "JIANWU_ACCESS_LOG": "false"}
+    jianwu = os.path.join(os.path.dirname(sys.executable), "jianwu")
+    proc = subprocess.Popen([jianwu, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else "serve exited"
+        try:
+            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "jianwu serve not ready in 90 s"
+        time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.communicate(timeout=60)
+
+
+@pytest.fixture(scope="module", name="chromium")
+async def fx_chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless."""
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture(name="outside")
+def fx_outside() -> list[str]:
+    """Every request a page tried to send anywhere but our server (each is also refused)."""
+    return []
+
+
+@pytest.fixture(name="page")
+async def fx_page(chromium: Browser, server: str, outside: list[str]) -> AsyncIterator[Any]:
+    """A fresh browser context at 1280 px whose requests may only reach our server."""
+    context = await chromium.new_context(viewport={"width": 1280, "height": 900}, base_url=server, locale="zh-CN")
+
+    async def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith((server, "data:")):
+            await route.continue_()
+        else:
+            outside.append(url)
+            await route.abort()
+
+    await context.route("**/*", guard)
+    page = await context.new_page()
+    yield page
+    await context.close()
+    assert not outside, f"pages tried to load outside URLs: {outside}"
+
+
+@pytest.fixture(name="admin")
+async def fx_admin(settings: Any) -> str:
+    """A fresh admin of jinshan (who may also read the monitoring figures); answers the username."""
+    username = f"jinshan.b{uuid.uuid4().hex[:10]}"
+
+    async def insert() -> None:
+        conn = await connect(settings, settings.database_url)
+        try:
+            await conn.execute(
+                "insert into users (kind, office_id, username, display_name, password_hash, roles)"
+                " select 'staff', id, $1, '浏览器测试', $2, $3 from offices where code = 'jinshan'",
+                username, hash_password_sync(DEMO_PASSWORD), ["admin", "case_mgmt"])
+        finally:
+            await conn.close()
+
+    await insert()
+    return username
+
+
+async def run_sql(settings: Any, sql: str, *args: Any) -> Any:
+    """One statement on the suite's database."""
+    conn = await connect(settings, settings.database_url)
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def shoot(page: Any, name: str) -> None:
+    """Screenshots of the page at 1280 px and 390 px wide, into tests/browser/screenshots/ (not committed)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for width in (1280, 390):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    await page.set_viewport_size({"width": 1280, "height": 900})
