@@ -28,6 +28,39 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+# Labelled children by (method, route, status): `labels()` hashes and validates its arguments on every call,
+# which showed in the floor of every request; the set of routes is finite, so this stays small.
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _metrics_for(method: str, route: str, status: int) -> tuple[Any, Any]:
+    key = (method, route, status)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
+    return found
+
+
+class _RequestIds:
+    """Request ids unique across workers and restarts without a system call per request (uuid4 reads
+    os.urandom each time): a random per-process prefix, renewed after a fork, and a counter."""
+
+    __slots__ = ("count", "pid", "prefix")
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.prefix = ""
+        self.count = 0
+
+    def next(self) -> str:
+        if self.pid != os.getpid():
+            self.pid, self.prefix, self.count = os.getpid(), uuid.uuid4().hex[:20], 0
+        self.count += 1
+        return f"{self.prefix}{self.count:012x}"
+
+
+_ids = _RequestIds()
+
 _STD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -80,7 +113,7 @@ class ObservabilityMiddleware:
                     request_id = candidate
                 break
         if request_id is None:
-            request_id = uuid.uuid4().hex
+            request_id = _ids.next()
         scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
         started = time.perf_counter()
         status = 500
@@ -99,8 +132,9 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
             method = scope["method"]  # type: ignore[typeddict-item]  # only http scopes get this far
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(elapsed)
+            counter, histogram = _metrics_for(method, route, status)
+            counter.inc()
+            histogram.observe(elapsed)
             if self.access_log:
                 _access.info(
                     "request", extra={"request_id": request_id, "method": method, "path": scope["path"],

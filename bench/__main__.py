@@ -24,7 +24,8 @@ from bench.floors import measure_floors
 from bench.http1 import fetch_json
 from bench.minting import TokenMint
 from bench.report import write_results
-from bench.server import BenchServer
+from bench.bare import BareServer
+from bench.server import BenchServer, free_port
 from bench.sysinfo import CpuMeter, machine_info, server_info
 from bench.wrk import run_wrk
 
@@ -100,16 +101,16 @@ def _line(g: dict[str, Any]) -> str:
 
 
 async def _measure(args: argparse.Namespace, server: BenchServer, chosen: list[sc.Scenario],
-                   do_floors: bool) -> dict[str, Any]:
+                   do_floors: bool, bare_port: int | None = None) -> dict[str, Any]:
     mint = TokenMint(server.pg_url, server.data_dir)
     try:
-        return await _measure_with(args, server, chosen, do_floors, mint)
+        return await _measure_with(args, server, chosen, do_floors, mint, bare_port)
     finally:
         await mint.close()
 
 
 async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: list[sc.Scenario], do_floors: bool,
-                        mint: TokenMint) -> dict[str, Any]:
+                        mint: TokenMint, bare_port: int | None = None) -> dict[str, Any]:
     ctx = sc.Context(server.host, server.api_port, mint=mint, seconds=args.warmup + args.duration)
     levels_needed = sorted({lvl for s in chosen for lvl in s.levels(args.concurrency)}
                            | {s.alongside[1] for s in chosen if s.alongside})
@@ -133,7 +134,10 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
             if scenario.alongside:
                 other, other_c = scenario.alongside
                 groups.append(await sc.by_name(other).group(ctx, other_c))
-            spec = {"host": server.host, "port": server.api_port, "warmup": args.warmup,
+            if scenario.bare and bare_port is None:
+                continue
+            port = bare_port if scenario.bare else server.api_port
+            spec = {"host": server.host, "port": port, "warmup": args.warmup,
                     "duration": args.duration, "request_timeout": 10, "groups": groups}
             before = meter.snapshot()
             result = await _loadgen(spec, timeout=args.warmup + args.duration + 60)
@@ -150,7 +154,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
     wrk = []
     if shutil.which("wrk"):
         for scenario in chosen:
-            if scenario.custom_group or scenario.method != "GET" or scenario.alongside:
+            if scenario.custom_group or scenario.method != "GET" or scenario.alongside or scenario.bare:
                 continue
             headers = await scenario.headers(ctx) if scenario.headers else {}
             res = await asyncio.to_thread(run_wrk, f"http://{ctx.hostport}{scenario.path}", headers,
@@ -209,14 +213,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: starting `jianwu serve` on 127.0.0.1:{server.api_port} (PostgreSQL {server.pg_port}, "
           f"Redis {server.redis_port}, data {data_dir.relative_to(ROOT)}, log bench/out/server.log)", flush=True)
     measured: dict[str, Any] | None = None
+    bare: BareServer | None = None
     info: dict[str, Any] = {}
     try:
         server.start()
         print(f"bench: ready after {server.startup_s:.1f}s with {server.workers} workers; warm-up {args.warmup:g}s, "
               f"measured {args.duration:g}s per row", flush=True)
         info = asyncio.run(server_info(server))
-        measured = asyncio.run(_measure(args, server, chosen, do_floors))
+        if any(s.bare for s in chosen):
+            bare = BareServer(free_port(18100), server.workers or 2, OUT / "bare.log")
+            bare.start()
+        measured = asyncio.run(_measure(args, server, chosen, do_floors, bare.port if bare else None))
     finally:
+        if bare is not None:
+            bare.stop()
         server.stop()
         print(f"bench: server stopped (exit {server.exit_code}, "
               f"{'clean' if server.clean_stop else 'NOT clean'}) in {server.stop_s or 0:.1f}s", flush=True)
