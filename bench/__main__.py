@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenarios as sc
+from bench.bare import BareServer
 from bench.floors import measure_floors
 from bench.http1 import fetch_json
 from bench.minting import TokenMint
 from bench.report import write_results
-from bench.bare import BareServer
 from bench.server import BenchServer, free_port
 from bench.sysinfo import CpuMeter, machine_info, server_info
 from bench.wrk import run_wrk

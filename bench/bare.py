@@ -47,10 +47,10 @@ class BareServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"bench: bare Litestar exited with {self.proc.returncode}")
-            with contextlib.suppress(urllib.error.URLError, OSError):
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/live", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
+            with contextlib.suppress(urllib.error.URLError, OSError), \
+                    urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/live", timeout=2) as resp:
+                if resp.status == 200:
+                    return
             time.sleep(0.2)
         self.stop()
         raise RuntimeError("bench: bare Litestar did not answer in time")

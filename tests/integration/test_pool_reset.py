@@ -11,7 +11,7 @@ from api.db import Database, create_pool
 
 
 @pytest.fixture(name="db")
-async def fx_db(settings) -> AsyncIterator[Database]:  # noqa: ANN001
+async def fx_db(settings) -> AsyncIterator[Database]:
     # One connection, so every acquire gets back the connection the previous holder released.
     pool = await create_pool(dataclasses.replace(settings, db_pool_max=1), settings.database_url)
     try:
