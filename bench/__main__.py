@@ -116,6 +116,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                            | {s.alongside[1] for s in chosen if s.alongside})
     runs: list[dict[str, Any]] = []
     floors: dict[str, Any] = {}
+    wal: dict[str, Any] = {}
     if any(s.name in sc.COMPLAINTS for s in chosen):
         from bench.seed import prepare
 
@@ -140,8 +141,17 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
             spec = {"host": server.host, "port": port, "warmup": args.warmup,
                     "duration": args.duration, "request_timeout": 10, "groups": groups}
             before = meter.snapshot()
+            wal_before = await _wal_and_items(server.pg_url) if scenario.name == "complaint_create" else None
             result = await _loadgen(spec, timeout=args.warmup + args.duration + 60)
             cpu = meter.since(before)
+            if wal_before is not None:
+                wal_after = await _wal_and_items(server.pg_url)
+                created = wal_after[1] - wal_before[1]
+                wal[f"{scenario.name} at {level}"] = {
+                    "created": created, "wal_bytes": wal_after[0] - wal_before[0],
+                    "per_item": (wal_after[0] - wal_before[0]) / created if created else None}
+                print(f"    WAL per creation: {wal[f'{scenario.name} at {level}']['per_item'] or 0:,.0f} bytes "
+                      f"({created} created)", flush=True)
             for g in result["groups"]:
                 print("  " + _line(g) + ("  (ran out of requests early)" if g.get("ran_out") else ""), flush=True)
                 for label, st in (g.get("by_label") or {}).items():
@@ -151,6 +161,12 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"    (other processes took {cpu['other_cpu_pct']}% of the machine's CPU meanwhile)", flush=True)
             runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],
                          "groups": result["groups"], **cpu})
+    statements = {}
+    for scenario in chosen:
+        if scenario.name in STATEMENT_COUNTED:
+            statements[scenario.name] = await _statements_per_request(server.pg_url, ctx, scenario)
+            print(f"  statements per request {scenario.name}: {statements[scenario.name]['per_request']:.2f}",
+                  flush=True)
     wrk = []
     if shutil.which("wrk"):
         for scenario in chosen:
@@ -178,7 +194,57 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"  floor {name:<72} p50 {f['p50_us']:>8.1f} µs  p99 {f['p99_us']:>8.1f}", flush=True)
     if ctx.setup_errors:
         print(f"  set-up requests retried after server errors: {ctx.setup_errors}", flush=True)
-    return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors}
+    return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors, "statements": statements,
+            "wal": wal}
+
+
+async def _wal_and_items(pg_url: str) -> tuple[int, int]:
+    """The WAL position (bytes) and the number of complaints: their differences give WAL bytes per creation."""
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_url)
+    try:
+        row = await conn.fetchrow("select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint as lsn, "
+                                  "(select count(*) from complaints) as n")
+        return int(row["lsn"]), int(row["n"])
+    finally:
+        await conn.close()
+
+
+# Single reads whose SQL statements per request are counted (pg_stat_statements): one is the target.
+STATEMENT_COUNTED = ("complaint_get",)
+
+
+async def _statements_per_request(pg_url: str, ctx: sc.Context, scenario: sc.Scenario, n: int = 200) -> dict[str, Any]:
+    """Send n requests one after another and count the statements the app's role ran meanwhile."""
+    import asyncpg
+
+    from bench.http1 import Http1
+
+    group = await scenario.group(ctx, 1)
+    raw = group["requests"][0].encode("latin-1")
+    conn = await asyncpg.connect(pg_url)
+    http = Http1(ctx.host, ctx.port)
+    await http.connect()
+    count = """select coalesce(sum(calls), 0)::bigint as calls, coalesce(json_agg(json_build_object('query', query,
+               'calls', calls) order by calls desc), '[]')::text as queries from pg_stat_statements
+               where userid = 'jianwu_app'::regrole::oid
+                 and dbid = (select oid from pg_database where datname = current_database())"""
+    try:
+        await conn.execute("create extension if not exists pg_stat_statements")
+        for _ in range(20):  # statement caches and per-worker caches warm
+            await http.request(raw)
+        await conn.execute("select pg_stat_statements_reset()")
+        for _ in range(n):
+            status, _, _ = await http.request(raw)
+            if status != 200:
+                raise RuntimeError(f"bench: {scenario.name} answered {status} while counting statements")
+        row = await conn.fetchrow(count)
+    finally:
+        await http.close()
+        await conn.close()
+    return {"requests": n, "statements": row["calls"], "per_request": row["calls"] / n,
+            "queries": json.loads(row["queries"])[:10]}
 
 
 async def _list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:
