@@ -9,6 +9,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -138,11 +139,13 @@ def configure_logging(level: str) -> None:
 class ObservabilityMiddleware:
     """Give each request an id (honouring a sane X-Request-ID), echo it, log the request, count it."""
 
-    __slots__ = ("access_log", "app")
+    __slots__ = ("access_log", "app", "before_start")
 
-    def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
+    def __init__(self, app: ASGIApp, access_log: bool = True,
+                 before_start: tuple[Callable[[Any, Any], Awaitable[None]], ...] = ()) -> None:
         self.app = app
         self.access_log = access_log
+        self.before_start = before_start  # hooks(message, scope) run on each response's start message
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -167,6 +170,8 @@ class ObservabilityMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]  # type: ignore[typeddict-item]
+                for hook in self.before_start:
+                    await hook(message, scope)
             await send(message)
 
         try:
