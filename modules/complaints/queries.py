@@ -15,7 +15,7 @@ from api.pagination import Cursor, Page, contains, keyset, page_of
 from api.schema import Output
 from api.ttl import TTLCache
 from auth.secretbox import mask_id_number, mask_phone
-from modules.clocks.store import clock_views, views_of
+from modules.clocks.store import clock_views
 from modules.complaints.rules import KINDS, PUBLIC_CLOCKS, STATE_LABELS, WORKFLOW
 from modules.complaints.schemas import (
     Catalog,
@@ -29,9 +29,10 @@ from modules.complaints.schemas import (
     TemplateOut,
 )
 from modules.complaints.service import SUBJECT, query_code_hash, review_open
-from modules.kernel.files import attachment_out, attachments
+from modules.kernel.files import attachments
+from modules.kernel.single_read import related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
-from modules.kernel.timeline import events_out, timeline
+from modules.kernel.timeline import timeline
 from modules.monitoring import service as monitoring
 
 if TYPE_CHECKING:
@@ -97,15 +98,10 @@ async def staff_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal,
     return await _scoped(conn, complaint_id, "office_id", p.office_id, lock)
 
 
-# The staff read in one statement: the item and everything its view shows, related rows as arrays of their
-# table's row type (asyncpg decodes them to records with their columns typed, as a separate select would).
-_STAFF_READ = """
-select c as item,
-       (select code from complaint_categories where id = c.category_id) as category,
-       array(select k from clocks k where k.subject_id = c.id order by k.started_at, k.code, k.occurrence) as clocks,
-       array(select t from timeline_events t where t.subject_id = c.id order by t.id) as timeline,
-       array(select a from attachments a where a.subject_id = c.id order by a.created_at, a.id) as attachments,
-       (select p from step_proposals p where p.subject_id = c.id and p.status = 'pending' limit 1) as proposal
+# The staff read in one statement: the item and everything its view shows (modules/kernel/single_read.py).
+_STAFF_READ = f"""
+select c as item, (select code from complaint_categories where id = c.category_id) as category,
+       {related_columns("c.id")}
 from complaints c where c.id = $1 and c.office_id = $2
 """
 
@@ -189,10 +185,7 @@ async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_
         row = read["item"]
         office, first_office = await _office_codes(conn, row)
         category = read["category"]
-        clocks = (await views_of(conn, read["clocks"])).get(row["id"], [])
-        proposal = read["proposal"]
-        events = events_out(read["timeline"], public_only=False)
-        files = [attachment_out(a, staff=True) for a in read["attachments"]]
+        clocks, events, files, proposal = await related(conn, read, row["id"])
     else:
         office, first_office, category = await _names(conn, row)
         clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
