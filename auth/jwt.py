@@ -57,6 +57,10 @@ _KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _COORD_BYTES = 32  # P-256 coordinates and scalars
 
+# Parsed header segments: every token signed with one key has the same header, so it is decoded once per worker.
+# Only headers that parsed are kept (refusals are decided after the lookup, as before); never mutated.
+_headers: dict[str, dict[str, Any]] = {}
+_HEADERS_MAX = 64
 # The only signature algorithm verification knows: ECDSA over P-256 with SHA-256 (never HMAC, never none).
 _ES256 = ec.ECDSA(hashes.SHA256())
 
@@ -238,7 +242,11 @@ class TokenVerifier:
         parts = token.split(".")
         if len(parts) != 3:
             raise InvalidToken("malformed")
-        header = _json_object(_b64_segment(parts[0]))
+        header = _headers.get(parts[0])
+        if header is None:
+            header = _json_object(_b64_segment(parts[0]))
+            if len(_headers) < _HEADERS_MAX:
+                _headers[parts[0]] = header
 
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("bad_algorithm")
