@@ -132,13 +132,16 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
         levels = levels_needed if scenario.name == sc.BASELINE else scenario.levels(args.concurrency)
         for level in levels:
             groups = [await scenario.group(ctx, level)]
+            if scenario.bare:
+                # Both at once, same concurrency, from one load generator: the framework-floor ratio compares
+                # two servers meeting the same moment of the machine.
+                groups = [{**groups[0], "port": bare_port}, await sc.by_name(sc.BASELINE).group(ctx, level)]
             if scenario.alongside:
                 other, other_c = scenario.alongside
                 groups.append(await sc.by_name(other).group(ctx, other_c))
             if scenario.bare and bare_port is None:
                 continue
-            port = bare_port if scenario.bare else server.api_port
-            spec = {"host": server.host, "port": port, "warmup": args.warmup,
+            spec = {"host": server.host, "port": server.api_port, "warmup": args.warmup,
                     "duration": args.duration, "request_timeout": 10, "groups": groups}
             before = meter.snapshot()
             wal_before = await _wal_and_items(server.pg_url) if scenario.name == "complaint_create" else None

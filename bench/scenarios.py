@@ -226,7 +226,8 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "bare_litestar", "GET /health/live on a minimal Litestar app (one JSON route, nothing around it), served by "
-        "granian with the same workers: the framework's floor that Jianwu's health_live is set against.",
+        "granian with the same workers, loaded at the same time as Jianwu's health_live with the same number of "
+        "connections (the second line of each row): the framework's floor, both meeting the same machine.",
         path="/health/live", bare=True,
     ),
     Scenario(
