@@ -27,7 +27,7 @@ from api.state import AppState
 from auth import setup_auth
 from auth.accounts import account_routes
 from auth.admin import admin_controllers
-from auth.guards import authenticate
+from auth.guards import authenticate, guard_without_handler_copy
 from auth.role_requests import RoleRequestController
 from auth.routes import auth_routes, jwks_route
 from auth.sso import sso_routes
@@ -131,7 +131,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[*health_routes, jwks_route, docs_assets_router(), api_v1_router(), *console_handlers()],
         guards=[authenticate],
-        before_send=[_rate_limit_headers, security_headers],
         lifespan=[_lifespan(settings)],
         exception_handlers=exception_handlers,
         before_request=_require_json,
@@ -146,8 +145,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=_initial_state(settings),
     )
     declare_operations(app)
+    guard_without_handler_copy()
     # Wrap the whole ASGI handler, not just the routes, so unmatched paths get a request id and a log line too.
-    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, settings.access_log)
+    # It also runs the before-send hooks (on the response start only, where they act): Litestar's own before_send
+    # wraps every message of every request in two more layers.
+    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, settings.access_log,
+                                               (_rate_limit_headers, security_headers))
     return app
 
 

@@ -38,8 +38,8 @@ class Ready(msgspec.Struct):
 
 
 @get("/health/live", operation_id="healthLive", tags=["health"], opt={"public": True}, summary="Liveness",
-     responses=problem_docs())
-async def live() -> Live:
+     responses=problem_docs(), sync_to_thread=False)
+def live() -> Live:
     """Answer 200 while the process can serve requests; checks nothing else."""
     return Live(status="ok")
 

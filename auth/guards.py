@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
 
-__all__ = ("VerifiedTokens", "authenticate", "bearer_token")
+__all__ = ("VerifiedTokens", "authenticate", "bearer_token", "guard_without_handler_copy")
 
 log = logging.getLogger("jianwu.auth")
 _KINDS_BY_AUDIENCE = {
@@ -122,3 +122,17 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         )
         connection.scope.setdefault("state", {})["ratelimit_headers"] = verdict.headers()
 
+
+
+async def _authorize_connection(self: BaseRouteHandler, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    for guard in self.resolve_guards():
+        await guard(connection, self)  # type: ignore[misc]
+
+
+def guard_without_handler_copy() -> None:
+    """Run route guards on the handler itself. Litestar hands each guard a shallow copy of the route handler (some
+    sixty attributes, so a guard cannot change the handler): about 15 µs of every request, a third of a public
+    route's whole time in Litestar. Our one guard only reads `handler.opt`."""
+    from litestar.handlers.base import BaseRouteHandler
+
+    BaseRouteHandler.authorize_connection = _authorize_connection  # type: ignore[method-assign]

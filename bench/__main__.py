@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenarios as sc
+from bench.bare import BareServer
 from bench.floors import measure_floors
 from bench.http1 import fetch_json
 from bench.minting import TokenMint
 from bench.report import write_results
-from bench.server import BenchServer
+from bench.server import BenchServer, free_port
 from bench.sysinfo import CpuMeter, machine_info, server_info
 from bench.wrk import run_wrk
 
@@ -100,21 +101,22 @@ def _line(g: dict[str, Any]) -> str:
 
 
 async def _measure(args: argparse.Namespace, server: BenchServer, chosen: list[sc.Scenario],
-                   do_floors: bool) -> dict[str, Any]:
+                   do_floors: bool, bare_port: int | None = None) -> dict[str, Any]:
     mint = TokenMint(server.pg_url, server.data_dir)
     try:
-        return await _measure_with(args, server, chosen, do_floors, mint)
+        return await _measure_with(args, server, chosen, do_floors, mint, bare_port)
     finally:
         await mint.close()
 
 
 async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: list[sc.Scenario], do_floors: bool,
-                        mint: TokenMint) -> dict[str, Any]:
+                        mint: TokenMint, bare_port: int | None = None) -> dict[str, Any]:
     ctx = sc.Context(server.host, server.api_port, mint=mint, seconds=args.warmup + args.duration)
     levels_needed = sorted({lvl for s in chosen for lvl in s.levels(args.concurrency)}
                            | {s.alongside[1] for s in chosen if s.alongside})
     runs: list[dict[str, Any]] = []
     floors: dict[str, Any] = {}
+    wal: dict[str, Any] = {}
     if any(s.name in sc.COMPLAINTS for s in chosen):
         from bench.seed import prepare
 
@@ -130,14 +132,29 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
         levels = levels_needed if scenario.name == sc.BASELINE else scenario.levels(args.concurrency)
         for level in levels:
             groups = [await scenario.group(ctx, level)]
+            if scenario.bare:
+                # Both at once, same concurrency, from one load generator: the framework-floor ratio compares
+                # two servers meeting the same moment of the machine.
+                groups = [{**groups[0], "port": bare_port}, await sc.by_name(sc.BASELINE).group(ctx, level)]
             if scenario.alongside:
                 other, other_c = scenario.alongside
                 groups.append(await sc.by_name(other).group(ctx, other_c))
+            if scenario.bare and bare_port is None:
+                continue
             spec = {"host": server.host, "port": server.api_port, "warmup": args.warmup,
                     "duration": args.duration, "request_timeout": 10, "groups": groups}
             before = meter.snapshot()
+            wal_before = await _wal_and_items(server.pg_url) if scenario.name == "complaint_create" else None
             result = await _loadgen(spec, timeout=args.warmup + args.duration + 60)
             cpu = meter.since(before)
+            if wal_before is not None:
+                wal_after = await _wal_and_items(server.pg_url)
+                created = wal_after[1] - wal_before[1]
+                wal[f"{scenario.name} at {level}"] = {
+                    "created": created, "wal_bytes": wal_after[0] - wal_before[0],
+                    "per_item": (wal_after[0] - wal_before[0]) / created if created else None}
+                print(f"    WAL per creation: {wal[f'{scenario.name} at {level}']['per_item'] or 0:,.0f} bytes "
+                      f"({created} created)", flush=True)
             for g in result["groups"]:
                 print("  " + _line(g) + ("  (ran out of requests early)" if g.get("ran_out") else ""), flush=True)
                 for label, st in (g.get("by_label") or {}).items():
@@ -147,10 +164,16 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"    (other processes took {cpu['other_cpu_pct']}% of the machine's CPU meanwhile)", flush=True)
             runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],
                          "groups": result["groups"], **cpu})
+    statements = {}
+    for scenario in chosen:
+        if scenario.name in STATEMENT_COUNTED:
+            statements[scenario.name] = await _statements_per_request(server.pg_url, ctx, scenario)
+            print(f"  statements per request {scenario.name}: {statements[scenario.name]['per_request']:.2f}",
+                  flush=True)
     wrk = []
     if shutil.which("wrk"):
         for scenario in chosen:
-            if scenario.custom_group or scenario.method != "GET" or scenario.alongside:
+            if scenario.custom_group or scenario.method != "GET" or scenario.alongside or scenario.bare:
                 continue
             headers = await scenario.headers(ctx) if scenario.headers else {}
             res = await asyncio.to_thread(run_wrk, f"http://{ctx.hostport}{scenario.path}", headers,
@@ -174,7 +197,57 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"  floor {name:<72} p50 {f['p50_us']:>8.1f} µs  p99 {f['p99_us']:>8.1f}", flush=True)
     if ctx.setup_errors:
         print(f"  set-up requests retried after server errors: {ctx.setup_errors}", flush=True)
-    return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors}
+    return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors, "statements": statements,
+            "wal": wal}
+
+
+async def _wal_and_items(pg_url: str) -> tuple[int, int]:
+    """The WAL position (bytes) and the number of complaints: their differences give WAL bytes per creation."""
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_url)
+    try:
+        row = await conn.fetchrow("select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint as lsn, "
+                                  "(select count(*) from complaints) as n")
+        return int(row["lsn"]), int(row["n"])
+    finally:
+        await conn.close()
+
+
+# Single reads whose SQL statements per request are counted (pg_stat_statements): one is the target.
+STATEMENT_COUNTED = ("complaint_get",)
+
+
+async def _statements_per_request(pg_url: str, ctx: sc.Context, scenario: sc.Scenario, n: int = 200) -> dict[str, Any]:
+    """Send n requests one after another and count the statements the app's role ran meanwhile."""
+    import asyncpg
+
+    from bench.http1 import Http1
+
+    group = await scenario.group(ctx, 1)
+    raw = group["requests"][0].encode("latin-1")
+    conn = await asyncpg.connect(pg_url)
+    http = Http1(ctx.host, ctx.port)
+    await http.connect()
+    count = """select coalesce(sum(calls), 0)::bigint as calls, coalesce(json_agg(json_build_object('query', query,
+               'calls', calls) order by calls desc), '[]')::text as queries from pg_stat_statements
+               where userid = 'jianwu_app'::regrole::oid
+                 and dbid = (select oid from pg_database where datname = current_database())"""
+    try:
+        await conn.execute("create extension if not exists pg_stat_statements")
+        for _ in range(20):  # statement caches and per-worker caches warm
+            await http.request(raw)
+        await conn.execute("select pg_stat_statements_reset()")
+        for _ in range(n):
+            status, _, _ = await http.request(raw)
+            if status != 200:
+                raise RuntimeError(f"bench: {scenario.name} answered {status} while counting statements")
+        row = await conn.fetchrow(count)
+    finally:
+        await http.close()
+        await conn.close()
+    return {"requests": n, "statements": row["calls"], "per_request": row["calls"] / n,
+            "queries": json.loads(row["queries"])[:10]}
 
 
 async def _list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:
@@ -209,14 +282,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: starting `jianwu serve` on 127.0.0.1:{server.api_port} (PostgreSQL {server.pg_port}, "
           f"Redis {server.redis_port}, data {data_dir.relative_to(ROOT)}, log bench/out/server.log)", flush=True)
     measured: dict[str, Any] | None = None
+    bare: BareServer | None = None
     info: dict[str, Any] = {}
     try:
         server.start()
         print(f"bench: ready after {server.startup_s:.1f}s with {server.workers} workers; warm-up {args.warmup:g}s, "
               f"measured {args.duration:g}s per row", flush=True)
         info = asyncio.run(server_info(server))
-        measured = asyncio.run(_measure(args, server, chosen, do_floors))
+        if any(s.bare for s in chosen):
+            bare = BareServer(free_port(18100), server.workers or 2, OUT / "bare.log")
+            bare.start()
+        measured = asyncio.run(_measure(args, server, chosen, do_floors, bare.port if bare else None))
     finally:
+        if bare is not None:
+            bare.stop()
         server.stop()
         print(f"bench: server stopped (exit {server.exit_code}, "
               f"{'clean' if server.clean_stop else 'NOT clean'}) in {server.stop_s or 0:.1f}s", flush=True)

@@ -115,6 +115,7 @@ class _Group:
     def __init__(self, spec: dict[str, Any], host: str, port: int) -> None:
         self.name: str = spec["name"]
         self.connections: int = spec["connections"]
+        self.port = port  # a group may target another server of the bench (bare_litestar)
         self.source = _Source(spec, f"{host}:{port}")
         self.latencies = array("q")
         self.by_label: dict[str, array] = collections.defaultdict(lambda: array("q"))
@@ -127,7 +128,7 @@ class _Group:
 
 async def _connection(group: _Group, host: str, port: int, start_ns: int, end_ns: int, max_requests: int,
                       inflight: dict[Http1, int]) -> None:
-    conn = Http1(host, port)
+    conn = Http1(host, group.port)
     now = time.perf_counter_ns
     try:
         while now() < end_ns and group.sent < max_requests:
@@ -193,7 +194,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise SystemExit("bench.loadgen: load goes to the loopback interface only")
     warmup, duration = float(spec["warmup"]), float(spec["duration"])
-    groups = [_Group(g, host, port) for g in spec["groups"]]
+    groups = [_Group(g, host, int(g.get("port", port))) for g in spec["groups"]]
     began = time.perf_counter_ns()
     start_ns = began + int(warmup * _NS)
     end_ns = start_ns + int(duration * _NS)

@@ -9,6 +9,7 @@ __all__ = ("AUTH_BUDGET_US", "write_results")
 
 AUTH_BUDGET_US = 150.0
 BASELINE = "health_live"
+FLOOR_SHARE = 0.9  # health_live's throughput against bare Litestar's, same server, workers and run
 
 
 def _f(v: float | None, digits: int = 0) -> str:
@@ -228,6 +229,23 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
                         f"queueing): {_f(me['p50_us'])} µs − {_f(base['p50_us'])} µs = **{_f(diff)} µs → "
                         f"{verdict(diff)}**{_machine_time(me, base)}")
             line(text)
+    for r in runs:
+        if r["scenario"] != "bare_litestar" or len(r["groups"]) < 2:
+            continue
+        bare, ours = r["groups"][0], r["groups"][1]  # measured at the same time, each with c connections
+        if bare["rps"]:
+            share = ours["rps"] / bare["rps"]
+            line(f"**Framework floor**, concurrency {r['concurrency']} each, both servers loaded at the same time: "
+                 f"health_live {_f(ours['rps'])} req/s against bare Litestar {_f(bare['rps'])} req/s = "
+                 f"**{share:.0%} (target ≥ {FLOOR_SHARE:.0%}) → {'PASS' if share >= FLOOR_SHARE else 'FAIL'}**")
+    for name, st in (raw.get("statements") or {}).items():
+        per = st["per_request"]
+        line(f"**SQL statements per request**, {name} ({st['requests']} requests one after another, counted by "
+             f"pg_stat_statements for the app's role): **{per:.2f} (target 1) → {'PASS' if per <= 1.05 else 'FAIL'}**")
+    for label, w in (raw.get("wal") or {}).items():
+        if w.get("per_item"):
+            line(f"WAL per complaint creation ({label}): **{_f(w['per_item'])} bytes** ({w['created']:,} created, "
+                 f"{_f(w['wal_bytes'] / 2**20, 1)} MiB of WAL, warm-up included)")
     loop = _loop_verdict(runs)
     if loop:
         v = f"Event loop not blocked by argon2: **{'PASS' if loop[1] else 'FAIL'}** — {loop[0]}"

@@ -95,6 +95,7 @@ class Scenario:
     concurrency: tuple[int | str, ...] = (1, "high")
     custom_group: Callable[[Context, int], Awaitable[Group]] | None = None
     alongside: tuple[str, int] | None = None
+    bare: bool = False  # sent to the bare Litestar app (bench/bare.py) instead of Jianwu
 
     def levels(self, high: int) -> list[int]:
         return [high if c == "high" else int(c) for c in self.concurrency]
@@ -233,6 +234,12 @@ SCENARIOS: list[Scenario] = [
         "token_password", "POST /api/v1/auth/token grant_type=password: argon2id verification (t=3, 64 MiB, in "
         "a thread), new refresh family, ES256 signing, audit row.",
         method="POST", path=TOKEN_PATH, headers=_form_headers, body=_password_form, concurrency=(1, 4),
+    ),
+    Scenario(
+        "bare_litestar", "GET /health/live on a minimal Litestar app (one JSON route, nothing around it), served by "
+        "granian with the same workers, loaded at the same time as Jianwu's health_live with the same number of "
+        "connections (the second line of each row): the framework's floor, both meeting the same machine.",
+        path="/health/live", bare=True,
     ),
     Scenario(
         "complaint_create", "POST /api/v1/me/complaints as signed-in citizens (64 accounts) in two offices, each "

@@ -50,6 +50,7 @@ __all__ = (
     "stop_clock",
     "sweep_stale",
     "today",
+    "views_of",
 )
 
 _events = msgspec.json.Decoder(list[ClockEvent])
@@ -272,6 +273,11 @@ async def clock_views(conn: asyncpg.Connection, subject_ids: Iterable[UUID]) -> 
     """Every clock of the subjects, evaluated now (days remaining and warnings move with the calendar)."""
     rows = await conn.fetch("select * from clocks where subject_id = any($1::uuid[]) order by started_at, code, "
                             "occurrence", list(subject_ids))
+    return await views_of(conn, rows)
+
+
+async def views_of(conn: asyncpg.Connection, rows: Iterable[Any]) -> dict[UUID, list[ClockView]]:
+    """Clock rows already read (e.g. as a sub-select of a subject's single read), evaluated now."""
     now = datetime.now(UTC)
     out: dict[UUID, list[ClockView]] = {}
     for row in rows:

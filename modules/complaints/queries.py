@@ -30,6 +30,7 @@ from modules.complaints.schemas import (
 )
 from modules.complaints.service import SUBJECT, query_code_hash, review_open
 from modules.kernel.files import attachments
+from modules.kernel.single_read import related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.monitoring import service as monitoring
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = (
     "Deadline", "ListFilter", "Rate", "Stats", "anonymous_item", "catalog", "categories", "category", "category_by_id",
     "category_out", "deadlines", "has_review", "list_items", "listed", "own_item", "public_view", "reply_template",
-    "staff_item", "staff_view", "stats", "templates",
+    "staff_item", "staff_read", "staff_view", "stats", "templates",
 )
 
 
@@ -97,6 +98,22 @@ async def staff_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal,
     return await _scoped(conn, complaint_id, "office_id", p.office_id, lock)
 
 
+# The staff read in one statement: the item and everything its view shows (modules/kernel/single_read.py).
+_STAFF_READ = f"""
+select c as item, (select code from complaint_categories where id = c.category_id) as category,
+       {related_columns("c.id")}
+from complaints c where c.id = $1 and c.office_id = $2
+"""
+
+
+async def staff_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal) -> Any:
+    """staff_item with what staff_view shows, in one round trip; another office's item is 404."""
+    found = await conn.fetchrow(_STAFF_READ, complaint_id, p.office_id)
+    if found is None:
+        raise _missing()
+    return found
+
+
 async def own_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> Any:
     """An item the signed-in citizen filed; any other is 404."""
     return await _scoped(conn, complaint_id, "complainant_id", p.user_id, lock)
@@ -114,12 +131,18 @@ async def anonymous_item(conn: asyncpg.Connection, box: SecretBox, receipt_no: s
     return row
 
 
-async def _names(conn: asyncpg.Connection, row: Any) -> tuple[str, str, str | None]:
-    """The codes of the item's office, first office and category (offices from the per-worker cache)."""
+async def _office_codes(conn: asyncpg.Connection, row: Any) -> tuple[str, str]:
+    """The codes of the item's office and first office (from the per-worker cache)."""
     office = await office_by_id(conn, row["office_id"])
     first = office if row["first_office_id"] == row["office_id"] else await office_by_id(conn, row["first_office_id"])
+    return office["code"], first["code"]
+
+
+async def _names(conn: asyncpg.Connection, row: Any) -> tuple[str, str, str | None]:
+    """The codes of the item's office, first office and category (offices from the per-worker cache)."""
+    office, first = await _office_codes(conn, row)
     category = await conn.fetchval("select code from complaint_categories where id = $1", row["category_id"])
-    return office["code"], first["code"], category
+    return office, first, category
 
 
 async def public_view(conn: asyncpg.Connection, row: Any) -> PublicComplaint:
@@ -155,12 +178,21 @@ def _reporter(box: SecretBox, row: Any, may_see: bool) -> Reporter:
 
 
 async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_see_identity: bool,
-                     actions: frozenset[str]) -> StaffComplaint:
-    """What the office's staff see, with identities masked unless the permission list allows them."""
-    office, first_office, category = await _names(conn, row)
-    clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
+                     actions: frozenset[str], read: Any = None) -> StaffComplaint:
+    """What the office's staff see, with identities masked unless the permission list allows them. `read` is a
+    `staff_read` answer (then nothing more is read from PostgreSQL but cached codes); else each part is read."""
+    if read is not None:
+        row = read["item"]
+        office, first_office = await _office_codes(conn, row)
+        category = read["category"]
+        clocks, events, files, proposal = await related(conn, read, row["id"])
+    else:
+        office, first_office, category = await _names(conn, row)
+        clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
+        proposal = await pending_proposal(conn, row["id"])
+        events = await timeline(conn, row["id"], public_only=False)
+        files = await attachments(conn, row["id"], staff=True)
     has_location = row["latitude"] is not None or row["address"] is not None
-    proposal = await pending_proposal(conn, row["id"])
     return StaffComplaint(
         id=row["id"], receipt_no=row["receipt_no"], office=office, first_office=first_office, kind=row["kind"],
         category=category, channel=row["channel"], title=row["title"], body=row["body"], state=row["state"],
@@ -173,8 +205,7 @@ async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_
         # Earlier items by the same person say who filed them: only for those who may see identities (举报人保护).
         possible_duplicates=row["possible_duplicates"] if may_see_identity else [],
         created_at=row["created_at"], updated_at=row["updated_at"],
-        timeline=await timeline(conn, row["id"], public_only=False),
-        clocks=clocks, attachments=await attachments(conn, row["id"], staff=True), rating=row["rating"],
+        timeline=events, clocks=clocks, attachments=files, rating=row["rating"],
         rating_comment=row["rating_comment"],
         available_steps=[t.name for t in WORKFLOW.available(row["state"], actions)],
         pending_proposal=proposal_out(SUBJECT, proposal) if proposal else None,

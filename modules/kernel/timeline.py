@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("EVENT_TYPES", "EventOut", "add_event", "declare_event_types", "timeline")
+__all__ = ("EVENT_TYPES", "EventOut", "add_event", "declare_event_types", "events_out", "timeline")
 
 # Every type a timeline entry can have (type -> label for people): the spec publishes them as an enum, so apps can
 # switch on them, and `add_event` refuses any other. Modules declare theirs in their manifest; `step.<name>` is
@@ -63,5 +63,10 @@ async def timeline(conn: asyncpg.Connection, subject_id: UUID, *, public_only: b
     rows = await conn.fetch(
         "select at, type, body, public, data from timeline_events where subject_id = $1"
         + (" and public" if public_only else "") + " order by id", subject_id)
+    return events_out(rows, public_only=public_only)
+
+
+def events_out(rows: Iterable[Any], *, public_only: bool) -> list[EventOut]:
+    """Timeline rows already read (oldest first) as their viewer sees them."""
     return [EventOut(at=r["at"], type=r["type"], body=r["body"], public=r["public"],
                      data={} if public_only else r["data"]) for r in rows]

@@ -15,6 +15,7 @@ from auth.secretbox import mask_phone
 from modules.clocks.store import clock_views
 from modules.kernel.files import attachments
 from modules.kernel.links import links
+from modules.kernel.single_read import related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.litigation.rules import CASE_STATES, CLUE_STATES, ROUTE_STEPS
@@ -37,9 +38,9 @@ if TYPE_CHECKING:
     from modules.kernel.steps import Subject
 
 __all__ = (
-    "CaseFilter", "ClueFilter", "agency_recommendation", "agency_recommendations", "case_item", "case_view",
-    "clue_item", "clue_view", "list_cases", "list_clues", "partner_clue", "partner_clue_out", "partner_clues",
-    "recommendation_for_agency", "staff_case", "staff_clue",
+    "CaseFilter", "ClueFilter", "agency_recommendation", "agency_recommendations", "case_item", "case_read",
+    "case_view", "clue_item", "clue_view", "list_cases", "list_clues", "partner_clue", "partner_clue_out",
+    "partner_clues", "recommendation_for_agency", "staff_case", "staff_clue",
 )
 
 
@@ -100,20 +101,40 @@ def recommendation_out(r: Any) -> RecommendationOut:
                              reply_rectified=r["reply_rectified"], reply_late=r["reply_late"])
 
 
-async def case_view(conn: asyncpg.Connection, row: Any, actions: frozenset[str]) -> CaseOut:
-    """A case as staff see it: its recommendation, deadlines, timeline, files and the steps open to the caller."""
-    pending = await pending_proposal(conn, row["id"])
-    rec = await conn.fetchrow("select * from pil_recommendations where case_id = $1", row["id"])
-    clocks = await clock_views(conn, [row["id"]])
+# The staff read of a case in one statement (modules/kernel/single_read.py).
+_CASE_READ = f"""
+select c as item, (select r from pil_recommendations r where r.case_id = c.id) as rec, {related_columns("c.id")}
+from pil_cases c where c.id = $1 and c.office_id = $2
+"""
+
+
+async def case_read(conn: asyncpg.Connection, case_id: UUID, office_id: UUID | None) -> Any:
+    """staff_case with everything case_view shows, in one round trip; another office's case is 404."""
+    found = await conn.fetchrow(_CASE_READ, case_id, office_id)
+    if found is None:
+        raise not_found()
+    return found
+
+
+async def case_view(conn: asyncpg.Connection, row: Any, actions: frozenset[str], read: Any = None) -> CaseOut:
+    """A case as staff see it: its recommendation, deadlines, timeline, files and the steps open to the caller.
+    `read` is a `case_read` answer (then nothing more is read); else each part is read."""
+    if read is not None:
+        row, rec = read["item"], read["rec"]
+        clock_list, events, files, pending = await related(conn, read, row["id"])
+    else:
+        pending = await pending_proposal(conn, row["id"])
+        rec = await conn.fetchrow("select * from pil_recommendations where case_id = $1", row["id"])
+        clock_list = (await clock_views(conn, [row["id"]])).get(row["id"], [])
+        events = await timeline(conn, row["id"], public_only=False)
+        files = await attachments(conn, row["id"], staff=True)
     return CaseOut(
         id=row["id"], case_no=row["case_no"], clue_id=row["clue_id"], route=row["route"], state=row["state"],
         state_label=CASE_STATES[row["state"]], domain=row["domain"], title=row["title"], agency=row["agency_client"],
         respondent=row["respondent"], handler_id=row["handler_id"], disposition=row["disposition"],
         created_at=row["created_at"], closed_at=row["closed_at"],
-        recommendation=recommendation_out(rec) if rec else None, clocks=clocks.get(row["id"], []),
-        timeline=await timeline(conn, row["id"], public_only=False),
-        attachments=await attachments(conn, row["id"], staff=True),
-        pending_proposal=proposal_out(CASE, pending) if pending else None,
+        recommendation=recommendation_out(rec) if rec else None, clocks=clock_list, timeline=events,
+        attachments=files, pending_proposal=proposal_out(CASE, pending) if pending else None,
         available_steps=[] if pending else _steps(CASE, row["state"], actions, row["route"]))
 
 

@@ -28,3 +28,20 @@ async def test_metrics_label_routes_by_template(client) -> None:  # noqa: ANN001
     text = (await client.get("/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"})).text
     assert 'route="/schema/assets/{file_path}"' in text
     assert "swagger-ui.css" not in text
+
+
+def _sample(text: str, prefix: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
+
+
+async def test_metrics_count_every_request_at_the_next_scrape(client) -> None:  # noqa: ANN001
+    # Requests are tallied in the worker's memory; a scrape writes them out first, so none is missing or late.
+    scrape = {"Authorization": "Bearer scrape-token-for-tests"}
+    count = 'jianwu_http_requests_total{method="GET",route="/health/live",status="200"}'
+    fast = 'jianwu_http_request_duration_seconds_bucket{le="10.0",method="GET",route="/health/live"}'
+    before = (await client.get("/metrics", headers=scrape)).text
+    for _ in range(7):
+        await client.get("/health/live")
+    after = (await client.get("/metrics", headers=scrape)).text
+    assert _sample(after, count) - _sample(before, count) == 7
+    assert _sample(after, fast) - _sample(before, fast) == 7

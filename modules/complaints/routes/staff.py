@@ -20,7 +20,15 @@ from api.state import AppState
 from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.complaints import service
-from modules.complaints.queries import ListFilter, list_items, listed, reply_template, staff_item, staff_view
+from modules.complaints.queries import (
+    ListFilter,
+    list_items,
+    listed,
+    reply_template,
+    staff_item,
+    staff_read,
+    staff_view,
+)
 from modules.complaints.routes import common
 from modules.complaints.routes.common import UploadForm
 from modules.complaints.schemas import (
@@ -57,10 +65,10 @@ if TYPE_CHECKING:
 __all__ = ("StaffController",)
 
 
-async def _view(state: AppState, conn: asyncpg.Connection, row: Any, p: Principal) -> StaffComplaint:
+async def _view(state: AppState, conn: asyncpg.Connection, row: Any, p: Principal, read: Any = None) -> StaffComplaint:
     actions = await common.actions(state, p)
     return await staff_view(conn, state.box, row, may_see_identity="complaint.identity.view" in actions,
-                            actions=actions)
+                            actions=actions, read=read)
 
 
 async def _reply_text(conn: asyncpg.Connection, row: Any, text: str | None, template: str | None,
@@ -147,7 +155,7 @@ class StaffController(Controller):
         """Identities are masked unless the caller's permission list allows them."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            return await _view(state, conn, await staff_item(conn, complaint_id, p), p)
+            return await _view(state, conn, None, p, read=await staff_read(conn, complaint_id, p))
 
     @post("/{complaint_id:uuid}/steps", operation_id="complaintStep", summary="Take a workflow step",
           opt={"action": "complaint.read", "idempotency": "optional"},

@@ -27,7 +27,7 @@ from modules.kernel.files import (
 )
 from modules.litigation import evidence, service
 from modules.litigation.document import DOCUMENT_RESPONSES, pdf_response
-from modules.litigation.queries import CaseFilter, case_view, list_cases, staff_case
+from modules.litigation.queries import CaseFilter, case_read, case_view, list_cases, staff_case
 from modules.litigation.routes.common import UploadForm, attach, command, original
 from modules.litigation.rules import CaseRoute, CaseState
 from modules.litigation.schemas import (
@@ -51,8 +51,8 @@ if TYPE_CHECKING:
 __all__ = ("CaseController",)
 
 
-async def _view(conn: asyncpg.Connection, row: Any, granted: frozenset[str]) -> CaseOut:
-    return await case_view(conn, row, granted)
+async def _view(conn: asyncpg.Connection, row: Any, granted: frozenset[str], read: Any = None) -> CaseOut:
+    return await case_view(conn, row, granted, read)
 
 
 class CaseController(Controller):
@@ -86,8 +86,8 @@ class CaseController(Controller):
         """The recommendation and the agency's reply, every clock, the steps open to the caller."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            row = await staff_case(conn, case_id, p.office_id)
-            return await _view(conn, row, await state.permissions.actions_of(p))
+            read = await case_read(conn, case_id, p.office_id)
+            return await _view(conn, None, await state.permissions.actions_of(p), read)
 
     @post("/{case_id:uuid}/steps", operation_id="litigationCaseStep", summary="Take or propose a step",
           opt={"action": "litigation.handle", "idempotency": "optional"},

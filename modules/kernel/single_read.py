@@ -1,0 +1,43 @@
+"""A subject's single read in one statement: its related kernel rows (clocks, timeline, files, the pending
+proposal) as sub-selects of the module's own query, each an array of its table's row type, so asyncpg decodes them
+into records typed as a separate select would return them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from modules.clocks.store import ClockView, views_of
+from modules.kernel.files import AttachmentOut, attachment_out
+from modules.kernel.timeline import EventOut, events_out
+
+if TYPE_CHECKING:
+    import asyncpg
+
+__all__ = ("Related", "related", "related_columns")
+
+
+def related_columns(subject_id: str) -> str:
+    """The select-list columns for the subject whose id is the SQL expression `subject_id` (e.g. "c.id")."""
+    return (
+        f"array(select k from clocks k where k.subject_id = {subject_id} order by k.started_at, k.code, k.occurrence)"
+        f" as clocks, array(select t from timeline_events t where t.subject_id = {subject_id} order by t.id)"
+        f" as timeline, array(select a from attachments a where a.subject_id = {subject_id}"
+        f" order by a.created_at, a.id) as attachments, (select p from step_proposals p where"
+        f" p.subject_id = {subject_id} and p.status = 'pending' limit 1) as proposal"
+    )
+
+
+class Related(NamedTuple):
+    """What a staff view shows beside the subject's own row."""
+
+    clocks: list[ClockView]
+    timeline: list[EventOut]
+    attachments: list[AttachmentOut]
+    proposal: Any
+
+
+async def related(conn: asyncpg.Connection, read: Any, subject_id: Any) -> Related:
+    """The related rows of a read made with `related_columns`, as staff see them (clocks evaluated now)."""
+    clocks = (await views_of(conn, read["clocks"])).get(subject_id, [])
+    return Related(clocks, events_out(read["timeline"], public_only=False),
+                   [attachment_out(a, staff=True) for a in read["attachments"]], read["proposal"])

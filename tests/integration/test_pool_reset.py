@@ -1,0 +1,73 @@
+"""The pool hands back connections as clean as new ones, without a reset round trip after an ordinary request."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+
+from api.db import Database, create_pool
+
+
+@pytest.fixture(name="db")
+async def fx_db(settings) -> AsyncIterator[Database]:
+    # One connection, so every acquire gets back the connection the previous holder released.
+    pool = await create_pool(dataclasses.replace(settings, db_pool_max=1), settings.database_url)
+    try:
+        yield Database(pool, settings.db_acquire_timeout)
+    finally:
+        await pool.close()
+
+
+async def _state(db: Database) -> dict[str, object]:
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            "select current_user as role, pg_backend_pid() as pid, current_setting('search_path') as search_path,"
+            " current_setting('statement_timeout') as statement_timeout, current_setting('TimeZone') as tz,"
+            " (select count(*) from pg_locks where pid = pg_backend_pid() and locktype = 'advisory') as locks,"
+            " (select count(*) from pg_cursors) as cursors")
+        return {**dict(row), "in_transaction": conn.is_in_transaction()}
+
+
+async def test_ordinary_use_is_released_without_a_reset_query(db: Database) -> None:
+    clean = await _state(db)
+    assert clean["role"] == "jianwu_app" and not clean["in_transaction"]
+    async with db.transaction() as conn:
+        await conn.execute("set local statement_timeout = 1234")
+        await conn.fetchval("select 1")
+    async with db.connection() as conn:
+        ran: list[str] = []
+        conn.add_query_logger(lambda record: ran.append(record.query))
+        await conn.fetchval("select 2")
+    again = await _state(db)
+    assert again == clean
+    # The read's statement, then the next holder's: releasing sent nothing in between (no reset query).
+    assert ran[0] == "select 2" and ran[1].startswith("select current_user"), ran
+
+
+@pytest.mark.parametrize("statement", [
+    "set role postgres",  # the login role; the pool works as jianwu_app
+    "set search_path = pg_catalog",
+    "set statement_timeout = 1234",  # not reported by the server: caught from the statement itself
+    "set time zone 'Asia/Shanghai'",
+    "select pg_advisory_lock(4242)",
+    "select set_config('statement_timeout', '999', false)",
+])
+async def test_session_state_left_by_a_holder_is_undone(db: Database, statement: str) -> None:
+    clean = await _state(db)
+    async with db.connection() as conn:
+        await conn.execute(statement)
+    assert await _state(db) == clean
+
+
+async def test_a_transaction_left_open_is_rolled_back(db: Database) -> None:
+    clean = await _state(db)
+    async with db.connection() as conn:
+        await conn.execute("begin")
+        await conn.execute("set local role postgres")
+        await conn.execute("create temporary table left_behind (x int)")
+    after = await _state(db)
+    assert after == clean and not after["in_transaction"]
+    async with db.connection() as conn:
+        assert await conn.fetchval("select to_regclass('pg_temp.left_behind')") is None
