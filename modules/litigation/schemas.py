@@ -209,6 +209,12 @@ class PilStepIn(Input, kw_only=True):
     urgent: bool = False
     judgment: Short | None = None
     disposition: Short | None = None
+    # An investigation act or a follow-up cites the entries of the case's evidence chain it produced (their `seq`;
+    # an on-site follow-up, its photos).
+    evidence: Annotated[list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(max_length=100)] | None = None
+    on_site: bool = False
+    # The rectification evaluation's conclusion.
+    conclusion: Literal["rectified", "partly_rectified", "not_rectified"] | None = None
 
 
 class PilDecisionIn(Input, kw_only=True):
@@ -222,7 +228,7 @@ class FilingIn(Input, kw_only=True):
     """A report the office has made (the decision served on the agency, a filing with the office above)."""
 
     kind: Literal["case_decision_served", "recommendation_filed_upward", "suit_filed_upward",
-                  "judgment_filed_upward"]
+                  "judgment_filed_upward", "court_notice_replied"]
     note: Short | None = None
 
 

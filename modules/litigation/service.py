@@ -17,7 +17,14 @@ from modules.kernel import steps
 from modules.kernel.links import link
 from modules.kernel.steps import Subject
 from modules.kernel.timeline import add_event
-from modules.litigation.rules import CASE_WORKFLOW, CLUE_WORKFLOW, DEFAULT_DOMAINS, FILINGS, ROUTE_STEPS
+from modules.litigation.rules import (
+    CASE_WORKFLOW,
+    CLUE_WORKFLOW,
+    DEFAULT_DOMAINS,
+    FILINGS,
+    ROUTE_STEPS,
+    SUSPENDED_CLOCKS,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -186,7 +193,9 @@ def _fields(data: Any) -> dict[str, Any]:
     return {k: v for k, v in {
         "reason": data.reason, "route": data.route, "agency": data.agency, "respondent": data.respondent,
         "referredTo": data.referred_to, "content": data.content, "urgent": data.urgent or None,
-        "judgment": data.judgment, "disposition": data.disposition}.items() if v is not None}
+        "judgment": data.judgment, "disposition": data.disposition, "conclusion": data.conclusion,
+        "evidence": sorted(set(data.evidence)) if data.evidence else None,
+        "onSite": data.on_site or None}.items() if v is not None}
 
 
 async def _agency(conn: asyncpg.Connection, office_id: UUID, client_id: str | None) -> Any:
@@ -219,9 +228,26 @@ async def _check_route(conn: asyncpg.Connection, row: Any, step: str) -> None:
             raise conflict(f"The notice period runs until {due}; a suit follows its end.", noticeEnds=str(due))
 
 
+async def _check_evidence(conn: asyncpg.Connection, row: Any, data: Any) -> None:
+    """The evidence an act cites is the case's own; an on-site follow-up cites at least one photo."""
+    if data.on_site and data.step != "follow_up":
+        raise invalid("Only a follow-up is marked on site.", ("onSite", "only for follow_up"))
+    if not data.evidence:
+        if data.on_site:
+            raise invalid("An on-site follow-up cites its photos.", ("evidence", "a photo of the site is required"))
+        return
+    kinds = await conn.fetch("select kind from pil_evidence where case_id = $1 and seq = any($2::int[])",
+                             row["id"], data.evidence)
+    if len(kinds) != len(set(data.evidence)):
+        raise invalid("Cite evidence entries of this case.", ("evidence", "unknown evidence entry"))
+    if data.on_site and not any(k["kind"] == "photo" for k in kinds):
+        raise invalid("An on-site follow-up cites its photos.", ("evidence", "a photo of the site is required"))
+
+
 async def case_step(conn: asyncpg.Connection, actor: Actor, row: Any, data: Any) -> Any:
     """A step on a case: those the chief decides are proposed, the rest applied (with what follows them)."""
     await _check_route(conn, row, data.step)
+    await _check_evidence(conn, row, data)
     fields = _fields(data)
     t = CASE_WORKFLOW.move(row["state"], data.step, fields)
     updated = await steps.take_step(conn, CASE, actor, row, data.step, fields, body=data.reason)
@@ -254,6 +280,25 @@ async def carried_out(conn: asyncpg.Connection, actor: Actor, subject: Subject, 
         await _issue(conn, actor, row, fields)
     elif subject is CASE and step == "announce":
         await start_chained(conn, office_id=row["office_id"], module=MODULE, subject_id=row["id"], code="civil_review")
+    elif subject is CASE and step in ("suspend", "resume"):
+        await _review_clocks(conn, actor, row, step, fields.get("reason") or "")
+
+
+async def _review_clocks(conn: asyncpg.Connection, actor: Actor, case: Any, step: str, reason: str) -> None:
+    """中止审查 leaves the running review periods out until the case resumes (the chief approved it)."""
+    # A review not begun yet (counted from the end of the reply period) has nothing to leave out; resumption
+    # concerns the clocks the suspension paused.
+    running = await conn.fetch(
+        "select distinct code from clocks where subject_id = $1 and finished_at is null and code = any($2::text[]) "
+        "and started_at <= now() and (events->-1->>'kind' = 'paused') = ($3 = 'resume')",
+        case["id"], list(SUSPENDED_CLOCKS), step)
+    for r in running:
+        if step == "suspend":
+            await clock_request(conn, subject_id=case["id"], clock=r["code"], event="pause", reason=reason,
+                                by=actor.id or "", reason_code="suspension", approver=actor.id)
+        else:
+            await clock_request(conn, subject_id=case["id"], clock=r["code"], event="resume", reason=reason,
+                                by=actor.id or "")
 
 
 async def _open_case(conn: asyncpg.Connection, actor: Actor, clue: Any, fields: dict[str, Any], *,
