@@ -105,11 +105,15 @@ ACTIONS: dict[str, str] = {
     "litigation.recommendation.respond": "As the agency addressed: read, sign for and reply to recommendations.",
     "litigation.volunteer": "Apply to volunteer (益心为公); once approved, submit clues and follow them.",
     "litigation.volunteer.manage": "Approve or turn down the office's volunteer applications.",
+    "litigation.hearing.answer": "As a deputy, member or volunteer: see and answer invitations to hearings and "
+                                 "rectification evaluations.",
 }
 # What partner clients may be granted (the police and agencies submit clues; agencies answer recommendations).
 EXTERNAL_ACTIONS: dict[str, frozenset[str]] = {
     "partner": frozenset({"litigation.clue.submit", "litigation.recommendation.respond"}),
-    "citizen": frozenset({"litigation.volunteer"}),
+    "citizen": frozenset({"litigation.volunteer", "litigation.hearing.answer"}),
+    "deputy": frozenset({"litigation.hearing.answer"}),
+    "member": frozenset({"litigation.hearing.answer"}),
 }
 
 
@@ -127,7 +131,9 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("case_mgmt", "read"),
     *_grants("admin", "domain.manage"),
     *_grants("partner", "clue.submit", "recommendation.respond"),
-    *_grants("citizen", "volunteer"),
+    *_grants("citizen", "volunteer", "hearing.answer"),
+    *_grants("deputy", "hearing.answer"),
+    *_grants("member", "hearing.answer"),
 )
 
 _CHAIN = ("litigation.review", "litigation.decide")
@@ -259,11 +265,15 @@ EVENT_TYPES: dict[str, str] = {
     "filing.suit_filed_upward": "起诉书报上级院备案",
     "filing.judgment_filed_upward": "判决书报上级院备案",
     "filing.court_notice_replied": "回复出庭通知书",
+    "hearing.scheduled": "安排听证（评估）并邀请",
+    "hearing.answered": "受邀人答复",
+    "hearing.held": "听证笔录",
 }
 
 TOPICS: dict[str, str] = {
     "litigation.staff": "Something happened on a PIL clue or case of the office: its staff's inboxes.",
     "litigation.partner": "Something a partner client must know (a recommendation addressed to it, a clue's fate).",
+    "litigation.invitation": "A deputy, member or volunteer was invited to a hearing or an evaluation: their app.",
 }
 
 
