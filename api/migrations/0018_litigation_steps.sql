@@ -43,3 +43,8 @@ create index pil_invitations_user_idx on pil_invitations (user_id, created_at de
 
 -- Tables get the app role's default rights (0002); nothing here is ever deleted.
 revoke delete, truncate on pil_hearings, pil_invitations from jianwu_app;
+
+-- A clue another office referred 移送 (registered here, linked to the referring office's clue).
+alter table pil_clues drop constraint pil_clues_source_check;
+alter table pil_clues add constraint pil_clues_source_check
+    check (source in ('field', 'complaint', 'partner', 'volunteer', 'hotline', 'deputy', 'referral'));

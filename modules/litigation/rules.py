@@ -52,9 +52,9 @@ DEFAULT_DOMAINS: tuple[tuple[str, str], ...] = (
 
 SOURCES: dict[str, str] = {
     "field": "办案中发现", "complaint": "控告申诉转来", "partner": "机关移送", "volunteer": "志愿者反映",
-    "hotline": "12345热线", "deputy": "代表委员建议",
+    "hotline": "12345热线", "deputy": "代表委员建议", "referral": "其他检察院移送",
 }
-ClueSource = Literal["field", "complaint", "partner", "volunteer", "hotline", "deputy"]
+ClueSource = Literal["field", "complaint", "partner", "volunteer", "hotline", "deputy", "referral"]
 
 CLUE_STATES: dict[str, str] = {
     "registered": "已登记",
@@ -105,6 +105,7 @@ ACTIONS: dict[str, str] = {
     "litigation.recommendation.respond": "As the agency addressed: read, sign for and reply to recommendations.",
     "litigation.volunteer": "Apply to volunteer (益心为公); once approved, submit clues and follow them.",
     "litigation.volunteer.manage": "Approve or turn down the office's volunteer applications.",
+    "litigation.assign": "Assign or reassign a case's handler (the department head).",
     "litigation.hearing.answer": "As a deputy, member or volunteer: see and answer invitations to hearings and "
                                  "rectification evaluations.",
 }
@@ -125,8 +126,8 @@ def _grants(role: str, *actions: str) -> tuple[tuple[str, str], ...]:
 PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("prosecutor", "read", "clue.create", "handle"),
     *_grants("assistant", "read", "clue.create"),
-    *_grants("dept_head", "read", "clue.create", "handle", "review", "volunteer.manage"),
-    *_grants("chief", "read", "clue.create", "handle", "decide", "volunteer.manage"),
+    *_grants("dept_head", "read", "clue.create", "handle", "review", "assign", "volunteer.manage"),
+    *_grants("chief", "read", "clue.create", "handle", "decide", "assign", "volunteer.manage"),
     *_grants("complaints_office", "clue.create"),
     *_grants("case_mgmt", "read"),
     *_grants("admin", "domain.manage"),
@@ -150,7 +151,8 @@ CLUE_WORKFLOW = Workflow(
            needs=("route", "reason"), approvals=_CHAIN, public=False, label_zh="立案"),
         _T(name="decline", sources=frozenset({"evaluating"}), target="not_opened", action="litigation.handle",
            needs=("reason",), approvals=_CHAIN, public=False, label_zh="不立案"),
-        # Major clues go to the office above, others to the office with jurisdiction.
+        # Major clues go to the office above, others to the office with jurisdiction; naming the office
+        # (`referredOffice`) registers the clue there, linked both ways.
         _T(name="refer", sources=frozenset({"registered", "evaluating"}), target="referred",
            action="litigation.handle", needs=("referredTo", "reason"), approvals=_CHAIN, public=False,
            label_zh="移送"),
@@ -265,6 +267,7 @@ EVENT_TYPES: dict[str, str] = {
     "filing.suit_filed_upward": "起诉书报上级院备案",
     "filing.judgment_filed_upward": "判决书报上级院备案",
     "filing.court_notice_replied": "回复出庭通知书",
+    "handler.assigned": "指定承办检察官",
     "hearing.scheduled": "安排听证（评估）并邀请",
     "hearing.answered": "受邀人答复",
     "hearing.held": "听证笔录",

@@ -20,10 +20,10 @@ from modules.litigation.rules import CaseRoute, CaseState, ClueSource, ClueState
 __all__ = (
     "AgencyRecommendation", "AgencyReplyIn", "CaseItem", "CaseOut", "ClueCreate", "ClueFromComplaint", "ClueItem",
     "ClueOut", "DomainCode", "DomainIn", "DomainOut", "EvidenceIn", "EvidenceOut", "EvidenceVerdict", "FilingIn",
-    "HearingIn", "HearingKind", "HearingOut", "HearingRecordIn", "Informant", "InvitationAnswerIn", "InvitationOut",
-    "InviteeIn", "InviteeKind", "MyInvitationOut", "PartnerClueIn", "PartnerClueOut", "PilClockEventIn",
-    "PilDecisionIn", "PilStepIn", "Place", "RecommendationOut", "StepOut", "VolunteerApply", "VolunteerClueIn",
-    "VolunteerClueOut", "VolunteerDecision", "VolunteerItem", "VolunteerOut", "VolunteerState",
+    "HandlerIn", "HearingIn", "HearingKind", "HearingOut", "HearingRecordIn", "Informant", "InvitationAnswerIn",
+    "InvitationOut", "InviteeIn", "InviteeKind", "MyInvitationOut", "PartnerClueIn", "PartnerClueOut",
+    "PilClockEventIn", "PilDecisionIn", "PilStepIn", "Place", "RecommendationOut", "StepOut", "VolunteerApply",
+    "VolunteerClueIn", "VolunteerClueOut", "VolunteerDecision", "VolunteerItem", "VolunteerOut", "VolunteerState",
 )
 
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -205,6 +205,8 @@ class PilStepIn(Input, kw_only=True):
     agency: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")] | None = None
     respondent: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     referred_to: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    # The office a referred clue goes to (by code): it is registered in that office's clue registry.
+    referred_office: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9-]{1,39}$")] | None = None
     # The recommendation's or the notice's text; `urgent` gives the agency 15 days instead of two months.
     content: LongText | None = None
     urgent: bool = False
@@ -472,3 +474,10 @@ class MyInvitationOut(Output):
     answer: Literal["pending", "accepted", "declined"]
     answered_at: datetime | None
     created_at: datetime
+
+
+class HandlerIn(Input, kw_only=True):
+    """The staff member who handles the case from now on (one the office's list lets handle cases)."""
+
+    handler_id: UUID
+    reason: Short | None = None
