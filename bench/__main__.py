@@ -115,12 +115,18 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                            | {s.alongside[1] for s in chosen if s.alongside})
     runs: list[dict[str, Any]] = []
     floors: dict[str, Any] = {}
+    sizes = [10_000, 100_000 if args.quick else 1_000_000]
     if any(s.name in sc.COMPLAINTS for s in chosen):
         from bench.seed import prepare
 
-        sizes = [10_000, 100_000 if args.quick else 1_000_000]
         ctx.data = await prepare(server.pg_url, sizes)
         floors.update(await _list_floors(server.pg_url, ctx.data, 200 if args.quick else 2000))
+    if any(s.name in sc.LITIGATION for s in chosen):
+        from bench.seed import BenchData
+        from bench.seed_litigation import prepare_litigation
+
+        ctx.data = ctx.data or BenchData()
+        await prepare_litigation(server.pg_url, sizes, ctx.data)
     meter = CpuMeter()
     # Warm the fresh server first (pools opened, caches and code paths hot in both workers); not reported.
     warm = [await sc.by_name(name).group(ctx, 4) for name in (sc.BASELINE, "auth_me")]
