@@ -342,7 +342,7 @@ async def _review_clocks(conn: asyncpg.Connection, actor: Actor, case: Any, step
     # concerns the clocks the suspension paused.
     running = await conn.fetch(
         "select distinct code from clocks where subject_id = $1 and finished_at is null and code = any($2::text[]) "
-        "and started_at <= now() and (events->-1->>'kind' = 'paused') = ($3 = 'resume')",
+        "and started_at <= now() and (coalesce(events->-1->>'kind', '') = 'paused') = ($3 = 'resume')",
         case["id"], list(SUSPENDED_CLOCKS), step)
     for r in running:
         if step == "suspend":

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.helpers import bearer, key, partner_token
+from tests.integration.clocks.helpers import backdate
 from tests.integration.litigation.test_flows import CASES, CLUES, PARTNER, _approve, _clue, _propose
 from tests.unit.attachments.files import exif_with, jpeg
 
@@ -93,10 +94,15 @@ async def test_an_administrative_case_runs_from_its_plan_to_the_archive(client, 
     followed = await _step(client, case_url, prosecutor, {**on_site, "evidence": [site]}, "following_up")
     assert followed["timeline"][-1]["data"]["onSite"] is True
 
-    # Suspended during the follow-up, the case resumes the follow-up (not the investigation).
+    # Suspended during the follow-up, once the review before suing runs (as if the reply period ended), the
+    # review is paused until the case resumes the follow-up (not the investigation).
+    await backdate(conn, followed["id"], "rectification_review", 70)
     await _propose(client, case_url, staff, {"step": "suspend", "reason": "等待鉴定机构复函"})
-    assert (await _approve(client, case_url, staff))["state"] == "suspended"
-    await _step(client, case_url, prosecutor, {"step": "resume", "reason": "复函已到"}, "following_up")
+    suspended = await _approve(client, case_url, staff)
+    assert suspended["state"] == "suspended"
+    assert {c["code"]: c["status"] for c in suspended["clocks"]}["rectification_review"] == "paused"
+    resumed = await _step(client, case_url, prosecutor, {"step": "resume", "reason": "复函已到"}, "following_up")
+    assert {c["code"]: c["status"] for c in resumed["clocks"]}["rectification_review"] == "running"
 
     # 整改评估: not rectified, reviewed by the department head; then the chief decides to sue.
     await _propose(client, case_url, staff, {"step": "evaluate_rectification", "content": "排污口仍在排放",
