@@ -50,6 +50,8 @@ async def load(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> 
             continue
         users = dict(await conn.fetch("select username, id from users where username like $1", f"{code}.%"))
         await _fill(conn, box, office, _actor(users[f"{code}.prosecutor"], office["id"]))
+        await _hearing(conn, box, users[f"{code}.deputy"], users[f"{code}.member"],
+                       _actor(users[f"{code}.prosecutor"], office["id"]))
 
 
 async def _fill(conn: asyncpg.Connection, box: SecretBox, office: Any, actor: Actor) -> None:
@@ -108,3 +110,19 @@ async def _later_steps(conn: asyncpg.Connection, actor: Actor, case: Any, *moves
         row = await conn.fetchrow("select * from pil_cases where id = $1", case["id"])
         row = await steps.apply(conn, service.CASE, actor, row, step, fields)
         await service.carried_out(conn, actor, service.CASE, row, step, fields)
+
+
+async def _hearing(conn: asyncpg.Connection, box: SecretBox, deputy: Any, member: Any, actor: Actor) -> None:
+    """A hearing next week on the office's first case, the deputy and the member invited (the deputy app's inbox)."""
+    from datetime import UTC, datetime, timedelta
+
+    from modules.litigation import hearings
+    from modules.litigation.schemas import HearingIn, InviteeIn
+
+    case = await conn.fetchrow("select * from pil_cases where office_id = $1 and state = 'investigating' "
+                               "order by created_at limit 1", actor.office_id)
+    invitees = [InviteeIn(kind="deputy", user_id=deputy), InviteeIn(kind="member", user_id=member),
+                InviteeIn(kind="other", name="陈专家", organisation="环境科学研究院", role="participant")]
+    await hearings.schedule(conn, box, actor, case, HearingIn(
+        kind="hearing", topic="是否提出诉前检察建议", scheduled_at=datetime.now(UTC) + timedelta(days=7),
+        place="本院听证室", invitees=invitees))
