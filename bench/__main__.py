@@ -117,12 +117,19 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
     runs: list[dict[str, Any]] = []
     floors: dict[str, Any] = {}
     wal: dict[str, Any] = {}
+    sizes = [10_000, 100_000 if args.quick else 1_000_000]
     if any(s.name in sc.COMPLAINTS for s in chosen):
         from bench.seed import prepare
 
-        sizes = [10_000, 100_000 if args.quick else 1_000_000]
         ctx.data = await prepare(server.pg_url, sizes)
         floors.update(await _list_floors(server.pg_url, ctx.data, 200 if args.quick else 2000))
+    if any(s.name in sc.LITIGATION for s in chosen):
+        from bench.seed import BenchData
+        from bench.seed_litigation import prepare_litigation
+
+        ctx.data = ctx.data or BenchData()
+        await prepare_litigation(server.pg_url, sizes, ctx.data)
+        floors.update(await _pil_list_floors(server.pg_url, ctx.data, 200 if args.quick else 2000))
     meter = CpuMeter()
     # Warm the fresh server first (pools opened, caches and code paths hot in both workers); not reported.
     warm = [await sc.by_name(name).group(ctx, 4) for name in (sc.BASELINE, "auth_me")]
@@ -263,6 +270,26 @@ async def _list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:
             office_id = uuid.UUID(office)
             out[f"asyncpg: staff list first page, office of {size:,} complaints"] = await _timed_async(
                 lambda o=office_id: conn.fetch(data.list_sql, o, 51), count, 5.0)
+    finally:
+        await conn.close()
+    return out
+
+
+async def _pil_list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:
+    """The PIL case list's first-page SQL through asyncpg alone: the floor under pil_case_list_*."""
+    import asyncpg
+
+    from bench.floors import _timed_async
+    from modules.litigation.queries import _CASE_SELECT
+
+    sql = f"{_CASE_SELECT} where c.office_id = $1 order by c.created_at desc, c.id desc limit $2"
+    out: dict[str, Any] = {}
+    conn = await asyncpg.connect(pg_url)
+    try:
+        for size, office in sorted(data.pil_offices.items()):
+            office_id = uuid.UUID(office)
+            out[f"asyncpg: PIL case list first page, office of {size:,} cases"] = await _timed_async(
+                lambda o=office_id: conn.fetch(sql, o, 51), count, 5.0)
     finally:
         await conn.close()
     return out

@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.http1 import build_request, fetch_json, form
 
-__all__ = ("BASELINE", "HIGH", "SCENARIOS", "Context", "Scenario", "by_name")
+__all__ = ("BASELINE", "HIGH", "LITIGATION", "SCENARIOS", "Context", "Scenario", "by_name")
 
 # The "higher concurrency" level, beside concurrency 1 (pure latency). `--concurrency` changes it.
 HIGH = 32
@@ -200,6 +200,26 @@ async def _read_suggestion(ctx: Context, connections: int) -> Group:
 
 COMPLAINTS = frozenset({"complaint_create", "complaint_get", "complaint_list_small", "complaint_list_large"})
 
+
+def _pil_list_of(size_key: str, what: str) -> Callable[[Context, int], Awaitable[Group]]:
+    async def group(ctx: Context, connections: int) -> Group:
+        sizes = sorted(ctx.data.pil_offices)
+        office = ctx.data.pil_offices[sizes[0] if size_key == "small" else sizes[-1]]
+        token = (await ctx.mint.mint(await ctx.access_token(), 1, office=office))[0]
+        raw = build_request("GET", f"/api/v1/staff/litigation/{what}?limit=50", ctx.hostport,
+                            {"Authorization": f"Bearer {token}"})
+        return {"kind": "static", "requests": [raw.decode("latin-1")]}
+    return group
+
+
+async def _read_case(ctx: Context, connections: int) -> Group:
+    raw = build_request("GET", f"/api/v1/staff/litigation/cases/{ctx.data.pil_case_id}", ctx.hostport,
+                        await _bearer(ctx))
+    return {"kind": "static", "requests": [raw.decode("latin-1")]}
+
+
+LITIGATION = frozenset({"pil_case_get", "pil_case_list_small", "pil_case_list_large", "pil_clue_list_large"})
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         BASELINE, "GET /health/live: a public route returning a tiny JSON object (the baseline of every ratio).",
@@ -271,6 +291,27 @@ SCENARIOS: list[Scenario] = [
         "suggestion_list", "GET /api/v1/staff/liaison/suggestions?limit=50: the first page of the office's "
         "suggestions (the demo office's), each with its next deadline.",
         path="/api/v1/staff/liaison/suggestions?limit=50", headers=_bearer,
+    ),
+    Scenario(
+        "pil_case_get", "GET /api/v1/staff/litigation/cases/{id}: one PIL case with its recommendation and the "
+        "agency's reply, clocks, timeline, attachments and the steps open to the caller, as a prosecutor of the "
+        "office reads it (target: within 2x of complaint_get).",
+        path="/api/v1/staff/litigation/cases/{id}", custom_group=_read_case,
+    ),
+    Scenario(
+        "pil_case_list_small", "GET /api/v1/staff/litigation/cases?limit=50: the first page of the case list (with "
+        "each case's nearest open deadline) of an office holding 10^4 clues and 10^4 cases.",
+        path="/api/v1/staff/litigation/cases", custom_group=_pil_list_of("small", "cases"),
+    ),
+    Scenario(
+        "pil_case_list_large", "GET /api/v1/staff/litigation/cases?limit=50: the first page of the case list of an "
+        "office holding 10^6 clues and 10^6 cases (10^5 with --quick; target p99 < 20 ms).",
+        path="/api/v1/staff/litigation/cases", custom_group=_pil_list_of("large", "cases"),
+    ),
+    Scenario(
+        "pil_clue_list_large", "GET /api/v1/staff/litigation/clues?limit=50: the first page of the clue registry of "
+        "the same office (10^6 clues; 10^5 with --quick; target p99 < 20 ms).",
+        path="/api/v1/staff/litigation/clues", custom_group=_pil_list_of("large", "clues"),
     ),
     Scenario(
         "health_live_during_password", "GET /health/live at concurrency 1 while 4 connections sign in with "

@@ -64,6 +64,9 @@ class BenchData:
         self.citizens: list[str] = []
         self.item_id: str = ""
         self.list_sql: str = ""
+        # Public-interest litigation: size -> office id, and the demo case the read scenario reads.
+        self.pil_offices: dict[int, str] = {}
+        self.pil_case_id: str = ""
 
 
 async def prepare(pg_url: str, sizes: list[int], citizens: int = 64) -> BenchData:

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
+import msgspec
+
 from api.errors import ErrorCode, ProblemError, conflict, forbidden, not_found
 from api.schema import Output
 from auth.audit import record
@@ -67,9 +69,11 @@ class Subject:
 
 
 def _stamp(subject: Subject) -> str:
+    # A move between concluding states (closed, then archived) keeps the date the item was concluded.
     if subject.closed_column is None:
         return ""
-    return f", {subject.closed_column} = case when $2 = any($4::text[]) then now() else null end"
+    return (f", {subject.closed_column} = case when $2 = any($4::text[]) "
+            f"then coalesce({subject.closed_column}, now()) else null end")
 
 
 async def apply(
@@ -89,6 +93,8 @@ async def _carry_out(
     conn: asyncpg.Connection, subject: Subject, actor: Actor, row: Any, t: Transition, fields: Mapping[str, Any], *,
     body: str | None, clock_overrides: Mapping[str, Any] | None, event_data: Mapping[str, Any] | None,
 ) -> Any:
+    if t.back:
+        t = await _way_back(conn, subject, row, t)
     extra = {column: fields[name] for name, column in subject.field_columns.items() if fields.get(name)}
     sets = "".join(f", {name} = ${i}" for i, name in enumerate(extra, start=5))
     # Compare-and-set on the state: a concurrent step that got there first makes this one a 409, never a lost update.
@@ -117,6 +123,16 @@ async def _carry_out(
                  object_id=row["id"], detail={"from": row["state"], "to": t.target})
     await subject.notify(conn, updated, f"{subject.kind}.{t.name}", t.public)
     return updated
+
+
+async def _way_back(conn: asyncpg.Connection, subject: Subject, row: Any, t: Transition) -> Transition:
+    """A move back goes to the state the subject left for its present one (the timeline's last step into it)."""
+    prev = await conn.fetchval(
+        "select data->>'from' from timeline_events where subject_id = $1 and module = $2 and type like 'step.%' "
+        "and data->>'to' = $3 order by id desc limit 1", row["id"], subject.module, row["state"])
+    if prev is None or prev == row["state"] or prev not in subject.workflow.states:
+        return t
+    return msgspec.structs.replace(t, target=prev)
 
 
 async def clock_settings(conn: asyncpg.Connection, office_id: UUID, module: str) -> dict[str, Any]:

@@ -32,6 +32,9 @@ class Transition(msgspec.Struct, frozen=True, kw_only=True):
     # False for moves a module makes through a route of their own (assignment, added material): they are not
     # offered as steps.
     offered: bool = True
+    # A move back (a resumption): the subject returns to the state it left when it entered its present one;
+    # `target` is where it goes when no such step is on record.
+    back: bool = False
     label_zh: str = ""
 
 

@@ -24,6 +24,8 @@ __all__ = (
     "PERMISSION_DEFAULTS",
     "ROUTE_STEPS",
     "SOURCES",
+    "SUSPENDABLE",
+    "SUSPENDED_CLOCKS",
     "TOPICS",
     "CaseRoute",
     "CaseState",
@@ -50,9 +52,9 @@ DEFAULT_DOMAINS: tuple[tuple[str, str], ...] = (
 
 SOURCES: dict[str, str] = {
     "field": "办案中发现", "complaint": "控告申诉转来", "partner": "机关移送", "volunteer": "志愿者反映",
-    "hotline": "12345热线", "deputy": "代表委员建议",
+    "hotline": "12345热线", "deputy": "代表委员建议", "referral": "其他检察院移送",
 }
-ClueSource = Literal["field", "complaint", "partner", "volunteer", "hotline", "deputy"]
+ClueSource = Literal["field", "complaint", "partner", "volunteer", "hotline", "deputy", "referral"]
 
 CLUE_STATES: dict[str, str] = {
     "registered": "已登记",
@@ -65,17 +67,31 @@ ClueState = Literal["registered", "evaluating", "opened", "not_opened", "referre
 
 CASE_STATES: dict[str, str] = {
     "investigating": "调查中",
+    "suspended": "中止审查",
     "recommendation_issued": "检察建议已发出",
     "recommendation_served": "检察建议已送达",
     "agency_replied": "行政机关已回复",
+    "following_up": "跟进调查中",
+    "rectification_evaluated": "整改评估完成",
     "announced": "公告中",
     "suing": "已提起诉讼",
+    "summoned": "已收到出庭通知",
+    "appeared": "已出庭",
     "judged": "已判决",
+    "appealed": "上诉（抗诉）中",
+    "enforcing": "执行监督中",
     "closed": "已结案",
     "terminated": "终结审查",
+    "archived": "已归档",
 }
-CaseState = Literal["investigating", "recommendation_issued", "recommendation_served", "agency_replied",
-                    "announced", "suing", "judged", "closed", "terminated"]
+CaseState = Literal["investigating", "suspended", "recommendation_issued", "recommendation_served", "agency_replied",
+                    "following_up", "rectification_evaluated", "announced", "suing", "summoned", "appeared", "judged",
+                    "appealed", "enforcing", "closed", "terminated", "archived"]
+# Where a case may be suspended 中止审查 (and, resumed, returns to).
+SUSPENDABLE = frozenset({"investigating", "recommendation_served", "agency_replied", "following_up",
+                         "rectification_evaluated", "announced"})
+# Review periods a suspension leaves out (their rules allow the `suspension` reason).
+SUSPENDED_CLOCKS = ("rectification_review", "civil_review")
 CaseRoute = Literal["administrative", "civil"]
 
 ACTIONS: dict[str, str] = {
@@ -89,11 +105,16 @@ ACTIONS: dict[str, str] = {
     "litigation.recommendation.respond": "As the agency addressed: read, sign for and reply to recommendations.",
     "litigation.volunteer": "Apply to volunteer (益心为公); once approved, submit clues and follow them.",
     "litigation.volunteer.manage": "Approve or turn down the office's volunteer applications.",
+    "litigation.assign": "Assign or reassign a case's handler (the department head).",
+    "litigation.hearing.answer": "As a deputy, member or volunteer: see and answer invitations to hearings and "
+                                 "rectification evaluations.",
 }
 # What partner clients may be granted (the police and agencies submit clues; agencies answer recommendations).
 EXTERNAL_ACTIONS: dict[str, frozenset[str]] = {
     "partner": frozenset({"litigation.clue.submit", "litigation.recommendation.respond"}),
-    "citizen": frozenset({"litigation.volunteer"}),
+    "citizen": frozenset({"litigation.volunteer", "litigation.hearing.answer"}),
+    "deputy": frozenset({"litigation.hearing.answer"}),
+    "member": frozenset({"litigation.hearing.answer"}),
 }
 
 
@@ -105,13 +126,15 @@ def _grants(role: str, *actions: str) -> tuple[tuple[str, str], ...]:
 PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("prosecutor", "read", "clue.create", "handle"),
     *_grants("assistant", "read", "clue.create"),
-    *_grants("dept_head", "read", "clue.create", "handle", "review", "volunteer.manage"),
-    *_grants("chief", "read", "clue.create", "handle", "decide", "volunteer.manage"),
+    *_grants("dept_head", "read", "clue.create", "handle", "review", "assign", "volunteer.manage"),
+    *_grants("chief", "read", "clue.create", "handle", "decide", "assign", "volunteer.manage"),
     *_grants("complaints_office", "clue.create"),
     *_grants("case_mgmt", "read"),
     *_grants("admin", "domain.manage"),
     *_grants("partner", "clue.submit", "recommendation.respond"),
-    *_grants("citizen", "volunteer"),
+    *_grants("citizen", "volunteer", "hearing.answer"),
+    *_grants("deputy", "hearing.answer"),
+    *_grants("member", "hearing.answer"),
 )
 
 _CHAIN = ("litigation.review", "litigation.decide")
@@ -128,7 +151,8 @@ CLUE_WORKFLOW = Workflow(
            needs=("route", "reason"), approvals=_CHAIN, public=False, label_zh="立案"),
         _T(name="decline", sources=frozenset({"evaluating"}), target="not_opened", action="litigation.handle",
            needs=("reason",), approvals=_CHAIN, public=False, label_zh="不立案"),
-        # Major clues go to the office above, others to the office with jurisdiction.
+        # Major clues go to the office above, others to the office with jurisdiction; naming the office
+        # (`referredOffice`) registers the clue there, linked both ways.
         _T(name="refer", sources=frozenset({"registered", "evaluating"}), target="referred",
            action="litigation.handle", needs=("referredTo", "reason"), approvals=_CHAIN, public=False,
            label_zh="移送"),
@@ -137,8 +161,14 @@ CLUE_WORKFLOW = Workflow(
 
 CASE_WORKFLOW = Workflow(
     states=CASE_STATES,
-    terminal=frozenset({"closed", "terminated"}),
+    terminal=frozenset({"closed", "terminated", "archived"}),
     transitions={t.name: t for t in (
+        # 调查方案: the department head approves the plan; 调查: each act is recorded with its evidence entries.
+        _T(name="plan_investigation", sources=frozenset({"investigating"}), target="investigating",
+           action="litigation.handle", needs=("content",), approvals=("litigation.review",), public=False,
+           label_zh="调查方案"),
+        _T(name="investigate", sources=frozenset({"investigating"}), target="investigating",
+           action="litigation.handle", needs=("content", "evidence"), public=False, label_zh="调查"),
         # Administrative route: the pre-litigation recommendation, signed by the chief (统一签发).
         _T(name="issue_recommendation", sources=frozenset({"investigating"}), target="recommendation_issued",
            action="litigation.handle", needs=("content",), approvals=_CHAIN,
@@ -151,32 +181,60 @@ CASE_WORKFLOW = Workflow(
         _T(name="agency_reply", sources=frozenset({"recommendation_served"}), target="agency_replied",
            action="litigation.recommendation.respond", stops=("agency_reply",), offered=False, public=False,
            label_zh="行政机关书面回复"),
+        # 跟进调查: repeatable; an on-site follow-up is recorded with its photos in the evidence chain.
+        _T(name="follow_up", sources=frozenset({"agency_replied", "following_up"}), target="following_up",
+           action="litigation.handle", needs=("content",), public=False, label_zh="跟进调查"),
+        # 整改评估: the conclusion (rectified or not) is reviewed by the department head; the chief then closes or sues.
+        _T(name="evaluate_rectification", sources=frozenset({"following_up"}), target="rectification_evaluated",
+           action="litigation.handle", needs=("content", "conclusion"), approvals=("litigation.review",),
+           public=False, label_zh="整改评估"),
         # Civil route: the 30-day notice inviting qualified plaintiffs.
         _T(name="announce", sources=frozenset({"investigating"}), target="announced", action="litigation.handle",
            needs=("content",), approvals=_CHAIN, starts=("public_notice",), public=False, label_zh="发布公告"),
-        _T(name="sue", sources=frozenset({"recommendation_served", "agency_replied", "announced"}), target="suing",
+        # 中止审查 with the chief's approval leaves the review periods out; resumption returns where the case was.
+        _T(name="suspend", sources=SUSPENDABLE, target="suspended", action="litigation.handle", needs=("reason",),
+           approvals=_CHAIN, public=False, label_zh="中止审查"),
+        _T(name="resume", sources=frozenset({"suspended"}), target="investigating", back=True,
+           action="litigation.handle", needs=("reason",), public=False, label_zh="恢复审查"),
+        _T(name="sue", sources=frozenset({"recommendation_served", "agency_replied", "following_up",
+                                          "rectification_evaluated", "announced"}), target="suing",
            action="litigation.handle", needs=("reason",), approvals=_CHAIN,
            stops=("rectification_review", "civil_review", "agency_reply", "public_notice"),
            starts=("suit_filing_upward",),
            public=False, label_zh="提起诉讼"),
-        _T(name="record_judgment", sources=frozenset({"suing"}), target="judged", action="litigation.handle",
-           needs=("judgment",), starts=("judgment_filing_upward",), public=False, label_zh="判决"),
+        # The court's notice to appear: the office names who appears within 3 days.
+        _T(name="receive_court_notice", sources=frozenset({"suing", "appealed"}), target="summoned",
+           action="litigation.handle", needs=("content",), starts=("court_notice_reply",), public=False,
+           label_zh="收到出庭通知书"),
+        _T(name="appear_in_court", sources=frozenset({"summoned"}), target="appeared", action="litigation.handle",
+           needs=("content",), stops=("court_notice_reply",), public=False, label_zh="出庭"),
+        _T(name="record_judgment", sources=frozenset({"suing", "appeared", "appealed"}), target="judged",
+           action="litigation.handle", needs=("judgment",), starts=("judgment_filing_upward",), public=False,
+           label_zh="判决"),
+        # 上诉/抗诉 against a judgment is the chief's decision.
+        _T(name="appeal", sources=frozenset({"judged"}), target="appealed", action="litigation.handle",
+           needs=("reason",), approvals=_CHAIN, public=False, label_zh="上诉/抗诉"),
+        _T(name="supervise_enforcement", sources=frozenset({"judged"}), target="enforcing",
+           action="litigation.handle", needs=("content",), public=False, label_zh="执行监督"),
         # Rectified (or the suit concluded): the chief closes the case.
-        _T(name="close", sources=frozenset({"agency_replied", "judged"}), target="closed",
-           action="litigation.handle", needs=("disposition",), approvals=_CHAIN,
+        _T(name="close", sources=frozenset({"agency_replied", "rectification_evaluated", "judged", "enforcing"}),
+           target="closed", action="litigation.handle", needs=("disposition",), approvals=_CHAIN,
            stops=("rectification_review",), public=False, label_zh="结案"),
         _T(name="terminate", sources=frozenset({"investigating", "recommendation_served", "agency_replied",
-                                                "announced"}),
+                                                "following_up", "rectification_evaluated", "announced"}),
            target="terminated", action="litigation.handle", needs=("reason",), approvals=_CHAIN,
            stops=("pil_case_decision_service", "agency_reply", "rectification_review", "public_notice",
                   "civil_review"),
            public=False, label_zh="终结审查"),
+        _T(name="archive", sources=frozenset({"closed", "terminated"}), target="archived",
+           action="litigation.handle", needs=("content",), public=False, label_zh="归档"),
     )},
 )
 
 # Steps that belong to one route only (the workflow itself is shared).
 ROUTE_STEPS: dict[str, frozenset[str]] = {
-    "administrative": frozenset({"issue_recommendation", "serve", "agency_reply"}),
+    "administrative": frozenset({"issue_recommendation", "serve", "agency_reply", "follow_up",
+                                 "evaluate_rectification"}),
     "civil": frozenset({"announce"}),
 }
 
@@ -186,6 +244,7 @@ FILINGS: dict[str, str] = {
     "recommendation_filed_upward": "recommendation_filing_upward",
     "suit_filed_upward": "suit_filing_upward",
     "judgment_filed_upward": "judgment_filing_upward",
+    "court_notice_replied": "court_notice_reply",
 }
 
 # Every clock the module runs (defined with the shared rules in modules.clocks.rules, with their legal sources).
@@ -207,11 +266,17 @@ EVENT_TYPES: dict[str, str] = {
     "filing.recommendation_filed_upward": "检察建议报上级院备案",
     "filing.suit_filed_upward": "起诉书报上级院备案",
     "filing.judgment_filed_upward": "判决书报上级院备案",
+    "filing.court_notice_replied": "回复出庭通知书",
+    "handler.assigned": "指定承办检察官",
+    "hearing.scheduled": "安排听证（评估）并邀请",
+    "hearing.answered": "受邀人答复",
+    "hearing.held": "听证笔录",
 }
 
 TOPICS: dict[str, str] = {
     "litigation.staff": "Something happened on a PIL clue or case of the office: its staff's inboxes.",
     "litigation.partner": "Something a partner client must know (a recommendation addressed to it, a clue's fate).",
+    "litigation.invitation": "A deputy, member or volunteer was invited to a hearing or an evaluation: their app.",
 }
 
 

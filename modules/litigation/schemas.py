@@ -18,11 +18,47 @@ from modules.kernel.timeline import EventOut
 from modules.litigation.rules import CaseRoute, CaseState, ClueSource, ClueState
 
 __all__ = (
-    "AgencyRecommendation", "AgencyReplyIn", "CaseItem", "CaseOut", "ClueCreate", "ClueFromComplaint", "ClueItem",
-    "ClueOut", "DomainCode", "DomainIn", "DomainOut", "EvidenceIn", "EvidenceOut", "EvidenceVerdict", "FilingIn",
-    "Informant", "PartnerClueIn", "PartnerClueOut", "PilClockEventIn", "PilDecisionIn", "PilStepIn", "Place",
-    "RecommendationOut", "StepOut", "VolunteerApply", "VolunteerClueIn", "VolunteerClueOut", "VolunteerDecision",
-    "VolunteerItem", "VolunteerOut", "VolunteerState",
+    "AgencyRecommendation",
+    "AgencyReplyIn",
+    "CaseItem",
+    "CaseOut",
+    "ClueCreate",
+    "ClueFromComplaint",
+    "ClueItem",
+    "ClueOut",
+    "DomainCode",
+    "DomainIn",
+    "DomainOut",
+    "EvidenceIn",
+    "EvidenceOut",
+    "EvidenceVerdict",
+    "FilingIn",
+    "HandlerIn",
+    "HearingIn",
+    "HearingInvitationAnswerIn",
+    "HearingInvitationOut",
+    "HearingKind",
+    "HearingOut",
+    "HearingRecordIn",
+    "Informant",
+    "InviteeIn",
+    "InviteeKind",
+    "MyInvitationOut",
+    "PartnerClueIn",
+    "PartnerClueOut",
+    "PilClockEventIn",
+    "PilDecisionIn",
+    "PilStepIn",
+    "Place",
+    "RecommendationOut",
+    "StepOut",
+    "VolunteerApply",
+    "VolunteerClueIn",
+    "VolunteerClueOut",
+    "VolunteerDecision",
+    "VolunteerItem",
+    "VolunteerOut",
+    "VolunteerState",
 )
 
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -204,11 +240,19 @@ class PilStepIn(Input, kw_only=True):
     agency: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")] | None = None
     respondent: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     referred_to: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    # The office a referred clue goes to (by code): it is registered in that office's clue registry.
+    referred_office: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9-]{1,39}$")] | None = None
     # The recommendation's or the notice's text; `urgent` gives the agency 15 days instead of two months.
     content: LongText | None = None
     urgent: bool = False
     judgment: Short | None = None
     disposition: Short | None = None
+    # An investigation act or a follow-up cites the entries of the case's evidence chain it produced (their `seq`;
+    # an on-site follow-up, its photos).
+    evidence: Annotated[list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(max_length=100)] | None = None
+    on_site: bool = False
+    # The rectification evaluation's conclusion.
+    conclusion: Literal["rectified", "partly_rectified", "not_rectified"] | None = None
 
 
 class PilDecisionIn(Input, kw_only=True):
@@ -222,7 +266,7 @@ class FilingIn(Input, kw_only=True):
     """A report the office has made (the decision served on the agency, a filing with the office above)."""
 
     kind: Literal["case_decision_served", "recommendation_filed_upward", "suit_filed_upward",
-                  "judgment_filed_upward"]
+                  "judgment_filed_upward", "court_notice_replied"]
     note: Short | None = None
 
 
@@ -382,3 +426,93 @@ class VolunteerClueOut(Output):
     title: str
     status: Literal["received", "under_evaluation", "accepted", "not_accepted", "referred"]
     created_at: datetime
+
+
+InviteeKind = Literal["deputy", "member", "volunteer", "other"]
+HearingKind = Literal["hearing", "evaluation"]
+
+
+class InviteeIn(Input, kw_only=True):
+    """Someone invited: a deputy, a member or an approved volunteer of the office by account id (`userId`), or
+    anyone else (an expert, a resident) by name and organisation. Panelists 听证员 form the panel."""
+
+    kind: InviteeKind
+    role: Literal["panelist", "participant"] = "panelist"
+    user_id: UUID | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    organisation: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+
+class HearingIn(Input, kw_only=True):
+    """A hearing 听证 on a case, or a rectification evaluation 整改评估 outside people are invited to."""
+
+    kind: HearingKind
+    topic: Text200
+    scheduled_at: datetime
+    place: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    invitees: Annotated[list[InviteeIn], msgspec.Meta(min_length=1, max_length=30)]
+
+
+class HearingRecordIn(Input, kw_only=True):
+    """The record of a hearing held (听证笔录), or the minutes of the evaluation."""
+
+    record: LongText
+
+
+class HearingInvitationOut(Output):
+    """An invitation as staff see it: who (a volunteer's or an outsider's name masked) and their answer."""
+
+    id: UUID
+    kind: InviteeKind
+    role: str
+    user_id: UUID | None
+    name: str
+    organisation: str | None
+    answer: Literal["pending", "accepted", "declined"]
+    answer_note: str | None
+    answered_at: datetime | None
+
+
+class HearingOut(Output):
+    """A hearing or evaluation of a case: when, where, the panel and the answers, the record once held."""
+
+    id: UUID
+    case_id: UUID
+    kind: HearingKind
+    topic: str
+    scheduled_at: datetime
+    place: str
+    state: Literal["scheduled", "held"]
+    record: str | None
+    held_at: datetime | None
+    created_at: datetime
+    invitations: list[HearingInvitationOut]
+
+
+class HearingInvitationAnswerIn(Input, kw_only=True):
+    """Accept or decline an invitation (until the hearing begins)."""
+
+    answer: Literal["accept", "decline"]
+    note: Short | None = None
+
+
+class MyInvitationOut(Output):
+    """An invitation as the invitee sees it: the office, what, when and where; nothing else of the case."""
+
+    id: UUID
+    office: str
+    kind: HearingKind
+    topic: str
+    scheduled_at: datetime
+    place: str
+    role: str
+    answer: Literal["pending", "accepted", "declined"]
+    answered_at: datetime | None
+    created_at: datetime
+
+
+class HandlerIn(Input, kw_only=True):
+    """The staff member who handles the case from now on (one the office's list lets handle cases)."""
+
+    handler_id: UUID
+    reason: Short | None = None

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.errors import conflict, forbidden, invalid, not_found
+from api.errors import ErrorCode, ProblemError, conflict, forbidden, invalid, not_found
 from api.outbox import emit
 from auth.audit import record
 from modules.clocks.rules import Period
@@ -17,7 +17,14 @@ from modules.kernel import steps
 from modules.kernel.links import link
 from modules.kernel.steps import Subject
 from modules.kernel.timeline import add_event
-from modules.litigation.rules import CASE_WORKFLOW, CLUE_WORKFLOW, DEFAULT_DOMAINS, FILINGS, ROUTE_STEPS
+from modules.litigation.rules import (
+    CASE_WORKFLOW,
+    CLUE_WORKFLOW,
+    DEFAULT_DOMAINS,
+    FILINGS,
+    ROUTE_STEPS,
+    SUSPENDED_CLOCKS,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -26,9 +33,9 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "CASE", "CLUE", "MODULE", "carried_out", "case_step", "clock_event", "clue_from_complaint", "clue_step",
-    "create_clue", "decide", "domains", "file_report", "informant_aad", "possible_duplicates", "receive", "reply",
-    "set_domain",
+    "CASE", "CLUE", "MODULE", "assign_handler", "carried_out", "case_step", "clock_event", "clue_from_complaint",
+    "clue_step", "create_clue", "decide", "domains", "file_report", "informant_aad", "possible_duplicates", "receive",
+    "reply", "set_domain",
 )
 
 MODULE = "litigation"
@@ -121,7 +128,8 @@ async def possible_duplicates(conn: asyncpg.Connection, *, office_id: UUID, doma
 
 
 async def create_clue(
-    conn: asyncpg.Connection, box: SecretBox, actor: Actor, *, office_id: UUID, source: str, domain: str, title: str,
+    conn: asyncpg.Connection, box: SecretBox | None, actor: Actor, *, office_id: UUID, source: str, domain: str,
+    title: str,
     description: str, address: str | None, latitude: float | None, longitude: float | None,
     public_interest: str | None, responsible_party: str | None, partner_client: str | None = None,
     partner_ref: str | None = None, informant: dict[str, str | None] | None = None,
@@ -138,6 +146,8 @@ async def create_clue(
     if informant:
         import msgspec
 
+        if box is None:
+            raise ValueError("an informant is stored sealed: pass the secret box")
         sealed = box.encrypt_text(msgspec.json.encode(informant).decode(), aad=informant_aad(office_id))
     row = await conn.fetchrow(
         """
@@ -185,8 +195,11 @@ def _fields(data: Any) -> dict[str, Any]:
     """A step request's fields as the workflow and the proposal keep them (camelCase, only those given)."""
     return {k: v for k, v in {
         "reason": data.reason, "route": data.route, "agency": data.agency, "respondent": data.respondent,
-        "referredTo": data.referred_to, "content": data.content, "urgent": data.urgent or None,
-        "judgment": data.judgment, "disposition": data.disposition}.items() if v is not None}
+        "referredTo": data.referred_to, "referredOffice": data.referred_office, "content": data.content,
+        "urgent": data.urgent or None,
+        "judgment": data.judgment, "disposition": data.disposition, "conclusion": data.conclusion,
+        "evidence": sorted(set(data.evidence)) if data.evidence else None,
+        "onSite": data.on_site or None}.items() if v is not None}
 
 
 async def _agency(conn: asyncpg.Connection, office_id: UUID, client_id: str | None) -> Any:
@@ -205,7 +218,53 @@ async def clue_step(conn: asyncpg.Connection, actor: Actor, row: Any, data: Any)
     fields = _fields(data)
     if data.step == "open_case" and data.route == "administrative":
         await _agency(conn, row["office_id"], data.agency)
+    if data.step == "refer" and data.referred_office:
+        target = await _referral_office(conn, row, data.referred_office)
+        fields.setdefault("referredTo", target["name"])
     return await steps.take_step(conn, CLUE, actor, row, data.step, fields, body=data.reason)
+
+
+async def _referral_office(conn: asyncpg.Connection, clue: Any, code: str) -> Any:
+    """The office a clue is referred to: another office with the module on, working in the clue's domain."""
+    target = await conn.fetchrow(
+        "select o.id, o.name from offices o join office_modules m on m.office_id = o.id and m.module = $2 "
+        "and m.enabled where o.code = $1", code, MODULE)
+    if target is None or target["id"] == clue["office_id"]:
+        raise invalid("Refer to another office that handles PIL clues.", ("referredOffice", "not such an office"))
+    await _check_domain(conn, target["id"], clue["domain"])
+    return target
+
+
+async def _refer(conn: asyncpg.Connection, actor: Actor, clue: Any, fields: dict[str, Any]) -> None:
+    """The referred clue is registered at the receiving office (its informant stays with the referring office's
+    record), linked both ways."""
+    target = await _referral_office(conn, clue, fields["referredOffice"])
+    row = await create_clue(
+        conn, None, actor, office_id=target["id"], source="referral", domain=clue["domain"], title=clue["title"],
+        description=clue["description"], address=clue["address"], latitude=clue["latitude"],
+        longitude=clue["longitude"], public_interest=clue["public_interest"],
+        responsible_party=clue["responsible_party"])
+    await link(conn, actor, clue["office_id"], source=(MODULE, clue["id"]), target=(MODULE, row["id"]),
+               kind="referred_to_office")
+
+
+async def assign_handler(conn: asyncpg.Connection, actor: Actor, case: Any, handler_id: UUID, reason: str | None,
+                         roles: list[str]) -> Any:
+    """The department head names the case's handler: a staff member of the office whose role handles cases."""
+    if CASE_WORKFLOW.is_terminal(case["state"]):
+        raise conflict("The case is concluded.")
+    ok = await conn.fetchval("select exists (select 1 from users where id = $1 and office_id = $2 and kind = 'staff' "
+                             "and disabled_at is null and roles && $3::text[])", handler_id, case["office_id"], roles)
+    if not ok:
+        raise ProblemError(ErrorCode.UNPROCESSABLE, "That person cannot handle cases of this office.")
+    updated = await conn.fetchrow("update pil_cases set handler_id = $2, updated_at = now() where id = $1 returning *",
+                                  case["id"], handler_id)
+    data = {"from": str(case["handler_id"]) if case["handler_id"] else None, "to": str(handler_id)}
+    await add_event(conn, MODULE, case["id"], actor, "handler.assigned", public=False, body=reason, data=data)
+    await record(conn, actor, "case.handler.assigned", office_id=case["office_id"], object_type="case",
+                 object_id=case["id"], detail=data)
+    await _notify(conn, case, "case.handler.assigned", False, {"handlerId": str(handler_id)})
+    return updated
 
 
 async def _check_route(conn: asyncpg.Connection, row: Any, step: str) -> None:
@@ -219,9 +278,26 @@ async def _check_route(conn: asyncpg.Connection, row: Any, step: str) -> None:
             raise conflict(f"The notice period runs until {due}; a suit follows its end.", noticeEnds=str(due))
 
 
+async def _check_evidence(conn: asyncpg.Connection, row: Any, data: Any) -> None:
+    """The evidence an act cites is the case's own; an on-site follow-up cites at least one photo."""
+    if data.on_site and data.step != "follow_up":
+        raise invalid("Only a follow-up is marked on site.", ("onSite", "only for follow_up"))
+    if not data.evidence:
+        if data.on_site:
+            raise invalid("An on-site follow-up cites its photos.", ("evidence", "a photo of the site is required"))
+        return
+    kinds = await conn.fetch("select kind from pil_evidence where case_id = $1 and seq = any($2::int[])",
+                             row["id"], data.evidence)
+    if len(kinds) != len(set(data.evidence)):
+        raise invalid("Cite evidence entries of this case.", ("evidence", "unknown evidence entry"))
+    if data.on_site and not any(k["kind"] == "photo" for k in kinds):
+        raise invalid("An on-site follow-up cites its photos.", ("evidence", "a photo of the site is required"))
+
+
 async def case_step(conn: asyncpg.Connection, actor: Actor, row: Any, data: Any) -> Any:
     """A step on a case: those the chief decides are proposed, the rest applied (with what follows them)."""
     await _check_route(conn, row, data.step)
+    await _check_evidence(conn, row, data)
     fields = _fields(data)
     t = CASE_WORKFLOW.move(row["state"], data.step, fields)
     updated = await steps.take_step(conn, CASE, actor, row, data.step, fields, body=data.reason)
@@ -248,12 +324,33 @@ async def carried_out(conn: asyncpg.Connection, actor: Actor, subject: Subject, 
                       fields: dict[str, Any], *, proposer: str | None = None) -> None:
     """What a step carried out brings with it: the case a 立案 opens, the recommendation the chief signed, the
     review counted from the end of the notice period."""
-    if subject is CLUE and step == "open_case":
+    if subject is CLUE and step == "refer" and fields.get("referredOffice"):
+        await _refer(conn, actor, row, fields)
+    elif subject is CLUE and step == "open_case":
         await _open_case(conn, actor, row, fields, handler=proposer or actor.id)
     elif subject is CASE and step == "issue_recommendation":
         await _issue(conn, actor, row, fields)
     elif subject is CASE and step == "announce":
         await start_chained(conn, office_id=row["office_id"], module=MODULE, subject_id=row["id"], code="civil_review")
+    elif subject is CASE and step in ("suspend", "resume"):
+        await _review_clocks(conn, actor, row, step, fields.get("reason") or "")
+
+
+async def _review_clocks(conn: asyncpg.Connection, actor: Actor, case: Any, step: str, reason: str) -> None:
+    """中止审查 leaves the running review periods out until the case resumes (the chief approved it)."""
+    # A review not begun yet (counted from the end of the reply period) has nothing to leave out; resumption
+    # concerns the clocks the suspension paused.
+    running = await conn.fetch(
+        "select distinct code from clocks where subject_id = $1 and finished_at is null and code = any($2::text[]) "
+        "and started_at <= now() and (coalesce(events->-1->>'kind', '') = 'paused') = ($3 = 'resume')",
+        case["id"], list(SUSPENDED_CLOCKS), step)
+    for r in running:
+        if step == "suspend":
+            await clock_request(conn, subject_id=case["id"], clock=r["code"], event="pause", reason=reason,
+                                by=actor.id or "", reason_code="suspension", approver=actor.id)
+        else:
+            await clock_request(conn, subject_id=case["id"], clock=r["code"], event="resume", reason=reason,
+                                by=actor.id or "")
 
 
 async def _open_case(conn: asyncpg.Connection, actor: Actor, clue: Any, fields: dict[str, Any], *,

@@ -38,6 +38,7 @@ from modules.litigation.schemas import (
     EvidenceOut,
     EvidenceVerdict,
     FilingIn,
+    HandlerIn,
     PilClockEventIn,
     PilDecisionIn,
     PilStepIn,
@@ -110,6 +111,20 @@ class CaseController(Controller):
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
             return await service.decide(conn, service.CASE, actor, granted, row, proposal_id, data.decision,
                                         data.reason)
+        return await command(request, state, case_id, data, find=staff_case, act=act, view=_view)
+
+    @post("/{case_id:uuid}/handler", operation_id="litigationCaseAssign", summary="Assign the case's handler",
+          opt={"action": "litigation.assign", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
+    async def assign(self, request: Request[Any, Any, Any], state: AppState, case_id: FromPath[UUID],
+                     data: JSONBody[HandlerIn]) -> Response[CaseOut]:
+        """The department head names who handles the case: staff of the office whose role the permission list lets
+        handle cases (422 for anyone else); on the timeline with the reason."""
+        grants = await state.permissions.grants(current_principal(request).office_id)
+        roles = [role for role, acts in grants.items() if "litigation.handle" in acts]
+
+        async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
+            return await service.assign_handler(conn, actor, row, data.handler_id, data.reason, roles)
         return await command(request, state, case_id, data, find=staff_case, act=act, view=_view)
 
     @post("/{case_id:uuid}/filings", operation_id="litigationCaseFiling",

@@ -1,0 +1,85 @@
+"""Generated public-interest litigation data for the PIL benchmarks: one office holding N clues and N cases (each
+case opened from its clue, with its open deadline), straight in SQL, and the demo case the read scenario reads."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncpg
+
+__all__ = ("prepare_litigation", "seed_litigation_office")
+
+# Every clue became a case (the staff lists of both registries hold N rows); states spread over both routes; each
+# case has one clock, running for the cases still waiting on someone, met for the rest.
+_SQL = """
+with office as (
+    insert into offices (code, name, parent_id, province, level)
+    values ($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')
+    on conflict (code) do update set name = excluded.name returning id
+), enabled as (
+    insert into office_modules (office_id, module, enabled) select id, 'litigation', true from office
+    on conflict (office_id, module) do update set enabled = true
+), clues as (
+    insert into pil_clues (office_id, clue_no, state, source, domain, title, description, address, submitted_by,
+                           created_at, updated_at)
+    select o.id, $1 || '-XS-' || g, 'opened', (array['field', 'hotline', 'volunteer', 'partner'])[1 + g % 4],
+           (array['ecology_environment', 'food_drug_safety', 'state_property', 'minors'])[1 + g % 4],
+           '压测线索' || g || (array['河道污染', '食品安全', '国有资产流失', '未成年人保护'])[1 + g % 4],
+           '生成的压测数据，第' || g || '条。', '上海市某区某路' || (g % 1000) || '号', 'staff:bench',
+           now() - make_interval(secs => ($2 - g) * 30), now()
+    from generate_series(1, $2) g, office o
+    returning id, office_id, clue_no, domain, title, created_at
+), cases as (
+    insert into pil_cases (office_id, case_no, clue_id, route, domain, title, state, created_at, updated_at)
+    select c.office_id, replace(c.clue_no, '-XS-', '-GY-'), c.id,
+           case when split_part(c.clue_no, '-XS-', 2)::int % 5 = 0 then 'civil' else 'administrative' end,
+           c.domain, c.title,
+           (array['investigating', 'recommendation_served', 'agency_replied', 'following_up', 'suing', 'closed'])
+               [1 + split_part(c.clue_no, '-XS-', 2)::int % 6],
+           c.created_at + interval '1 day', now()
+    from clues c
+    returning id, office_id, state, created_at
+)
+insert into clocks (office_id, module, subject_id, code, started_at, day_type, lead_days, status, due)
+select k.office_id, 'litigation', k.id, 'agency_reply', k.created_at, 'calendar', '{5,2}',
+       case when k.state in ('recommendation_served', 'following_up') then 'running' else 'met' end,
+       (k.created_at + interval '2 months')::date
+from cases k
+"""
+
+
+async def seed_litigation_office(conn: asyncpg.Connection, code: str, count: int) -> float:
+    """Create office `code` with `count` clues and as many cases unless it has them; return seconds spent."""
+    have = await conn.fetchval(
+        "select count(*) from pil_cases where office_id = (select id from offices where code = $1)", code)
+    if have >= count:
+        return 0.0
+    started = time.monotonic()
+    async with conn.transaction():
+        await conn.execute(_SQL, code, count)
+    for table in ("pil_clues", "pil_cases", "clocks"):
+        await conn.execute(f"analyze {table}")
+    return time.monotonic() - started
+
+
+async def prepare_litigation(pg_url: str, sizes: list[int], data: Any) -> None:
+    """Seed a PIL office per size into `data.pil_offices` and pick the demo case the read scenario reads: the
+    newest jinshan case with a recommendation the agency answered (timeline, clocks and recommendation filled)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_url)
+    try:
+        for n in sizes:
+            code = f"pil-bench-{n}"
+            spent = await seed_litigation_office(conn, code, n)
+            if spent:
+                print(f"bench: seeded {n:,} PIL clues and cases in {spent:.0f}s", flush=True)
+            data.pil_offices[n] = str(await conn.fetchval("select id from offices where code = $1", code))
+        data.pil_case_id = str(await conn.fetchval(
+            "select c.id from pil_cases c join offices o on o.id = c.office_id join pil_recommendations r "
+            "on r.case_id = c.id where o.code = 'jinshan' and r.replied_at is not null "
+            "order by c.created_at desc limit 1"))
+    finally:
+        await conn.close()
