@@ -145,7 +145,7 @@ async def request_otp(request: Request[Any, Any, Any], state: AppState, data: JS
 @post(
     "/auth/logout", operation_id="authLogout", tags=["auth"], summary="Sign out this session",
     opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, status_code=HTTP_204_NO_CONTENT,
-    responses=problem_docs(400, 401), security=[{"bearer": []}],
+    responses=problem_docs(400, 401, 429), security=[{"bearer": []}],
 )
 async def logout(request: Request[Any, Any, Any], state: AppState, data: JSONBody[Logout | None] = None) -> None:
     """Revoke this access token and its refresh-token family (and the named refresh token's family)."""
@@ -160,7 +160,7 @@ async def logout(request: Request[Any, Any, Any], state: AppState, data: JSONBod
 
 @get(
     "/auth/me", operation_id="authMe", tags=["auth"], summary="Who am I",
-    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(401),
+    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(401, 429),
     security=[{"bearer": []}],
 )
 async def me(request: Request[Any, Any, Any]) -> Me:
@@ -200,7 +200,7 @@ async def totp_enroll(
 
 @post(
     "/auth/totp/confirmation", operation_id="authTotpConfirm", tags=["auth"], summary="Confirm the second factor",
-    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(400, 401, 403, 409),
+    opt={"action": AUTHENTICATED, "allow_mfa_pending": True}, responses=problem_docs(400, 401, 403, 409, 429),
     security=[{"bearer": []}], status_code=200,
 )
 async def totp_confirm(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -63,7 +64,9 @@ class DeviceController(Controller):
 
     @post("/", operation_id="deviceRegister", summary="Register this device for pushes",
           opt={"location": "/api/v1/me/devices", **_ACCOUNT, "idempotency": "optional"}, status_code=HTTP_201_CREATED,
-          responses=problem_docs(400, 401, 403, 422))
+          responses={**problem_docs(400, 401, 403, 422), 200: ResponseSpec(
+              data_container=DeviceOut, description="Registered before: the device as it is now.",
+              generate_examples=False)})
     async def register(self, request: Request[Any, Any, Any], state: AppState,
                        data: JSONBody[DeviceIn]) -> Response[DeviceOut]:
         """Register or refresh a device (201 when new to this account, 200 when known); a token registered by

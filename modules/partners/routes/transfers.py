@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -37,6 +38,11 @@ __all__ = ("ContactsController", "HotlineController", "PoliceTransferController"
 
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 Ref = Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", max_length=64)]
+
+
+# The same ticket or case reference sent again answers the first transfer (200), never a second item.
+_AGAIN = {200: ResponseSpec(data_container=TransferOut, description="Transferred before: the first transfer.",
+                            generate_examples=False)}
 
 
 class _Transfers(Controller):
@@ -107,7 +113,7 @@ class HotlineController(_Transfers):
     @post("/", operation_id="partnerHotlineTransfer", summary="Transfer a hotline call",
           opt={"location": "/api/v1/partner/hotline/tickets/{reference}",
                "action": "partner.hotline.transfer", "idempotency": "required"},
-          responses=problem_docs(400, 401, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
+          responses={**problem_docs(400, 401, 403, 404, 409, 422, 429), **_AGAIN}, status_code=HTTP_201_CREATED)
     async def transfer(self, request: Request[Any, Any, Any], state: AppState,
                        data: HotlineCallBody) -> Response[TransferOut]:
         """Into complaints, with its clocks started as for any intake (201); the same ticket again answers the
@@ -154,7 +160,7 @@ class PoliceTransferController(_Transfers):
     @post("/", operation_id="partnerClueTransfer", summary="Transfer a clue into complaints or reports",
           opt={"location": "/api/v1/partner/police/transfers/{reference}",
                "action": "partner.clue.transfer", "idempotency": "required"},
-          responses=problem_docs(400, 401, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
+          responses={**problem_docs(400, 401, 403, 404, 409, 422, 429), **_AGAIN}, status_code=HTTP_201_CREATED)
     async def transfer(self, request: Request[Any, Any, Any], state: AppState,
                        data: ClueTransferBody) -> Response[TransferOut]:
         """201 with the new item; the same `caseRef` again answers the first (200). Idempotency-Key required."""
