@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("LinkOut", "link", "links")
+__all__ = ("LinkOut", "describe", "link", "links")
 
 
 class LinkOut(Output):
@@ -52,3 +52,20 @@ async def links(conn: asyncpg.Connection, subject_id: UUID) -> list[LinkOut]:
         "order by created_at", subject_id)
     return [LinkOut(direction=r["direction"], module=r["module"], id=r["id"], kind=r["kind"], at=r["created_at"])
             for r in rows]
+
+
+async def describe(conn: asyncpg.Connection, module: str, subject_id: UUID) -> tuple[str | None, str | None]:
+    """A linked subject's reference number and state, read through its module's listing (None, None when the
+    module lists no such subject): so one module shows what another's item became without knowing its tables."""
+    from modules.registry import manifests
+
+    for m in manifests():
+        if m.name != module:
+            continue
+        for s in m.subjects:
+            if s.listing is not None:
+                row = await conn.fetchrow(f"select {s.listing['ref']} as ref, t.state from {s.table} t "
+                                          "where t.id = $1", subject_id)
+                if row is not None:
+                    return row["ref"], row["state"]
+    return None, None

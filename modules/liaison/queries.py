@@ -12,7 +12,7 @@ from api.pagination import Cursor, Page, keyset, page_of
 from auth.secretbox import mask_phone
 from modules.clocks.store import clock_views
 from modules.kernel.files import attachments
-from modules.kernel.links import links
+from modules.kernel.links import describe, links
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.liaison.register import quarter
@@ -191,19 +191,12 @@ async def own_suggestion(conn: asyncpg.Connection, suggestion_id: UUID, rep: Any
 
 
 async def _outcomes(conn: asyncpg.Connection, suggestion_id: UUID) -> list[Outcome]:
-    """Links both ways, with the linked complaint's receipt number and state where it is one."""
-    from modules.complaints.queries import listed
-
+    """Links both ways (a complaint, a PIL clue), each with its number, state and public progress."""
     out = []
     for ln in await links(conn, suggestion_id):
-        ref = state = None
-        progress: list[Any] = []
-        if ln.module == "complaints":
-            item = await listed(conn, ln.id)
-            ref, state = item.receipt_no, item.state
-            progress = await timeline(conn, ln.id, public_only=True)
+        ref, state = await describe(conn, ln.module, ln.id)
         out.append(Outcome(module=ln.module, kind=ln.kind, direction=ln.direction, id=ln.id, ref=ref, state=state,
-                           progress=progress))
+                           progress=await timeline(conn, ln.id, public_only=True)))
     return out
 
 

@@ -96,7 +96,8 @@ CaseRoute = Literal["administrative", "civil"]
 
 ACTIONS: dict[str, str] = {
     "litigation.read": "Read the office's PIL clues and cases, with their timelines and evidence.",
-    "litigation.clue.create": "Register a clue from the field, or convert a complaint into a clue.",
+    "litigation.clue.create": "Register a clue from the field, or convert a complaint or a deputy's suggestion "
+                              "into a clue.",
     "litigation.clue.submit": "Transfer a clue to the procuratorate (partner agencies, the police).",
     "litigation.handle": "Evaluate clues and handle cases: propose steps, record evidence and filings.",
     "litigation.review": "Review (审核) a proposed PIL decision before it reaches the chief.",

@@ -97,6 +97,15 @@ class ClueFromComplaint(Input, kw_only=True):
     responsible_party: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
+class ClueFromSuggestion(Input, kw_only=True):
+    """Convert a deputy's suggestion or a member's proposal of the office into a clue: its text is taken over."""
+
+    suggestion_id: UUID
+    domain: DomainCode
+    public_interest: Short | None = None
+    responsible_party: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
 class Informant(Input, kw_only=True):
     """Who told the partner agency, if anyone: stored encrypted, shown only masked."""
 

@@ -51,9 +51,11 @@ async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
                office_id=row["office_id"])
 
 
+# Listed with their numbers (flow monitoring, and what a complaint or suggestion became); clues run no clocks.
 CLUE = Subject(module=MODULE, table="pil_clues", kind="clue", workflow=CLUE_WORKFLOW, notify=_notify,
-               field_columns={"referredTo": "referred_to", "reason": "reason"})
-# Only cases run clocks (clues have none), so only cases are listed by flow monitoring.
+               field_columns={"referredTo": "referred_to", "reason": "reason"},
+               listing={"handler_id": "null::uuid", "department": "null::text", "ref": "t.clue_no",
+                        "title": "t.title"})
 CASE = Subject(module=MODULE, table="pil_cases", kind="case", workflow=CASE_WORKFLOW, notify=_notify,
                field_columns={"disposition": "disposition"},
                listing={"handler_id": "t.handler_id", "department": "null::text", "ref": "t.case_no",
@@ -173,20 +175,42 @@ async def clue_from_complaint(conn: asyncpg.Connection, box: SecretBox, actor: A
                               responsible_party: str | None) -> Any:
     """A complaint of the office becomes a clue, linked both ways ("transferred_to_clue" on its timeline, the
     origin on the clue's). Its text and place come over; the complainant's identity does not."""
-    complaint = await conn.fetchrow(
+    origin = await conn.fetchrow(
         "select id, title, body, address, latitude, longitude from complaints where id = $1 and office_id = $2",
         complaint_id, office_id)
-    if complaint is None:
-        raise not_found("No such complaint at this office.")
-    done = await conn.fetchval(
-        "select to_id from subject_links where from_id = $1 and kind = 'transferred_to_clue'", complaint_id)
-    if done is not None:
-        raise conflict("This complaint was already converted into a clue.", clueId=str(done))
-    row = await create_clue(conn, box, actor, office_id=office_id, source="complaint", domain=domain,
-                            title=complaint["title"], description=complaint["body"], address=complaint["address"],
-                            latitude=complaint["latitude"], longitude=complaint["longitude"],
+    return await _clue_from(conn, box, actor, office_id, ("complaints", "complaint"), origin, domain=domain,
                             public_interest=public_interest, responsible_party=responsible_party)
-    await link(conn, actor, office_id, source=("complaints", complaint_id), target=(MODULE, row["id"]),
+
+
+async def clue_from_suggestion(conn: asyncpg.Connection, box: SecretBox, actor: Actor, *, office_id: UUID,
+                               suggestion_id: UUID, domain: str, public_interest: str | None,
+                               responsible_party: str | None) -> Any:
+    """A deputy's suggestion or member's proposal of the office becomes a clue (source `deputy`), linked both ways,
+    so the representative sees what became of it. Its text comes over; the representative's identity does not."""
+    origin = await conn.fetchrow(
+        "select id, title, body, null::text as address, null::float8 as latitude, null::float8 as longitude "
+        "from liaison_suggestions where id = $1 and office_id = $2", suggestion_id, office_id)
+    return await _clue_from(conn, box, actor, office_id, ("liaison", "deputy"), origin, domain=domain,
+                            public_interest=public_interest, responsible_party=responsible_party)
+
+
+async def _clue_from(conn: asyncpg.Connection, box: SecretBox, actor: Actor, office_id: UUID,
+                     origin_of: tuple[str, str], origin: Any, *, domain: str, public_interest: str | None,
+                     responsible_party: str | None) -> Any:
+    """Register a clue from another module's item of the office (404 when there is none, 409 when it became a clue
+    already) and link the two both ways."""
+    module, source = origin_of
+    if origin is None:
+        raise not_found("No such item at this office.")
+    done = await conn.fetchval(
+        "select to_id from subject_links where from_id = $1 and kind = 'transferred_to_clue'", origin["id"])
+    if done is not None:
+        raise conflict("This item was already converted into a clue.", clueId=str(done))
+    row = await create_clue(conn, box, actor, office_id=office_id, source=source, domain=domain,
+                            title=origin["title"], description=origin["body"], address=origin["address"],
+                            latitude=origin["latitude"], longitude=origin["longitude"],
+                            public_interest=public_interest, responsible_party=responsible_party)
+    await link(conn, actor, office_id, source=(module, origin["id"]), target=(MODULE, row["id"]),
                kind="transferred_to_clue")
     return row
 

@@ -30,6 +30,7 @@ from modules.litigation.rules import ClueSource, ClueState
 from modules.litigation.schemas import (
     ClueCreate,
     ClueFromComplaint,
+    ClueFromSuggestion,
     ClueItem,
     ClueOut,
     DomainCode,
@@ -124,6 +125,23 @@ class ClueController(Controller):
                                                complaint_id=data.complaint_id, domain=data.domain,
                                                public_interest=data.public_interest,
                                                responsible_party=data.responsible_party)
+        return await self._created(request, state, data, make)
+
+    @post("/from-suggestion", operation_id="litigationClueFromSuggestion",
+          summary="Convert a deputy's suggestion into a clue",
+          opt={"location": "/api/v1/staff/litigation/clues/{id}",
+               "action": "litigation.clue.create", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=HTTP_201_CREATED)
+    async def from_suggestion(self, request: Request[Any, Any, Any], state: AppState,
+                              data: JSONBody[ClueFromSuggestion]) -> Response[ClueOut]:
+        """A suggestion 代表建议 or proposal 政协提案 of the office becomes a clue (source `deputy`); both keep the
+        link, and the representative sees the clue's number and state. Once per suggestion. Idempotency-Key
+        required."""
+        def make(conn: asyncpg.Connection, actor: Actor, office_id: UUID) -> Any:
+            return service.clue_from_suggestion(conn, state.box, actor, office_id=office_id,
+                                                suggestion_id=data.suggestion_id, domain=data.domain,
+                                                public_interest=data.public_interest,
+                                                responsible_party=data.responsible_party)
         return await self._created(request, state, data, make)
 
     @get("/", operation_id="litigationClueList", summary="The office's clue registry",

@@ -3,6 +3,7 @@ rated, handled again, reclassified, turned into a complaint."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from tests.helpers import key
@@ -238,3 +239,31 @@ async def test_a_deputy_follows_a_complaint_they_raised(client, staff) -> None: 
     listed = await client.get(f"{REP}/concerns", headers=deputy, params={"limit": 200})
     assert mine.json()["id"] in [c["id"] for c in listed.json()["items"]]
     assert (await client.get(f"{REP}/concerns", headers=member)).json()["items"] == []
+
+
+async def test_a_suggestion_converted_into_a_pil_clue_shows_what_it_became(client, staff, conn) -> None:  # noqa: ANN001
+    deputy = await rep_headers(client, "jinshan.deputy")
+    mine = await _submit(client, deputy)
+    prosecutor = await staff("jinshan", "prosecutor")
+    body = {"suggestionId": mine["id"], "domain": "ecology_environment", "publicInterest": "河道污染影响居民饮水"}
+    made = await client.post("/api/v1/staff/litigation/clues/from-suggestion", headers={**prosecutor, **key()},
+                             json=body)
+    assert made.status_code == 201, made.text
+    clue = made.json()
+    assert made.headers["location"] == f"/api/v1/staff/litigation/clues/{clue['id']}"
+    assert clue["source"] == "deputy" and clue["title"] == mine["title"]
+    # Once per suggestion; another office's staff find no such suggestion.
+    again = await client.post("/api/v1/staff/litigation/clues/from-suggestion", headers={**prosecutor, **key()},
+                              json=body)
+    assert again.status_code == 409 and again.json()["extra"]["clueId"] == clue["id"]
+    other = await client.post("/api/v1/staff/litigation/clues/from-suggestion",
+                              headers={**await staff("chongming", "prosecutor"), **key()}, json=body)
+    assert other.status_code == 404
+    # The deputy sees the clue's number and state on the suggestion; the clue shows its origin.
+    seen = (await client.get(f"{REP}/suggestions/{mine['id']}", headers=deputy)).json()
+    [outcome] = seen["outcomes"]
+    assert (outcome["module"], outcome["kind"], outcome["ref"]) == ("litigation", "transferred_to_clue",
+                                                                     clue["clueNo"])
+    assert outcome["state"] == "registered" == clue["state"]
+    assert await conn.fetchval("select count(*) from subject_links where from_id = $1 and to_id = $2",
+                               uuid.UUID(mine["id"]), uuid.UUID(clue["id"])) == 1
