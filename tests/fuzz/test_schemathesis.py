@@ -226,13 +226,25 @@ def flatmap_body(context: Any, body: Any) -> Any:
     return st.one_of(st.just(body), filing)
 
 
+def _short_wait(value: Any) -> Any:
+    """A `wait` the feed would honour, cut to one second; anything else is left for the server to refuse."""
+    if isinstance(value, list):
+        return [_short_wait(each) for each in value]
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        return value
+    return min(int(seconds), 1) if 0 <= seconds < 1e9 else value
+
+
 def _prepare(case: Any) -> dict[str, str]:
     """Before each call: a fresh token when due, and a fresh Idempotency-Key for commands that take one."""
     assert _APP.tokens is not None
     _APP.tokens.prepare(case.operation.definition.raw.get("operationId", ""), case.path)
-    if isinstance(case.query, dict) and isinstance(case.query.get("wait"), int):
+    if isinstance(case.query, dict) and "wait" in case.query:
         # The partner feed long-polls up to `wait` seconds: asked for any value, answered within one second here.
-        case.query["wait"] = min(case.query["wait"], 1)
+        # The value may come as an int, a float or its text (explicit and shrunk examples), so it is read as text.
+        case.query["wait"] = _short_wait(case.query["wait"])
     if case.method.upper() == "POST" and _IDEMPOTENT.match(case.path):
         return {"Idempotency-Key": f"fuzz-{uuid.uuid4().hex}"}
     return {}
