@@ -15,9 +15,11 @@ import msgspec
 if TYPE_CHECKING:
     from api.settings import Settings
 
-__all__ = ("Database", "PooledConnection", "after_commit", "connect", "create_pool")
+__all__ = ("APP_ROLE", "WORKER_ROLE", "Database", "PooledConnection", "after_commit", "connect", "create_pool")
 
 APP_ROLE = "jianwu_app"
+# The delivery worker's role: jianwu_app's rights, its own name in PostgreSQL's statistics and logs.
+WORKER_ROLE = "jianwu_worker"
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 _after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
@@ -145,7 +147,7 @@ def _server_settings(settings: Settings) -> dict[str, str]:
     }
 
 
-async def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
+async def create_pool(settings: Settings, dsn: str, *, role: str = APP_ROLE) -> asyncpg.Pool:
     """Open the pool for one worker without connecting yet, so a worker starts (and answers 503) while
     PostgreSQL is down, and recovers by itself when it is back."""
     return await asyncpg.create_pool(
@@ -156,7 +158,7 @@ async def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
         command_timeout=settings.db_command_timeout,
         max_inactive_connection_lifetime=300,
         # The application works as jianwu_app, which may append to the audit trail but never change it.
-        server_settings={**_server_settings(settings), "role": APP_ROLE},
+        server_settings={**_server_settings(settings), "role": role},
         init=_init_pooled,
         reset=_reset,
         connection_class=PooledConnection,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from api.db import Database, create_pool
+from api.db import WORKER_ROLE, Database, create_pool
 from api.settings import master_secret
 from auth.secretbox import SecretBox
 from modules.registry import manifests
@@ -102,7 +102,7 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    pool = await create_pool(settings, settings.database_url)
+    pool = await create_pool(settings, settings.database_url, role=WORKER_ROLE)
     db = Database(pool, settings.db_acquire_timeout)
     box = SecretBox(master_secret(settings))
     webhooks = WebhookSender()

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.db import Database, create_pool
+from api.db import WORKER_ROLE, Database, create_pool
 from api.settings import master_secret
 from auth.secretbox import SecretBox
 from push.fakes.apns import FakeApns
@@ -79,8 +79,8 @@ async def fx_providers() -> AsyncIterator[dict[str, Any]]:
 
 @pytest.fixture(scope="session", name="worker")
 async def fx_worker(settings, providers) -> AsyncIterator[Worker]:
-    """A delivery worker on its own pool, with short retry delays so a test sees the retry."""
-    pool = await create_pool(settings, settings.database_url)
+    """A delivery worker on its own pool, as its own role, with short retry delays so a test sees the retry."""
+    pool = await create_pool(settings, settings.database_url, role=WORKER_ROLE)
     webhooks = WebhookSender()
     worker = Worker(Database(pool, 5.0), SecretBox(master_secret(settings)), providers["senders"], webhooks,
                     WorkerConfig(base_delay=0.05, max_delay=0.2, max_attempts=4, lease_seconds=30))
