@@ -3,11 +3,13 @@
 
 Followed: Honor's server guide "发送下行消息" (developer.honor.com, docs 11002: 获取鉴权接口 with
 grant_type=client_credentials, client_id, client_secret; 下行消息接口 with `token`, `data`,
-`android.notification` with `clickAction`, `notifyId`) as republished by Honor on its developer blogs
-(2023-11), and the request shapes of public Honor server clients. Success is body `code` 200. The error codes
-follow Push Kit's lineage, which Honor's 下行消息响应码 table keeps: 80300007 every token invalid, 80100000 some
-invalid (one token here, so: invalid), 80200001/80200003 the OAuth token refused or expired (fetched again once),
-81000001 Honor's own trouble; flow control arrives as HTTP 429 (or 503) with Retry-After."""
+`android.notification` with `clickAction`, `notifyId`) as Honor republished it on its developer blogs (2023-11),
+and the request shapes of public Honor server clients. Success is body `code` 200, as public Honor clients
+check it. Honor's own table of response codes (下行消息响应码) was not reachable while this was written; the
+error codes used are Push Kit's, from which Honor's service derives: 80300007 every token invalid, 80100000 some
+invalid (one token here, so: invalid), 80200001/80200003 the OAuth token refused or expired (fetched again
+once), 81000001 the service's own trouble; flow control as HTTP 429 (or 503) with Retry-After. Check them against
+Honor's table before production; a code not known here fails visibly (dead-lettered, requeueable)."""
 
 from __future__ import annotations
 

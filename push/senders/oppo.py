@@ -8,8 +8,10 @@ Followed: OPPO's "OPPO PUSH 服务端API" (open.oppomobile.com developmentDoc: �
 de-duplication id, set to the notification's id) and its table "调用地址，公共参数和返回码": 0 Success, -1 Service
 Currently Unavailable and -2 Service in Flow Control (later), 11 Invalid AuthToken and 29 Missing Auth Token
 (fetch a new token once), 13 App Call Limited and 55 App Call Frequency Limit (retry shortly), 33 the number of
-messages exceeds the daily limit (retry in an hour). The unicast's business code for a registration id that is
-not (or no longer) valid is 10000 (dropped)."""
+messages exceeds the daily limit (retry in an hour). Business codes are 10000-20000, per endpoint; the unicast's
+code for a registration id that is not (or no longer) valid is taken as 10000 (dropped) -- the unicast's own
+code list was not reachable while this was written: check it before production. A code not known here fails
+visibly (dead-lettered, requeueable)."""
 
 from __future__ import annotations
 

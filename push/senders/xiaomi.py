@@ -5,10 +5,12 @@ Followed: Xiaomi's server API "服务端 HTTP API" (dev.mi.com, pId=1163/230: `r
 `restricted_package_name`, `pass_through`, `title`, `description`, `payload`, `notify_type`, `notify_id`,
 `time_to_live`, `extra.notify_effect`), and public MiPush server clients for the answers: `{"result": "ok",
 "code": 0, ...}` on success, `{"result": "error", "code": N, "reason": ...}` otherwise. Mapped: 20301 the
-registration id is invalid (device dropped); 21301 authentication failed (the AppSecret is wrong: nothing to
-refresh, so failed and visible); 22103 the app's daily quota used up (retry in an hour) and 10016/22104 sending
-too fast (retry shortly) -- the quota and rate codes are as public clients handle them, check them against
-Xiaomi's console error table before relying on the exact numbers; 429 and 5xx are transient."""
+registration id is invalid (device dropped; public clients agree on it); 21301 authentication failed (the
+AppSecret is wrong: nothing to refresh, so failed and visible). The quota and rate codes -- 22103 the daily quota
+used up (retry in an hour), 10016/22104 sending too fast (retry shortly) -- could not be confirmed from a public
+source while this was written: check them against Xiaomi's error table before relying on them. Any code not
+known here fails visibly (dead-lettered, requeueable by an admin) rather than being retried blindly; 429 and 5xx
+are transient."""
 
 from __future__ import annotations
 
