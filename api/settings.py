@@ -205,6 +205,44 @@ class Settings:
         "JIANWU_HUAWEI_PUSH_URL", "https://push-api.cloud.huawei.com", _url("https", "http"),
         "Huawei Push Kit: the push API's base URL.",
     )
+    honor_app_id: str | None = _setting("JIANWU_HONOR_APP_ID", None, str, "Honor Push: the app id.")
+    honor_client_id: str | None = _setting("JIANWU_HONOR_CLIENT_ID", None, str, "Honor Push: the OAuth client id.")
+    honor_client_secret: str | None = _setting(
+        "JIANWU_HONOR_CLIENT_SECRET", None, str, "Honor Push: the OAuth client secret. Unset: no Honor sends.",
+    )
+    honor_token_url: str = _setting(
+        "JIANWU_HONOR_TOKEN_URL", "https://iam.developer.honor.com/auth/token", _url("https", "http"),
+        "Honor Push: the OAuth token endpoint.",
+    )
+    honor_push_url: str = _setting(
+        "JIANWU_HONOR_PUSH_URL", "https://push-api.cloud.honor.com", _url("https", "http"),
+        "Honor Push: the push API's base URL.",
+    )
+    xiaomi_app_secret: str | None = _setting(
+        "JIANWU_XIAOMI_APP_SECRET", None, str, "Xiaomi MiPush: the app's AppSecret. Unset: no Xiaomi sends.",
+    )
+    xiaomi_package: str | None = _setting(
+        "JIANWU_XIAOMI_PACKAGE", None, str, "Xiaomi MiPush: the Android app's package name.",
+    )
+    xiaomi_url: str = _setting(
+        "JIANWU_XIAOMI_URL", "https://api.xmpush.xiaomi.com", _url("https", "http"),
+        "Xiaomi MiPush: the API's base URL.",
+    )
+    oppo_app_key: str | None = _setting("JIANWU_OPPO_APP_KEY", None, str, "OPPO PUSH: the app's AppKey.")
+    oppo_master_secret: str | None = _setting(
+        "JIANWU_OPPO_MASTER_SECRET", None, str, "OPPO PUSH: the app's MasterSecret. Unset: no OPPO sends.",
+    )
+    oppo_url: str = _setting(
+        "JIANWU_OPPO_URL", "https://api.push.oppomobile.com", _url("https", "http"), "OPPO PUSH: the API's base URL.",
+    )
+    vivo_app_id: str | None = _setting("JIANWU_VIVO_APP_ID", None, str, "vivo Push: the app id.")
+    vivo_app_key: str | None = _setting("JIANWU_VIVO_APP_KEY", None, str, "vivo Push: the app's AppKey.")
+    vivo_app_secret: str | None = _setting(
+        "JIANWU_VIVO_APP_SECRET", None, str, "vivo Push: the app's AppSecret. Unset: no vivo sends.",
+    )
+    vivo_url: str = _setting(
+        "JIANWU_VIVO_URL", "https://api-push.vivo.com.cn", _url("https", "http"), "vivo Push: the API's base URL.",
+    )
     fcm_credentials_file: Path | None = _setting(  # noqa: RUF009  read from the environment, as data_dir
         "JIANWU_FCM_CREDENTIALS_FILE", None, Path,
         "FCM HTTP v1: the service account JSON file (phones outside the mainland). Unset: no FCM sends.",
@@ -263,6 +301,16 @@ class Settings:
             raise SettingsError(f"JIANWU_FCM_CREDENTIALS_FILE: no such file {settings.fcm_credentials_file}")
         if bool(settings.huawei_app_id) != bool(settings.huawei_client_secret):
             raise SettingsError("JIANWU_HUAWEI_APP_ID and _CLIENT_SECRET go together")
+        for names, group in (
+            ("JIANWU_HONOR_APP_ID, _CLIENT_ID and _CLIENT_SECRET",
+             (settings.honor_app_id, settings.honor_client_id, settings.honor_client_secret)),
+            ("JIANWU_XIAOMI_APP_SECRET and _PACKAGE", (settings.xiaomi_app_secret, settings.xiaomi_package)),
+            ("JIANWU_OPPO_APP_KEY and _MASTER_SECRET", (settings.oppo_app_key, settings.oppo_master_secret)),
+            ("JIANWU_VIVO_APP_ID, _APP_KEY and _APP_SECRET",
+             (settings.vivo_app_id, settings.vivo_app_key, settings.vivo_app_secret)),
+        ):
+            if any(group) and not all(group):
+                raise SettingsError(f"{names} go together")
         if settings.env == "production" and settings.secret_key is None:
             raise SettingsError("JIANWU_SECRET_KEY is required when JIANWU_ENV=production")
         return settings

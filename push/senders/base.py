@@ -122,6 +122,10 @@ class OAuthSender:
         """Whether the answer says the access token was not accepted."""
         return outcome.status == 401
 
+    def headers(self) -> dict[str, str]:
+        """Headers a provider wants besides the bearer token (none by default)."""
+        return {}
+
     async def send(self, token: str, message: Message) -> Outcome:
         """One message to one device token."""
         outcome = await self._post(token, message, renew=False)
@@ -133,7 +137,8 @@ class OAuthSender:
         url, body = self.request(token, message)
         try:
             access = await self.token.get(renew=renew)
-            resp = await self._client.post(url, json=body, headers={"Authorization": f"Bearer {access}"})
+            resp = await self._client.post(url, json=body,
+                                           headers={"Authorization": f"Bearer {access}", **self.headers()})
         except httpx.HTTPStatusError as exc:
             return transient(exc.response, "oauth") or Outcome("failed", exc.response.status_code, "oauth refused")
         except httpx.HTTPError as exc:

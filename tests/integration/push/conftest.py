@@ -1,4 +1,5 @@
-"""Fixtures for delivery: the local APNs, Huawei, FCM and Web Push fakes, a partner's endpoint, a delivery worker."""
+"""Fixtures for delivery: the local APNs, Huawei, Honor, Xiaomi, OPPO, vivo, FCM and Web Push fakes, a partner's
+endpoint, a delivery worker."""
 
 from __future__ import annotations
 
@@ -15,15 +16,23 @@ from api.settings import master_secret
 from auth.secretbox import SecretBox
 from push.fakes.apns import FakeApns
 from push.fakes.fcm import FakeFcm
+from push.fakes.honor import FakeHonor
 from push.fakes.huawei import FakeHuawei
+from push.fakes.oppo import FakeOppo
 from push.fakes.server import FakeServer, Recorded, receive_request, respond
+from push.fakes.vivo import FakeVivo
 from push.fakes.webpush import FakeWebPush
+from push.fakes.xiaomi import FakeXiaomi
 from push.process import dev_key_pair
 from push.senders.apns import ApnsConfig, ApnsSender
 from push.senders.fcm import FcmConfig, FcmSender
+from push.senders.honor import HonorConfig, HonorSender
 from push.senders.huawei import HuaweiConfig, HuaweiSender
+from push.senders.oppo import OppoConfig, OppoSender
+from push.senders.vivo import VivoConfig, VivoSender
 from push.senders.webhook import WebhookSender
 from push.senders.webpush import VapidKey, WebPushSender
+from push.senders.xiaomi import XiaomiConfig, XiaomiSender
 from push.worker import Worker, WorkerConfig
 
 
@@ -57,6 +66,13 @@ async def fx_providers() -> AsyncIterator[dict[str, Any]]:
     webpush = FakeWebPush()
     servers.append(await FakeServer(webpush).start())
     webpush.url = servers[4].url
+    honor = FakeHonor(app_id="104400123", client_id="honor-client", client_secret="honor-secret")
+    xiaomi = FakeXiaomi(app_secret="mi-secret", package="cn.jianwu.app")
+    oppo = FakeOppo(app_key="oppo-key", master_secret="oppo-master")
+    vivo = FakeVivo(app_id="10004", app_key="vivo-key", app_secret="vivo-secret")
+    vendor_servers = {name: await FakeServer(fake).start()
+                      for name, fake in (("honor", honor), ("xiaomi", xiaomi), ("oppo", oppo), ("vivo", vivo))}
+    servers.extend(vendor_servers.values())
     senders = {
         "apns": ApnsSender(ApnsConfig(key_pem=private, key_id="KEY1234567", team_id="TEAM123456",
                                       topic="cn.jianwu.app", base_url=servers[0].url)),
@@ -68,8 +84,18 @@ async def fx_providers() -> AsyncIterator[dict[str, Any]]:
             "private_key": rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                  serialization.NoEncryption()).decode()}, base_url=servers[3].url)),
         "webpush": WebPushSender(VapidKey(dev_key_pair()[0]), ["127.0.0.1"]),
+        "honor": HonorSender(HonorConfig(app_id="104400123", client_id="honor-client", client_secret="honor-secret",
+                                         token_url=f"{vendor_servers['honor'].url}/auth/token",
+                                         push_url=vendor_servers["honor"].url)),
+        "xiaomi": XiaomiSender(XiaomiConfig(app_secret="mi-secret", package="cn.jianwu.app",
+                                            base_url=vendor_servers["xiaomi"].url)),
+        "oppo": OppoSender(OppoConfig(app_key="oppo-key", master_secret="oppo-master",
+                                      base_url=vendor_servers["oppo"].url)),
+        "vivo": VivoSender(VivoConfig(app_id="10004", app_key="vivo-key", app_secret="vivo-secret",
+                                      base_url=vendor_servers["vivo"].url)),
     }
     yield {"apns": apns, "huawei": huawei, "fcm": fcm, "webpush": webpush, "endpoint": endpoint,
+           "honor": honor, "xiaomi": xiaomi, "oppo": oppo, "vivo": vivo,
            "endpoint_url": servers[2].url, "senders": senders}
     for s in senders.values():
         await s.aclose()
