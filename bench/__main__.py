@@ -26,7 +26,7 @@ from bench.http1 import fetch_json
 from bench.minting import TokenMint
 from bench.report import write_results
 from bench.server import BenchServer, free_port
-from bench.sysinfo import CpuMeter, machine_info, server_info
+from bench.sysinfo import CpuMeter, machine_info, server_info, tree_memory
 from bench.wrk import run_wrk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,6 +171,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"    (other processes took {cpu['other_cpu_pct']}% of the machine's CPU meanwhile)", flush=True)
             runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],
                          "groups": result["groups"], **cpu})
+    soak = await _soak(args, server, ctx) if any(s.name == "complaint_create" for s in chosen) else None
     statements = {}
     for scenario in chosen:
         if scenario.name in STATEMENT_COUNTED:
@@ -204,8 +205,12 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"  floor {name:<72} p50 {f['p50_us']:>8.1f} µs  p99 {f['p99_us']:>8.1f}", flush=True)
     if ctx.setup_errors:
         print(f"  set-up requests retried after server errors: {ctx.setup_errors}", flush=True)
+    memory = _memory(server)
+    for role, procs in memory.items():
+        for p in procs:
+            print(f"  memory {role}: pid {p['pid']} RSS {p['rss_mib']:.1f} MiB", flush=True)
     return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors, "statements": statements,
-            "wal": wal}
+            "wal": wal, "soak": soak, "memory": memory}
 
 
 async def _wal_and_items(pg_url: str) -> tuple[int, int]:
@@ -219,6 +224,37 @@ async def _wal_and_items(pg_url: str) -> tuple[int, int]:
         return int(row["lsn"]), int(row["n"])
     finally:
         await conn.close()
+
+
+# The soak: complaint creation held at this concurrency for this long (seconds; quick runs hold it 10 s).
+SOAK_CONCURRENCY, SOAK_S = 64, 60.0
+
+
+def _memory(server: BenchServer) -> dict[str, Any]:
+    """Resident memory of the server's processes after the measurements: the API workers (granian's children)
+    and the delivery worker."""
+    if server.proc is None:
+        return {}
+    tree = tree_memory(server.proc.pid)
+    granian = {p["pid"] for p in tree if "granian" in p["cmd"]}
+    masters = {pid for pid in granian if next(p for p in tree if p["pid"] == pid)["ppid"] not in granian}
+    api = [p for p in tree if p["ppid"] in masters]
+    delivery = [p for p in tree if " -m push" in p["cmd"]]
+    return {"api_workers": api, "delivery_workers": delivery}
+
+
+async def _soak(args: argparse.Namespace, server: BenchServer, ctx: sc.Context) -> dict[str, Any]:
+    """Complaint creation at SOAK_CONCURRENCY for SOAK_S seconds (10 s with --quick), every answer counted."""
+    seconds = 10.0 if args.quick else SOAK_S
+    soak_ctx = sc.Context(server.host, server.api_port, mint=ctx.mint, seconds=seconds)
+    soak_ctx.data = ctx.data
+    group = await sc.by_name("complaint_create").group(soak_ctx, SOAK_CONCURRENCY)
+    spec = {"host": server.host, "port": server.api_port, "warmup": 0, "duration": seconds, "request_timeout": 10,
+            "groups": [group]}
+    result = await _loadgen(spec, timeout=seconds + 120)
+    g = result["groups"][0]
+    print("  soak " + _line(g), flush=True)
+    return {"seconds": seconds, "concurrency": SOAK_CONCURRENCY, "group": g}
 
 
 # Single reads whose SQL statements per request are counted (pg_stat_statements): one is the target.

@@ -9,6 +9,8 @@ __all__ = ("AUTH_BUDGET_US", "write_results")
 
 AUTH_BUDGET_US = 150.0
 BASELINE = "health_live"
+CREATE_RPS, CREATE_P99_MS = 1000.0, 100.0  # complaint creation at the higher concurrency
+RSS_MIB = 100.0  # resident memory per API worker after the bench
 FLOOR_SHARE = 0.9  # health_live's throughput against bare Litestar's, same server, workers and run
 
 
@@ -242,6 +244,25 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
         per = st["per_request"]
         line(f"**SQL statements per request**, {name} ({st['requests']} requests one after another, counted by "
              f"pg_stat_statements for the app's role): **{per:.2f} (target 1) → {'PASS' if per <= 1.05 else 'FAIL'}**")
+    create = _group(runs, "complaint_create", high)
+    if create and create["requests"]:
+        ok = create["rps"] >= CREATE_RPS and create["p99_us"] < CREATE_P99_MS * 1000
+        line(f"**Complaint creation**, concurrency {high}: **{_f(create['rps'])}/s, p99 {_f(create['p99_us'] / 1000)} "
+             f"ms** (target ≥ {_f(CREATE_RPS)}/s with p99 < {_f(CREATE_P99_MS)} ms) → **{'PASS' if ok else 'FAIL'}**")
+    soak = raw.get("soak")
+    if soak:
+        g = soak["group"]
+        line(f"**Soak**, complaint creation at concurrency {soak['concurrency']} for {_f(soak['seconds'])} s: "
+             f"{g['requests']:,} created, {_f(g['rps'])}/s, p99 {_f((g['p99_us'] or 0) / 1000)} ms, max "
+             f"{_f((g['max_us'] or 0) / 1000)} ms, **{g['error_count']} errors → "
+             f"{'PASS' if g['error_count'] == 0 and g['requests'] else 'FAIL'}**" + (f" ({_errors(g)})" if g["error_count"] else ""))
+    memory = raw.get("memory") or {}
+    if memory.get("api_workers"):
+        worst = max(p["rss_mib"] for p in memory["api_workers"])
+        each = ", ".join(f"{p['rss_mib']:.0f}" for p in memory["api_workers"])
+        extra = "".join(f"; delivery worker {p['rss_mib']:.0f} MiB" for p in memory.get("delivery_workers") or [])
+        line(f"**Memory per API worker** after the bench (RSS): {each} MiB{extra} → **{_f(worst)} MiB (target ≤ "
+             f"{_f(RSS_MIB)} MiB) → {'PASS' if worst <= RSS_MIB else 'FAIL'}**")
     for label, w in (raw.get("wal") or {}).items():
         if w.get("per_item"):
             line(f"WAL per complaint creation ({label}): **{_f(w['per_item'])} bytes** ({w['created']:,} created, "

@@ -100,6 +100,33 @@ def _tree_ticks(root: int) -> int:
     return total
 
 
+def tree_memory(root: int) -> list[dict[str, Any]]:
+    """Resident memory of every live process under `root`: pid, parent, command line and RSS in MiB."""
+    procs: dict[int, dict[str, Any]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        rss_kib = int(fields.get("VmRSS", "0 kB").split()[0])
+        procs[int(entry)] = {"pid": int(entry), "ppid": int(fields["PPid"]), "cmd": cmdline.strip()[:200],
+                             "rss_mib": round(rss_kib / 1024, 1)}
+    children: dict[int, list[int]] = {}
+    for pid, info in procs.items():
+        children.setdefault(info["ppid"], []).append(pid)
+    out, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        if pid in procs:
+            out.append(procs[pid])
+        stack.extend(children.get(pid, ()))
+    return out
+
+
 class CpuMeter:
     """How much CPU processes other than the bench's own (server, databases, load generator) took meanwhile."""
 
