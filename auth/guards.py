@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -40,30 +42,38 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 class VerifiedTokens:
     """Tokens this worker has verified, so a phone's next request with the same token skips the signature check.
-    Entries die with the token (exp plus the verifier's leeway) and whenever the published keys change."""
+    Entries die with the token (exp plus the verifier's leeway) and whenever the published keys change. Keyed by a
+    128-bit digest of the token rather than its 600 characters, and bounded, so a worker's memory stays flat
+    however many users it serves: past the bound, the oldest quarter goes (they cost one verification each)."""
 
     __slots__ = ("_entries",)
-    _MAX = 20_000
+    _MAX = 8192
     _LEEWAY = 30
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[int, Principal]] = {}
+        self._entries: dict[bytes, tuple[int, Principal]] = {}
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hashlib.blake2b(token.encode(), digest_size=16).digest()
 
     def get(self, token: str, generation: int) -> Principal | None:
         """The principal of a token verified before under the same keys, if it has not expired since."""
-        hit = self._entries.get(token)
+        key = self._key(token)
+        hit = self._entries.get(key)
         if hit is None:
             return None
         if hit[0] != generation or hit[1].exp + self._LEEWAY < time.time():
-            del self._entries[token]
+            del self._entries[key]
             return None
         return hit[1]
 
     def put(self, token: str, generation: int, principal: Principal) -> None:
-        """Remember a verified token (the whole cache is dropped when it grows past its bound)."""
+        """Remember a verified token, dropping the oldest quarter of the entries when the bound is reached."""
         if len(self._entries) >= self._MAX:
-            self._entries.clear()
-        self._entries[token] = (generation, principal)
+            for key in list(itertools.islice(self._entries, self._MAX // 4)):
+                del self._entries[key]
+        self._entries[self._key(token)] = (generation, principal)
 
 
 async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

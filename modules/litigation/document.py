@@ -5,31 +5,24 @@ built-in CID font STSong-Light, which needs no font file: nothing is fetched or 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from typing import TYPE_CHECKING, Any
 
 from litestar import Response
 from litestar.openapi.datastructures import ResponseSpec
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer
 
 from api.headers import NOT_MODIFIED, matches_etag
 from modules.clocks.calendar import SHANGHAI
 
 if TYPE_CHECKING:
     from litestar import Request
+    from reportlab.lib.styles import ParagraphStyle
 
 __all__ = ("DOCUMENT_RESPONSES", "pdf_response", "render")
 
 FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 DOCUMENT_RESPONSES = {
     200: ResponseSpec(data_container=bytes, media_type="application/pdf", generate_examples=False,
                       description="The recommendation as a PDF; `ETag` is its SHA-256."),
@@ -38,7 +31,20 @@ DOCUMENT_RESPONSES = {
 _NUMERALS = "〇一二三四五六七八九"
 
 
+@functools.cache
+def _font() -> str:
+    # reportlab (about 10 MB in every API worker) is imported when the first document is rendered, not at start.
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    return FONT
+
+
 def _style(name: str, size: float, **kw: Any) -> ParagraphStyle:
+    from reportlab.lib.styles import ParagraphStyle
+
+    _font()
     return ParagraphStyle(name, fontName=FONT, fontSize=size, leading=size * 1.7, wordWrap="CJK", **kw)
 
 
@@ -54,6 +60,12 @@ def _chinese_date(rec: Any) -> str:
 
 def render(rec: Any, office_name: str) -> bytes:
     """The recommendation row (as issued) and the issuing office's name in, the PDF's bytes out."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer
+
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=28 * mm, rightMargin=26 * mm, topMargin=30 * mm,
                             bottomMargin=30 * mm, title=f"检察建议书 {rec['rec_no']}", author=office_name,

@@ -10,7 +10,6 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-import http_ece
 import httpx
 import jwt
 import msgspec
@@ -103,6 +102,8 @@ class WebPushSender:
             sub = parse_subscription(token, self.allowed)
         except ValueError as exc:
             return Outcome("invalid", None, str(exc))
+        import http_ece  # only the delivery worker encrypts; API workers import this module for the key
+
         body = http_ece.encrypt(msgspec.json.encode({"id": message.id, "kind": message.kind}),
                                 private_key=ec.generate_private_key(ec.SECP256R1()), dh=_b64(sub.keys.p256dh),
                                 auth_secret=_b64(sub.keys.auth), version="aes128gcm")
