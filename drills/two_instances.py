@@ -160,18 +160,21 @@ async def _until_settled(port: int, path: str, headers: dict[str, str], body: by
 async def idempotency(ports: tuple[int, int], token: str, run: str) -> dict[str, Any]:
     """KEYS keys a round, each sent to A and to B at the same moment; the final answers by key."""
     finals: dict[str, tuple[Answer, Answer]] = {}
-    attempts: list[Answer] = []
+    rounds: list[list[Answer]] = []
     titles: dict[str, str] = {}
     for r in range(ROUNDS):
-        async def pair(key: str, title: str) -> None:
+        attempts: list[Answer] = []
+        rounds.append(attempts)
+
+        async def pair(key: str, title: str, attempts: list[Answer]) -> None:
             headers, body = _bearer(token, **{"Idempotency-Key": key}), _item(title)
             finals[key] = tuple(await asyncio.gather(  # type: ignore[assignment]
                 *(_until_settled(p, "/api/v1/me/complaints", headers, body, attempts) for p in ports)))
 
         batch = {f"twoinst-{run}-{r}-{i:03d}": f"双实例{run}-{r}-{i:03d}" for i in range(KEYS)}
         titles.update(batch)
-        await asyncio.gather(*(pair(k, t) for k, t in batch.items()))
-    return {"finals": finals, "attempts": attempts, "titles": titles}
+        await asyncio.gather(*(pair(k, t, attempts) for k, t in batch.items()))
+    return {"finals": finals, "attempts": [x for r in rounds for x in r], "rounds": rounds, "titles": titles}
 
 
 # ---- revocation -----------------------------------------------------------------------------------------------------
@@ -188,8 +191,8 @@ async def revocation_try(ports: tuple[int, int], username: str) -> dict[str, Any
     seen: list[Answer] = []
     began = time.monotonic()
     # Four loops on fresh connections, so both of the other instance's granian workers are asked all along.
-    loops = [asyncio.create_task(_hammer(there, token, began + 0.3 + REVOKE_LIMIT_S + 0.7, seen)) for _ in range(4)]
-    await asyncio.sleep(0.3)
+    loops = [asyncio.create_task(_hammer(there, token, began + 0.2 + REVOKE_LIMIT_S + 0.3, seen)) for _ in range(4)]
+    await asyncio.sleep(0.2)
     out = await call(here, "POST", "/api/v1/auth/logout", _bearer(token))
     await asyncio.gather(*loops)
     revoked = out.done
@@ -359,7 +362,9 @@ def main() -> int:
                 bad_pairs.append((key, [x.status for x in pair], replayed))
             else:
                 originals["A" if not replayed[0] else "B"] += 1
-        retried = collections.Counter(f"{x.status} {x.code}" for x in idem["attempts"] if not _settled(x))
+        retried = {f"round {n + 1}": dict(collections.Counter(f"{x.status} {x.code}" for x in r if not _settled(x)))
+                   for n, r in enumerate(idem["rounds"]) if any(not _settled(x) for x in r)}
+        unavailable = [x for x in idem["attempts"] if x.status == 503]
         rows = asyncio.run(a.sql("select title, count(*) as n from complaints where title like $1 group by title",
                                  f"双实例{run}-%"))
         per_title = {r["title"]: r["n"] for r in rows}
@@ -373,6 +378,8 @@ def main() -> int:
               flush=True)
         v.check(not bad_pairs, f"each key: both answers 201 with the same complaint, one original and one replay "
                 f"(Idempotent-Replayed: true) ({len(finals) - len(bad_pairs)}/{len(finals)}; bad: {bad_pairs[:5]})")
+        v.check(all("retry-after" in x.headers for x in unavailable),
+                f"every 503 carries Retry-After ({len(unavailable)} answered 503: {retried or 'none'})")
         v.check(dup == 0 and not missing and len(per_title) == len(finals),
                 f"one complaint per key in PostgreSQL ({sum(per_title.values())} rows for {len(finals)} keys, "
                 f"{dup} duplicates, {len(missing)} missing)")
@@ -529,11 +536,16 @@ def main() -> int:
         v.counts["lost"] += max(lost, 0) + never
         v.counts["duplicated"] += (inbox["n"] - inbox["events"]) + twice
         alive = [all(pid_alive(p) for p in ws) and bool(ws) for ws in workers]
+        # Each worker fetched an access token of its own from the Huawei fake: its sends are told apart by it.
+        by_worker = sorted(collections.Counter(rec.headers.get("authorization", "") for rec in
+                                               providers.huawei.requests).values(), reverse=True)
         print(f"  delivery: {NOTIFICATIONS} notifications into the outbox at 1000/s, {sent} sent to the providers "
               f"in {took:.1f}s; inbox rows {inbox['n']} ({inbox['events']} events, {inbox['users']} users); "
               f"provider requests {sum(at_provider.values())} ({twice} twice, {never} never); outbox rows still "
               f"pending {pending}", flush=True)
         v.check(all(alive), f"both delivery workers ran throughout (A {workers[0]}, B {workers[1]}: alive {alive})")
+        v.check(len(by_worker) == 2 and min(by_worker) > 0, f"both delivery workers sent: Huawei requests by "
+                f"worker (its access token) {by_worker}")
         v.check(inbox["n"] == NOTIFICATIONS and inbox["events"] == NOTIFICATIONS and inbox["users"] == NOTIFICATIONS,
                 f"every notification once in the inbox ({inbox['n']} rows for {NOTIFICATIONS}, none twice)")
         v.check(sent == NOTIFICATIONS and never == 0 and twice == 0,
