@@ -545,7 +545,7 @@ def main() -> int:
               f"pending {pending}", flush=True)
         v.check(all(alive), f"both delivery workers ran throughout (A {workers[0]}, B {workers[1]}: alive {alive})")
         v.check(len(by_worker) == 2 and min(by_worker) > 0, f"both delivery workers sent: Huawei requests by "
-                f"worker (its access token) {by_worker}")
+                f"worker (its access token) {by_worker}; {providers.huawei.token_requests} tokens fetched")
         v.check(inbox["n"] == NOTIFICATIONS and inbox["events"] == NOTIFICATIONS and inbox["users"] == NOTIFICATIONS,
                 f"every notification once in the inbox ({inbox['n']} rows for {NOTIFICATIONS}, none twice)")
         v.check(sent == NOTIFICATIONS and never == 0 and twice == 0,
