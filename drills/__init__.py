@@ -3,4 +3,4 @@
 `make drills` (= `drills/run` = `python -m drills`) runs them all; `python -m drills <name>` runs one.
 """
 
-DRILLS = ("redis_outage", "postgres_restart", "crash_idempotency", "push_worker_kill")
+DRILLS = ("redis_outage", "postgres_restart", "crash_idempotency", "push_worker_kill", "two_instances")

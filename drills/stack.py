@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import copy
 import ctypes
 import json
 import os
@@ -85,7 +86,7 @@ def alive(pid: int) -> bool:
 class Stack:
     """PostgreSQL + Redis + `jianwu serve`, each started and stopped separately."""
 
-    def __init__(self, name: str, *, workers: int = 2) -> None:
+    def __init__(self, name: str, *, workers: int = 2, env: dict[str, str] | None = None) -> None:
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError("drills: build the stack in the main thread")
         self.name = name
@@ -100,6 +101,21 @@ class Stack:
         self.workers = workers
         self.serve: subprocess.Popen[bytes] | None = None
         self.serve_starts = 0
+        self.extra_env = dict(env or {})  # settings of the drill's own, over the defaults below
+        self.twin_of: Stack | None = None
+
+    def twin(self, label: str) -> Stack:
+        """A second `jianwu serve` on this stack's PostgreSQL and Redis (a second machine, as far as the API can
+        tell): its own port, data directory and server log, the same settings. `close()` on it stops only its API."""
+        other = copy.copy(self)
+        other.extra_env = dict(self.extra_env)
+        other.api_port = free_port()
+        other.data = self.dir / f"data-{label}"
+        other.log_path = self.dir / f"server-{label}.log"
+        other.serve = None
+        other.serve_starts = 0
+        other.twin_of = self
+        return other
 
     # ---- URLs and environment -------------------------------------------------------------------------------
     @property
@@ -124,6 +140,7 @@ class Stack:
             # Every drill signs in from 127.0.0.1, many times.
             "JIANWU_LOGIN_IP_LIMIT": "1000000",
             "JIANWU_OTP_IP_LIMIT": "1000000",
+            **self.extra_env,
         }
 
     # ---- the whole stack ------------------------------------------------------------------------------------
@@ -145,9 +162,11 @@ class Stack:
             await conn.close()
 
     def close(self) -> None:
-        """Stop everything this stack started, whatever state it is in (bounded)."""
+        """Stop everything this stack started, whatever state it is in (bounded); a twin stops only its API."""
         with contextlib.suppress(Exception):
             self.stop_api()
+        if self.twin_of is not None:
+            return
         with contextlib.suppress(Exception):
             self.redis.stop()
         with contextlib.suppress(Exception):
