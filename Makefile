@@ -53,7 +53,7 @@ bench-quick: $(STAMP)
 
 .PHONY: bench bench-quick
 
-## Fault drills: Redis stopped, PostgreSQL restarted, Jianwu SIGKILLed mid-burst, the delivery worker SIGKILLed
+## Fault drills: Redis stopped, PostgreSQL restarted, Jianwu SIGKILLed mid-burst, the delivery worker SIGKILLed, two instances on one database
 ## mid fan-out (under 7 minutes; DRILLS="redis_outage").
 drills: $(STAMP)
 	sh drills/run $(DRILLS)
