@@ -167,6 +167,9 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 for label, st in (g.get("by_label") or {}).items():
                     print(f"    … {label:<24} p50 {st['p50_us']:>9.0f} µs  p90 {st['p90_us']:>9.0f}  "
                           f"p99 {st['p99_us']:>9.0f}", flush=True)
+            if scenario.name == "complaint_create":
+                print("    CPU (share of one core): " + ", ".join(
+                    f"{role} {pct:g}%" for role, pct in sorted((cpu.get("cpu_by_role") or {}).items())), flush=True)
             if cpu.get("other_cpu_pct", 0) >= 10:
                 print(f"    (other processes took {cpu['other_cpu_pct']}% of the machine's CPU meanwhile)", flush=True)
             runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],

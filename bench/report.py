@@ -249,6 +249,11 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
         ok = create["rps"] >= CREATE_RPS and create["p99_us"] < CREATE_P99_MS * 1000
         line(f"**Complaint creation**, concurrency {high}: **{_f(create['rps'])}/s, p99 {_f(create['p99_us'] / 1000)} "
              f"ms** (target ≥ {_f(CREATE_RPS)}/s with p99 < {_f(CREATE_P99_MS)} ms) → **{'PASS' if ok else 'FAIL'}**")
+    for r in runs:
+        if r["scenario"] == "complaint_create" and r.get("cpu_by_role"):
+            shares = ", ".join(f"{role} {pct:g}%" for role, pct in sorted(r["cpu_by_role"].items(), key=lambda x: -x[1]))
+            add(f"- Where the CPU went during complaint_create at {r['concurrency']} (share of one core; the machine "
+                f"has {meta.get('cores') or 2}): {shares}")
     soak = raw.get("soak")
     if soak:
         g = soak["group"]

@@ -127,6 +127,24 @@ def tree_memory(root: int) -> list[dict[str, Any]]:
     return out
 
 
+_ROLES = (("bench.loadgen", "load generator"), (" -m push", "delivery worker"), ("granian", "API workers"),
+          ("jianwu serve", "API workers"), ("postgres", "PostgreSQL"), ("redis", "Redis"))
+
+
+def _role_ticks(root: int) -> dict[str, int]:
+    """CPU ticks (own utime + stime) of every live process under `root`, summed by what the process is."""
+    out: dict[str, int] = {}
+    for p in tree_memory(root):
+        try:
+            raw = Path(f"/proc/{p['pid']}/stat").read_text()
+        except OSError:
+            continue
+        rest = raw[raw.rindex(")") + 2:].split()
+        role = next((name for needle, name in _ROLES if needle in p["cmd"]), "bench")
+        out[role] = out.get(role, 0) + int(rest[11]) + int(rest[12])
+    return out
+
+
 class CpuMeter:
     """How much CPU processes other than the bench's own (server, databases, load generator) took meanwhile."""
 
@@ -135,15 +153,15 @@ class CpuMeter:
         self.tick = os.sysconf("SC_CLK_TCK") if self.available else 100
         self.cores = os.cpu_count() or 1
 
-    def snapshot(self) -> tuple[float, int, int, int] | None:
+    def snapshot(self) -> tuple[float, int, int, int, dict[str, int]] | None:
         if not self.available:
             return None
         import time
 
         busy, steal = _busy_and_steal()
-        return time.monotonic(), busy, steal, _tree_ticks(os.getpid())
+        return time.monotonic(), busy, steal, _tree_ticks(os.getpid()), _role_ticks(os.getpid())
 
-    def since(self, before: tuple[float, int, int, int] | None) -> dict[str, float]:
+    def since(self, before: tuple[float, int, int, int, dict[str, int]] | None) -> dict[str, Any]:
         after = self.snapshot()
         if before is None or after is None:
             return {}
@@ -152,6 +170,10 @@ class CpuMeter:
             return {}
         ours = after[3] - before[3]
         other = max(0, (after[1] - before[1]) - ours)
+        # Each role's share of one core (100 = a whole core), processes alive at both snapshots.
+        one_core = capacity / self.cores
+        by_role = {role: round(100 * (ticks - before[4].get(role, ticks)) / one_core, 1)
+                   for role, ticks in after[4].items()}
         return {"other_cpu_pct": round(100 * other / capacity, 1), "steal_pct": round(100 * (after[2] - before[2])
                                                                                        / capacity, 1),
-                "bench_cpu_pct": round(100 * ours / capacity, 1)}
+                "bench_cpu_pct": round(100 * ours / capacity, 1), "cpu_by_role": by_role}
