@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ("Actor", "ChainBreak", "actor_from", "record", "use_anchors", "use_chain_key", "verify_chains")
 
 GENESIS = "0" * 64
-AUDIT_LANES = 8
+AUDIT_LANES = 16
 
 _encode = msgspec.json.Encoder(order="sorted")
 
@@ -96,12 +95,12 @@ async def record(
     office = office_id if office_id is not None else actor.office_id
     # Each office's trail is several independent chains (lanes), so writes of one office do not queue behind one
     # lock held through every commit; verification checks each lane, and the office's rows are all its lanes.
-    chain = f"{office or 'system'}:{secrets.randbelow(AUDIT_LANES)}"
-    # Serialise appends per lane until commit, so each row links to the one committed before it (the function
-    # takes the lock, then reads the head with a snapshot taken after it: see migration 0007).
-    last = await conn.fetchrow("select seq, hash from audit_lane_head($1, hashtextextended($2, 7))", chain,
-                               f"audit:{chain}")
-    seq, prev = (last["seq"] + 1, last["hash"]) if last["seq"] is not None else (1, GENESIS)
+    # The function takes the first lane no other transaction holds (waiting only when all are taken), locks it
+    # until commit so each row links to the one committed before it, and reads its head (migration 0018).
+    prefix = f"{office or 'system'}"
+    claimed = await conn.fetchrow("select lane, seq, hash from audit_lane_claim($1, $2)", prefix, AUDIT_LANES)
+    chain = f"{prefix}:{claimed['lane']}"
+    seq, prev = (claimed["seq"] + 1, claimed["hash"]) if claimed["seq"] is not None else (1, GENESIS)
     at = datetime.now(UTC)
     row = {
         "office_id": str(office) if office else None, "actor_id": actor.id, "actor_kind": actor.kind,

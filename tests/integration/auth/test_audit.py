@@ -129,3 +129,43 @@ def test_cli_verify_reports_a_clean_trail(settings) -> None:  # noqa: ANN001
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "0 breaks" in done.stdout
+
+
+async def test_concurrent_writers_of_one_office_take_free_lanes_and_the_chains_still_verify(
+        client, conn, settings) -> None:  # noqa: ANN001
+    """Sixteen transactions of one office append at once without waiting on each other (one per lane, each lock
+    held until commit); a seventeenth waits until a lane is committed; every lane still verifies."""
+    import asyncio
+    import dataclasses
+    import uuid
+
+    from api.db import create_pool
+    from auth.audit import AUDIT_LANES, Actor, record
+
+    office = uuid.uuid4()
+    actor = Actor(id=None, kind=None, office_id=office, device_id=None, ip=None, request_id=None)
+    pool = await create_pool(dataclasses.replace(settings, db_pool_max=AUDIT_LANES + 1), settings.database_url)
+    holders = [await pool.acquire() for _ in range(AUDIT_LANES + 1)]
+    try:
+        txs = [h.transaction() for h in holders]
+        for tx in txs[:AUDIT_LANES]:
+            await tx.start()
+        # Every lane free: none of the first sixteen waits (a random draw would have met on a lane here).
+        await asyncio.wait_for(asyncio.gather(*(record(h, actor, "test.append", office_id=office)
+                                                for h in holders[:AUDIT_LANES])), 5)
+        await txs[AUDIT_LANES].start()
+        late = asyncio.create_task(record(holders[AUDIT_LANES], actor, "test.append", office_id=office))
+        await asyncio.sleep(0.3)
+        assert not late.done(), "all lanes were held, yet a seventeenth append did not wait"
+        for tx in txs[:AUDIT_LANES]:
+            await tx.commit()
+        await asyncio.wait_for(late, 5)
+        await txs[AUDIT_LANES].commit()
+    finally:
+        for h in holders:
+            await pool.release(h)
+        await pool.close()
+    lanes = await conn.fetch("select chain, count(*) as n from audit_log where office_id = $1 group by chain", office)
+    assert len(lanes) == AUDIT_LANES and sum(r["n"] for r in lanes) == AUDIT_LANES + 1
+    _, breaks = await verify_chains(conn)
+    assert breaks == []
