@@ -242,7 +242,8 @@ class Replica:
             return False
         usable = self.lag is not None and self.lag <= self.max_lag
         if usable != self.usable:
-            log.warning("read replica %s (lag %s s)", "in use" if usable else "out of use: lagging", self.lag)
+            log.log(logging.INFO if usable else logging.WARNING, "read replica %s (lag %s s)",
+                    "in use" if usable else "out of use: lagging", self.lag)
         self.usable = usable
         return usable
 
@@ -267,7 +268,7 @@ class Replica:
         """A replica connection, or None (and the replica out of use until the next check) when it fails."""
         try:
             return await self.pool.acquire(timeout=self.acquire_timeout)
-        except _REPLICA_DOWN as exc:
+        except (*_REPLICA_DOWN, asyncpg.PostgresError) as exc:  # acquiring only connects: any refusal is "down"
             log.warning("read replica unreachable, reading from the primary: %s", type(exc).__name__)
             self.usable = False
             return None
