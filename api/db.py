@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import msgspec
 
+from api.errors import ErrorCode, ProblemError
+
 if TYPE_CHECKING:
     from api.settings import Settings
 
@@ -313,6 +315,10 @@ class Database:
         except _REPLICA_DOWN:
             replica.usable = False  # lost in the middle of a read: the next ones go to the primary at once
             raise
+        except asyncpg.SerializationError as exc:
+            # On a standby, 40001 is a read cancelled by replay (a conflict with recovery): try again, not a 500.
+            raise ProblemError(ErrorCode.DATABASE_UNAVAILABLE, "The read was interrupted; try again.",
+                               headers={"Retry-After": "1"}) from exc
         finally:
             await replica.pool.release(conn)
 

@@ -19,8 +19,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from api.db import connect
+from api.db import Database, Replica, connect, create_pool
 from api.embedded import EmbeddedPostgres
+from api.errors import ErrorCode, ProblemError
 from api.serve import ensure_database, prepare_database
 from api.settings import Settings
 from tests.conftest import _base_settings, _free_port
@@ -130,6 +131,45 @@ async def _listed(client: Any, office: dict[str, str], marker: str) -> set[str]:
     page = await client.get("/api/v1/staff/complaints", headers=office, params={"q": marker})
     assert page.status_code == 200, page.text
     return {i["id"] for i in page.json()["items"]}
+
+
+async def test_a_read_cancelled_by_replay_is_a_503_to_retry(replica_settings: Settings, pair: Pair) -> None:
+    """A standby cancels a query whose snapshot still needs rows that replayed cleanup removes (at once with
+    max_standby_streaming_delay = 0): the client is told to retry, with no 500."""
+    standby = await connect(_base_settings(), pair.standby_url)
+    primary = await connect(_base_settings(), pair.primary_url)
+    # Pools of this test's own event loop (the test client runs the app in another), set up as the lifespan does.
+    db = Database(await create_pool(replica_settings, pair.primary_url), 2.0)
+    db.replica = Replica(await create_pool(replica_settings, pair.standby_url, replica_of=db), 60.0, 2.0)
+    assert await db.replica.check()
+    try:
+        await standby.execute("alter system set max_standby_streaming_delay = 0")
+        await standby.execute("select pg_reload_conf()")
+        await primary.execute("create table if not exists replay_conflict (id int primary key, n int)")
+        await primary.execute("grant select on replay_conflict to jianwu_app")
+        await primary.execute("insert into replay_conflict values (1, 0) on conflict do nothing")
+        await _replayed(pair)
+
+        async def long_read() -> None:
+            async with db.read() as conn:
+                await conn.fetchval("select count(*) from replay_conflict, pg_sleep(5)")
+
+        reading = asyncio.create_task(long_read())
+        await asyncio.sleep(0.5)  # the read's snapshot is taken, and still sees row 1's first version
+        await primary.execute("update replay_conflict set n = n + 1")
+        await primary.execute("vacuum replay_conflict")  # removes that version: replaying it conflicts
+        with pytest.raises(ProblemError) as raised:
+            await asyncio.wait_for(reading, 10)
+        assert raised.value.code == ErrorCode.DATABASE_UNAVAILABLE.value and raised.value.status == 503
+        assert raised.value.headers == {"Retry-After": "1"}
+        assert db.replica.usable  # a conflict is no outage: reads stay on the standby
+    finally:
+        await standby.execute("alter system reset max_standby_streaming_delay")
+        await standby.execute("select pg_reload_conf()")
+        await standby.close()
+        await primary.close()
+        await db.replica.pool.close()
+        await db.pool.close()
 
 
 async def test_lists_read_the_standby_and_fall_back_to_the_primary(rclient, pair: Pair) -> None:
