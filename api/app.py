@@ -14,7 +14,7 @@ from litestar.di import Provide
 from api.cache import create_redis
 from api.cli import JianwuCLIPlugin
 from api.console import console_handlers, template_config
-from api.db import Database, create_pool
+from api.db import Database, Replica, create_pool
 from api.docs import declare_operations, docs_assets_router, openapi_config
 from api.errors import ErrorCode, ProblemError, exception_handlers
 from api.headers import security_headers
@@ -54,6 +54,10 @@ def _lifespan(settings: Settings) -> Any:
         pool = await create_pool(settings, settings.database_url)
         redis = create_redis(settings, settings.redis_url)
         db = Database(pool, settings.db_acquire_timeout)
+        if settings.database_replica_url:
+            db.replica = Replica(await create_pool(settings, settings.database_replica_url, replica_of=db),
+                                 settings.db_replica_max_lag, settings.db_acquire_timeout)
+            db.replica.start()
         app.state.db = db
         app.state.redis = redis
         await setup_auth(app.state, settings, db, redis)
@@ -64,6 +68,10 @@ def _lifespan(settings: Settings) -> Any:
             yield
         finally:
             await sweeper.stop()
+            if db.replica is not None:
+                await db.replica.stop()
+                if not await _bounded(db.replica.pool.close(), "replica pool"):
+                    db.replica.pool.terminate()
             await app.state.revocations.stop()
             await _bounded(redis.aclose(), "redis client")
             if not await _bounded(pool.close(), "database pool"):

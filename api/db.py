@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import functools
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -12,14 +14,18 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import msgspec
 
+from api.errors import ErrorCode, ProblemError
+
 if TYPE_CHECKING:
     from api.settings import Settings
 
-__all__ = ("APP_ROLE", "WORKER_ROLE", "Database", "PooledConnection", "after_commit", "connect", "create_pool")
+__all__ = ("APP_ROLE", "WORKER_ROLE", "Database", "PooledConnection", "Replica", "after_commit", "connect",
+           "create_pool", "primary_of")
 
 APP_ROLE = "jianwu_app"
 # The delivery worker's role: jianwu_app's rights, its own name in PostgreSQL's statistics and logs.
 WORKER_ROLE = "jianwu_worker"
+log = logging.getLogger("jianwu.db")
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 _after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
@@ -147,9 +153,30 @@ def _server_settings(settings: Settings) -> dict[str, str]:
     }
 
 
-async def create_pool(settings: Settings, dsn: str, *, role: str = APP_ROLE) -> asyncpg.Pool:
+class ReplicaConnection(PooledConnection):
+    """A pooled connection to the read replica, knowing the primary a read must write through (`primary_of`)."""
+
+    __slots__ = ("primary",)
+    primary: Database
+
+
+async def _init_replica(conn: ReplicaConnection, *, primary: Database) -> None:
+    await _init_pooled(conn)
+    conn.primary = primary
+
+
+def primary_of(conn: Any) -> Database | None:
+    """The primary behind a read replica's connection, None for any other connection: a read routed to the
+    replica that must write first (the clock sweep) writes through the primary, which the replica cannot."""
+    return getattr(conn, "primary", None)  # through asyncpg's pool proxy, which forwards to the connection
+
+
+async def create_pool(settings: Settings, dsn: str, *, role: str = APP_ROLE,
+                      replica_of: Database | None = None) -> asyncpg.Pool:
     """Open the pool for one worker without connecting yet, so a worker starts (and answers 503) while
-    PostgreSQL is down, and recovers by itself when it is back."""
+    PostgreSQL is down, and recovers by itself when it is back. `replica_of`: this pool is a read replica's
+    of that primary (same settings, codecs and reset)."""
+    init: Any = _init_pooled if replica_of is None else functools.partial(_init_replica, primary=replica_of)
     return await asyncpg.create_pool(
         dsn,
         min_size=0,
@@ -159,9 +186,9 @@ async def create_pool(settings: Settings, dsn: str, *, role: str = APP_ROLE) -> 
         max_inactive_connection_lifetime=300,
         # The application works as jianwu_app, which may append to the audit trail but never change it.
         server_settings={**_server_settings(settings), "role": role},
-        init=_init_pooled,
+        init=init,
         reset=_reset,
-        connection_class=PooledConnection,
+        connection_class=PooledConnection if replica_of is None else ReplicaConnection,
     )
 
 
@@ -175,20 +202,129 @@ async def connect(settings: Settings, dsn: str) -> asyncpg.Connection:
     return conn
 
 
+# Seconds of replay lag on the standby: 0 when it has replayed all it received and still streams from the
+# primary; otherwise (replay paused or behind, or the stream cut) the age of the last transaction it replayed.
+# Not in recovery (a promoted standby, or a primary named as replica): nothing to lag behind.
+_LAG_SQL = """
+select case
+  when not pg_is_in_recovery() then 0
+  when exists (select 1 from pg_stat_wal_receiver) and pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
+  else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end
+"""
+_REPLICA_DOWN = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                 asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+                 asyncpg.TooManyConnectionsError, asyncpg.InternalClientError)
+
+
+class Replica:
+    """A streaming read replica's pool, and whether reads may go there now: it answers and lags at most
+    `max_lag` seconds. A watcher checks once a second; a failed acquire takes it out of use at once."""
+
+    __slots__ = ("_task", "acquire_timeout", "check_timeout", "lag", "max_lag", "pool", "usable")
+
+    def __init__(self, pool: asyncpg.Pool, max_lag: float, acquire_timeout: float) -> None:
+        self.pool = pool
+        self.max_lag = max_lag
+        # A read waits this long for the replica before it goes to the primary instead.
+        self.acquire_timeout = min(acquire_timeout, 0.5)
+        self.check_timeout = 1.0
+        self.lag: float | None = None
+        self.usable = False  # until the first check: reads go to the primary meanwhile
+        self._task: asyncio.Task[None] | None = None
+
+    async def lag_seconds(self) -> float | None:
+        """The standby's replay lag now (None: it cannot tell, having replayed nothing yet)."""
+        async with self.pool.acquire(timeout=self.check_timeout) as conn:
+            return await conn.fetchval(_LAG_SQL)
+
+    async def check(self) -> bool:
+        """Measure the lag once and decide whether reads may use the replica."""
+        try:
+            self.lag = await asyncio.wait_for(self.lag_seconds(), self.check_timeout)
+        except Exception as exc:  # noqa: BLE001  any failure takes the replica out of use, never the worker down
+            if self.usable:
+                log.warning("read replica out of use: %s", type(exc).__name__)
+            self.lag, self.usable = None, False
+            return False
+        usable = self.lag is not None and self.lag <= self.max_lag
+        if usable != self.usable:
+            log.log(logging.INFO if usable else logging.WARNING, "read replica %s (lag %s s)",
+                    "in use" if usable else "out of use: lagging", self.lag)
+        self.usable = usable
+        return usable
+
+    async def _watch(self, interval: float) -> None:
+        while True:
+            await self.check()
+            await asyncio.sleep(interval)
+
+    def start(self, interval: float = 1.0) -> None:
+        """Check the replica every `interval` seconds in the background."""
+        self._task = asyncio.get_running_loop().create_task(self._watch(interval), name="replica-watch")
+
+    async def stop(self) -> None:
+        """Stop the watcher (the pool is closed by the owner)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def acquire(self) -> Any:
+        """A replica connection, or None (and the replica out of use until the next check) when it fails."""
+        try:
+            return await self.pool.acquire(timeout=self.acquire_timeout)
+        except (*_REPLICA_DOWN, asyncpg.PostgresError) as exc:  # acquiring only connects: any refusal is "down"
+            log.warning("read replica unreachable, reading from the primary: %s", type(exc).__name__)
+            self.usable = False
+            return None
+
+
 class Database:
-    """The handle handlers use: a connection for reads, a transaction for every command."""
+    """The handle handlers use: a connection for reads, a transaction for every command, and `read()` for reads
+    that may be served by the read replica.
 
-    __slots__ = ("acquire_timeout", "pool")
+    Which reads go to `read()`: office-wide lists, statistics, flow monitoring and dashboards, which show many
+    people's work, are already stale the moment they render, and are the heavy reads. Everything that shows a
+    caller what they have just written stays on `connection()`: single-item reads (the Location of a 201 leads
+    there), "my ..." lists, admin lists after an admin's change, and anything read inside a command. A replica
+    lags by up to JIANWU_DB_REPLICA_MAX_LAG seconds; beyond that, or while it is down, `read()` is the primary."""
 
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+    __slots__ = ("acquire_timeout", "pool", "replica")
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float, replica: Replica | None = None) -> None:
         self.pool = pool
         self.acquire_timeout = acquire_timeout
+        self.replica = replica
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection, waited for at most the acquire timeout."""
         async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
             yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for a read that may be a few seconds stale: the replica's while it is in use, else the
+        primary's. Only reads: the replica refuses writes (a sweep a read needs goes through `primary_of`)."""
+        replica = self.replica
+        conn = await replica.acquire() if replica is not None and replica.usable else None
+        if conn is None:
+            async with self.connection() as conn:
+                yield conn
+            return
+        assert replica is not None
+        try:
+            yield conn
+        except _REPLICA_DOWN:
+            replica.usable = False  # lost in the middle of a read: the next ones go to the primary at once
+            raise
+        except asyncpg.SerializationError as exc:
+            # On a standby, 40001 is a read cancelled by replay (a conflict with recovery): try again, not a 500.
+            raise ProblemError(ErrorCode.DATABASE_UNAVAILABLE, "The read was interrupted; try again.",
+                               headers={"Retry-After": "1"}) from exc
+        finally:
+            await replica.pool.release(conn)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:

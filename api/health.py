@@ -60,10 +60,19 @@ async def _timed(coro: Any, timeout: float) -> Check:
     responses=problem_docs(),
 )
 async def ready(state: AppState) -> Response[Ready]:
-    """Answer 200 when PostgreSQL and Redis both answer within a second; otherwise 503 naming the failure."""
+    """Answer 200 when PostgreSQL and Redis both answer within a second; otherwise 503 naming the failure. With
+    a read replica configured, `checks.replica` says whether reads go there now (`unreachable` or `lagging`:
+    they go to PostgreSQL, so it never makes the worker unready)."""
     db, redis = state.db, state.redis
+    replica = db.replica
     pg, rd = await asyncio.gather(_timed(db.fetchval("select 1"), 1.0), _timed(redis.ping(), 1.0))
     checks = {"postgres": pg, "redis": rd}
+    if replica is not None:
+        # check() never raises: it leaves the lag (None when the replica did not answer) and the verdict.
+        rp = await _timed(replica.check(), 1.5)
+        if rp.ok and not replica.usable:
+            rp = Check(ok=False, ms=rp.ms, error="lagging" if replica.lag is not None else "unreachable")
+        checks["replica"] = rp
     if pg.ok and rd.ok:
         return Response(Ready(status="ok", checks=checks))
     failed = ", ".join(name for name, c in checks.items() if not c.ok)

@@ -86,6 +86,16 @@ class Settings:
         "DATABASE_URL", None, _url("postgresql", "postgres"),
         "PostgreSQL server to use. Unset: `jianwu serve` starts an embedded one under the data directory.",
     )
+    database_replica_url: str | None = _setting(
+        "DATABASE_REPLICA_URL", None, _url("postgresql", "postgres"),
+        "A streaming read replica of DATABASE_URL: office-wide lists, statistics, flow monitoring and dashboards "
+        "read there (never single reads after a write). Reads fall back to DATABASE_URL while it is down or "
+        "lagging. Unset: every read goes to DATABASE_URL.",
+    )
+    db_replica_max_lag: float = _setting(
+        "JIANWU_DB_REPLICA_MAX_LAG", 5.0, _float(0.1, 3600),
+        "Seconds of replay lag beyond which reads leave the replica for DATABASE_URL until it catches up.",
+    )
     redis_url: str | None = _setting(
         "REDIS_URL", None, _url("redis", "rediss", "unix"),
         "Redis server to use. Unset: `jianwu serve` starts an embedded one under the data directory.",
@@ -311,6 +321,11 @@ class Settings:
         ):
             if any(group) and not all(group):
                 raise SettingsError(f"{names} go together")
+        if settings.database_replica_url is not None:
+            if settings.database_url is None:
+                raise SettingsError("DATABASE_REPLICA_URL needs DATABASE_URL: the embedded server has no replica")
+            if settings.database_replica_url == settings.database_url:
+                raise SettingsError("DATABASE_REPLICA_URL must name a replica, not DATABASE_URL itself")
         if settings.env == "production" and settings.secret_key is None:
             raise SettingsError("JIANWU_SECRET_KEY is required when JIANWU_ENV=production")
         return settings

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from api.db import primary_of
 from api.errors import ErrorCode, ProblemError
 from api.ttl import TTLCache
 from modules.clocks.calendar import WorkCalendar, local_date
@@ -319,6 +320,10 @@ SWEEP_BATCH = 500
 async def sweep_stale(conn: asyncpg.Connection, *, office_id: UUID | None = None, batch: int = SWEEP_BATCH) -> int:
     """Bring every open clock whose stored state may have moved (paused, or running past its due date) up to date,
     in batches of `batch` rows, each in its own transaction; the number of rows changed."""
+    primary = primary_of(conn)
+    if primary is not None:  # a read routed to the replica (monitoring, statistics): the sweep writes on the primary
+        async with primary.connection() as rw:
+            return await sweep_stale(rw, office_id=office_id, batch=batch)
     now, cursor, changed = datetime.now(UTC), UUID(int=0), 0
     sql = _STALE.format(office="and office_id = $4" if office_id else "")
     while True:

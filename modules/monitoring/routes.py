@@ -184,7 +184,7 @@ class MonitoringController(Controller):
         _known(module, None)
         p = current_principal(request)
         after = decode_cursor(cursor)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             rows = await service.deadlines(
                 conn, p.office_id, within_days=within_days, overdue_only=overdue, module=module,  # type: ignore[arg-type]
                 department=department, handler=handler,
@@ -217,7 +217,7 @@ class MonitoringController(Controller):
         now = today()
         start = since or now.replace(month=1, day=1)
         end = until or now.replace(year=now.year + 1, month=1, day=1)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             found = await service.rates(conn, p.office_id, since=start, until=end, module=module,  # type: ignore[arg-type]
                                         codes=clock, group_by=group_by)
             zone = await service.office_zone(conn, p.office_id)  # type: ignore[arg-type]

@@ -26,6 +26,25 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> Non
         Settings.from_env(env)
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [({"DATABASE_URL": "postgresql://db/j", "DATABASE_REPLICA_URL": "mysql://r/j"}, "DATABASE_REPLICA_URL="),
+     ({"DATABASE_REPLICA_URL": "postgresql://r/j"}, "needs DATABASE_URL"),
+     ({"DATABASE_URL": "postgresql://db/j", "DATABASE_REPLICA_URL": "postgresql://db/j"}, "not DATABASE_URL itself"),
+     ({"DATABASE_URL": "postgresql://db/j", "DATABASE_REPLICA_URL": "postgresql://r/j",
+       "JIANWU_DB_REPLICA_MAX_LAG": "0"}, "JIANWU_DB_REPLICA_MAX_LAG")],
+)
+def test_a_read_replica_is_checked_at_start(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_a_read_replica_is_optional() -> None:
+    s = Settings.from_env({"DATABASE_URL": "postgresql://db/j", "DATABASE_REPLICA_URL": "postgres://r/j"})
+    assert s.database_replica_url == "postgres://r/j" and s.db_replica_max_lag == 5.0
+    assert Settings.from_env({"DATABASE_URL": "postgresql://db/j"}).database_replica_url is None
+
+
 def test_production_requires_a_secret_key() -> None:
     with pytest.raises(SettingsError, match="JIANWU_SECRET_KEY"):
         Settings.from_env({"JIANWU_ENV": "production"})

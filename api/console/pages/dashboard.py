@@ -43,7 +43,7 @@ async def figures(request: Request[Any, Any, Any], state: AppState,
     now = today()
     since, until = ((now.replace(month=1, day=1), now.replace(year=now.year + 1, month=1, day=1))
                     if period == "year" else service.period_bounds(now, period))
-    async with state.db.connection() as conn:
+    async with state.db.read() as conn:
         # rates() brings stale clock states up to date first, so the counts below are current too.
         rates = await service.rates(conn, p.office_id, since=since, until=until,  # type: ignore[arg-type]
                                     module=None, codes=None, group_by="code")

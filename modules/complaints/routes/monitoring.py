@@ -33,7 +33,7 @@ class MonitoringController(Controller):
         """Flow monitoring 流程监控: every open deadline already past or due within `within_days`, soonest first;
         cursor-paginated."""
         p = current_principal(request)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await deadlines(conn, p.office_id, today(), within_days=within_days, after=decode_cursor(cursor),
                                    limit=limit)
 
@@ -46,5 +46,5 @@ class MonitoringController(Controller):
         now = today()
         start = since or now.replace(month=1, day=1)
         end = until or now.replace(year=now.year + 1, month=1, day=1)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await stats(conn, p.office_id, start, end)  # type: ignore[arg-type]

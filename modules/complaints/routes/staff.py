@@ -145,7 +145,7 @@ class StaffController(Controller):
         after = decode_cursor(cursor)
         where = ListFilter(state=item_state, kind=kind, category=category, assignee=assignee, due_before=due_before,
                            q=q, receipt_no=receipt_no)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await list_items(conn, limit=limit, after=after, office_id=p.office_id, where=where)
 
     @get("/{complaint_id:uuid}", operation_id="complaintGet", summary="One item, with its timeline and deadlines",

@@ -79,7 +79,7 @@ class RegisterController(Controller):
         """Newest first; by kind (deputy, member) and handler. Contact details masked unless allowed."""
         p = current_principal(request)
         after, may_see = decode_cursor(cursor), await _may_see(state, p)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await queries.representatives(conn, state.box, office_id=p.office_id,  # type: ignore[arg-type]
                                                  may_see=may_see, kind=kind, handler=handler, after=after,
                                                  limit=limit)
@@ -129,7 +129,7 @@ class RegisterController(Controller):
         """Newest first; of one representative, or by one member of staff."""
         p = current_principal(request)
         after = decode_cursor(cursor)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await queries.contacts(conn, p.office_id, representative=representative,  # type: ignore[arg-type]
                                           staff=staff, after=after, limit=limit)
 
@@ -177,6 +177,6 @@ class RegisterController(Controller):
         `open_days_per_year`, two by default), and the contact cadence met per quarter. The current year by default."""
         p = current_principal(request)
         day = today()
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await queries.stats(conn, p.office_id, year or day.year, module_config(request),  # type: ignore[arg-type]
                                        day)

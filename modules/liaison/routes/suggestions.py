@@ -105,7 +105,7 @@ class SuggestionController(Controller):
         after = decode_cursor(cursor)
         where = queries.SuggestionFilter(state=item_state, department=department, classification=classification,
                                          representative=representative, due_before=due_before)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await queries.suggestions(conn, office_id=p.office_id, where=where, after=after, limit=limit)
 
     @get("/{suggestion_id:uuid}", operation_id="liaisonSuggestionGet", summary="One suggestion, with its deadlines",

@@ -77,7 +77,7 @@ class CaseController(Controller):
         deadline due on or before a date, and text in the title or the whole case number. Cursor-paginated."""
         after = decode_cursor(cursor)
         where = CaseFilter(state=case_state, domain=domain, route=route, handler=handler, due_before=due_before, q=q)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await list_cases(conn, office_id=current_principal(request).office_id, limit=limit, after=after,
                                     where=where)
 

@@ -155,7 +155,7 @@ class ClueController(Controller):
         """Newest first; by state, domain, source, and text (Chinese or not) in the title, description and place,
         or the whole clue number. Cursor-paginated."""
         after = decode_cursor(cursor)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             return await list_clues(conn, office_id=current_principal(request).office_id, limit=limit, after=after,
                                     where=ClueFilter(state=clue_state, domain=domain, source=source, q=q))
 
