@@ -54,6 +54,39 @@
       });
   }
 
-  document.addEventListener("DOMContentLoaded", draw);
-  document.addEventListener("htmx:afterSettle", draw);
+  // Items by module and category: one horizontal bar per category, a series (colour) per module, the count by
+  // state in the tooltip.
+  function drawCategories() {
+    var el = document.getElementById("chart-categories");
+    if (!el || !window.echarts || el.dataset.drawn) return;
+    el.dataset.drawn = "1";
+    fetch(el.dataset.source, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        el.style.height = Math.max(240, 30 * data.labels.length + 90) + "px";
+        var chart = window.echarts.init(el);
+        chart.setOption({
+          // The tooltip is HTML: names an admin typed (categories, domains) are escaped.
+          tooltip: {trigger: "item", formatter: function (p) {
+            var c = data.categories[p.dataIndex], esc = window.echarts.format.encodeHTML;
+            return esc(c.label) + "：" + c.count + " 件<br>" + Object.keys(c.byState).map(function (s) {
+              return esc(s) + " " + c.byState[s];
+            }).join("<br>");
+          }},
+          legend: {}, grid: {left: 8, right: 24, containLabel: true},
+          xAxis: {type: "value", minInterval: 1},
+          yAxis: {type: "category", inverse: true, data: data.labels,
+                  axisLabel: {width: 180, overflow: "truncate"}},
+          series: data.modules.map(function (m) {
+            return {id: m, name: m, type: "bar", stack: "all", data: data.series[m]};
+          })
+        });
+        window.addEventListener("resize", function () { chart.resize(); });
+      });
+  }
+
+  function drawAll() { draw(); drawCategories(); }
+
+  document.addEventListener("DOMContentLoaded", drawAll);
+  document.addEventListener("htmx:afterSettle", drawAll);
 })();
