@@ -85,3 +85,11 @@ async def test_another_offices_entry_answers_404(browser, new_staff, client, sta
     assert resp.status_code == 404
     assert await conn.fetchval("select user_id from liaison_representatives where id = $1", other["id"]) is None
     assert re.search(r'id="problem"', resp.text)
+
+
+async def test_the_register_stands_behind_the_liaison_modules_switch(browser, new_staff, make_office) -> None:  # noqa: ANN001
+    office = await make_office()  # a new office: no module is on yet
+    c = await browser()
+    await signed_in(c, await new_staff(office=office, roles=("admin", "prosecutor")))
+    page = await c.get("/console/representatives")
+    assert page.status_code == 403 and 'data-code="module_disabled"' in page.text and "尚未启用此模块" in page.text
