@@ -1,4 +1,5 @@
-"""A partner client's webhook deliveries and its dead letters 死信, with a requeue button. The reads are push/webhooks'
+"""A partner client's webhook deliveries and its dead letters 死信, and every dead letter of the office (pushes to
+phones too), each with a requeue button. The reads are push/webhooks'
 (the query behind GET /api/v1/admin/deliveries, narrowed to the client) and the requeue is webhooks.requeue, as
 behind POST /api/v1/admin/deliveries/{id}/requeue; both need `push.deliveries.manage`, as those routes do."""
 
@@ -79,4 +80,30 @@ async def requeue(request: Request[Any, Any, Any], state: AppState, client_uuid:
     return see_other(request, f"/console/clients/{client_uuid}/deliveries?done=requeued")
 
 
-delivery_routes = [deliveries_page, requeue]
+@get("/dead-letters", opt={"action": _ACTION}, include_in_schema=False)
+async def dead_letters_page(request: Request[Any, Any, Any], state: AppState, cursor: FromQuery[str | None] = None,
+                            done: FromQuery[str | None] = None) -> Template:
+    """Every dead letter of the office, pushes to phones and webhooks alike (GET /api/v1/admin/deliveries?state=dead),
+    newest first, with the partner client each webhook was for."""
+    p = current_principal(request)
+    async with state.db.connection() as conn:
+        found = await webhooks.deliveries(conn, office_id=p.office_id, state="dead", after=decode_cursor(cursor),
+                                          limit=_PAGE)
+        clients = {r["id"]: r for r in await conn.fetch(
+            "select d.id, c.id as client_uuid, c.name from deliveries d join partner_clients c on c.id = d.client_id"
+            " where d.id = any($1::uuid[])", [UUID(d.id) for d in found.items])}
+    return await page(request, "dead_letters.html", dead=found.items, next_cursor=found.next_cursor,
+                      clients={str(k): v for k, v in clients.items()}, done=done == "requeued")
+
+
+@post("/dead-letters/{delivery_id:uuid}/requeue", status_code=200, opt={"action": _ACTION, "accepts": FORM},
+      include_in_schema=False)
+async def requeue_any(request: Request[Any, Any, Any], state: AppState, delivery_id: FromPath[UUID]) -> Response[Any]:
+    """Put a dead letter of the office back in its queue (webhooks.requeue: 404 unless it is one)."""
+    p = current_principal(request)
+    async with state.db.transaction() as conn:
+        await webhooks.requeue(conn, actor=actor_from(request, p), office_id=p.office_id, delivery_id=delivery_id)
+    return see_other(request, "/console/dead-letters?done=requeued")
+
+
+delivery_routes = [deliveries_page, requeue, dead_letters_page, requeue_any]

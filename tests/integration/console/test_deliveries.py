@@ -85,3 +85,24 @@ async def test_another_offices_client_and_dead_letter_answer_404(browser, new_st
     assert (await c.post(f"/console/clients/{own}/deliveries/{dead}/requeue", data={"_csrf": csrf})).status_code \
         == 404
     assert await conn.fetchval("select state from deliveries where id = $1", dead) == "dead"
+
+
+async def test_every_dead_letter_of_the_office_on_one_page(browser, new_staff, conn) -> None:  # noqa: ANN001
+    client, sent, dead = await dead_letter(conn)
+    _, _, elsewhere = await dead_letter(conn, office="chongming")
+    c = await browser()
+    csrf = await signed_in(c, await new_staff())
+    assert 'href="/console/dead-letters"' in (await c.get("/console/clients")).text
+    page = await c.get("/console/dead-letters")
+    table = page.text.split('id="dead-letters"', 1)[1].split("</table>", 1)[0]
+    assert str(dead) in table and str(sent) not in table and str(elsewhere) not in table
+    assert f'href="/console/clients/{client}/deliveries"' in table.split(f'data-delivery="{dead}"', 1)[1]
+    assert (await c.post(f"/console/dead-letters/{elsewhere}/requeue", data={"_csrf": csrf})).status_code == 404
+    assert (await c.post(f"/console/dead-letters/{dead}/requeue", data={})).status_code == 403
+    done = await c.post(f"/console/dead-letters/{dead}/requeue", data={"_csrf": csrf})
+    assert done.status_code == 303 and done.headers["location"] == "/console/dead-letters?done=requeued"
+    assert await conn.fetchval("select state from deliveries where id = $1", dead) == "pending"
+    assert await conn.fetchval("select state from deliveries where id = $1", elsewhere) == "dead"
+    prosecutor = await browser()
+    await signed_in(prosecutor, await new_staff(roles=("prosecutor",)))
+    assert (await prosecutor.get("/console/dead-letters")).status_code == 403
