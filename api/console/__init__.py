@@ -51,6 +51,7 @@ def _problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[Any
             return Response(content=None, status_code=204, headers={"HX-Redirect": target})
         return Redirect(target, status_code=303)
     message = "表单已失效（缺少或错误的 CSRF 令牌），请刷新页面后重试。" if reason == "csrf" else (
+        "本院尚未启用此模块（可在“模块管理”中开启）。" if exc.code == "module_disabled" else
         _MESSAGES.get(exc.status) or exc.detail or "请求有误。")
     return Template(template_name="error.html", status_code=exc.status, context={
         "message": message, "detail": exc.detail, "code": exc.code, "nav": [], "csrf": ""})

@@ -21,6 +21,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/console", "概览", AUTHENTICATED),
     ("/console/modules", "模块管理", "admin.modules.manage"),
     ("/console/people", "人员与角色", "admin.users.read"),
+    ("/console/representatives", "代表委员", "liaison.read"),
     ("/console/permissions", "权限清单", "admin.permissions.read"),
     ("/console/calendars", "节假日历", "admin.calendar.read"),
     ("/console/clients", "协作单位", "admin.clients.read"),

@@ -169,6 +169,8 @@ SUBJECT = Subject(
     field_columns={"referredTo": "referred_to", "disposition": "disposition", "assigneeId": "assignee_id"},
     clock_applies=lambda conn, row, code: _clock_applies(conn, row, code),
     listing={"handler_id": "t.assignee_id", "department": "t.department", "ref": "t.receipt_no", "title": "t.title"},
+    category={"code": "(select c.code from complaint_categories c where c.id = t.category_id)",
+              "label": "(select c.name from complaint_categories c where c.id = t.category_id)"},
 )
 
 

@@ -62,10 +62,15 @@ class Subject:
     # How lists across modules (flow monitoring's deadlines, bulletins) show the subject: SQL expressions over the
     # table as `t` for `handler_id` (uuid), `department`, `ref` (its number) and `title`. None: not listed.
     listing: Mapping[str, str] | None = None
+    # How counts by category (GET /api/v1/monitoring/categories, the console's overview) group the subject: SQL
+    # expressions over the table as `t` for its category's `code` and Chinese `label`. None: not counted.
+    category: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.listing is not None and set(self.listing) != {"handler_id", "department", "ref", "title"}:
             raise ValueError(f"{self.kind}: listing names handler_id, department, ref and title")
+        if self.category is not None and set(self.category) != {"code", "label"}:
+            raise ValueError(f"{self.kind}: category names code and label")
 
 
 def _stamp(subject: Subject) -> str:

@@ -50,6 +50,8 @@ SUBJECT = Subject(
     field_columns={"department": "department", "handlerId": "handler_id", "reply": "reply",
                    "satisfaction": "satisfaction", "comment": "satisfaction_comment"},
     listing={"handler_id": "t.handler_id", "department": "t.department", "ref": "t.number", "title": "t.title"},
+    category={"code": "t.classification",
+              "label": "case t.classification when 'difficult' then '疑难' else '一般' end"},
 )
 
 

@@ -51,15 +51,20 @@ async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
                office_id=row["office_id"])
 
 
+# Counted by domain: the office's own label, else the module's default one (an office without a list of its own).
+_DOMAIN = {"code": "t.domain", "label": "coalesce((select d.label_zh from pil_domains d where d.office_id = t.office_id"
+           " and d.code = t.domain), case t.domain "
+           + " ".join(f"when '{c}' then '{lbl}'" for c, lbl in DEFAULT_DOMAINS) + " else t.domain end)"}
+
 # Listed with their numbers (flow monitoring, and what a complaint or suggestion became); clues run no clocks.
 CLUE = Subject(module=MODULE, table="pil_clues", kind="clue", workflow=CLUE_WORKFLOW, notify=_notify,
                field_columns={"referredTo": "referred_to", "reason": "reason"},
                listing={"handler_id": "null::uuid", "department": "null::text", "ref": "t.clue_no",
-                        "title": "t.title"})
+                        "title": "t.title"}, category=_DOMAIN)
 CASE = Subject(module=MODULE, table="pil_cases", kind="case", workflow=CASE_WORKFLOW, notify=_notify,
                field_columns={"disposition": "disposition"},
                listing={"handler_id": "t.handler_id", "department": "null::text", "ref": "t.case_no",
-                        "title": "t.title"})
+                        "title": "t.title"}, category=_DOMAIN)
 
 
 def informant_aad(office_id: UUID) -> bytes:

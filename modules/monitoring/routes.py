@@ -74,6 +74,26 @@ class Rates(msgspec.Struct, rename="camel"):
     rates: list[RateOut]
 
 
+class CategoryCount(msgspec.Struct, rename="camel"):
+    """How many items of one module's subject are in one category and state (e.g. complaints, 控告 accusation,
+    accepted)."""
+
+    module: str
+    module_label: str
+    subject: str
+    category: str | None
+    label: str
+    state: str
+    state_label: str
+    count: int
+
+
+class CategoryCounts(msgspec.Struct, rename="camel"):
+    """The office's items by module, subject, category and state (every item, whatever its age)."""
+
+    counts: list[CategoryCount]
+
+
 class RungIn(msgspec.Struct, forbid_unknown_fields=True):
     """Raise a rung by hand."""
 
@@ -223,6 +243,19 @@ class MonitoringController(Controller):
             zone = await service.office_zone(conn, p.office_id)  # type: ignore[arg-type]
         return Rates(since=start, until=end, time_zone=zone, group_by=group_by,
                      rates=[RateOut(**r) for r in found])
+
+    @get("/categories", operation_id="monitoringCategories", summary="Items by module, category and state",
+         opt={"action": "monitoring.read"}, responses=problem_docs(400, 401, 403))
+    async def categories(self, request: Request[Any, Any, Any], state: AppState,
+                         module: FromQuery[str | None] = None) -> CategoryCounts:
+        """Every item of the office (of one module when asked) counted by category and state, with Chinese labels:
+        complaints by catalog category, PIL clues and cases by domain, suggestions by classification, partner
+        involvements by urgency and documents by kind."""
+        _known(module, None)
+        p = current_principal(request)
+        async with state.db.connection() as conn:
+            rows = await service.category_counts(conn, p.office_id, module=module)  # type: ignore[arg-type]
+        return CategoryCounts(counts=[CategoryCount(**r) for r in rows])
 
     @post("/clocks/{clock_id:uuid}/rungs", operation_id="monitoringRaise", summary="Raise a reminder or a notice",
           opt={"action": "monitoring.escalate", "idempotency": "optional"},

@@ -16,7 +16,8 @@ from modules.clocks.engine import compliance_of
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import sweep_stale, today
 from modules.kernel.timeline import add_event
-from modules.monitoring.subjects import lateral_join
+from modules.monitoring.subjects import category_counts_sql, lateral_join
+from modules.registry import manifests
 
 if TYPE_CHECKING:
     import asyncpg
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from api.pagination import Cursor
 
 __all__ = (
-    "DEFAULT_SETTINGS", "answer_notice", "bulletin", "deadlines", "escalate", "office_settings", "period_bounds",
-    "rates", "run_ladder", "system_actor",
+    "DEFAULT_SETTINGS", "answer_notice", "bulletin", "category_counts", "deadlines", "escalate", "office_settings",
+    "period_bounds", "rates", "run_ladder", "system_actor",
 )
 
 Rung = Literal["reminder", "notice"]
@@ -76,6 +77,19 @@ async def office_zone(conn: asyncpg.Connection, office_id: UUID) -> str:
 
 _RATE_KEYS = {"code": "k.code", "module": "k.module", "department": "coalesce(s.department, '')",
               "handler": "coalesce(s.handler_id::text, '')", "office": "k.office_id::text"}
+
+
+async def category_counts(conn: asyncpg.Connection, office_id: UUID, *,
+                          module: str | None = None) -> list[dict[str, Any]]:
+    """The office's items of every module (or of one) by subject, category and state, with the module's, category's
+    and state's labels: what the overview's chart draws and the apps read from GET /api/v1/monitoring/categories."""
+    labels = {m.name: m.label_zh for m in manifests()}
+    states = {(s.module, s.kind): s.workflow.states for m in manifests() for s in m.subjects}
+    rows = await conn.fetch(category_counts_sql(), office_id, module)
+    return [{"module": r["module"], "module_label": labels.get(r["module"], r["module"]), "subject": r["subject"],
+             "category": r["category"], "label": r["label"] or r["category"] or "未分类", "state": r["state"],
+             "state_label": states.get((r["module"], r["subject"]), {}).get(r["state"], r["state"]),
+             "count": r["n"]} for r in rows]
 
 
 async def rates(conn: asyncpg.Connection, office_id: UUID, *, since: date, until: date, module: str | None,

@@ -38,7 +38,9 @@ async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
 
 
 SUBJECT = Subject(module="partners", table="partner_messages", kind="document", workflow=MESSAGE,
-                  field_columns={"receivedBy": "received_by", "receivedAt": "received_at"}, notify=_notify)
+                  field_columns={"receivedBy": "received_by", "receivedAt": "received_at"}, notify=_notify,
+                  category={"code": "t.kind",
+                            "label": "(select k.label_zh from partner_message_kinds k where k.code = t.kind)"})
 
 
 async def send(conn: asyncpg.Connection, actor: Actor, *, client: Any, side: str, data: DocumentIn,

@@ -110,7 +110,8 @@ async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
 SUBJECT = Subject(module=MODULE, table="partner_involvements", kind="involvement", workflow=INVOLVEMENT,
                   field_columns={"prosecutorId": "prosecutor_id"}, notify=_notify,
                   listing={"handler_id": "t.prosecutor_id", "department": "null::text", "ref": "t.case_ref",
-                           "title": "left(t.summary, 200)"})
+                           "title": "left(t.summary, 200)"},
+                  category={"code": "t.urgency", "label": "case t.urgency when 'urgent' then '紧急' else '一般' end"})
 
 
 async def request_involvement(conn: asyncpg.Connection, actor: Actor, *, client: Any, initiated_by: str,

@@ -11,7 +11,9 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +115,8 @@ async def fx_page(chromium: Browser, server: str, outside: list[str]) -> AsyncIt
 
 @pytest.fixture(name="admin")
 async def fx_admin(settings: Any) -> str:
-    """A fresh admin of jinshan (who may also read the monitoring figures); answers the username."""
+    """A fresh admin of jinshan who may also read the monitoring figures and (as a prosecutor may, contact details
+    masked) the liaison register; answers the username."""
     username = f"jinshan.b{uuid.uuid4().hex[:10]}"
 
     async def insert() -> None:
@@ -122,7 +125,7 @@ async def fx_admin(settings: Any) -> str:
             await conn.execute(
                 "insert into users (kind, office_id, username, display_name, password_hash, roles)"
                 " select 'staff', id, $1, '浏览器测试', $2, $3 from offices where code = 'jinshan'",
-                username, hash_password_sync(DEMO_PASSWORD), ["admin", "case_mgmt"])
+                username, hash_password_sync(DEMO_PASSWORD), ["admin", "case_mgmt", "prosecutor"])
         finally:
             await conn.close()
 
@@ -139,8 +142,25 @@ async def run_sql(settings: Any, sql: str, *args: Any) -> Any:
         await conn.close()
 
 
+@cache
+def cjk_font() -> str | None:
+    """A font with Simplified Chinese that Chromium finds through fontconfig (Debian: fonts-noto-cjk), or None."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    found = subprocess.run([fc_list, ":lang=zh-cn", "family"], capture_output=True, text=True, check=False).stdout
+    families = [f.split(",")[0] for f in found.splitlines() if f.strip()]
+    ranked = sorted(families, key=lambda f: (not f.endswith(" SC"), "Mono" in f, "Serif" in f, f))
+    return ranked[0] if ranked else None
+
+
 async def shoot(page: Any, name: str) -> None:
-    """Screenshots of the page at 1280 px and 390 px wide, into tests/browser/screenshots/ (not committed)."""
+    """Screenshots of the page at 1280 px and 390 px wide, into tests/browser/screenshots/ (not committed). Chinese
+    text needs a CJK font in the browser's machine: without one the screenshots show empty boxes, so the run warns
+    (once) and the tests go on; nothing they assert depends on fonts."""
+    if cjk_font() is None:
+        warnings.warn("no Chinese font installed (apt-get install fonts-noto-cjk): the screenshots in "
+                      "tests/browser/screenshots/ will show boxes for Chinese text", stacklevel=2)
     SCREENSHOTS.mkdir(exist_ok=True)
     for width in (1280, 390):
         await page.set_viewport_size({"width": width, "height": 900})

@@ -144,7 +144,8 @@ async def test_every_page_at_two_widths_loads_only_our_own_files(page: Any, admi
     await shoot(page, "overview")
     for path in ("/console/modules", "/console/modules/complaints", "/console/people", "/console/people/new",
                  "/console/permissions", "/console/calendars", "/console/clients", "/console/clients/new",
-                 "/console/catalog", "/console/monitoring", "/console/audit", "/console/password", "/console/totp"):
+                 "/console/catalog", "/console/monitoring", "/console/audit", "/console/password", "/console/totp",
+                 "/console/representatives", "/console/dead-letters"):
         await page.goto(path)
         assert await page.locator("h1").count() == 1, path
         await shoot(page, re.sub(r"\W+", "-", path.strip("/")))

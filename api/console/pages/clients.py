@@ -39,7 +39,8 @@ async def clients_page(request: Request[Any, Any, Any], state: AppState, cursor:
                                                  limit=_PAGE)
     found = page_of(rows, _PAGE, client_out, lambda r: (r["created_at"], r["id"]))
     return await page(request, "clients.html", clients=found.items, next_cursor=found.next_cursor, done=done,
-                      can_manage=await allowed(request, "admin.clients.manage"))
+                      can_manage=await allowed(request, "admin.clients.manage"),
+                      can_see_deliveries=await allowed(request, "push.deliveries.manage"))
 
 
 @post("/clients/{client_uuid:uuid}/{verb:str}", status_code=200,

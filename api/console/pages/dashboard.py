@@ -1,6 +1,6 @@
-"""The overview 概览: the office's deadlines by module and state, on-time rates per clock this year and the overdue
-count, drawn by vendored ECharts from a JSON endpoint over modules/monitoring's service (the apps read the same
-figures from GET /api/v1/monitoring/rates)."""
+"""The overview 概览: the office's deadlines by module and state, its items by module and category, on-time rates per
+clock this year and the overdue count, drawn by vendored ECharts from JSON endpoints over modules/monitoring's service
+(the apps read the same figures from GET /api/v1/monitoring/rates and /categories)."""
 
 from __future__ import annotations
 
@@ -88,4 +88,36 @@ async def figures(request: Request[Any, Any, Any], state: AppState,
                        "overdue": r["overdue"]} for r in rates]}
 
 
-dashboard_routes = [overview, figures]
+# What each module's subject is called on the chart, when a module counts more than one kind of item.
+_SUBJECTS_ZH = {"clue": "线索", "case": "案件", "involvement": "提前介入", "document": "文书", "consultation": "会商",
+                "suggestion": "建议", "invitation": "活动", "complaint": "来信来访"}
+
+
+@get("/data/categories", opt={"action": "monitoring.read"}, include_in_schema=False)
+async def categories(request: Request[Any, Any, Any], state: AppState) -> dict[str, Any]:
+    """The office's items by module, category and state (service.category_counts, as GET
+    /api/v1/monitoring/categories answers the apps), and the chart's form of it: one bar per category, one series
+    per module."""
+    p = current_principal(request)
+    async with state.db.connection() as conn:
+        rows = await service.category_counts(conn, p.office_id)  # type: ignore[arg-type]
+    several = {m for m in {r["module"] for r in rows}
+               if len({r["subject"] for r in rows if r["module"] == m}) > 1}
+    bars: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    for r in rows:
+        key = (r["module"], r["subject"], r["category"])
+        if key not in bars:
+            kind = f" · {_SUBJECTS_ZH.get(r['subject'], r['subject'])}" if r["module"] in several else ""
+            bars[key] = {"module": r["module"], "moduleLabel": r["module_label"], "subject": r["subject"],
+                         "category": r["category"], "label": f"{r['module_label']}{kind} · {r['label']}", "count": 0,
+                         "byState": {}}
+        bars[key]["count"] += r["count"]
+        bars[key]["byState"][r["state_label"]] = r["count"]
+    items = list(bars.values())
+    modules = list(dict.fromkeys(b["moduleLabel"] for b in items))
+    return {"categories": items, "labels": [b["label"] for b in items], "modules": modules,
+            "series": {m: [b["count"] if b["moduleLabel"] == m else None for b in items] for m in modules},
+            "total": sum(b["count"] for b in items)}
+
+
+dashboard_routes = [overview, figures, categories]

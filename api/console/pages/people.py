@@ -51,7 +51,8 @@ async def people_page(request: Request[Any, Any, Any], state: AppState, cursor: 
                       roles=STAFF_ROLES, done=_DONE.get(done or ""), pending=pending,
                       can_approve=await allowed(request, "admin.roles.approve"),
                       can_manage=await allowed(request, "admin.users.manage"),
-                      can_revoke=await allowed(request, "admin.sessions.revoke"))
+                      can_revoke=await allowed(request, "admin.sessions.revoke"),
+                      can_see_reps=await allowed(request, "liaison.read"))
 
 
 async def _update(request: Request[Any, Any, Any], state: AppState, user_id: UUID, *, disabled: bool | None = None,

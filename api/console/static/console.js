@@ -2,6 +2,8 @@
    server computes. No inline script anywhere (the Content-Security-Policy forbids it). */
 (function () {
   "use strict";
+  // The charts draw text on a canvas: the same Chinese faces as the page's CSS.
+  var FONT = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif';
   var STATE_NAMES = {running: "进行中", paused: "暂停", overdue: "已超期", met_on_time: "按期办结", met_late: "逾期办结"};
 
   function draw() {
@@ -14,6 +16,7 @@
       .then(function (data) {
         document.getElementById("overdue-count").textContent = String(data.overdue);
         var a = window.echarts.init(states);
+        a.setOption({textStyle: {fontFamily: FONT}});
         a.setOption({
           tooltip: {trigger: "axis"}, legend: {}, xAxis: {type: "category", data: data.modules},
           yAxis: {type: "value", minInterval: 1},
@@ -22,6 +25,7 @@
           })
         });
         var b = window.echarts.init(rates);
+        b.setOption({textStyle: {fontFamily: FONT}});
         b.setOption({
           tooltip: {}, xAxis: {type: "category", data: data.rates.map(function (r) { return r.label; })},
           yAxis: {type: "value", max: 100, axisLabel: {formatter: "{value}%"}},
@@ -30,6 +34,7 @@
           })}]
         });
         var c = window.echarts.init(document.getElementById("chart-months"));
+        c.setOption({textStyle: {fontFamily: FONT}});
         c.setOption({
           tooltip: {trigger: "axis"}, legend: {}, xAxis: {type: "category", data: data.months},
           yAxis: {type: "value", minInterval: 1},
@@ -41,6 +46,7 @@
         var below = document.getElementById("chart-offices");
         if (below) {
           var d = window.echarts.init(below);
+          d.setOption({textStyle: {fontFamily: FONT}});
           d.setOption({
             tooltip: {trigger: "axis"}, legend: {}, xAxis: {type: "category", data: data.below.offices},
             yAxis: {type: "value", minInterval: 1},
@@ -54,6 +60,40 @@
       });
   }
 
-  document.addEventListener("DOMContentLoaded", draw);
-  document.addEventListener("htmx:afterSettle", draw);
+  // Items by module and category: one horizontal bar per category, a series (colour) per module, the count by
+  // state in the tooltip.
+  function drawCategories() {
+    var el = document.getElementById("chart-categories");
+    if (!el || !window.echarts || el.dataset.drawn) return;
+    el.dataset.drawn = "1";
+    fetch(el.dataset.source, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        el.style.height = Math.max(240, 30 * data.labels.length + 90) + "px";
+        var chart = window.echarts.init(el);
+        chart.setOption({textStyle: {fontFamily: FONT}});
+        chart.setOption({
+          // The tooltip is HTML: names an admin typed (categories, domains) are escaped.
+          tooltip: {trigger: "item", formatter: function (p) {
+            var c = data.categories[p.dataIndex], esc = window.echarts.format.encodeHTML;
+            return esc(c.label) + "：" + c.count + " 件<br>" + Object.keys(c.byState).map(function (s) {
+              return esc(s) + " " + c.byState[s];
+            }).join("<br>");
+          }},
+          legend: {}, grid: {left: 8, right: 24, containLabel: true},
+          xAxis: {type: "value", minInterval: 1},
+          yAxis: {type: "category", inverse: true, data: data.labels,
+                  axisLabel: {width: 180, overflow: "truncate"}},
+          series: data.modules.map(function (m) {
+            return {id: m, name: m, type: "bar", stack: "all", data: data.series[m]};
+          })
+        });
+        window.addEventListener("resize", function () { chart.resize(); });
+      });
+  }
+
+  function drawAll() { draw(); drawCategories(); }
+
+  document.addEventListener("DOMContentLoaded", drawAll);
+  document.addEventListener("htmx:afterSettle", drawAll);
 })();

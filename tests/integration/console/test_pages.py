@@ -20,14 +20,15 @@ _VENDORED_OK = re.compile(r"^http://www\.w3\.org/|^http://www\.apache\.org/licen
                           r"^https://github\.com/ecomfe/zrender/blob/master/LICENSE")
 PAGES = ("/console", "/console/modules", "/console/modules/complaints", "/console/people", "/console/people/new",
          "/console/permissions", "/console/calendars", "/console/clients", "/console/clients/new", "/console/catalog",
-         "/console/monitoring", "/console/audit", "/console/totp", "/console/password")
+         "/console/monitoring", "/console/audit", "/console/totp", "/console/password", "/console/representatives",
+         "/console/dead-letters")
 
 
 async def test_no_page_or_asset_names_an_outside_url(browser, new_staff) -> None:  # noqa: ANN001
     c = await browser()
     login = await c.get("/console/login")
     assert not _URL.search(login.text)
-    await signed_in(c, await new_staff(roles=("admin", "case_mgmt")))
+    await signed_in(c, await new_staff(roles=("admin", "case_mgmt", "prosecutor")))
     assets: set[str] = set()
     for path in PAGES:
         page = await c.get(path)
