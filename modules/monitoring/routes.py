@@ -253,7 +253,7 @@ class MonitoringController(Controller):
         involvements by urgency and documents by kind."""
         _known(module, None)
         p = current_principal(request)
-        async with state.db.connection() as conn:
+        async with state.db.read() as conn:
             rows = await service.category_counts(conn, p.office_id, module=module)  # type: ignore[arg-type]
         return CategoryCounts(counts=[CategoryCount(**r) for r in rows])
 

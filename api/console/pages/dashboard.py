@@ -99,7 +99,7 @@ async def categories(request: Request[Any, Any, Any], state: AppState) -> dict[s
     /api/v1/monitoring/categories answers the apps), and the chart's form of it: one bar per category, one series
     per module."""
     p = current_principal(request)
-    async with state.db.connection() as conn:
+    async with state.db.read() as conn:
         rows = await service.category_counts(conn, p.office_id)  # type: ignore[arg-type]
     several = {m for m in {r["module"] for r in rows}
                if len({r["subject"] for r in rows if r["module"] == m}) > 1}
