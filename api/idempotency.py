@@ -18,10 +18,38 @@ if TYPE_CHECKING:
     import asyncpg
     from litestar import Request
 
-__all__ = ("Replay", "answered", "begin", "fingerprint", "finish", "idempotency_key", "run_once")
+    from auth.secretbox import SecretBox
+
+__all__ = ("Replay", "answered", "begin", "fingerprint", "finish", "idempotency_key", "run_once", "use_answer_key")
 
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 HEADER_DOC = "A client-chosen unique key per command (8-200 of A-Z a-z 0-9 . _ : -), reused on every retry."
+
+
+_answer_box: SecretBox | None = None
+_SEALED = b"\x01"  # SecretBox's version byte; an answer stored in the clear starts with "{" or "["
+
+
+def use_answer_key(box: SecretBox | None) -> None:
+    """Seal stored answers with the service key (a worker sets this at start): an answer may hold personal data
+    or a secret the caller is shown again on a retry, such as an anonymous filer's query code."""
+    global _answer_box
+    _answer_box = box
+
+
+def _aad(scope: str, key: str) -> bytes:
+    # Bound to its key: an answer copied onto another key's row does not open.
+    return f"idempotency:{scope}|{key}".encode()
+
+
+def _seal(scope: str, key: str, body: bytes) -> bytes:
+    return _answer_box.encrypt(body, aad=_aad(scope, key)) if _answer_box is not None else body
+
+
+def _open(scope: str, key: str, stored: bytes) -> bytes:
+    if stored[:1] == _SEALED and _answer_box is not None:
+        return _answer_box.decrypt(stored, aad=_aad(scope, key))
+    return stored  # stored before answers were sealed
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +117,13 @@ async def begin(conn: asyncpg.Connection, scope: str, key: str, request_hash: by
     if row["status"] is None:
         raise ProblemError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, "The first request with this key is still running.",
                            headers={"Retry-After": "1"})
-    return Replay(row["status"], row["response"])
+    return Replay(row["status"], _open(scope, key, row["response"]))
 
 
 async def finish(conn: asyncpg.Connection, scope: str, key: str, status: int, body: bytes) -> None:
-    """Store the answer with the key, in the same transaction as the work."""
+    """Store the answer with the key, sealed, in the same transaction as the work."""
     await conn.execute("update idempotency_keys set status = $3, response = $4 where scope = $1 and key = $2",
-                       scope, key, status, body)
+                       scope, key, status, _seal(scope, key, body))
 
 
 async def run_once(

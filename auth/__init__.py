@@ -14,6 +14,7 @@ __all__ = ("setup_auth",)
 async def setup_auth(state: Any, settings: Settings, db: Database, redis: Any) -> None:
     """Put this worker's keyring, revocation list, permission cache, limiter and SMS provider on the app state."""
     from api.errors import DB_DOWN_ERRORS
+    from api.idempotency import use_answer_key
     from api.settings import master_secret
     from auth.audit import use_anchors, use_chain_key
     from auth.audit_anchor import Anchors
@@ -26,6 +27,7 @@ async def setup_auth(state: Any, settings: Settings, db: Database, redis: Any) -
 
     state.box = SecretBox(master_secret(settings))
     use_chain_key(state.box)
+    use_answer_key(state.box)
     use_anchors(Anchors(state.box, settings.data_path, redis, settings.redis_prefix))
     state.keyring = Keyring(db, state.box)
     from api.cache import create_watcher

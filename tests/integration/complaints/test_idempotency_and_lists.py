@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
+from api.idempotency import _open
+from auth.secretbox import SecretBoxError
 from tests.helpers import citizen, item, key
 
 
@@ -17,6 +21,24 @@ async def test_same_key_same_body_same_answer(client, settings, conn) -> None:  
     assert retry.json() == first.json()
     assert retry.headers["idempotent-replayed"] == "true"
     assert await conn.fetchval("select count(*) from complaints where receipt_no = $1", first.json()["receiptNo"]) == 1
+
+
+async def test_an_anonymous_filers_stored_answer_is_sealed_and_its_retry_gets_the_query_code(client, conn) -> None:  # noqa: ANN001
+    headers = key()
+    first = await client.post("/api/v1/public/complaints", headers=headers, json=item(title="匿名重试测试"))
+    assert first.status_code == 201, first.text
+    code = first.json()["queryCode"]
+    stored = await conn.fetchval("select response from idempotency_keys where key = $1", headers["Idempotency-Key"])
+    # At rest, neither the query code nor the receipt shows: the row holds the sealed answer.
+    assert code.encode() not in stored and first.json()["receiptNo"].encode() not in stored
+    retry = await client.post("/api/v1/public/complaints", headers=headers, json=item(title="匿名重试测试"))
+    assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+    assert retry.json()["queryCode"] == code  # the filer who lost the first answer can still follow the item
+    # A sealed answer copied onto another key's row does not open there: it is bound to its own key.
+    scope = await conn.fetchval("select scope from idempotency_keys where key = $1", headers["Idempotency-Key"])
+    with pytest.raises(SecretBoxError):
+        _open(scope, "another-key-0001", stored)
+    assert code in _open(scope, headers["Idempotency-Key"], stored).decode()
 
 
 async def test_same_key_other_body_is_422(client, settings) -> None:  # noqa: ANN001
