@@ -261,7 +261,7 @@ async def _soak(args: argparse.Namespace, server: BenchServer, ctx: sc.Context) 
 
 
 # Single reads whose SQL statements per request are counted (pg_stat_statements): one is the target.
-STATEMENT_COUNTED = ("complaint_get",)
+STATEMENT_COUNTED = ("complaint_get", "pil_case_get", "suggestion_get")
 
 
 async def _statements_per_request(pg_url: str, ctx: sc.Context, scenario: sc.Scenario, n: int = 200) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from api.schema import Output
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("LinkOut", "describe", "link", "links")
+__all__ = ("LinkOut", "describe", "link", "link_columns", "links", "links_of")
 
 
 class LinkOut(Output):
@@ -43,15 +43,26 @@ async def link(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, sourc
                     data={"kind": kind, "module": from_module, "id": str(from_id)})
 
 
+def link_columns(subject_id: str) -> str:
+    """A select-list column for a module's one-statement single read: every link of the subject whose id is the SQL
+    expression `subject_id`, oldest first, as `subject_links` rows (read them with `links_of`)."""
+    return (f"array(select l from subject_links l where l.from_id = {subject_id} or l.to_id = {subject_id}"
+            " order by l.created_at) as links")
+
+
+def links_of(rows: Any, subject_id: UUID) -> list[LinkOut]:
+    """`subject_links` rows of one subject as the links it shows: what it became (to) and came from (from)."""
+    return [LinkOut(direction="to", module=r["to_module"], id=r["to_id"], kind=r["kind"], at=r["created_at"])
+            if r["from_id"] == subject_id else
+            LinkOut(direction="from", module=r["from_module"], id=r["from_id"], kind=r["kind"], at=r["created_at"])
+            for r in rows]
+
+
 async def links(conn: asyncpg.Connection, subject_id: UUID) -> list[LinkOut]:
     """Every link of a subject, both directions, oldest first."""
-    rows = await conn.fetch(
-        "select 'to' as direction, to_module as module, to_id as id, kind, created_at from subject_links "
-        "where from_id = $1 union all "
-        "select 'from', from_module, from_id, kind, created_at from subject_links where to_id = $1 "
-        "order by created_at", subject_id)
-    return [LinkOut(direction=r["direction"], module=r["module"], id=r["id"], kind=r["kind"], at=r["created_at"])
-            for r in rows]
+    rows = await conn.fetch("select * from subject_links where from_id = $1 or to_id = $1 order by created_at",
+                            subject_id)
+    return links_of(rows, subject_id)
 
 
 async def describe(conn: asyncpg.Connection, module: str, subject_id: UUID) -> tuple[str | None, str | None]:

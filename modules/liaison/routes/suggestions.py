@@ -52,10 +52,12 @@ if TYPE_CHECKING:
 __all__ = ("SuggestionController",)
 
 
-async def view(state: AppState, conn: asyncpg.Connection, row: Any, p: Principal) -> StaffSuggestion:
-    """The suggestion as this caller sees it (contact details masked unless allowed, steps they may take)."""
+async def view(state: AppState, conn: asyncpg.Connection, row: Any, p: Principal, read: Any = None) -> StaffSuggestion:
+    """The suggestion as this caller sees it (contact details masked unless allowed, steps they may take); `read`:
+    a `queries.suggestion_read` answer, which holds everything shown."""
     actions = await state.permissions.actions_of(p)
-    return await queries.staff_view(conn, state.box, row, may_see="liaison.contact.view" in actions, actions=actions)
+    return await queries.staff_view(conn, state.box, row, may_see="liaison.contact.view" in actions, actions=actions,
+                                    read=read)
 
 
 class SuggestionController(Controller):
@@ -115,7 +117,8 @@ class SuggestionController(Controller):
         """Timeline, clocks, the pending reply proposal, and what it became in other modules."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            return await view(state, conn, await queries.staff_suggestion(conn, suggestion_id, p), p)
+            read = await queries.suggestion_read(conn, suggestion_id, p.office_id)
+            return await view(state, conn, read["item"], p, read)
 
     @post("/{suggestion_id:uuid}/assignment", operation_id="liaisonSuggestionAssign",
           summary="Assign to the owning department", opt={"action": "liaison.suggestion.assign",

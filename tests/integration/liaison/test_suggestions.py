@@ -145,6 +145,8 @@ async def test_a_suggestion_converted_into_a_complaint_shows_in_both_modules(cli
     assert body["state"] == "converted" and body["closedAt"]
     [outcome] = body["links"]
     assert outcome["module"] == "complaints" and outcome["direction"] == "to" and outcome["state"] == "received"
+    # The staff read (one statement for the suggestion and its kernel rows) shows exactly what the step answered.
+    assert (await client.get(url, headers=office)).json() == body
     assert {c["status"] for c in body["clocks"]} == {"not_applicable"}
     # The complaint exists in the complaints module, filed for the deputy, and says where it came from.
     complaint = await client.get(f"/api/v1/staff/complaints/{outcome['id']}",
