@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,12 +118,14 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
     runs: list[dict[str, Any]] = []
     floors: dict[str, Any] = {}
     wal: dict[str, Any] = {}
+    sql_rates: dict[str, dict[int, float]] = {}
     sizes = [10_000, 100_000 if args.quick else 1_000_000]
     if any(s.name in sc.COMPLAINTS for s in chosen):
         from bench.seed import prepare
 
         ctx.data = await prepare(server.pg_url, sizes)
         floors.update(await _list_floors(server.pg_url, ctx.data, 200 if args.quick else 2000))
+        sql_rates = await _read_sql_rates(server.pg_url, ctx.data, [1, args.concurrency], 1.0 if args.quick else 3.0)
     if any(s.name in sc.LITIGATION for s in chosen):
         from bench.seed import BenchData
         from bench.seed_litigation import prepare_litigation
@@ -213,7 +216,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
         for p in procs:
             print(f"  memory {role}: pid {p['pid']} RSS {p['rss_mib']:.1f} MiB", flush=True)
     return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors, "statements": statements,
-            "wal": wal, "soak": soak, "memory": memory}
+            "wal": wal, "soak": soak, "memory": memory, "sql_rates": sql_rates}
 
 
 async def _wal_and_items(pg_url: str) -> tuple[int, int]:
@@ -312,6 +315,48 @@ async def _list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:
     finally:
         await conn.close()
     return out
+
+
+async def _sql_rate(pool: Any, fn: Callable[[Any], Awaitable[Any]], connections: int, seconds: float) -> float:
+    """Statements per second through asyncpg alone: `connections` tasks, each on a pooled connection of its own,
+    running `fn(conn)` back to back for `seconds` (after a short warm-up)."""
+    stop = time.perf_counter() + seconds
+    done = 0
+
+    async def loop() -> None:
+        nonlocal done
+        async with pool.acquire() as conn:
+            for _ in range(20):
+                await fn(conn)
+            while time.perf_counter() < stop:
+                await fn(conn)
+                done += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(connections)))
+    return done / (time.perf_counter() - began)
+
+
+async def _read_sql_rates(pg_url: str, data: Any, levels: list[int], seconds: float) -> dict[str, dict[int, float]]:
+    """D of the read-floor verdict: each measured read's own SQL through asyncpg alone, at each concurrency."""
+    import asyncpg
+
+    from modules.complaints.queries import _STAFF_READ
+
+    item = uuid.UUID(data.item_id)
+    pool = await asyncpg.create_pool(pg_url, min_size=1, max_size=max(levels))
+    try:
+        office = await pool.fetchval("select office_id from complaints where id = $1", item)
+        sizes = sorted(data.offices)
+        reads = {
+            "complaint_get": lambda c: c.fetchrow(_STAFF_READ, item, office),
+            "complaint_list_small": lambda c: c.fetch(data.list_sql, uuid.UUID(data.offices[sizes[0]]), 51),
+            "complaint_list_large": lambda c: c.fetch(data.list_sql, uuid.UUID(data.offices[sizes[-1]]), 51),
+        }
+        return {name: {level: await _sql_rate(pool, fn, level, seconds) for level in levels}
+                for name, fn in reads.items()}
+    finally:
+        await pool.close()
 
 
 async def _pil_list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ AUTH_BUDGET_US = 150.0
 BASELINE = "health_live"
 CREATE_RPS, CREATE_P99_MS = 1000.0, 100.0  # complaint creation at the higher concurrency
 RSS_MIB = 100.0  # resident memory per API worker after the bench
+READ_FLOOR_SHARE = 0.7  # an authenticated read against 1 / (1/H + 1/D)
 FLOOR_SHARE = 0.9  # health_live's throughput against bare Litestar's, same server, workers and run
 
 
@@ -244,6 +245,17 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
         per = st["per_request"]
         line(f"**SQL statements per request**, {name} ({st['requests']} requests one after another, counted by "
              f"pg_stat_statements for the app's role): **{per:.2f} (target 1) → {'PASS' if per <= 1.05 else 'FAIL'}**")
+    for name, rates in (raw.get("sql_rates") or {}).items():
+        for level, sql_rate in sorted((int(k), v) for k, v in rates.items()):
+            read, base = _group(runs, name, level), _group(runs, BASELINE, level)
+            if not (read and base and read["rps"] and base["rps"] and sql_rate):
+                continue
+            floor = 1 / (1 / base["rps"] + 1 / sql_rate)
+            share = read["rps"] / floor
+            line(f"**Read against its floor**, {name} at concurrency {level}: {_f(read['rps'])} req/s against "
+                 f"1 / (1/H + 1/D) = {_f(floor)} (H = health_live {_f(base['rps'])}, D = its SQL through asyncpg "
+                 f"alone {_f(sql_rate)}/s) = **{share:.0%} (target ≥ {READ_FLOOR_SHARE:.0%}) → "
+                 f"{'PASS' if share >= READ_FLOOR_SHARE else 'FAIL'}**")
     create = _group(runs, "complaint_create", high)
     if create and create["requests"]:
         ok = create["rps"] >= CREATE_RPS and create["p99_us"] < CREATE_P99_MS * 1000

@@ -12,6 +12,7 @@ Counting rules (民法典 第二百零一至二百零三条; the procedure laws 
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+import functools
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -50,6 +51,13 @@ def shift_months(start: date, n: int) -> date:
     year, month = divmod(month_index, 12)
     last = _stdlib_calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(start.day, last))
+
+
+@functools.lru_cache(maxsize=8192)
+def _package_workday(d: date) -> bool:
+    # The package's tables never change while we run, and each look-up validates the date first: a clock view
+    # counts working days one by one over months, so the answers are kept (a few years of days at most).
+    return bool(chinese_calendar.is_workday(d))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +105,7 @@ class WorkCalendar:
         if d in self.extra_holidays:
             return False
         if d.year in PACKAGE_YEARS:
-            return bool(chinese_calendar.is_workday(d))
+            return _package_workday(d)
         return d.weekday() < 5 and d not in statutory_holidays(d.year)
 
     def roll_forward(self, d: date) -> date:
