@@ -27,7 +27,7 @@ from drills.stack import free_port
 
 NAME = "push_worker_kill"
 COUNT = int(os.environ.get("DRILL_PUSH_COUNT", "10000"))
-OUTAGE_S = float(os.environ.get("DRILL_PUSH_OUTAGE", "10"))
+OUTAGE_S = float(os.environ.get("DRILL_PUSH_OUTAGE", "30"))
 SECOND = max(1, COUNT // 5)
 
 
