@@ -3,11 +3,20 @@ and the representative app."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from api.outbox import Audience, Event
 from modules import registry
 from modules.kernel.manifest import Manifest
 from modules.liaison.rules import ACTIONS, CLOCKS, EVENT_TYPES, PERMISSION_DEFAULTS, TOPICS, Config
 
 __all__ = ("MANIFEST",)
+
+
+async def _named_user(conn: object, event: Event) -> Audience:
+    """The representative the event names (their app); ids only."""
+    user = event.payload.get("userId")
+    return Audience(users=(UUID(user),) if user else ())
 
 
 def _routes() -> list[object]:
@@ -40,5 +49,6 @@ MANIFEST = registry.register(Manifest(
     external_actions={"deputy": frozenset({"liaison.rep"}), "member": frozenset({"liaison.rep"})},
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
     subjects=_subjects(),
+    recipients={"liaison.representative": _named_user},
     config=Config, demo=_demo, sweep=_sweep,
 ))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.helpers import bearer, key, token_for
 from tests.integration.clocks.helpers import backdate, file_item
@@ -141,3 +141,46 @@ async def test_an_account_hears_of_its_creation_and_its_move_and_no_one_else_doe
     inbox = (await client.get("/api/v1/me/inbox", headers=bearer(changed.json()))).json()["items"]
     assert [e["kind"] for e in inbox] == ["account.moved", "account.created"]
     assert all(e["data"] == {"user": user_id} for e in inbox)
+
+
+async def test_an_invited_deputy_hears_of_the_hearing_and_no_one_else_does(client, staff, conn, worker) -> None:
+    prosecutor = await staff("jinshan", "prosecutor")
+    case = await conn.fetchval("select id from pil_cases where office_id = (select id from offices where code ="
+                               " 'jinshan') and state = 'investigating' order by created_at limit 1")
+    deputy = await conn.fetchval("select id from users where username = 'jinshan.deputy'")
+    member = await conn.fetchval("select id from users where username = 'jinshan.member'")
+    soon = (datetime.now(UTC) + timedelta(days=4)).isoformat()
+    made = await client.post(f"/api/v1/staff/litigation/cases/{case}/hearings/", headers={**prosecutor, **key()}, json={
+        "kind": "hearing", "topic": "通知测试听证", "scheduledAt": soon, "place": "本院听证室",
+        "invitees": [{"kind": "deputy", "userId": str(deputy)}]})
+    assert made.status_code == 201, made.text
+    invitation = made.json()["invitations"][0]["id"]
+    await drain(worker)
+    rows = await conn.fetch("select user_id, kind from inbox where payload->>'invitationId' = $1", invitation)
+    assert [(r["user_id"], r["kind"]) for r in rows] == [(deputy, "litigation.invitation")]
+    # The deputy reads it with the representative app's own token; the member, not invited, has nothing of it.
+    as_deputy = bearer(await token_for(client, "jinshan.deputy", client_id="representative-app"))
+    mine = (await client.get("/api/v1/me/inbox", headers=as_deputy)).json()["items"]
+    assert [e["data"]["invitationId"] for e in mine if e["kind"] == "litigation.invitation"].count(invitation) == 1
+    assert not await conn.fetchval("select count(*) from inbox where user_id = $1 and payload->>'invitationId' = $2",
+                                   member, invitation)
+
+
+async def test_a_representative_hears_what_they_are_told_of_their_suggestion(client, staff, conn, worker) -> None:
+    office = await staff("jinshan", "liaison_office")
+    rep, member = await conn.fetchrow("select r.id, r.user_id from liaison_representatives r where r.office_id ="
+                                      " (select id from offices where code = 'jinshan') and r.kind = 'member'"
+                                      " and r.user_id is not null limit 1")
+    logged = await client.post("/api/v1/staff/liaison/suggestions", headers={**office, **key()}, json={
+        "representativeId": str(rep), "channel": "session", "title": "关于加强河道污染治理的建议",
+        "body": "建议对沿河企业排污开展专项监督。"})
+    assert logged.status_code == 201, logged.text
+    suggestion = logged.json()["id"]
+    moved = await client.post(f"/api/v1/staff/liaison/suggestions/{suggestion}/classification", headers=office,
+                              json={"reason": "涉及多个部门"})
+    assert moved.status_code == 200, moved.text
+    await drain(worker)
+    # Logging it is between the staff; the reclassification (a longer deadline) is the member's to know.
+    rows = await conn.fetch("select user_id, kind, event from inbox where payload->>'suggestionId' = $1", suggestion)
+    assert [(r["user_id"], r["kind"], r["event"]) for r in rows] == [
+        (member, "liaison.representative", "suggestion.reclassified")]
