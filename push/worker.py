@@ -53,8 +53,9 @@ class WorkerConfig:
     base_delay: float = 1.0
     max_delay: float = 3600.0
     idle: float = 0.1
-    # Sends a running worker keeps leased and going at once (claimed as room frees, recorded as they finish).
-    in_flight: int = 1000
+    # Sends a running worker keeps leased and going at once (claimed as room frees, recorded as they finish); no
+    # more than a round's worth, so a slow provider does not keep leases waiting behind its concurrency limit.
+    in_flight: int = 500
     # How often finished sends are recorded together (one statement for all of them).
     record_every: float = 0.02
 
