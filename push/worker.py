@@ -9,10 +9,13 @@ the phone shows it once. Within one device or endpoint, sends go out one at a ti
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -68,6 +71,78 @@ def backoff(attempts: int, config: WorkerConfig, retry_after: float | None) -> f
     return max(delay, retry_after or 0.0)
 
 
+class Limit:
+    """How many requests to one provider are in flight from this worker: never more than the sender's
+    `concurrency`, and only as many as help. It grows while sends wait for a slot and the answers come as fast as
+    the fastest seen (the provider has room), and shrinks when answers slow down (more in flight would only queue,
+    at the provider or in this process: an HTTP/1.1 pool costs CPU per request with every connection it holds)."""
+
+    FLOOR = 4
+    WINDOW = 0.5
+
+    def __init__(self, cap: int) -> None:
+        self.cap = max(1, cap)
+        self.limit = min(self.cap, self.FLOOR * 2)
+        self.busy = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._best = float("inf")
+        self._sum, self._n, self._waited, self._since = 0.0, 0, 0, time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the provider's slots for one request."""
+        if self.busy >= self.limit or self._waiters:
+            self._waited += 1
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if not waiter.cancelled() and waiter.done():
+                    self._release()
+                else:
+                    with contextlib.suppress(ValueError):
+                        self._waiters.remove(waiter)
+                raise
+        else:
+            self.busy += 1
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self._observe(time.monotonic() - began)
+            self._release()
+
+    def _release(self) -> None:
+        self.busy -= 1
+        self._release_more()
+
+    def _observe(self, seconds: float) -> None:
+        self._sum += seconds
+        self._n += 1
+        now = time.monotonic()
+        if now - self._since < self.WINDOW or self._n < 2 * self.FLOOR:
+            return
+        mean = self._sum / self._n
+        # The fastest window seen, forgotten slowly (about 2 % a second: a provider slower for good sets a new floor).
+        self._best = min(self._best * 1.01, mean)
+        step = max(1, self.limit // 4)
+        if self._waited and mean <= 1.5 * self._best:
+            self.limit = min(self.cap, self.limit + step)
+        elif mean > 2.5 * self._best:
+            self.limit = max(self.FLOOR, self.limit - step)
+        self._sum, self._n, self._waited, self._since = 0.0, 0, 0, now
+        self._release_more()
+
+    def _release_more(self) -> None:
+        # Hand free slots straight to the waiters, first come first served, while under the limit.
+        while self._waiters and self.busy < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.busy += 1
+                waiter.set_result(None)
+
+
 @dataclass
 class Stats:
     """What this worker did, for the bench and drills."""
@@ -88,8 +163,8 @@ class Worker:
         self.db, self.box, self.senders, self.webhooks = db, box, dict(senders), webhooks
         self.config = config or WorkerConfig()
         self.stats = Stats()
-        self._limits = {name: asyncio.Semaphore(s.concurrency) for name, s in self.senders.items()}
-        self._limits["webhook"] = asyncio.Semaphore(webhooks.concurrency)
+        self._limits = {name: Limit(s.concurrency) for name, s in self.senders.items()}
+        self._limits["webhook"] = Limit(webhooks.concurrency)
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -374,7 +449,7 @@ class Worker:
             hook = details.get(c["partner_event_id"])
             if hook is None or not hook["url"]:
                 return Outcome("invalid", None, "subscription removed")
-            async with self._limits["webhook"]:
+            async with self._limits["webhook"].slot():
                 self._count("webhook")
                 return await self.webhooks.send(
                     url=hook["url"], allowed=list(hook["allowed_hosts"]),
@@ -384,7 +459,7 @@ class Worker:
         sender = self.senders.get(c["channel"])
         if push is None or sender is None:
             return Outcome("invalid", None, "device gone")
-        async with self._limits[c["channel"]]:
+        async with self._limits[c["channel"]].slot():
             self._count(c["channel"])
             return await sender.send(push["token"], Message(id=str(push["id"]), kind=push["kind"]))
 
