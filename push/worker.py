@@ -125,9 +125,9 @@ class Limit:
             return
         mean = self._sum / self._n
         # The fastest window seen, forgotten slowly (about 2 % a second: a provider slower for good sets a new floor).
-        self._best = min(self._best * 1.01, mean)
+        self._best = min(self._best * (1 + 0.02 * (now - self._since)), mean)
         step = max(1, self.limit // 4)
-        if self._waited and mean <= 1.5 * self._best:
+        if (self._waited or self._waiters) and mean <= 1.5 * self._best:
             self.limit = min(self.cap, self.limit + step)
         elif mean > 2.5 * self._best:
             self.limit = max(self.FLOOR, self.limit - step)
