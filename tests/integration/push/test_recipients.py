@@ -166,7 +166,7 @@ async def test_an_invited_deputy_hears_of_the_hearing_and_no_one_else_does(clien
                                    member, invitation)
 
 
-async def test_a_representative_hears_what_they_are_told_of_their_suggestion(client, staff, conn, worker) -> None:
+async def test_a_representative_and_the_liaison_office_hear_of_a_suggestion(client, staff, conn, worker) -> None:
     office = await staff("jinshan", "liaison_office")
     rep, member = await conn.fetchrow("select r.id, r.user_id from liaison_representatives r where r.office_id ="
                                       " (select id from offices where code = 'jinshan') and r.kind = 'member'"
@@ -180,7 +180,14 @@ async def test_a_representative_hears_what_they_are_told_of_their_suggestion(cli
                               json={"reason": "涉及多个部门"})
     assert moved.status_code == 200, moved.text
     await drain(worker)
-    # Logging it is between the staff; the reclassification (a longer deadline) is the member's to know.
-    rows = await conn.fetch("select user_id, kind, event from inbox where payload->>'suggestionId' = $1", suggestion)
-    assert [(r["user_id"], r["kind"], r["event"]) for r in rows] == [
-        (member, "liaison.representative", "suggestion.reclassified")]
+    # The reclassification (a longer deadline) is the member's to know; the office's liaison staff hear of both.
+    rows = await conn.fetch("select user_id, kind, event from inbox where payload->>'suggestionId' = $1"
+                            " order by created_at", suggestion)
+    told = [(r["user_id"], r["event"]) for r in rows if r["kind"] == "liaison.representative"]
+    assert told == [(member, "suggestion.reclassified")]
+    liaison = set(await conn.fetchval("select array_agg(id) from users where office_id = (select id from offices"
+                                      " where code = 'jinshan') and 'liaison_office' = any(roles)"))
+    staff_rows = [r for r in rows if r["kind"] == "liaison.staff"]
+    assert {r["user_id"] for r in staff_rows} == liaison and len(staff_rows) == 2 * len(liaison)
+    assert {r["event"] for r in staff_rows} == {"suggestion.created", "suggestion.reclassified"}
+    assert len(rows) == len(told) + len(staff_rows)  # no one else, no other office
