@@ -399,7 +399,9 @@ class Worker:
                 if not finished:
                     # Wait for an answer (or, with nothing going, for the fan-out to make work), then a moment
                     # more, so this moment's answers are recorded together.
-                    await _sleep_or(stop, self.config.idle, answered, self._wake)
+                    # (Stopping: only for the answers still to come, or this would spin until they do.)
+                    await _wait_any(self.config.idle, *((answered,) if stop.is_set() else (stop, answered,
+                                                                                        self._wake)))
                     if finished:
                         await asyncio.sleep(self.config.record_every)
                 if finished:
@@ -518,9 +520,9 @@ class _ResolverFailed(Exception):
     """A recipients resolver raised in a batch fanned out without savepoints."""
 
 
-async def _sleep_or(stop: asyncio.Event, seconds: float, *events: asyncio.Event) -> None:
-    """Sleep until `seconds` pass, `stop` is set, or one of `events` is (an answer came, the fan-out made work)."""
-    waits = [asyncio.ensure_future(e.wait()) for e in (stop, *events)]
+async def _wait_any(seconds: float, *events: asyncio.Event) -> None:
+    """Wait until `seconds` pass or one of `events` is set (stop, an answer came, the fan-out made work)."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
     try:
         await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
