@@ -20,7 +20,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
-from api.outbox import emit, register_topics
+from api.outbox import Audience, Event, emit, register_recipients, register_topics
 from api.state import AppState
 from auth.actions import AUTHENTICATED
 from auth.audit import Actor, actor_from, record
@@ -38,9 +38,17 @@ __all__ = ("AccountIn", "AccountsController", "account_routes", "change_own_pass
            "one_time_passwords", "send_one_time_password")
 
 register_topics({
-    "account.created": "An account was created: its owner is told how to sign in (the inbox, once delivery exists).",
-    "account.moved": "An account moved to another office: the old and the new office's admins.",
+    "account.created": "An account was created: its owner's inbox (how to sign in).",
+    "account.moved": "An account moved to another office: its owner is told where it now belongs.",
 })
+
+
+async def _owner(conn: asyncpg.Connection, event: Event) -> Audience:
+    """The account the event is about, and only that account."""
+    return Audience(users=(UUID(event.payload["user"]),))
+
+
+register_recipients({"account.created": _owner, "account.moved": _owner})
 
 log = logging.getLogger("jianwu.accounts")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

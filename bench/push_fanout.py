@@ -159,6 +159,16 @@ async def wait_delivered(db_url: str, count: int, timeout: float) -> int:
         await conn.close()
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user, system) a process has used so far, from /proc (NaN where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan"), float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def _pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] if values else float("nan")
@@ -171,11 +181,16 @@ async def run(count: int, rate: int) -> dict[str, Any]:
             worker = start_worker(r, Path(tmp) / "worker.log")
             try:
                 await asyncio.sleep(1.0)  # the worker's start (imports, pool)
+                started_cpu, own_cpu = cpu_seconds(worker.pid), time.process_time()
                 load = os.getloadavg()[0]
                 began = time.time()
                 await emit(r.db_url, r.users, rate)
                 sent = await wait_delivered(r.db_url, count, 120)
                 ended = time.time()
+                # The worker's own CPU time for the run: a figure other work on the machine moves far less.
+                user, system = cpu_seconds(worker.pid)
+                worker_cpu, worker_sys = user + system - sum(started_cpu), system - started_cpu[1]
+                fakes_cpu = time.process_time() - own_cpu
             finally:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(30)
@@ -191,7 +206,8 @@ async def run(count: int, rate: int) -> dict[str, Any]:
             return {"count": count, "rate": rate, "sent": sent, "inbox": inbox,
                     "requests": sum(len(ts) for ts in seen.values()),
                     "per_second": sent / max(last - first, 1e-9), "p50": _pct(latency, 50), "p99": _pct(latency, 99),
-                    "wall": ended - began, "cpus": os.cpu_count(), "load": load}
+                    "wall": ended - began, "cpus": os.cpu_count(), "load": load, "worker_cpu": worker_cpu,
+                    "worker_sys": worker_sys, "fakes_cpu": fakes_cpu}
 
 
 def write(figures: dict[str, Any]) -> None:
@@ -201,7 +217,9 @@ def write(figures: dict[str, Any]) -> None:
         f"{figures['count']:,} notifications committed to the outbox at {figures['rate']:,}/s, one delivery worker "
         f"process, the APNs (HTTP/2) and Huawei fakes in the bench process, {figures['cpus']} cores shared "
         f"(load average {figures['load']:.1f} at the start: other work on the machine moves these figures a lot; "
-        "the worker process runs at one full core, most of it in the HTTP client).\n\n"
+        "the worker process runs at one full core, most of it in the HTTP client: "
+        f"{figures['worker_cpu'] / figures['count'] * 1e6:,.0f} µs of worker CPU per delivery, and "
+        f"{figures['fakes_cpu'] / figures['count'] * 1e6:,.0f} µs in the bench process serving the fakes).\n\n"
         "| deliveries | provider requests | inbox rows | deliveries/s (worker) | p50 commit→request | "
         "p99 commit→request |\n|---|---|---|---|---|---|\n"
         f"| {figures['sent']:,} | {figures['requests']:,} | {figures['inbox']:,} | {figures['per_second']:,.0f} | "
@@ -224,7 +242,10 @@ def main() -> None:
     figures = asyncio.run(run(a.count, a.rate))
     print(f"push fan-out: {figures['sent']}/{figures['count']} sent, {figures['requests']} provider requests, "
           f"{figures['inbox']} inbox rows, {figures['per_second']:.0f} deliveries/s, "
-          f"p50 {figures['p50'] * 1000:.0f} ms, p99 {figures['p99'] * 1000:.0f} ms, wall {figures['wall']:.1f} s")
+          f"p50 {figures['p50'] * 1000:.0f} ms, p99 {figures['p99'] * 1000:.0f} ms, wall {figures['wall']:.1f} s, "
+          f"worker CPU {figures['worker_cpu'] / figures['count'] * 1e6:.0f} µs/delivery "
+          f"({figures['worker_sys'] / max(figures['worker_cpu'], 1e-9):.0%} in the kernel), bench process (fakes) CPU "
+          f"{figures['fakes_cpu'] / figures['count'] * 1e6:.0f} µs/delivery, load {figures['load']:.1f}")
     if not a.no_write:
         write(figures)
 

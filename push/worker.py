@@ -9,9 +9,13 @@ the phone shows it once. Within one device or endpoint, sends go out one at a ti
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import functools
 import logging
 import random
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -52,6 +56,11 @@ class WorkerConfig:
     base_delay: float = 1.0
     max_delay: float = 3600.0
     idle: float = 0.1
+    # Sends a running worker keeps leased and going at once (claimed as room frees, recorded as they finish); no
+    # more than a round's worth, so a slow provider does not keep leases waiting behind its concurrency limit.
+    in_flight: int = 500
+    # How often finished sends are recorded together (one statement for all of them).
+    record_every: float = 0.02
 
 
 def backoff(attempts: int, config: WorkerConfig, retry_after: float | None) -> float:
@@ -60,6 +69,78 @@ def backoff(attempts: int, config: WorkerConfig, retry_after: float | None) -> f
     delay = min(config.max_delay, config.base_delay * 2 ** max(0, attempts - 1))
     delay *= random.uniform(0.5, 1.0)
     return max(delay, retry_after or 0.0)
+
+
+class Limit:
+    """How many requests to one provider are in flight from this worker: never more than the sender's
+    `concurrency`, and only as many as help. It grows while sends wait for a slot and the answers come as fast as
+    the fastest seen (the provider has room), and shrinks when answers slow down (more in flight would only queue,
+    at the provider or in this process: an HTTP/1.1 pool costs CPU per request with every connection it holds)."""
+
+    FLOOR = 4
+    WINDOW = 0.5
+
+    def __init__(self, cap: int) -> None:
+        self.cap = max(1, cap)
+        self.limit = min(self.cap, self.FLOOR * 2)
+        self.busy = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._best = float("inf")
+        self._sum, self._n, self._waited, self._since = 0.0, 0, 0, time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the provider's slots for one request."""
+        if self.busy >= self.limit or self._waiters:
+            self._waited += 1
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if not waiter.cancelled() and waiter.done():
+                    self._release()
+                else:
+                    with contextlib.suppress(ValueError):
+                        self._waiters.remove(waiter)
+                raise
+        else:
+            self.busy += 1
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self._observe(time.monotonic() - began)
+            self._release()
+
+    def _release(self) -> None:
+        self.busy -= 1
+        self._release_more()
+
+    def _observe(self, seconds: float) -> None:
+        self._sum += seconds
+        self._n += 1
+        now = time.monotonic()
+        if now - self._since < self.WINDOW or self._n < 2 * self.FLOOR:
+            return
+        mean = self._sum / self._n
+        # The fastest window seen, forgotten slowly (about 2 % a second: a provider slower for good sets a new floor).
+        self._best = min(self._best * (1 + 0.02 * (now - self._since)), mean)
+        step = max(1, self.limit // 4)
+        if (self._waited or self._waiters) and mean <= 1.5 * self._best:
+            self.limit = min(self.cap, self.limit + step)
+        elif mean > 2.5 * self._best:
+            self.limit = max(self.FLOOR, self.limit - step)
+        self._sum, self._n, self._waited, self._since = 0.0, 0, 0, now
+        self._release_more()
+
+    def _release_more(self) -> None:
+        # Hand free slots straight to the waiters, first come first served, while under the limit.
+        while self._waiters and self.busy < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.busy += 1
+                waiter.set_result(None)
 
 
 @dataclass
@@ -82,15 +163,21 @@ class Worker:
         self.db, self.box, self.senders, self.webhooks = db, box, dict(senders), webhooks
         self.config = config or WorkerConfig()
         self.stats = Stats()
-        self._limits = {name: asyncio.Semaphore(s.concurrency) for name, s in self.senders.items()}
-        self._limits["webhook"] = asyncio.Semaphore(webhooks.concurrency)
+        self._limits = {name: Limit(s.concurrency) for name, s in self.senders.items()}
+        self._limits["webhook"] = Limit(webhooks.concurrency)
+        self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; a database outage is waited out, never fatal."""
+        """Work until `stop` is set; a database outage is waited out, never fatal. Fan-out and sending run side by
+        side: a send never waits for a fan-out batch, nor a fan-out for the slowest send of a round."""
+        self._wake = asyncio.Event()
+        await asyncio.gather(self._loop(stop, self.fan_out), self._send_loop(stop))
+
+    async def _loop(self, stop: asyncio.Event, step: Callable[[], Awaitable[int]]) -> None:
         pause = 0.5
         while not stop.is_set():
             try:
-                busy = await self.fan_out() + await self.send_round()
+                busy = await step()
                 pause = 0.5
             except DB_AWAY as exc:
                 log.warning("delivery worker: database unavailable (%s); retrying in %.1f s", type(exc).__name__,
@@ -104,13 +191,22 @@ class Worker:
                 await _sleep(stop, pause)
                 pause = min(pause * 2, 10.0)
                 continue
-            if not busy:
+            if busy:
+                self._wake.set()
+            else:
                 await _sleep(stop, self.config.idle)
 
     # -- fan-out --------------------------------------------------------------------------------------------------
 
     async def fan_out(self) -> int:
         """Fan out one batch of outbox rows (inbox, pushes, partner events) in one transaction; answers how many."""
+        try:
+            return await self._fan_out(careful=False)
+        except _ResolverFailed:
+            # Some module's resolver failed: do the batch again, each event in a savepoint of its own.
+            return await self._fan_out(careful=True)
+
+    async def _fan_out(self, *, careful: bool) -> int:
         async with self.db.transaction() as conn:
             if not await conn.fetchval("select pg_try_advisory_xact_lock($1)", _FAN_OUT_LOCK):
                 return 0
@@ -124,11 +220,17 @@ class Worker:
             for r in rows:
                 event = Event(r["id"], r["topic"], r["office_id"], r["payload"])
                 try:
-                    async with conn.transaction():
+                    if careful:
+                        async with conn.transaction():
+                            audience = await self._audience(conn, event)
+                    else:
+                        # No savepoint per event (two round trips each): a failure redoes the batch carefully.
                         audience = await self._audience(conn, event)
                 except DB_AWAY:
                     raise
-                except Exception:
+                except Exception as exc:
+                    if not careful:
+                        raise _ResolverFailed from exc
                     # One module's resolver failing must not hold up the others' events: this one waits.
                     log.exception("delivery worker: recipients of outbox event %s (%s) failed", r["id"], r["topic"])
                     failed.append(r["id"])
@@ -140,9 +242,10 @@ class Worker:
             await self._partners(conn, events, audiences)
             await conn.execute("update outbox set delivered_at = now(), attempts = attempts + 1 where id = any($1)",
                                [e.id for e in events])
-            await conn.execute(
-                "update outbox set attempts = attempts + 1, available_at = now() + make_interval(secs =>"
-                " least(3600, 2 ^ least(attempts, 12))) where id = any($1)", failed)
+            if failed:
+                await conn.execute(
+                    "update outbox set attempts = attempts + 1, available_at = now() + make_interval(secs =>"
+                    " least(3600, 2 ^ least(attempts, 12))) where id = any($1)", failed)
         self.stats.fanned_out += len(events)
         return len(events)
 
@@ -234,24 +337,26 @@ class Worker:
 
     # -- sending --------------------------------------------------------------------------------------------------
 
-    async def claim(self) -> list[asyncpg.Record]:
-        """Lease the due head of each queue (one send per device or endpoint in flight, in order)."""
+    async def claim(self, limit: int | None = None) -> list[asyncpg.Record]:
+        """Lease due deliveries that head their queue (one send per device or endpoint in flight, in order)."""
         async with self.db.transaction() as conn:
+            # From the due index: a delivery goes when no earlier one of its queue is still pending (leased, in
+            # flight, or waiting for its retry), so only the due ones are read, not every pending queue's head.
             return await conn.fetch(
                 """
-                with heads as (
-                    select distinct on (queue) id, next_at, leased_until from deliveries
-                    where state = 'pending' order by queue, seq
-                ), due as (
-                    select d.id from deliveries d join heads h on h.id = d.id
-                    where h.next_at <= now() and (h.leased_until is null or h.leased_until < now())
-                    order by h.next_at limit $1 for update of d skip locked
+                with due as (
+                    select d.id from deliveries d
+                    where d.state = 'pending' and d.next_at <= now()
+                      and (d.leased_until is null or d.leased_until < now())
+                      and not exists (select 1 from deliveries e
+                                      where e.queue = d.queue and e.state = 'pending' and e.seq < d.seq)
+                    order by d.next_at limit $1 for update of d skip locked
                 )
                 update deliveries d set leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
                 from due where d.id = due.id
                 returning d.id, d.channel, d.attempts, d.device_id, d.notification_id, d.client_id,
                     d.partner_event_id
-                """, self.config.batch, self.config.lease_seconds)
+                """, limit or self.config.batch, self.config.lease_seconds)
 
     async def send_round(self) -> int:
         """Claim, send and record one round; answers how many were attempted."""
@@ -263,20 +368,80 @@ class Worker:
         await self._record(claimed, outcomes)
         return len(claimed)
 
+    async def _send_loop(self, stop: asyncio.Event) -> None:
+        """Keep up to `in_flight` sends going: claim as room frees, record what finished every few milliseconds in
+        one statement. On stop, what is in flight finishes and is recorded (a kill leaves leases to expire)."""
+        going: set[asyncio.Task[Outcome]] = set()
+        finished: list[tuple[asyncpg.Record, Outcome]] = []
+        answered = asyncio.Event()
+
+        def done(c: asyncpg.Record, task: asyncio.Task[Outcome]) -> None:
+            going.discard(task)
+            if task.cancelled():
+                return
+            exc = task.exception()
+            finished.append((c, task.result() if exc is None else Outcome("retry", None, type(exc).__name__)))
+            answered.set()
+
+        pause = 0.5
+        while not stop.is_set() or going or finished:
+            try:
+                room = self.config.in_flight - len(going)
+                if not stop.is_set() and room >= min(self.config.batch, self.config.in_flight) // 4:
+                    self._wake.clear()
+                    claimed = await self.claim(min(room, self.config.batch))
+                    if claimed:
+                        details = await self._details(claimed)
+                        for c in claimed:
+                            task = asyncio.create_task(self._send(c, details))
+                            going.add(task)
+                            task.add_done_callback(functools.partial(done, c))
+                if not finished:
+                    # Wait for an answer (or, with nothing going, for the fan-out to make work), then a moment
+                    # more, so this moment's answers are recorded together.
+                    # (Stopping: only for the answers still to come, or this would spin until they do.)
+                    await _wait_any(self.config.idle, *((answered,) if stop.is_set() else (stop, answered,
+                                                                                        self._wake)))
+                    if finished:
+                        await asyncio.sleep(self.config.record_every)
+                if finished:
+                    answered.clear()
+                    batch, finished = finished, []
+                    try:
+                        await self._record([c for c, _ in batch], [o for _, o in batch])
+                    except BaseException:
+                        finished = batch + finished
+                        raise
+                pause = 0.5
+            except DB_AWAY as exc:
+                if stop.is_set():
+                    return  # stopping with the database away: the leases expire and those go again
+                # Finished sends stay in `finished` and are recorded once the database is back.
+                log.warning("delivery worker: database unavailable (%s); retrying in %.1f s", type(exc).__name__,
+                            pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 10.0)
+            except Exception:
+                log.exception("delivery worker: recording sends failed; retrying in %.1f s", pause)
+                finished = []  # their leases expire and they go again, with the same notification ids
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 10.0)
+
     async def _details(self, claimed: list[asyncpg.Record]) -> dict[Any, Any]:
+        pairs = [(c["notification_id"], c["device_id"]) for c in claimed if c["device_id"]]
+        events = [c["partner_event_id"] for c in claimed if c["partner_event_id"]]
         async with self.db.connection() as conn:
-            pairs = [(c["notification_id"], c["device_id"]) for c in claimed if c["device_id"]]
             pushes = await conn.fetch(
                 "select n.id, n.kind, d.id as device_id, d.token from unnest($1::uuid[], $2::uuid[]) as p(nid, did)"
                 " join inbox n on n.id = p.nid join push_devices d on d.id = p.did",
-                [n for n, _ in pairs], [d for _, d in pairs])
-            hooks = await conn.fetch(
+                [n for n, _ in pairs], [d for _, d in pairs]) if pairs else []
+            hooks = [] if not events else await conn.fetch(
                 """
                 select e.id, e.msg_id, e.kind, e.payload, e.created_at, s.url, s.allowed_hosts, s.secret_enc,
                     s.previous_secret_enc, s.previous_until
                 from partner_events e join webhook_subscriptions s on s.client_id = e.client_id
                 where e.id = any($1::bigint[])
-                """, [c["partner_event_id"] for c in claimed if c["partner_event_id"]])
+                """, events)
         out: dict[Any, Any] = {(r["id"], r["device_id"]): r for r in pushes}
         out.update({r["id"]: r for r in hooks})
         return out
@@ -286,7 +451,7 @@ class Worker:
             hook = details.get(c["partner_event_id"])
             if hook is None or not hook["url"]:
                 return Outcome("invalid", None, "subscription removed")
-            async with self._limits["webhook"]:
+            async with self._limits["webhook"].slot():
                 self._count("webhook")
                 return await self.webhooks.send(
                     url=hook["url"], allowed=list(hook["allowed_hosts"]),
@@ -296,7 +461,7 @@ class Worker:
         sender = self.senders.get(c["channel"])
         if push is None or sender is None:
             return Outcome("invalid", None, "device gone")
-        async with self._limits[c["channel"]]:
+        async with self._limits[c["channel"]].slot():
             self._count(c["channel"])
             return await sender.send(push["token"], Message(id=str(push["id"]), kind=push["kind"]))
 
@@ -310,7 +475,11 @@ class Worker:
             state, delay = "sent", 0.0
             if o.result == "retry":
                 state = "pending" if c["attempts"] < self.config.max_attempts else "dead"
-                delay = backoff(c["attempts"], self.config, o.retry_after)
+                # No answer at all on a first try (the connection broke under it, as when a provider closes an
+                # HTTP/2 connection with GOAWAY while streams are open): again at once, on a new connection. A
+                # provider that answered (429, 5xx) or keeps failing waits out the backoff.
+                first_drop = o.status is None and o.retry_after is None and c["attempts"] == 1
+                delay = 0.0 if first_drop else backoff(c["attempts"], self.config, o.retry_after)
             elif o.result == "failed":
                 state = "dead"
             elif o.result == "invalid":
@@ -345,6 +514,20 @@ class Worker:
             self.stats.dead += 1
         else:
             self.stats.dropped += 1
+
+
+class _ResolverFailed(Exception):
+    """A recipients resolver raised in a batch fanned out without savepoints."""
+
+
+async def _wait_any(seconds: float, *events: asyncio.Event) -> None:
+    """Wait until `seconds` pass or one of `events` is set (stop, an answer came, the fan-out made work)."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -3,11 +3,33 @@ and the representative app."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from api.outbox import Audience, Event
 from modules import registry
 from modules.kernel.manifest import Manifest
 from modules.liaison.rules import ACTIONS, CLOCKS, EVENT_TYPES, PERMISSION_DEFAULTS, TOPICS, Config
 
+if TYPE_CHECKING:
+    import asyncpg
+
 __all__ = ("MANIFEST",)
+
+
+async def _named_user(conn: object, event: Event) -> Audience:
+    """The representative the event names (their app); ids only."""
+    user = event.payload.get("userId")
+    return Audience(users=(UUID(user),) if user else ())
+
+
+async def _liaison_staff(conn: asyncpg.Connection, event: Event) -> Audience:
+    """The office's liaison staff (the `liaison_office` role), serving and enabled; never another office's."""
+    if event.office_id is None:
+        return Audience()
+    rows = await conn.fetch("select id from users where office_id = $1 and kind = 'staff' and 'liaison_office' ="
+                            " any(roles) and disabled_at is null and retired_at is null order by id", event.office_id)
+    return Audience(users=tuple(r["id"] for r in rows))
 
 
 def _routes() -> list[object]:
@@ -40,5 +62,6 @@ MANIFEST = registry.register(Manifest(
     external_actions={"deputy": frozenset({"liaison.rep"}), "member": frozenset({"liaison.rep"})},
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
     subjects=_subjects(),
+    recipients={"liaison.representative": _named_user, "liaison.staff": _liaison_staff},
     config=Config, demo=_demo, sweep=_sweep,
 ))

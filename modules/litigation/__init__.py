@@ -3,11 +3,20 @@ deadlines, field evidence in a hash chain, and the recommendation loop with admi
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from api.outbox import Audience, Event
 from modules.kernel.manifest import Manifest
 from modules.litigation.rules import ACTIONS, CLOCKS, EVENT_TYPES, EXTERNAL_ACTIONS, PERMISSION_DEFAULTS, TOPICS, Config
 from modules.registry import register
 
 __all__ = ("MANIFEST",)
+
+
+async def _named_user(conn: object, event: Event) -> Audience:
+    """The invited deputy, member or volunteer (their app); ids only."""
+    user = event.payload.get("userId")
+    return Audience(users=(UUID(user),) if user else ())
 
 
 def _routes() -> list[object]:
@@ -32,5 +41,6 @@ MANIFEST = register(Manifest(
     name="litigation", label_zh="公益诉讼", routes=_routes, actions=ACTIONS, external_actions=EXTERNAL_ACTIONS,
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
     subjects=_subjects(),
+    recipients={"litigation.invitation": _named_user},
     config=Config, demo=_demo,
 ))

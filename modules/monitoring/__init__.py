@@ -3,9 +3,10 @@ ladder (reminder 口头提示 → written notice 流程监控通知书 answered 
 
 from __future__ import annotations
 
-from api.outbox import register_topics
+from api.outbox import register_recipients, register_topics
 from auth.actions import register_actions
 from modules.kernel.timeline import declare_event_types
+from modules.monitoring.recipients import RECIPIENTS
 
 ACTIONS: dict[str, str] = {
     "monitoring.read": "Flow monitoring: every module's overdue and due-soon deadlines, on-time rates, the ladder.",
@@ -14,7 +15,9 @@ ACTIONS: dict[str, str] = {
     "monitoring.configure": "Set the ladder's delays, and run the sweep now.",
 }
 register_actions(ACTIONS)
-register_topics({"monitoring": "A rung of the escalation ladder was reached: the handler and the department head."})
+register_topics({"monitoring": "A rung of the escalation ladder was reached: the handler and the department head "
+                               "(a bulletin: the handlers it lists and their heads)."})
+register_recipients(RECIPIENTS)
 # What the ladder writes on the timeline of the item whose deadline it watches.
 declare_event_types({"monitoring.reminder": "流程监控提示", "monitoring.notice": "流程监控通知书",
                      "monitoring.notice_answered": "流程监控通知书回复", "monitoring.bulletin": "流程监控通报"})
