@@ -142,6 +142,9 @@ class FakeServer:
         config.accesslog = None
         config.errorlog = None
         config.keep_alive_timeout = 60
+        # Providers keep a connection for as long as the client likes; hypercorn's default closes it after 1,000
+        # requests, which cut HTTP/2 streams still open and made the worker resend them.
+        config.keep_alive_max_requests = 10**9
         config.graceful_timeout = 1.0
         config.h2_max_concurrent_streams = 1000
         self._task = asyncio.create_task(serve(self.app, config, shutdown_trigger=self._stop.wait))
