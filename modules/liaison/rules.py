@@ -110,7 +110,8 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("dept_head", "read", "contact.record", "suggestion.reply", "suggestion.review", "suggestion.assign"),
     *_grants("chief", "read", "contact.record", "contact.view", "suggestion.approve", "suggestion.assign",
              "suggestion.reclassify"),
-    *_grants("admin", "account.create"),
+    # Admins create representatives' sign-ins, so they read the register they pick them from (masked).
+    *_grants("admin", "read", "account.create"),
 )
 
 StaffRole = Literal[STAFF_ROLES]  # type: ignore[valid-type]
