@@ -121,7 +121,7 @@ class Settings:
         "JIANWU_DB_CONNECT_TIMEOUT", 3.0, _float(0.1, 60), "Seconds to wait for a new PostgreSQL connection."
     )
     db_acquire_timeout: float = _setting(
-        "JIANWU_DB_ACQUIRE_TIMEOUT", 2.0, _float(0.1, 60), "Seconds a request waits for a free pooled connection."
+        "JIANWU_DB_ACQUIRE_TIMEOUT", 5.0, _float(0.1, 60), "Seconds a request waits for a free pooled connection."
     )
     db_command_timeout: float = _setting(
         "JIANWU_DB_COMMAND_TIMEOUT", 10.0, _float(0.1, 600), "Client-side limit in seconds on one SQL command."
