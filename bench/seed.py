@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
 __all__ = ("BenchData", "prepare", "seed_office")
 
-# Two clocks per item, the way intake starts them; a quarter already answered.
+# Two clocks per item, the way intake starts them; a quarter already answered. Stored as the sweep leaves them
+# (answered ones finished, open ones past their due date overdue), so the bench's server does not spend its run
+# sweeping hundreds of thousands of stale clocks that a running office would never have.
 _SQL = """
 with office as (
     insert into offices (code, name, parent_id, province, level)
@@ -34,10 +36,12 @@ with office as (
     from generate_series(1, $2) g, office o, category c
     returning id, office_id, created_at, state
 )
-insert into clocks (office_id, module, subject_id, code, started_at, day_type, lead_days, status, due)
+insert into clocks (office_id, module, subject_id, code, started_at, day_type, lead_days, status, due, finished_at)
 select i.office_id, 'complaints', i.id, k.code, i.created_at, 'calendar', '{5,2}',
-       case when i.state = 'received' then 'running' else 'met' end,
-       (i.created_at + k.span)::date
+       case when i.state <> 'received' then 'met'
+            when (i.created_at + k.span)::date < current_date then 'overdue' else 'running' end,
+       (i.created_at + k.span)::date,
+       case when i.state <> 'received' then i.created_at + k.span / 2 end
 from items i, (values ('procedural_reply', interval '7 days'), ('result_reply', interval '3 months')) as k(code, span)
 """
 

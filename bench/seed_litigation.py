@@ -42,10 +42,12 @@ with office as (
     from clues c
     returning id, office_id, state, created_at
 )
-insert into clocks (office_id, module, subject_id, code, started_at, day_type, lead_days, status, due)
+insert into clocks (office_id, module, subject_id, code, started_at, day_type, lead_days, status, due, finished_at)
 select k.office_id, 'litigation', k.id, 'agency_reply', k.created_at, 'calendar', '{5,2}',
-       case when k.state in ('recommendation_served', 'following_up') then 'running' else 'met' end,
-       (k.created_at + interval '2 months')::date
+       case when k.state not in ('recommendation_served', 'following_up') then 'met'
+            when (k.created_at + interval '2 months')::date < current_date then 'overdue' else 'running' end,
+       (k.created_at + interval '2 months')::date,
+       case when k.state not in ('recommendation_served', 'following_up') then k.created_at + interval '1 month' end
 from cases k
 """
 
