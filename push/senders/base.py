@@ -11,7 +11,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-__all__ = ("AccessToken", "Message", "OAuthSender", "Outcome", "Sender", "retry_after", "transient")
+__all__ = ("AccessToken", "Message", "OAuthSender", "Outcome", "Sender", "client", "retry_after", "transient")
 
 Result = Literal["sent", "retry", "invalid", "failed"]
 
@@ -71,6 +71,13 @@ def transient(response: httpx.Response, error: str) -> Outcome | None:
     return None
 
 
+def client(concurrency: int, timeout: float) -> httpx.AsyncClient:
+    """A connection pool as large as the requests in flight (httpcore's pool slows down sharply with requests
+    queued on it)."""
+    return httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency))
+
+
 class AccessToken:
     """An OAuth access token a provider hands out (Huawei, FCM): fetched once, again five minutes before it
     expires or when the provider refused it, by one caller at a time."""
@@ -101,9 +108,7 @@ class OAuthSender:
 
     def __init__(self, *, concurrency: int, timeout: float) -> None:
         self.concurrency = concurrency
-        # As many connections as requests in flight: httpcore's pool slows down sharply with requests queued on it.
-        self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
-            max_connections=concurrency, max_keepalive_connections=concurrency))
+        self._client = client(concurrency, timeout)
         self.token = AccessToken(self.fetch_token)
 
     def fetch_token(self) -> Awaitable[httpx.Response]:

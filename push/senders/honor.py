@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from push.senders.base import Message, OAuthSender, Outcome, retry_after, transient
-from push.senders.vendor import BODY, RATE_DELAY, TITLE, data_json, notify_id
+from push.senders.vendor import BODY, RATE_DELAY, TITLE, body_field, data_json, notify_id
 
 __all__ = ("HonorConfig", "HonorSender")
 
@@ -43,13 +43,6 @@ class HonorConfig:
 
     def __repr__(self) -> str:
         return f"HonorConfig(app_id={self.app_id!r}, client_id={self.client_id!r})"
-
-
-def _code(resp: httpx.Response) -> str:
-    try:
-        return str(resp.json().get("code", ""))
-    except (ValueError, AttributeError):
-        return ""
 
 
 class HonorSender(OAuthSender):
@@ -86,7 +79,7 @@ class HonorSender(OAuthSender):
 
     def outcome(self, resp: httpx.Response) -> Outcome:
         """Honor's result code decides."""
-        code = _code(resp)
+        code = body_field(resp, "code")
         if resp.status_code == 200 and code == SUCCESS:
             return Outcome("sent", 200)
         if code in INVALID_TOKENS:

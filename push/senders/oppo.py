@@ -23,7 +23,7 @@ import httpx
 import msgspec
 
 from push.senders.base import Message, Outcome, retry_after, transient
-from push.senders.vendor import BODY, QUOTA_DELAY, RATE_DELAY, TITLE, ProviderToken, TokenRefused, client, data_json
+from push.senders.vendor import BODY, TITLE, SignedTokenSender, TokenRefused, body_field, data_json
 
 __all__ = ("OppoConfig", "OppoSender", "oppo_sign")
 
@@ -52,30 +52,24 @@ def oppo_sign(app_key: str, timestamp: str, master_secret: str) -> str:
     return hashlib.sha256(f"{app_key}{timestamp}{master_secret}".encode()).hexdigest()
 
 
-def _code(resp: httpx.Response) -> str:
-    try:
-        return str(resp.json().get("code", ""))
-    except (ValueError, AttributeError):
-        return ""
-
-
-class OppoSender:
+class OppoSender(SignedTokenSender):
     """Sends id-only notification-bar messages to OPPO, OnePlus and realme phones."""
 
     channel = "oppo"
+    code_field = "code"
+    token_refused, invalid_tokens, quota = TOKEN_REFUSED, INVALID_TOKENS, QUOTA
+    too_fast, try_later = TOO_FAST, TRY_LATER
 
     def __init__(self, config: OppoConfig, *, concurrency: int = 32, timeout: float = 10.0) -> None:
         self.config = config
-        self.concurrency = concurrency
-        self._client = client(concurrency, timeout)
-        self.token = ProviderToken(self._fetch_token)
+        super().__init__(concurrency=concurrency, timeout=timeout)
 
     async def _fetch_token(self) -> tuple[str, float]:
         timestamp = str(int(time.time() * 1000))
         resp = await self._client.post(f"{self.config.base_url}/server/v1/auth", data={
             "app_key": self.config.app_key, "timestamp": timestamp,
             "sign": oppo_sign(self.config.app_key, timestamp, self.config.master_secret)})
-        code = _code(resp)
+        code = body_field(resp, "code")
         if resp.status_code == 200 and code == "0":
             return str(resp.json()["data"]["auth_token"]), TOKEN_LIFETIME
         raise TokenRefused(transient(resp, f"auth {code}") or Outcome(
@@ -89,42 +83,6 @@ class OppoSender:
             "title": TITLE, "content": BODY, "click_action_type": 0, "action_parameters": data_json(message),
             "app_message_id": message.id, "off_line": True, "off_line_ttl": 86400}}).decode()
 
-    async def send(self, token: str, message: Message) -> Outcome:
-        """One message to one registration id; a refused auth token is fetched again once."""
-        outcome = await self._post(token, message, renew=False)
-        if outcome.error in TOKEN_REFUSED:
-            outcome = await self._post(token, message, renew=True)
-        return outcome
-
-    async def _post(self, token: str, message: Message, *, renew: bool) -> Outcome:
-        try:
-            auth = await self.token.get(renew=renew)
-            resp = await self._client.post(f"{self.config.base_url}/server/v1/message/notification/unicast",
-                                           data={"auth_token": auth, "message": self.message(token, message)})
-        except TokenRefused as exc:
-            return exc.outcome
-        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
-            return Outcome("retry", None, type(exc).__name__)
-        return self.outcome(resp)
-
-    def outcome(self, resp: httpx.Response) -> Outcome:
-        """OPPO's code decides."""
-        code = _code(resp)
-        if resp.status_code == 200 and code == "0":
-            return Outcome("sent", 200)
-        if code in INVALID_TOKENS:
-            return Outcome("invalid", resp.status_code, code)
-        if code in QUOTA:
-            return Outcome("retry", resp.status_code, code, QUOTA_DELAY)
-        if code in TOO_FAST or resp.status_code == 429:
-            return Outcome("retry", resp.status_code, code or "429", retry_after(resp) or RATE_DELAY)
-        if code in TRY_LATER:
-            return Outcome("retry", resp.status_code, code, retry_after(resp))
-        if code in TOKEN_REFUSED:
-            return Outcome("failed", resp.status_code, code)
-        return transient(resp, code or str(resp.status_code)) or Outcome("failed", resp.status_code,
-                                                                         code or str(resp.status_code))
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+    async def _request(self, auth: str, token: str, message: Message) -> httpx.Response:
+        return await self._client.post(f"{self.config.base_url}/server/v1/message/notification/unicast",
+                                       data={"auth_token": auth, "message": self.message(token, message)})

@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 import httpx
 import msgspec
 
-from push.senders.base import Message, Outcome
+from push.senders.base import Message, Outcome, client, retry_after, transient
 
-__all__ = ("BODY", "QUOTA_DELAY", "RATE_DELAY", "TITLE", "ProviderToken", "TokenRefused", "client", "data_json",
-           "notify_id")
+__all__ = ("BODY", "QUOTA_DELAY", "RATE_DELAY", "TITLE", "ProviderToken", "SignedTokenSender", "TokenRefused",
+           "body_field", "client", "data_json", "notify_id")
 
 TITLE = "检务"
 BODY = "您有一条新通知"
@@ -64,7 +64,74 @@ class ProviderToken:
             return self._token[1]
 
 
-def client(concurrency: int, timeout: float) -> httpx.AsyncClient:
-    """A connection pool as large as the requests in flight (httpcore slows down with requests queued on it)."""
-    return httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
-        max_connections=concurrency, max_keepalive_connections=concurrency))
+def body_field(resp: httpx.Response, name: str) -> str:
+    """One field of a provider's JSON answer as text ('' when the answer is no JSON object)."""
+    try:
+        return str(resp.json().get(name, ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+class SignedTokenSender:
+    """A sender for providers whose auth token is handed out against a signed request (OPPO, vivo): one request
+    per message with the token; a refused token is fetched again once; the answer's result code decides. Subclasses
+    fetch the token, post one message, and name the field and the codes of their answers."""
+
+    channel = ""
+    code_field = "code"
+    token_refused: frozenset[str] = frozenset()
+    invalid_tokens: frozenset[str] = frozenset()
+    quota: frozenset[str] = frozenset()
+    too_fast: frozenset[str] = frozenset()
+    try_later: frozenset[str] = frozenset()
+
+    def __init__(self, *, concurrency: int, timeout: float) -> None:
+        self.concurrency = concurrency
+        self._client = client(concurrency, timeout)
+        self.token = ProviderToken(self._fetch_token)
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        """(token, lifetime in seconds) from the provider's auth endpoint, or TokenRefused."""
+        raise NotImplementedError
+
+    async def _request(self, auth: str, token: str, message: Message) -> httpx.Response:
+        """Post one message to one device token with the auth token."""
+        raise NotImplementedError
+
+    async def send(self, token: str, message: Message) -> Outcome:
+        """One message to one device token; a refused auth token is fetched again once."""
+        outcome = await self._post(token, message, renew=False)
+        if outcome.error in self.token_refused:
+            outcome = await self._post(token, message, renew=True)
+        return outcome
+
+    async def _post(self, token: str, message: Message, *, renew: bool) -> Outcome:
+        try:
+            resp = await self._request(await self.token.get(renew=renew), token, message)
+        except TokenRefused as exc:
+            return exc.outcome
+        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+            return Outcome("retry", None, type(exc).__name__)
+        return self.outcome(resp)
+
+    def outcome(self, resp: httpx.Response) -> Outcome:
+        """What the provider's result code means."""
+        code = body_field(resp, self.code_field)
+        if resp.status_code == 200 and code == "0":
+            return Outcome("sent", 200)
+        if code in self.invalid_tokens:
+            return Outcome("invalid", resp.status_code, code)
+        if code in self.quota:
+            return Outcome("retry", resp.status_code, code, QUOTA_DELAY)
+        if code in self.too_fast or resp.status_code == 429:
+            return Outcome("retry", resp.status_code, code or "429", retry_after(resp) or RATE_DELAY)
+        if code in self.try_later:
+            return Outcome("retry", resp.status_code, code, retry_after(resp))
+        if code in self.token_refused:
+            return Outcome("failed", resp.status_code, code)
+        return transient(resp, code or str(resp.status_code)) or Outcome("failed", resp.status_code,
+                                                                         code or str(resp.status_code))
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from push.senders.base import Message, Outcome, retry_after, transient
-from push.senders.vendor import BODY, QUOTA_DELAY, RATE_DELAY, TITLE, ProviderToken, TokenRefused, client
+from push.senders.base import Message, Outcome, transient
+from push.senders.vendor import BODY, TITLE, SignedTokenSender, TokenRefused, body_field
 
 __all__ = ("VivoConfig", "VivoSender", "vivo_sign")
 
@@ -49,30 +49,23 @@ def vivo_sign(app_id: str, app_key: str, timestamp: str, app_secret: str) -> str
     return hashlib.md5(f"{app_id}{app_key}{timestamp}{app_secret}".encode()).hexdigest()
 
 
-def _result(resp: httpx.Response) -> str:
-    try:
-        return str(resp.json().get("result", ""))
-    except (ValueError, AttributeError):
-        return ""
-
-
-class VivoSender:
+class VivoSender(SignedTokenSender):
     """Sends id-only notifications to vivo and iQOO phones."""
 
     channel = "vivo"
+    code_field = "result"
+    token_refused, invalid_tokens, quota, too_fast = TOKEN_REFUSED, INVALID_TOKENS, QUOTA, TOO_FAST
 
     def __init__(self, config: VivoConfig, *, concurrency: int = 32, timeout: float = 10.0) -> None:
         self.config = config
-        self.concurrency = concurrency
-        self._client = client(concurrency, timeout)
-        self.token = ProviderToken(self._fetch_token)
+        super().__init__(concurrency=concurrency, timeout=timeout)
 
     async def _fetch_token(self) -> tuple[str, float]:
         timestamp = str(int(time.time() * 1000))
         resp = await self._client.post(f"{self.config.base_url}/message/auth", json={
             "appId": self.config.app_id, "appKey": self.config.app_key, "timestamp": int(timestamp),
             "sign": vivo_sign(self.config.app_id, self.config.app_key, timestamp, self.config.app_secret)})
-        result = _result(resp)
+        result = body_field(resp, "result")
         if resp.status_code == 200 and result == "0":
             return str(resp.json()["authToken"]), TOKEN_LIFETIME
         raise TokenRefused(transient(resp, f"auth {result}") or Outcome(
@@ -85,40 +78,6 @@ class VivoSender:
                 "skipType": 1, "timeToLive": 86400, "networkType": -1, "requestId": message.id,
                 "classification": 1, "clientCustomMap": {"id": message.id, "kind": message.kind}, "pushMode": 0}
 
-    async def send(self, token: str, message: Message) -> Outcome:
-        """One message to one regId; a refused authToken is fetched again once."""
-        outcome = await self._post(token, message, renew=False)
-        if outcome.error in TOKEN_REFUSED:
-            outcome = await self._post(token, message, renew=True)
-        return outcome
-
-    async def _post(self, token: str, message: Message, *, renew: bool) -> Outcome:
-        try:
-            auth = await self.token.get(renew=renew)
-            resp = await self._client.post(f"{self.config.base_url}/message/send", json=self.body(token, message),
-                                           headers={"authToken": auth})
-        except TokenRefused as exc:
-            return exc.outcome
-        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
-            return Outcome("retry", None, type(exc).__name__)
-        return self.outcome(resp)
-
-    def outcome(self, resp: httpx.Response) -> Outcome:
-        """vivo's result code decides."""
-        result = _result(resp)
-        if resp.status_code == 200 and result == "0":
-            return Outcome("sent", 200)
-        if result in INVALID_TOKENS:
-            return Outcome("invalid", resp.status_code, result)
-        if result in QUOTA:
-            return Outcome("retry", resp.status_code, result, QUOTA_DELAY)
-        if result in TOO_FAST or resp.status_code == 429:
-            return Outcome("retry", resp.status_code, result or "429", retry_after(resp) or RATE_DELAY)
-        if result in TOKEN_REFUSED:
-            return Outcome("failed", resp.status_code, result)
-        return transient(resp, result or str(resp.status_code)) or Outcome("failed", resp.status_code,
-                                                                           result or str(resp.status_code))
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+    async def _request(self, auth: str, token: str, message: Message) -> httpx.Response:
+        return await self._client.post(f"{self.config.base_url}/message/send", json=self.body(token, message),
+                                       headers={"authToken": auth})
