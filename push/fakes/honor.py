@@ -9,12 +9,12 @@ import time
 import urllib.parse
 from typing import Any
 
-from push.fakes.server import ProviderFake, Recorded, respond
+from push.fakes.server import Recorded, TokenFake, respond
 
 __all__ = ("FakeHonor",)
 
 
-class FakeHonor(ProviderFake):
+class FakeHonor(TokenFake):
     """The ASGI app: /auth/token and /api/v1/{appId}/sendMessage on one port."""
 
     token_path = "/auth/token"
@@ -22,14 +22,7 @@ class FakeHonor(ProviderFake):
     def __init__(self, *, app_id: str, client_id: str, client_secret: str) -> None:
         super().__init__()
         self.app_id, self.client_id, self.client_secret = app_id, client_id, client_secret
-        self.invalid_tokens: set[str] = set()
-        self.access: dict[str, float] = {}
-        self.token_requests = 0
         self.quota_exhausted = False
-
-    def expire_access_tokens(self) -> None:
-        """Every issued access token stops working (the sender must fetch a new one)."""
-        self.access.clear()
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """Honor took it when its code says success."""

@@ -8,12 +8,12 @@ import time
 import urllib.parse
 from typing import Any
 
-from push.fakes.server import ProviderFake, Recorded, respond
+from push.fakes.server import Recorded, TokenFake, respond
 
 __all__ = ("FakeHuawei",)
 
 
-class FakeHuawei(ProviderFake):
+class FakeHuawei(TokenFake):
     """The ASGI app: /oauth2/v3/token and /v1/{appId}/messages:send on one port."""
 
     token_path = "/oauth2/v3/token"
@@ -21,14 +21,7 @@ class FakeHuawei(ProviderFake):
     def __init__(self, *, app_id: str, client_secret: str) -> None:
         super().__init__()
         self.app_id, self.client_secret = app_id, client_secret
-        self.invalid_tokens: set[str] = set()
-        self.access: dict[str, float] = {}
-        self.token_requests = 0
         self.unavailable_until = 0.0
-
-    def expire_access_tokens(self) -> None:
-        """Every issued access token stops working (the sender must fetch a new one)."""
-        self.access.clear()
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """Push Kit took it when its result code says success."""

@@ -11,13 +11,13 @@ from typing import Any
 
 import msgspec
 
-from push.fakes.server import ProviderFake, Recorded, respond
+from push.fakes.server import Recorded, TokenFake, respond
 from push.senders.oppo import oppo_sign
 
 __all__ = ("FakeOppo",)
 
 
-class FakeOppo(ProviderFake):
+class FakeOppo(TokenFake):
     """The ASGI app: /server/v1/auth and /server/v1/message/notification/unicast on one port."""
 
     token_path = "/server/v1/auth"
@@ -25,14 +25,7 @@ class FakeOppo(ProviderFake):
     def __init__(self, *, app_key: str, master_secret: str) -> None:
         super().__init__()
         self.app_key, self.master_secret = app_key, master_secret
-        self.invalid_tokens: set[str] = set()
-        self.access: dict[str, float] = {}
-        self.token_requests = 0
         self.quota_exhausted = False
-
-    def expire_access_tokens(self) -> None:
-        """Every issued auth_token stops working (the sender must fetch a new one)."""
-        self.access.clear()
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """OPPO took it when its code is 0."""

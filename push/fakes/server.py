@@ -12,7 +12,8 @@ import msgspec
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-__all__ = ("Answer", "FakeServer", "ProviderFake", "Recorded", "read_body", "receive_request", "respond", "scripted")
+__all__ = ("Answer", "FakeServer", "ProviderFake", "Recorded", "TokenFake", "read_body", "receive_request", "respond",
+           "scripted")
 
 
 @dataclass(slots=True)
@@ -113,6 +114,21 @@ class ProviderFake:
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """Whether the answer means the message was taken."""
         return status == 200
+
+
+class TokenFake(ProviderFake):
+    """A provider fake that hands out access tokens at its `token_path` (Huawei, Honor, OPPO, vivo): the tokens it
+    issued with their expiry, how often it was asked for one, and the device tokens it answers as invalid."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.invalid_tokens: set[str] = set()
+        self.access: dict[str, float] = {}
+        self.token_requests = 0
+
+    def expire_access_tokens(self) -> None:
+        """Every issued access token stops working (the sender must fetch a new one)."""
+        self.access.clear()
 
 
 def _free_port() -> int:

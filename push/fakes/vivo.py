@@ -10,13 +10,13 @@ from typing import Any
 
 import msgspec
 
-from push.fakes.server import ProviderFake, Recorded, respond
+from push.fakes.server import Recorded, TokenFake, respond
 from push.senders.vivo import vivo_sign
 
 __all__ = ("FakeVivo",)
 
 
-class FakeVivo(ProviderFake):
+class FakeVivo(TokenFake):
     """The ASGI app: /message/auth and /message/send on one port."""
 
     token_path = "/message/auth"
@@ -24,14 +24,7 @@ class FakeVivo(ProviderFake):
     def __init__(self, *, app_id: str, app_key: str, app_secret: str) -> None:
         super().__init__()
         self.app_id, self.app_key, self.app_secret = app_id, app_key, app_secret
-        self.invalid_tokens: set[str] = set()
-        self.access: dict[str, float] = {}
-        self.token_requests = 0
         self.quota_exhausted = False
-
-    def expire_access_tokens(self) -> None:
-        """Every issued authToken stops working (the sender must fetch a new one)."""
-        self.access.clear()
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """vivo took it when its result is 0."""
