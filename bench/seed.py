@@ -8,20 +8,26 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("BenchData", "prepare", "seed_office")
+__all__ = ("BenchData", "office_cte", "prepare", "seed_office", "seed_once")
 
-# Two clocks per item, the way intake starts them; a quarter already answered. Stored as the sweep leaves them
-# (answered ones finished, open ones past their due date overdue), so the bench's server does not spend its run
-# sweeping hundreds of thousands of stale clocks that a running office would never have.
-_SQL = """
+
+def office_cte(module: str) -> str:
+    """The start of a seed's SQL: office `$1` (created or found) with `module` switched on, as CTE `office`."""
+    return f"""
 with office as (
     insert into offices (code, name, parent_id, province, level)
     values ($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')
     on conflict (code) do update set name = excluded.name returning id
 ), enabled as (
-    insert into office_modules (office_id, module, enabled) select id, 'complaints', true from office
+    insert into office_modules (office_id, module, enabled) select id, '{module}', true from office
     on conflict (office_id, module) do update set enabled = true
-), category as (
+)"""
+
+
+# Two clocks per item, the way intake starts them; a quarter already answered. Stored as the sweep leaves them
+# (answered ones finished, open ones past their due date overdue), so the bench's server does not spend its run
+# sweeping hundreds of thousands of stale clocks that a running office would never have.
+_SQL = office_cte("complaints") + """, category as (
     insert into complaint_categories (office_id, kind, code, name)
     select id, 'accusation', 'bench', '压测分类' from office
     on conflict (office_id, code) do update set name = excluded.name returning id
@@ -46,18 +52,25 @@ from items i, (values ('procedural_reply', interval '7 days'), ('result_reply', 
 """
 
 
-async def seed_office(conn: asyncpg.Connection, code: str, count: int) -> float:
-    """Create office `code` with `count` complaints unless it already has them; return seconds spent."""
+async def seed_once(conn: asyncpg.Connection, code: str, count: int, sql: str, *, counted: str,
+                    analyze: tuple[str, ...]) -> float:
+    """Run a seed's `sql` for office `code` unless `counted` already holds `count` of its rows, then analyze the
+    tables it filled; return seconds spent."""
     have = await conn.fetchval(
-        "select count(*) from complaints where office_id = (select id from offices where code = $1)", code)
+        f"select count(*) from {counted} where office_id = (select id from offices where code = $1)", code)
     if have >= count:
         return 0.0
     started = time.monotonic()
     async with conn.transaction():
-        await conn.execute(_SQL, code, count)
-    await conn.execute("analyze complaints")
-    await conn.execute("analyze clocks")
+        await conn.execute(sql, code, count)
+    for table in analyze:
+        await conn.execute(f"analyze {table}")
     return time.monotonic() - started
+
+
+async def seed_office(conn: asyncpg.Connection, code: str, count: int) -> float:
+    """Create office `code` with `count` complaints unless it already has them; return seconds spent."""
+    return await seed_once(conn, code, count, _SQL, counted="complaints", analyze=("complaints", "clocks"))
 
 
 class BenchData:

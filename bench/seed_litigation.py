@@ -3,8 +3,9 @@ case opened from its clue, with its open deadline), straight in SQL, and the dem
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
+
+from bench.seed import office_cte, seed_once
 
 if TYPE_CHECKING:
     import asyncpg
@@ -13,15 +14,7 @@ __all__ = ("prepare_litigation", "seed_litigation_office")
 
 # Every clue became a case (the staff lists of both registries hold N rows); states spread over both routes; each
 # case has one clock, running for the cases still waiting on someone, met for the rest.
-_SQL = """
-with office as (
-    insert into offices (code, name, parent_id, province, level)
-    values ($1, $1, (select id from offices where code = 'shanghai'), '上海', 'county')
-    on conflict (code) do update set name = excluded.name returning id
-), enabled as (
-    insert into office_modules (office_id, module, enabled) select id, 'litigation', true from office
-    on conflict (office_id, module) do update set enabled = true
-), clues as (
+_SQL = office_cte("litigation") + """, clues as (
     insert into pil_clues (office_id, clue_no, state, source, domain, title, description, address, submitted_by,
                            created_at, updated_at)
     select o.id, $1 || '-XS-' || g, 'opened', (array['field', 'hotline', 'volunteer', 'partner'])[1 + g % 4],
@@ -54,16 +47,7 @@ from cases k
 
 async def seed_litigation_office(conn: asyncpg.Connection, code: str, count: int) -> float:
     """Create office `code` with `count` clues and as many cases unless it has them; return seconds spent."""
-    have = await conn.fetchval(
-        "select count(*) from pil_cases where office_id = (select id from offices where code = $1)", code)
-    if have >= count:
-        return 0.0
-    started = time.monotonic()
-    async with conn.transaction():
-        await conn.execute(_SQL, code, count)
-    for table in ("pil_clues", "pil_cases", "clocks"):
-        await conn.execute(f"analyze {table}")
-    return time.monotonic() - started
+    return await seed_once(conn, code, count, _SQL, counted="pil_cases", analyze=("pil_clues", "pil_cases", "clocks"))
 
 
 async def prepare_litigation(pg_url: str, sizes: list[int], data: Any) -> None:
