@@ -363,6 +363,7 @@ async def _office(conn: asyncpg.Connection, code: str):
 
 async def _enter_year(conn: asyncpg.Connection, office_code: str, level: str, data: object) -> None:
     """Enter the year as the office's system actor, then recompute in batches; print what changed."""
+    from api.db import atomic
     from api.errors import ProblemError
     from api.settings import master_secret
     from auth.audit import Actor, use_chain_key
@@ -373,7 +374,7 @@ async def _enter_year(conn: asyncpg.Connection, office_code: str, level: str, da
     office = await _office(conn, office_code)
     actor = Actor(id=None, kind="system", office_id=office, device_id="cli", ip=None, request_id=None)
     try:
-        async with conn.transaction():
+        async with atomic(conn):
             job = await apply_year(conn, actor, office, level, data)  # type: ignore[arg-type]
     except ProblemError as exc:
         problems = "; ".join(e["message"] for e in (exc.errors or []))

@@ -19,8 +19,8 @@ from api.errors import ErrorCode, ProblemError
 if TYPE_CHECKING:
     from api.settings import Settings
 
-__all__ = ("APP_ROLE", "WORKER_ROLE", "Database", "PooledConnection", "Replica", "after_commit", "connect",
-           "create_pool", "primary_of")
+__all__ = ("APP_ROLE", "WORKER_ROLE", "Database", "PooledConnection", "Replica", "after_commit", "atomic",
+           "connect", "create_pool", "primary_of")
 
 APP_ROLE = "jianwu_app"
 # The delivery worker's role: jianwu_app's rights, its own name in PostgreSQL's statistics and logs.
@@ -33,13 +33,45 @@ _after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None
 
 
 def after_commit(callback: Callable[[], Awaitable[None]]) -> bool:
-    """Run `callback` once the current `Database.transaction()` has committed (never if it rolls back).
-    False when there is no such transaction (a CLI or test connection): the caller decides what to do then."""
+    """Run `callback` once the current `atomic()` block (or `Database.transaction()`) has committed, never if it
+    rolls back. False when there is no such block (a bare connection): the caller decides what to do then."""
     pending = _after_commit.get()
     if pending is None:
         return False
     pending.append(callback)
     return True
+
+
+@contextlib.asynccontextmanager
+async def atomic(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """`conn.transaction()` that also runs the `after_commit` callbacks registered inside it once it commits.
+    Nested in another such block on the same connection it is a savepoint, and its callbacks wait for the outer
+    commit; a savepoint rolled back drops its own, so nothing announces a write that never landed."""
+    outer = _after_commit.get()
+    if outer is not None and conn.is_in_transaction():
+        mark = len(outer)
+        try:
+            async with conn.transaction():
+                yield conn
+        except BaseException:
+            del outer[mark:]
+            raise
+        return
+    async with _collecting(), conn.transaction():
+        yield conn
+
+
+@contextlib.asynccontextmanager
+async def _collecting() -> AsyncIterator[None]:
+    """Gather the `after_commit` callbacks of the block inside; run them once it ended without an error."""
+    pending: list[Callable[[], Awaitable[None]]] = []
+    token = _after_commit.set(pending)
+    try:
+        yield
+    finally:
+        _after_commit.reset(token)
+    for callback in pending:
+        await callback()
 
 
 def _encode_jsonb(value: Any) -> bytes:
@@ -329,15 +361,9 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection inside one transaction: all of a command's writes land, or none do."""
-        pending: list[Callable[[], Awaitable[None]]] = []
-        token = _after_commit.set(pending)
-        try:
-            async with self.pool.acquire(timeout=self.acquire_timeout) as conn, conn.transaction():
-                yield conn
-        finally:
-            _after_commit.reset(token)
-        for callback in pending:
-            await callback()
+        # The callbacks run once the connection is back in the pool: none of them needs it.
+        async with _collecting(), self.pool.acquire(timeout=self.acquire_timeout) as conn, conn.transaction():
+            yield conn
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         """Run one read and return its first value."""

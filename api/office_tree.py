@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from api.db import atomic
 from api.errors import ErrorCode, ProblemError
 from api.offices import forget_offices
 
@@ -204,7 +205,7 @@ async def import_offices(conn: asyncpg.Connection, records: list[OfficeRecord], 
     for rec in records:
         place(rec)
     result = ImportResult()
-    async with conn.transaction():
+    async with atomic(conn):
         for rec in ordered:
             outcome, _ = await apply_change(conn, rec, actor)
             setattr(result, outcome, getattr(result, outcome) + 1)

@@ -118,8 +118,10 @@ async def record(
         actor.device_id, actor.ip, actor.request_id, row["detail"], prev, digest,
     )
     anchors = _anchors
-    if anchors is not None:
-        after_commit(lambda: anchors.publish(chain, seq, digest))
+    if anchors is not None and not after_commit(lambda: anchors.publish(chain, seq, digest)):
+        # A row no anchor will ever cover: cutting it off later would go unseen. Server code writes the trail
+        # inside `Database.transaction()` or `api.db.atomic()`, whose commit publishes the lane's new head.
+        raise RuntimeError("audit row written outside atomic(): its lane head would never be anchored")
 
 
 @dataclass(frozen=True, slots=True)

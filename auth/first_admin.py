@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from api.db import atomic
 from api.errors import ErrorCode, ProblemError
 from auth.audit import record
 from auth.credentials import set_password
@@ -33,7 +34,7 @@ async def create_first_admin(
                            "username: 3-64 of a-z 0-9 . _ -, starting with a letter or digit")
     if not 1 <= len(display_name) <= 100:
         raise ProblemError(ErrorCode.VALIDATION_FAILED, "name: 1-100 characters")
-    async with conn.transaction():
+    async with atomic(conn):
         office = await conn.fetchrow("select id, retired_at from offices where code = $1 for update", office_code)
         if office is None or office["retired_at"] is not None:
             raise ProblemError(ErrorCode.NOT_FOUND,

@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 from chinese_calendar import constants
 
+from api.db import atomic
 from api.errors import ErrorCode, ProblemError
 from auth.audit import Actor, record
 from modules.clocks.calendar import PACKAGE_YEARS
@@ -243,7 +244,7 @@ async def recompute(conn: asyncpg.Connection, actor: Actor, office_id: UUID, rec
     changed day), `batch` rows per transaction, each batch audited; resumable from where it stopped."""
     totals = {"checked": 0, "changed": 0}
     while True:
-        async with conn.transaction():
+        async with atomic(conn):
             job = await conn.fetchrow("select * from calendar_recomputes where id = $1 for update", recompute_id)
             if job is None or job["done_at"] is not None:
                 return totals

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from api.db import atomic
 from api.outbox import emit
 from auth.audit import record
 from modules.clocks.store import today
@@ -24,7 +25,7 @@ __all__ = ("sweep",)
 async def _warn(conn: asyncpg.Connection, actor: Actor, office_id: UUID, kind: str, staff_id: UUID | None,
                 period_start: Any, detail: dict[str, Any]) -> bool:
     """Record the warning once, tell whoever must know, audit it; False when it was already raised."""
-    async with conn.transaction():
+    async with atomic(conn):
         added = await conn.fetchval(
             "insert into liaison_warnings (office_id, kind, staff_id, period_start, detail) "
             "values ($1, $2, $3, $4, $5) on conflict do nothing returning id",

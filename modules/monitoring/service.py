@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
+from api.db import atomic
 from api.errors import ErrorCode, ProblemError
 from api.outbox import emit
 from auth.audit import Actor, record
@@ -256,7 +257,7 @@ async def run_ladder(conn: asyncpg.Connection, office_id: UUID) -> dict[str, int
         "and a.rung = 'reminder') order by k.due, k.id limit 500",
         office_id, now - timedelta(days=cfg["reminder_after_days"] + 1))
     for r in due_reminders:
-        async with conn.transaction():
+        async with atomic(conn):
             await escalate(conn, actor, office_id, r["id"], "reminder", note=None, automatic=True)
         done["reminders"] += 1
     cutoff = datetime.now(UTC) - timedelta(days=cfg["notice_after_days"])
@@ -266,7 +267,7 @@ async def run_ladder(conn: asyncpg.Connection, office_id: UUID) -> dict[str, int
         "and not exists (select 1 from monitoring_actions b where b.clock_id = a.clock_id and b.rung = 'notice') "
         "limit 500", office_id, cutoff)
     for r in due_notices:
-        async with conn.transaction():
+        async with atomic(conn):
             await escalate(conn, actor, office_id, r["clock_id"], "notice", note=None, automatic=True)
         done["notices"] += 1
     # The bulletin of the period just ended, once.
@@ -275,7 +276,7 @@ async def run_ladder(conn: asyncpg.Connection, office_id: UUID) -> dict[str, int
     exists = await conn.fetchval("select exists (select 1 from monitoring_bulletins where office_id = $1 and "
                                  "period_start = $2 and period_end = $3)", office_id, start, end)
     if not exists:
-        async with conn.transaction():
+        async with atomic(conn):
             await bulletin(conn, actor, office_id, start=start, end=end, automatic=True)
         done["bulletins"] += 1
     # Each module's own policy warnings (a contact cadence behind, too few open days).

@@ -15,7 +15,7 @@ from auth.audit import verify_chains
 from auth.audit_anchor import Anchors
 from auth.secretbox import SecretBox
 
-from tests.helpers import bearer, token_for
+from tests.helpers import DEMO_PASSWORD, bearer, token_for
 
 
 async def test_sign_ins_and_admin_writes_are_recorded(client, conn, make_user) -> None:  # noqa: ANN001
@@ -85,8 +85,18 @@ async def test_verify_detects_edits_and_deletions(client, conn) -> None:  # noqa
 
 
 async def test_verify_detects_a_cut_off_tail_and_a_whole_lane(client, conn, settings) -> None:  # noqa: ANN001
-    for _ in range(12):  # enough sign-ins that some lane of the office has several rows
-        await token_for(client, "chongming.prosecutor")
+    # Sign in until one lane this test wrote to holds three rows (a lane is drawn at random from a free one).
+    office, lane, last = await _office(conn, "chongming"), None, 0
+    for n in range(200):
+        resp = await client.post("/api/v1/auth/token", headers={"X-Request-ID": f"audit-tail-{n}"}, data={
+            "grant_type": "password", "username": "chongming.prosecutor", "password": DEMO_PASSWORD,
+            "client_id": "staff-app"})
+        assert resp.status_code == 200, resp.text
+        lane, last = await conn.fetchrow("select chain, seq from audit_log where chain like $1 and request_id = $2",
+                                         f"{office}:%", f"audit-tail-{n}")
+        if last >= 3:
+            break
+    assert last >= 3
     redis = create_redis(settings, settings.redis_url)
     anchors = Anchors(SecretBox(settings.secret_key), settings.data_path, redis, settings.redis_prefix)
     try:
@@ -94,9 +104,6 @@ async def test_verify_detects_a_cut_off_tail_and_a_whole_lane(client, conn, sett
         tx = conn.transaction()
         await tx.start()
         try:
-            lane, last = await conn.fetchrow("select chain, max(seq) from audit_log where chain like $1 "
-                                             "group by chain having max(seq) >= 3 order by 2 desc limit 1",
-                                             f"{await _office(conn, 'chongming')}:%")
             # Cut the newest two rows: the rest of the lane still links cleanly, only the anchor can tell.
             await conn.execute("delete from audit_log where chain = $1 and seq > $2", lane, last - 2)
             _, cut = await verify_chains(conn, anchors)
@@ -114,6 +121,40 @@ async def test_verify_detects_a_cut_off_tail_and_a_whole_lane(client, conn, sett
         await redis.delete(f"{settings.redis_prefix}audit:head:forged:0")
     finally:
         await redis.aclose()
+
+
+async def test_every_audit_row_is_anchored_once_it_commits_and_never_when_it_rolls_back(app, conn) -> None:  # noqa: ANN001
+    """Rows written by the server reach the anchors only after their commit; a row outside a committing block is
+    refused (nothing would ever anchor it), and a rolled-back savepoint anchors nothing."""
+    from api.db import atomic
+    from auth import audit
+
+    published: list[tuple[str, int]] = []
+
+    class Spy:
+        async def publish(self, chain: str, seq: int, digest: str) -> None:
+            published.append((chain, seq))
+
+    office = await _office(conn, "chongming")
+    actor = audit.Actor(id=None, kind="system", office_id=None, device_id=None, ip=None, request_id=None)
+    anchors = audit._anchors
+    audit.use_anchors(Spy())  # type: ignore[arg-type]
+    try:
+        with pytest.raises(RuntimeError, match="never be anchored"):
+            async with conn.transaction():
+                await audit.record(conn, actor, "test.unanchored", office_id=office)
+        async with atomic(conn):
+            await audit.record(conn, actor, "test.kept", office_id=office)
+            with pytest.raises(ZeroDivisionError):
+                async with atomic(conn):
+                    await audit.record(conn, actor, "test.undone", office_id=office)
+                    1 / 0  # noqa: B018
+            assert published == []  # nothing before the commit
+        kept = await conn.fetchrow("select chain, seq from audit_log where action = 'test.kept'")
+        assert published == [(kept["chain"], kept["seq"])]
+        assert await conn.fetchval("select count(*) from audit_log where action like 'test.un%'") == 0
+    finally:
+        audit.use_anchors(anchors)
 
 
 async def _office(conn, code: str) -> str:  # noqa: ANN001
@@ -142,10 +183,15 @@ async def test_concurrent_writers_of_one_office_take_free_lanes_and_the_chains_s
     from api.db import create_pool
     from auth.audit import AUDIT_LANES, Actor, record
 
+    from auth import audit
+
     office = uuid.uuid4()
     actor = Actor(id=None, kind=None, office_id=office, device_id=None, ip=None, request_id=None)
     pool = await create_pool(dataclasses.replace(settings, db_pool_max=AUDIT_LANES + 1), settings.database_url)
     holders = [await pool.acquire() for _ in range(AUDIT_LANES + 1)]
+    # Bare transactions held open by hand, to hold the lanes: no commit hook publishes anchors for them.
+    anchors = audit._anchors
+    audit.use_anchors(None)
     try:
         txs = [h.transaction() for h in holders]
         for tx in txs[:AUDIT_LANES]:
@@ -162,6 +208,7 @@ async def test_concurrent_writers_of_one_office_take_free_lanes_and_the_chains_s
         await asyncio.wait_for(late, 5)
         await txs[AUDIT_LANES].commit()
     finally:
+        audit.use_anchors(anchors)
         for h in holders:
             await pool.release(h)
         await pool.close()
