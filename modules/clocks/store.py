@@ -308,32 +308,49 @@ async def refresh(conn: asyncpg.Connection, rows: list[Any], now: datetime, *, f
     return len(changed)
 
 
-# Stale: a paused clock's due date moves every day; a running clock past its due date is overdue now.
-_STALE = """
+# Stale: a paused clock's due date moves every day; a running clock past its due date is overdue now. Each kind
+# is read through a partial index of its own (migration 0019), in index order, so a sweep reads only the stale
+# rows: a walk in id order over every open clock read a large office's whole backlog and hit the statement timeout.
+_STALE_PAUSED = """
 select * from clocks
-where finished_at is null and (status = 'paused' or (status = 'running' and due < $1::date)) and id > $2
-  {office} order by id limit $3 for update skip locked
+where office_id = $1 and finished_at is null and status = 'paused' and id > $2
+order by id limit $3 for update skip locked
+"""
+_STALE_RUNNING = """
+select * from clocks
+where office_id = $1 and finished_at is null and status = 'running' and due < $2::date
+  and (due, id) > ($3::date, $4::uuid)
+order by due, id limit $5 for update skip locked
 """
 SWEEP_BATCH = 500
 
 
-async def sweep_stale(conn: asyncpg.Connection, *, office_id: UUID | None = None, batch: int = SWEEP_BATCH) -> int:
-    """Bring every open clock whose stored state may have moved (paused, or running past its due date) up to date,
-    in batches of `batch` rows, each in its own transaction; the number of rows changed."""
+async def sweep_stale(conn: asyncpg.Connection, *, office_id: UUID, batch: int = SWEEP_BATCH) -> int:
+    """Bring every open clock of the office whose stored state may have moved (paused, or running past its due
+    date) up to date, in batches of `batch` rows, each in its own transaction; the number of rows changed."""
     primary = primary_of(conn)
     if primary is not None:  # a read routed to the replica (monitoring, statistics): the sweep writes on the primary
         async with primary.connection() as rw:
             return await sweep_stale(rw, office_id=office_id, batch=batch)
-    now, cursor, changed = datetime.now(UTC), UUID(int=0), 0
-    sql = _STALE.format(office="and office_id = $4" if office_id else "")
-    while True:
-        async with conn.transaction():
-            args: list[Any] = [local_date(now), cursor, batch] + ([office_id] if office_id else [])
-            rows = await conn.fetch(sql, *args)
-            if not rows:
-                return changed
-            changed += await refresh(conn, rows, now)
-        cursor = rows[-1]["id"]
+    now = datetime.now(UTC)
+    changed, cursor = 0, UUID(int=0)
+    while rows := await _stale_batch(conn, now, _STALE_PAUSED, office_id, cursor, batch):
+        changed += rows[0]
+        cursor = rows[1]["id"]
+    day, cursor = date.min, UUID(int=0)
+    while rows := await _stale_batch(conn, now, _STALE_RUNNING, office_id, local_date(now), day, cursor, batch):
+        changed += rows[0]
+        day, cursor = rows[1]["due"], rows[1]["id"]
+    return changed
+
+
+async def _stale_batch(conn: asyncpg.Connection, now: datetime, sql: str, *args: Any) -> tuple[int, Any] | None:
+    """Lock and refresh one batch in a transaction of its own: (rows changed, the last row read), None when done."""
+    async with conn.transaction():
+        rows = await conn.fetch(sql, *args)
+        if not rows:
+            return None
+        return await refresh(conn, rows, now), rows[-1]
 
 
 def today() -> date:
