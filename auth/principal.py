@@ -55,6 +55,14 @@ class Principal(msgspec.Struct, frozen=True, gc=False):
         return None if self.kind == "partner" else UUID(self.sub)
 
     @property
+    def office(self) -> UUID:
+        """The caller's office, for routes that work on an office's data: 403 for a caller that has none (such
+        routes are guarded by actions only office members hold, so this is a refusal in depth, not a branch)."""
+        if self.office_id is None:
+            raise ProblemError(ErrorCode.FORBIDDEN, "This account belongs to no office.")
+        return self.office_id
+
+    @property
     def effective_roles(self) -> tuple[str, ...]:
         """Staff act under their roles; everyone else under the role named after their kind."""
         return self.roles if self.kind == "staff" else (self.kind,)

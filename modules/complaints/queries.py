@@ -340,7 +340,7 @@ class Stats(Output):
     rates: list[Rate]
 
 
-async def deadlines(conn: asyncpg.Connection, office_id: UUID | None, now: date, *, within_days: int,
+async def deadlines(conn: asyncpg.Connection, office_id: UUID, now: date, *, within_days: int,
                     after: Cursor | None, limit: int) -> Page[Deadline]:
     """Every open deadline of the office's items already past or due within `within_days`, soonest first, one page
     (the shared flow monitoring's list, narrowed to complaints)."""

@@ -54,7 +54,7 @@ def system_actor(office_id: UUID) -> Actor:
     return Actor(id=None, kind="system", office_id=office_id, device_id="sweep", ip=None, request_id=None)
 
 
-async def deadlines(conn: asyncpg.Connection, office_id: UUID | None, *, within_days: int, overdue_only: bool,
+async def deadlines(conn: asyncpg.Connection, office_id: UUID, *, within_days: int, overdue_only: bool,
                     module: str | None, department: str | None, handler: UUID | None,
                     after: Cursor | None, limit: int) -> list[Any]:
     """Open clocks of the office due within `within_days` (or already overdue), soonest first, `limit + 1` rows

@@ -30,7 +30,7 @@ async def monitoring_page(request: Request[Any, Any, Any], state: AppState, over
     """Deadlines due within a week (or only the overdue ones), soonest first, and the latest rungs raised."""
     p = current_principal(request)
     async with state.db.connection() as conn:
-        rows = await service.deadlines(conn, p.office_id, within_days=7, overdue_only=overdue, module=None,
+        rows = await service.deadlines(conn, p.office, within_days=7, overdue_only=overdue, module=None,
                                        department=None, handler=None, after=None, limit=_LIMIT)
         actions = await conn.fetch("select * from monitoring_actions where office_id = $1"
                                    " order by created_at desc, id desc limit 50", p.office_id)

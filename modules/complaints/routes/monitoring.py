@@ -34,7 +34,7 @@ class MonitoringController(Controller):
         cursor-paginated."""
         p = current_principal(request)
         async with state.db.read() as conn:
-            return await deadlines(conn, p.office_id, today(), within_days=within_days, after=decode_cursor(cursor),
+            return await deadlines(conn, p.office, today(), within_days=within_days, after=decode_cursor(cursor),
                                    limit=limit)
 
     @get("/stats", operation_id="complaintStats", summary="On-time reply rates",
