@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 import asyncpg
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from litestar import Litestar
@@ -80,6 +84,36 @@ async def _drop(settings: Settings, server_url: str) -> None:
         await conn.execute(f'drop database if exists "{TEST_DB}" with (force)')
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="module", name="server")
+def fx_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`jianwu serve` (one worker) on the suite's database and Redis prefix, for clients that need a real socket
+    (a browser, node); answers its base URL."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+           "JIANWU_REDIS_PREFIX": settings.redis_prefix, "JIANWU_SECRET_KEY": settings.secret_key,
+           "JIANWU_ENV": "test", "PORT": str(port), "JIANWU_WORKERS": "1", "JIANWU_DATA_DIR": str(settings.data_dir),
+           "JIANWU_SWEEP_INTERVAL": "0", "JIANWU_LOGIN_IP_LIMIT": "100000", "JIANWU_ACCESS_LOG": "false"}
+    jianwu = os.path.join(os.path.dirname(sys.executable), "jianwu")
+    # Its output goes to a file, not a pipe nobody reads, which would stall the server once full.
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([jianwu, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "jianwu serve not ready in 90 s\n" + log.read_text()
+        time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="session", name="app")

@@ -53,15 +53,21 @@ def item(**over: Any) -> dict[str, Any]:
     return body
 
 
-async def citizen(client, settings) -> dict[str, str]:  # noqa: ANN001
-    """A brand-new citizen signed in through the code flow; the Authorization header."""
-    phone = f"158{uuid.uuid4().int % 10**8:08d}"
-    assert (await client.post("/api/v1/auth/otp", json={"phone": phone})).status_code == 202
+def sms_code(settings, phone: str) -> str:  # noqa: ANN001
+    """The newest sign-in code sent to `phone`, read from the development SMS outbox."""
     lines = (settings.data_path / "sms-outbox.jsonl").read_text().splitlines()
     message = [json.loads(x) for x in lines if phone in x][-1]
     code = message["code"]  # the code in a field of its own (auth/sms.py), as it reads in the text
     assert code in message["text"] and re.fullmatch(r"\d{6}", code)
-    resp = await client.post("/api/v1/auth/token", data={"grant_type": "urn:jianwu:otp", "phone": phone, "code": code,
+    return code
+
+
+async def citizen(client, settings) -> dict[str, str]:  # noqa: ANN001
+    """A brand-new citizen signed in through the code flow; the Authorization header."""
+    phone = f"158{uuid.uuid4().int % 10**8:08d}"
+    assert (await client.post("/api/v1/auth/otp", json={"phone": phone})).status_code == 202
+    resp = await client.post("/api/v1/auth/token", data={"grant_type": "urn:jianwu:otp", "phone": phone,
+                                                          "code": sms_code(settings, phone),
                                                           "client_id": "public-app"})
     assert resp.status_code == 200, resp.text
     return bearer(resp.json())

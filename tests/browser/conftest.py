@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from api.db import connect
@@ -44,38 +40,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "tests/browser/" in str(item.fspath):
                 item.add_marker(pytest.mark.skip(reason=reason))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module", name="server")
-def fx_server(settings: Any) -> Iterator[str]:
-    """`jianwu serve` (one worker) on the suite's database and Redis prefix; answers its base URL."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "JIANWU_REDIS_PREFIX": settings.redis_prefix, "JIANWU_SECRET_KEY": settings.secret_key,
-           "JIANWU_ENV": "test", "PORT": str(port), "JIANWU_WORKERS": "1", "JIANWU_DATA_DIR": str(settings.data_dir),
-           "JIANWU_SWEEP_INTERVAL": "0", "JIANWU_LOGIN_IP_LIMIT": "100000", "JIANWU_ACCESS_LOG": "false"}
-    jianwu = os.path.join(os.path.dirname(sys.executable), "jianwu")
-    proc = subprocess.Popen([jianwu, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else "serve exited"
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "jianwu serve not ready in 90 s"
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.communicate(timeout=60)
 
 
 @pytest.fixture(scope="module", name="chromium")
