@@ -171,6 +171,7 @@ SUBJECT = Subject(
     listing={"handler_id": "t.assignee_id", "department": "t.department", "ref": "t.receipt_no", "title": "t.title"},
     category={"code": "(select c.code from complaint_categories c where c.id = t.category_id)",
               "label": "(select c.name from complaint_categories c where c.id = t.category_id)"},
+    follow="public",
 )
 
 

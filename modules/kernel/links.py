@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("LinkOut", "describe", "link", "link_columns", "links", "links_of")
+__all__ = ("LinkOut", "describe", "link", "link_columns", "links", "links_of", "origins")
 
 
 class LinkOut(Output):
@@ -28,14 +28,15 @@ class LinkOut(Output):
 
 
 async def link(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, source: tuple[str, UUID],
-               target: tuple[str, UUID], kind: str, public: bool = False) -> None:
-    """Record that `source` led to `target` (e.g. kind 'transferred_to_clue'), with an entry on both timelines."""
+               target: tuple[str, UUID], kind: str, public: bool = False, on_timelines: bool = True) -> None:
+    """Record that `source` led to `target` (e.g. kind 'transferred_to_clue'), with an entry on both timelines
+    (`on_timelines=False` when the module writes its own entries for the act)."""
     (from_module, from_id), (to_module, to_id) = source, target
     added = await conn.fetchval(
         "insert into subject_links (office_id, from_module, from_id, to_module, to_id, kind, created_by) "
         "values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing returning id",
         office_id, from_module, from_id, to_module, to_id, kind, actor.id or "system")
-    if added is None:  # already linked: a retried request adds nothing to either timeline
+    if added is None or not on_timelines:  # already linked: a retried request adds nothing to either timeline
         return
     await add_event(conn, from_module, from_id, actor, "linked_to", public=public,
                     data={"kind": kind, "module": to_module, "id": str(to_id)})
@@ -63,6 +64,16 @@ async def links(conn: asyncpg.Connection, subject_id: UUID) -> list[LinkOut]:
     rows = await conn.fetch("select * from subject_links where from_id = $1 or to_id = $1 order by created_at",
                             subject_id)
     return links_of(rows, subject_id)
+
+
+async def origins(conn: asyncpg.Connection, subject_id: UUID) -> list[UUID]:
+    """Every subject this one came from, directly or through others (a case, its clue, the complaint or suggestion
+    the clue came from), nearest first. The walk stops at eight links, so a cycle cannot run it away."""
+    rows = await conn.fetch(
+        "with recursive o (id, depth) as (select from_id, 1 from subject_links where to_id = $1 "
+        "union select l.from_id, o.depth + 1 from subject_links l join o on l.to_id = o.id where o.depth < 8) "
+        "select id from o group by id order by min(depth), id", subject_id)
+    return [r["id"] for r in rows]
 
 
 async def describe(conn: asyncpg.Connection, module: str, subject_id: UUID) -> tuple[str | None, str | None]:

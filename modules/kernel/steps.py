@@ -65,12 +65,19 @@ class Subject:
     # How counts by category (GET /api/v1/monitoring/categories, the console's overview) group the subject: SQL
     # expressions over the table as `t` for its category's `code` and Chinese `label`. None: not counted.
     category: Mapping[str, str] | None = None
+    # What someone outside the office who raised the subject (a representative following a case of concern) sees of
+    # its progress: "public", its public timeline (what its public party is told); "steps", the kind and date of
+    # each step, without text or data (none of it is public, but that it moves is). None: it cannot be followed.
+    # Followed subjects are found by their listing's `ref`.
+    follow: Literal["public", "steps"] | None = None
 
     def __post_init__(self) -> None:
         if self.listing is not None and set(self.listing) != {"handler_id", "department", "ref", "title"}:
             raise ValueError(f"{self.kind}: listing names handler_id, department, ref and title")
         if self.category is not None and set(self.category) != {"code", "label"}:
             raise ValueError(f"{self.kind}: category names code and label")
+        if self.follow is not None and self.listing is None:
+            raise ValueError(f"{self.kind}: a followed subject is listed (it is found by its ref)")
 
 
 def _stamp(subject: Subject) -> str:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("EVENT_TYPES", "EventOut", "add_event", "declare_event_types", "events_out", "timeline")
+__all__ = ("EVENT_TYPES", "EventOut", "add_event", "declare_event_types", "events_out", "steps_only", "timeline")
 
 # Every type a timeline entry can have (type -> label for people): the spec publishes them as an enum, so apps can
 # switch on them, and `add_event` refuses any other. Modules declare theirs in their manifest; `step.<name>` is
@@ -64,6 +64,15 @@ async def timeline(conn: asyncpg.Connection, subject_id: UUID, *, public_only: b
         "select at, type, body, public, data from timeline_events where subject_id = $1"
         + (" and public" if public_only else "") + " order by id", subject_id)
     return events_out(rows, public_only=public_only)
+
+
+async def steps_only(conn: asyncpg.Connection, subject_id: UUID) -> list[EventOut]:
+    """How a subject moved, for someone told nothing of its content: its creation and each step, by kind and date,
+    without the text or data (reasons, names, findings) the entries carry."""
+    rows = await conn.fetch(
+        "select at, type, null::text as body, public, data from timeline_events where subject_id = $1 "
+        "and (type = 'created' or type like 'step.%') order by id", subject_id)
+    return events_out(rows, public_only=True)
 
 
 def events_out(rows: Iterable[Any], *, public_only: bool) -> list[EventOut]:

@@ -32,6 +32,13 @@ async def _liaison_staff(conn: asyncpg.Connection, event: Event) -> Audience:
     return Audience(users=tuple(r["id"] for r in rows))
 
 
+async def _warned(conn: asyncpg.Connection, event: Event) -> Audience:
+    """A cadence warning reaches the leader behind on it; an open-days warning, the office's liaison staff."""
+    if event.payload.get("userId"):
+        return await _named_user(conn, event)
+    return await _liaison_staff(conn, event)
+
+
 def _routes() -> list[object]:
     from modules.liaison.routes import routes
 
@@ -62,6 +69,6 @@ MANIFEST = registry.register(Manifest(
     external_actions={"deputy": frozenset({"liaison.rep"}), "member": frozenset({"liaison.rep"})},
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
     subjects=_subjects(),
-    recipients={"liaison.representative": _named_user, "liaison.staff": _liaison_staff},
+    recipients={"liaison.representative": _named_user, "liaison.staff": _liaison_staff, "liaison.warning": _warned},
     config=Config, demo=_demo, sweep=_sweep,
 ))

@@ -11,8 +11,9 @@ from api.errors import not_found
 from api.pagination import Cursor, Page, keyset, page_of
 from auth.secretbox import mask_phone
 from modules.clocks.store import clock_views
+from modules.kernel import follow
 from modules.kernel.files import attachments
-from modules.kernel.links import LinkOut, describe, link_columns, links, links_of
+from modules.kernel.links import LinkOut, describe, link_columns, links, links_of, origins
 from modules.kernel.single_read import related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
@@ -545,25 +546,30 @@ async def open_days_held(conn: asyncpg.Connection, office_id: UUID, year: int, z
 
 # Cases of concern
 
-async def raised_complaint(conn: asyncpg.Connection, rep: Any, receipt_no: str) -> Any:
-    """A complaint of the representative's office that they raised: its reporter's phone is the one on their
-    register entry (compared by blind index). Anything else, a wrong number included, is 404 alike."""
-    row = None
-    if rep is not None and rep["phone_index"]:
-        row = await conn.fetchrow("select id from complaints where receipt_no = $1 and office_id = $2 "
-                                  "and reporter_phone_index = $3", receipt_no, rep["office_id"], rep["phone_index"])
-    if row is None:
-        raise not_found("No such item.")
-    return row
+async def raised(conn: asyncpg.Connection, rep: Any, ref: str) -> tuple[str, UUID]:
+    """A followable case of the representative's office, by its number (a complaint, a PIL case), that they raised:
+    it is, or came through links from (a case from its clue, the clue from a suggestion), their own suggestion or
+    a complaint whose reporter's phone is the one on their entry (compared by blind index). Anything else, a wrong
+    number included, is 404 alike."""
+    found = await follow.find(conn, rep["office_id"], ref) if rep is not None else None
+    if found is not None:
+        chain = [found[1], *await origins(conn, found[1])]
+        if await conn.fetchval(
+                "select exists (select 1 from liaison_suggestions where id = any($1::uuid[]) "
+                "and representative_id = $2) or ($3::text is not null and exists (select 1 from complaints "
+                "where id = any($1::uuid[]) and office_id = $4 and reporter_phone_index = $3))",
+                chain, rep["id"], rep["phone_index"], rep["office_id"]):
+            return found
+    raise not_found("No such item.")
 
 
 async def concern_out(conn: asyncpg.Connection, module: str, subject_id: UUID, followed_at: Any) -> Concern:
-    """A followed complaint with its number, state and public timeline."""
-    from modules.complaints.queries import listed
-
-    item = await listed(conn, subject_id)
-    return Concern(module=module, id=subject_id, ref=item.receipt_no, state=item.state,
-                   progress=await timeline(conn, subject_id, public_only=True), followed_at=followed_at)
+    """A followed case with its number, state and the progress its module lets a follower see."""
+    seen = await follow.view(conn, module, subject_id)
+    if seen is None:
+        raise not_found("No such item.")
+    return Concern(module=module, id=subject_id, ref=seen.ref, state=seen.state, progress=seen.progress,
+                   followed_at=followed_at)
 
 
 async def concerns(conn: asyncpg.Connection, rep: Any, *, after: Cursor | None, limit: int) -> Page[Concern]:

@@ -283,14 +283,20 @@ class RepSuggestion(_Suggestion):
     outcomes: list[Outcome]
 
 
-class ConcernIn(Input):
-    """Follow a complaint one raised, by its receipt number."""
+Ref = Annotated[str, msgspec.Meta(min_length=2, max_length=64)]
 
-    receipt_no: Annotated[str, msgspec.Meta(min_length=2, max_length=64)]
+
+class ConcernIn(Input):
+    """Follow a case one raised, by its number: a complaint's receipt number or a PIL case's number (`ref`;
+    `receiptNo` is the older name, still read)."""
+
+    ref: Ref | None = None
+    receipt_no: Ref | None = None
 
 
 class Concern(Output):
-    """A case the representative follows, with its public progress."""
+    """A case the representative follows: its number, state and progress. A complaint's progress is its public
+    timeline; a PIL case's is its steps by kind and date, without their text or data."""
 
     module: str
     id: UUID

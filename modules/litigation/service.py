@@ -56,7 +56,8 @@ _DOMAIN = {"code": "t.domain", "label": "coalesce((select d.label_zh from pil_do
            " and d.code = t.domain), case t.domain "
            + " ".join(f"when '{c}' then '{lbl}'" for c, lbl in DEFAULT_DOMAINS) + " else t.domain end)"}
 
-# Listed with their numbers (flow monitoring, and what a complaint or suggestion became); clues run no clocks.
+# Listed with their numbers (flow monitoring, and what a complaint or suggestion became); clues run no clocks. A
+# representative who raised a case (through a suggestion or complaint) follows its steps, never their content.
 CLUE = Subject(module=MODULE, table="pil_clues", kind="clue", workflow=CLUE_WORKFLOW, notify=_notify,
                field_columns={"referredTo": "referred_to", "reason": "reason"},
                listing={"handler_id": "null::uuid", "department": "null::text", "ref": "t.clue_no",
@@ -64,7 +65,7 @@ CLUE = Subject(module=MODULE, table="pil_clues", kind="clue", workflow=CLUE_WORK
 CASE = Subject(module=MODULE, table="pil_cases", kind="case", workflow=CASE_WORKFLOW, notify=_notify,
                field_columns={"disposition": "disposition"},
                listing={"handler_id": "t.handler_id", "department": "null::text", "ref": "t.case_no",
-                        "title": "t.title"}, category=_DOMAIN)
+                        "title": "t.title"}, category=_DOMAIN, follow="steps")
 
 
 def informant_aad(office_id: UUID) -> bytes:
@@ -400,6 +401,10 @@ async def _open_case(conn: asyncpg.Connection, actor: Actor, clue: Any, fields: 
         clue["office_id"], case_no, clue["id"], fields["route"], clue["domain"], clue["title"], agency,
         fields.get("respondent") or clue["responsible_party"], handler)
     await conn.execute("update pil_clues set case_id = $2 where id = $1", clue["id"], case["id"])
+    # Linked like any subject that became another, so what the clue came from (a complaint, a suggestion) leads to
+    # the case; the timelines get this module's own entries below.
+    await link(conn, actor, clue["office_id"], source=(MODULE, clue["id"]), target=(MODULE, case["id"]),
+               kind="opened_as_case", on_timelines=False)
     data = {"caseNo": case_no, "route": fields["route"], "clueNo": clue["clue_no"]}
     await add_event(conn, MODULE, case["id"], actor, "created", public=False, body=fields.get("reason"), data=data)
     await add_event(conn, MODULE, clue["id"], actor, "case_opened", public=False,

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.errors import forbidden, problem_docs
+from api.errors import forbidden, invalid, problem_docs
 from api.offices import office_by_id
 from api.pagination import Limit, Page, decode_cursor
 from api.state import AppState
@@ -171,21 +171,26 @@ class RepController(Controller):
             att = await attachment_row(conn, row["id"], attachment_id, public=True)
         return await download(state, request, att, original=False)  # type: ignore[return-value]
 
-    @post("/concerns", operation_id="liaisonRepFollow", summary="Follow a complaint I raised",
+    @post("/concerns", operation_id="liaisonRepFollow", summary="Follow a complaint or PIL case I raised",
           opt={"location": "/api/v1/rep/liaison/concerns",
                "action": "liaison.rep", "idempotency": "optional"}, responses=problem_docs(400, 401, 403, 404),
           status_code=HTTP_201_CREATED)
     async def follow(self, request: Request[Any, Any, Any], state: AppState,
                      data: JSONBody[ConcernIn]) -> Response[Concern]:
-        """By its receipt number: a complaint of my office whose reporter's phone is the one on my register entry
-        (anything else is 404). Following again changes nothing."""
+        """By its number (`ref`): a complaint of my office whose reporter's phone is the one on my register entry,
+        or a PIL case opened from my suggestion or such a complaint (anything else is 404). Following again changes
+        nothing."""
+        ref = data.ref or data.receipt_no
+        if ref is None or (data.ref and data.receipt_no):
+            raise invalid("Give the case's number as `ref`.", ("ref", "required, alone"))
+
         async def find(conn: asyncpg.Connection, p: Principal) -> Any:
             rep = await _me(conn, p)
-            return rep, await queries.raised_complaint(conn, rep, data.receipt_no)
+            return rep, await queries.raised(conn, rep, ref)
 
         async def act(conn: asyncpg.Connection, found: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
-            rep, item = found
-            row = await concerns.follow(conn, actor, rep, "complaints", item)
+            rep, (module, subject_id) = found
+            row = await concerns.follow(conn, actor, rep, module, subject_id)
             return 201, await queries.concern_out(conn, row["module"], row["subject_id"], row["created_at"])
         return await command(request, state, data, find, act)
 

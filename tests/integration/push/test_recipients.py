@@ -1,6 +1,6 @@
 """Topics that reached nobody before: the flow-monitoring ladder (handler, department head, whoever raised the
-notice, a bulletin's handlers) and an account's own creation and move; only the right accounts, never across
-offices, with the owner's muted kinds respected."""
+notice, a bulletin's handlers), an account's own creation and move, and liaison's policy warnings; only the right
+accounts, never across offices, with the owner's muted kinds respected."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from modules.clocks.store import today
+from modules.liaison.queries import open_days_owed
 from tests.helpers import bearer, key, token_for
 from tests.integration.clocks.helpers import backdate, file_item
 from tests.integration.push.conftest import drain
@@ -191,3 +195,51 @@ async def test_a_representative_and_the_liaison_office_hear_of_a_suggestion(clie
     assert {r["user_id"] for r in staff_rows} == liaison and len(staff_rows) == 2 * len(liaison)
     assert {r["event"] for r in staff_rows} == {"suggestion.created", "suggestion.reclassified"}
     assert len(rows) == len(told) + len(staff_rows)  # no one else, no other office
+
+
+async def test_the_sweep_tells_the_liaison_staff_and_the_leader_behind_on_liaison_policy(
+        client, conn, make_office, make_user, worker) -> None:
+    required = 52
+    if open_days_owed(required, today().year, today()) == 0:
+        pytest.skip("the first week of the year: no open day is owed yet, so no warning is due")
+    # A new office (no warning raised yet this quarter) whose policy asks for an open day a week, none held, and
+    # has its department head contact representatives every quarter, warning all quarter long; nobody contacted.
+    code = await make_office()
+    headers, ids = {}, {}
+    for role in ("admin", "liaison_office", "prosecutor", "case_mgmt", "dept_head"):
+        user = await make_user(office=code, roles=(role,))
+        headers[role] = bearer(await token_for(client, user["username"], user["password"]))
+        ids[role] = str(user["id"])
+    assert (await client.put("/api/v1/admin/modules/liaison", headers=headers["admin"], json={
+        "enabled": True, "config": {"open_days_per_year": required,
+                                    "cadence": {"roles": ["dept_head"], "warn_days": 92}}})).status_code == 200
+    jinshan = await make_user(roles=("liaison_office",))
+
+    swept = await client.post("/api/v1/monitoring/sweep", headers=headers["case_mgmt"])
+    assert swept.status_code == 200 and swept.json()["warnings"] == 2, swept.text
+    again = await client.post("/api/v1/monitoring/sweep", headers=headers["case_mgmt"])
+    assert again.json()["warnings"] == 0  # once a quarter
+    await drain(worker)
+
+    # The office's liaison staff find the open-days warning in their inbox, with the figures; the department head
+    # the one on their own cadence; nobody else, no other office.
+    inbox = (await client.get("/api/v1/me/inbox", headers=headers["liaison_office"])).json()["items"]
+    [warning] = [i for i in inbox if i["kind"] == "liaison.warning"]
+    owed = open_days_owed(required, today().year, today())
+    assert warning["event"] == "liaison.open_days_behind"
+    assert (warning["data"]["held"], warning["data"]["owed"], warning["data"]["required"]) == (0, owed, required)
+    head = (await client.get("/api/v1/me/inbox", headers=headers["dept_head"])).json()["items"]
+    assert [(i["kind"], i["event"], i["data"]["userId"]) for i in head] == [
+        ("liaison.warning", "liaison.cadence_behind", ids["dept_head"])]
+    assert (await client.get("/api/v1/me/inbox", headers=headers["prosecutor"])).json()["items"] == []
+    assert not await conn.fetchval("select count(*) from inbox where user_id = $1 and kind = 'liaison.warning'",
+                                   jinshan["id"])
+    # The year's figures say the same, and the warning is on the audit trail.
+    stats = await client.get("/api/v1/staff/liaison/stats", headers=headers["liaison_office"],
+                             params={"year": today().year})
+    assert stats.status_code == 200 and stats.json()["openDaysBehind"] and stats.json()["openDaysHeld"] == 0
+    audit = await client.get("/api/v1/admin/audit", headers=headers["admin"],
+                             params={"action": "liaison.open_days.warned"})
+    assert audit.status_code == 200, audit.text
+    [row] = audit.json()["items"]
+    assert row["detail"] == {"year": today().year, "held": 0, "owed": owed, "required": required}
