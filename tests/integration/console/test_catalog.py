@@ -50,6 +50,7 @@ async def test_a_category_is_created_and_changed_from_the_catalog_page(browser, 
     # A refused change comes back in that category's own form, beside the field, with what was typed.
     refused = await c.post("/console/catalog/categories", data=_form(csrf, code, sort="soon", name="又改"))
     assert refused.status_code == 400
+    assert f'<details class="category" data-code="{code}" open>' in refused.text  # opened to show it
     form = refused.text.split(f'data-category="{code}"', 1)[1].split("</form>", 1)[0]
     assert f'<div class="field invalid" id="category-{code}-sort">' in form and 'value="又改"' in form
     # Back to inactive, as the other tests expect the apps' catalog.
