@@ -34,8 +34,8 @@ from auth.tokens import APP_CLIENTS, TokenResponse, issue_for_user, normalize_ph
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("AccountIn", "AccountsController", "account_routes", "change_own_password", "check_spec", "create_account",
-           "one_time_passwords", "send_one_time_password")
+__all__ = ("AccountIn", "AccountsController", "account_office", "account_routes", "change_own_password", "check_spec",
+           "create_account", "one_time_passwords", "send_one_time_password")
 
 register_topics({
     "account.created": "An account was created: its owner's inbox (how to sign in).",
@@ -255,7 +255,9 @@ def _parse_accounts(text: str) -> list[AccountIn]:
     return specs
 
 
-async def _office(conn: asyncpg.Connection, office_id: UUID | None) -> Any:
+async def account_office(conn: asyncpg.Connection, office_id: UUID | None) -> Any:
+    """The office row the account routes work with: its id, its code (named in the account answered) and province
+    (an account moves only within it)."""
     return await conn.fetchrow("select id, code, province from offices where id = $1", office_id)
 
 
@@ -295,8 +297,9 @@ class AccountsController(Controller):
         secret = (await one_time_passwords(1))[0]
 
         async def work(conn: asyncpg.Connection) -> tuple[int, AccountCreated]:
-            created, password, phone = await create_account(conn, state, p, data, await _office(conn, p.office_id),
-                                                            actor_from(request, p), secret)
+            office = await account_office(conn, p.office_id)
+            created, password, phone = await create_account(conn, state, p, data, office, actor_from(request, p),
+                                                            secret)
             if phone:
                 sent.append((phone, data.username, password))
             return 201, created
@@ -325,7 +328,7 @@ class AccountsController(Controller):
         issued = await one_time_passwords(len(specs))
 
         async def work(conn: asyncpg.Connection) -> tuple[int, BulkCreated]:
-            office, actor, created = await _office(conn, p.office_id), actor_from(request, p), []
+            office, actor, created = await account_office(conn, p.office_id), actor_from(request, p), []
             sent.clear()
             for spec, secret in zip(specs, issued, strict=True):
                 one, password, phone = await create_account(conn, state, p, spec, office, actor, secret)
@@ -375,7 +378,7 @@ class AccountsController(Controller):
         async with state.db.transaction() as conn:
             user = await _member(conn, p, user_id)
             _not_self(p, user, "move")
-            here = await _office(conn, p.office_id)
+            here = await account_office(conn, p.office_id)
             target = await conn.fetchrow(
                 "select id, code from offices where code = $1 and province = $2 and retired_at is null",
                 data.office, here["province"])
@@ -413,7 +416,7 @@ class AccountsController(Controller):
                 " updated_at = now() where id = $1 returning *", user_id)
             await revoke_sessions(state, conn, user_id)
             await record(conn, actor_from(request, p), "admin.user.retired", object_type="user", object_id=user_id)
-            office = await _office(conn, p.office_id)
+            office = await account_office(conn, p.office_id)
         return _account(row, office["code"])
 
     @post("/{user_id:uuid}/unlock", operation_id="adminUnlockUser", summary="Lift the sign-in failure lock-out",

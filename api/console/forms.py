@@ -5,13 +5,14 @@ check_config, so the console accepts exactly what the API accepts."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from msgspec import inspect as mi
 
-__all__ = ("Field", "config_fields", "config_from_form", "field_errors")
+__all__ = ("Field", "config_fields", "config_from_form", "conversion_errors", "field_errors")
 
 
 @dataclass
@@ -132,6 +133,22 @@ def field_errors(errors: list[dict[str, Any]] | None, fields: list[Field]) -> di
         owner = max((n for n in names if path == n or path.startswith(n + ".")), key=len, default="config")
         out.setdefault(owner, str(e.get("message", "")))
     return out
+
+
+# msgspec says where a value went wrong as "... - at `$.fields[0].key`", and a missing one as "Object missing
+# required field `name`" (at the top level, with no path).
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.DOTALL)
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+
+
+def conversion_errors(exc: msgspec.ValidationError) -> list[dict[str, str]]:
+    """msgspec's refusal of a form's values as the API's field errors (`field` the value's path, dotted), for
+    field_errors to place beside the field."""
+    found = _AT.match(str(exc))
+    message, path = (found["message"], found["path"] or "") if found else (str(exc), "")
+    if not path and (missing := _MISSING.search(message)):
+        path = missing["name"]
+    return [{"field": path, "message": message}]
 
 
 def _names(fields: list[Field]) -> list[str]:

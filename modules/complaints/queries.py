@@ -20,6 +20,7 @@ from modules.complaints.rules import KINDS, PUBLIC_CLOCKS, STATE_LABELS, WORKFLO
 from modules.complaints.schemas import (
     Catalog,
     CategoryField,
+    CategoryIn,
     CategoryOut,
     ListItem,
     Location,
@@ -42,9 +43,9 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "Deadline", "ListFilter", "Rate", "Stats", "anonymous_item", "catalog", "categories", "category", "category_by_id",
-    "category_out", "deadlines", "has_review", "list_items", "listed", "own_item", "public_view", "reply_template",
-    "staff_item", "staff_read", "staff_view", "stats", "templates",
+    "Deadline", "ListFilter", "Rate", "Stats", "anonymous_item", "catalog", "categories", "categories_as_written",
+    "category", "category_by_id", "category_out", "deadlines", "has_review", "list_items", "listed", "own_item",
+    "public_view", "reply_template", "staff_item", "staff_read", "staff_view", "stats", "templates",
 )
 
 
@@ -291,8 +292,19 @@ def category_out(r: Any) -> CategoryOut:
 
 async def categories(conn: asyncpg.Connection, office_id: UUID) -> list[CategoryOut]:
     """Every category of the office, inactive included."""
-    rows = await conn.fetch("select * from complaint_categories where office_id = $1 order by sort, code", office_id)
-    return [category_out(r) for r in rows]
+    return [category_out(r) for r in await _all_categories(conn, office_id)]
+
+
+async def categories_as_written(conn: asyncpg.Connection, office_id: UUID) -> list[CategoryIn]:
+    """Every category of the office as an admin writes it back (sort, active and handling opinion included), so an
+    edit form starts from what is stored."""
+    return [CategoryIn(code=r["code"], kind=r["kind"], name=r["name"], description=r["description"],
+                       fields=category_out(r).fields, sort=r["sort"], active=r["active"],
+                       handling_opinion=r["handling_opinion"]) for r in await _all_categories(conn, office_id)]
+
+
+async def _all_categories(conn: asyncpg.Connection, office_id: UUID) -> list[Any]:
+    return await conn.fetch("select * from complaint_categories where office_id = $1 order by sort, code", office_id)
 
 
 async def templates(conn: asyncpg.Connection, office_id: UUID) -> list[TemplateOut]:

@@ -338,8 +338,7 @@ class MonitoringController(Controller):
         """The office's bulletins (the last 100 periods)."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            rows = await conn.fetch("select * from monitoring_bulletins where office_id = $1 "
-                                    "order by period_start desc, id limit 100", p.office_id)
+            rows = await service.bulletins(conn, p.office_id)  # type: ignore[arg-type]
         return [_bulletin(r) for r in rows]
 
     @get("/settings", operation_id="monitoringSettings", summary="The ladder's delays",

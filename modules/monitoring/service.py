@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from api.pagination import Cursor
 
 __all__ = (
-    "DEFAULT_SETTINGS", "answer_notice", "bulletin", "category_counts", "deadlines", "escalate", "office_settings",
-    "period_bounds", "rates", "run_ladder", "system_actor",
+    "DEFAULT_SETTINGS", "answer_notice", "bulletin", "bulletins", "category_counts", "deadlines", "escalate",
+    "last_period", "office_settings", "period_bounds", "rates", "run_ladder", "system_actor",
 )
 
 Rung = Literal["reminder", "notice"]
@@ -60,7 +60,8 @@ async def deadlines(conn: asyncpg.Connection, office_id: UUID, *, within_days: i
     """Open clocks of the office due within `within_days` (or already overdue), soonest first, `limit + 1` rows
     (for `page_of` with `deadline_key`), after the cursor's row. Stale stored states are brought up to date first,
     so the list says what the item views say."""
-    await sweep_stale(conn, office_id=office_id)
+    if office_id is not None:  # a caller of no office (a partner) has no clocks to bring up to date
+        await sweep_stale(conn, office_id=office_id)
     return await conn.fetch(_list_sql(), office_id, today() + timedelta(days=within_days), module, department, handler,
                             overdue_only, local_date(after.at) if after else None, after.id if after else None,
                             limit + 1)
@@ -207,6 +208,17 @@ def period_bounds(day: date, period: str) -> tuple[date, date]:
     return start, shift_months(start, months)
 
 
+def last_period(day: date, period: str) -> tuple[date, date]:
+    """The [start, end) of the month or quarter before the one containing `day`: the bulletin that is due."""
+    return period_bounds(period_bounds(day, period)[0] - timedelta(days=1), period)
+
+
+async def bulletins(conn: asyncpg.Connection, office_id: UUID, *, limit: int = 100) -> list[Any]:
+    """The office's bulletins, newest period first."""
+    return await conn.fetch("select * from monitoring_bulletins where office_id = $1 "
+                            "order by period_start desc, id limit $2", office_id, limit)
+
+
 async def bulletin(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, start: date, end: date,
                    automatic: bool = False) -> Any:
     """A bulletin 通报 listing the office's deadlines due in [start, end) that were missed (overdue or met late)."""
@@ -271,8 +283,7 @@ async def run_ladder(conn: asyncpg.Connection, office_id: UUID) -> dict[str, int
             await escalate(conn, actor, office_id, r["clock_id"], "notice", note=None, automatic=True)
         done["notices"] += 1
     # The bulletin of the period just ended, once.
-    start, end = period_bounds(period_bounds(now, cfg["bulletin_period"])[0] - timedelta(days=1),
-                               cfg["bulletin_period"])
+    start, end = last_period(now, cfg["bulletin_period"])
     exists = await conn.fetchval("select exists (select 1 from monitoring_bulletins where office_id = $1 and "
                                  "period_start = $2 and period_end = $3)", office_id, start, end)
     if not exists:

@@ -1,6 +1,7 @@
 """The console's newer pages in a real browser: representatives from the liaison register (masked contact details,
 a sign-in created from the entry), a partner client's deliveries with a dead letter requeued, and the overview's
-counts by category read back from the chart; each page at two widths, nothing loaded from outside."""
+counts by category read back from the chart, a complaint category added and changed on the catalog page; each page at
+two widths, nothing loaded from outside."""
 
 from __future__ import annotations
 
@@ -102,6 +103,41 @@ async def test_the_overview_chart_counts_items_by_category(page: Any, admin: str
     assert {r["name"]: r["n"] for r in expected} == {
         label.removeprefix("控告申诉 · "): n for label, n in drawn.items() if n is not None}
     await shoot(page, "overview-categories")
+
+
+async def test_a_category_is_added_and_changed_on_the_catalog_page(page: Any, admin: str, settings: Any) -> None:
+    await sign_in(page, admin)
+    await page.goto("/console/catalog")
+    code = f"b-{uuid.uuid4().hex[:8]}"
+    new = page.locator("form[data-category='']")
+    await new.locator("input[name=code]").fill(code)
+    await new.locator("select[name=kind]").select_option("report")
+    await new.locator("input[name=name]").fill("浏览器类别")
+    await new.locator("input[name=sort]").fill("soon")
+    await new.locator("input[name=active]").uncheck()  # inactive: the apps' catalog stays as other tests expect
+    await new.locator("button[type=submit]").click()
+    # Refused: the error stands beside the order field, what was typed is kept.
+    await page.wait_for_selector("#category-new-sort .field-error")
+    assert await page.locator("form[data-category='"
+                              + code + "'] input[name=name]").input_value() == "浏览器类别"
+    mine = page.locator(f"form[data-category='{code}']")
+    await mine.locator("input[name=sort]").fill("99")
+    await mine.locator("button[type=submit]").click()
+    await page.wait_for_selector(".notice")
+    row = page.locator("#categories tr", has_text=code)
+    assert "浏览器类别" in await row.inner_text()
+    # Changed: a new name, a formal handling opinion owed; the version goes up.
+    await page.click(f"details[data-code='{code}'] summary")
+    mine = page.locator(f"form[data-category='{code}']")
+    await mine.locator("input[name=name]").fill("浏览器类别改")
+    await mine.locator("select[name=handlingOpinion]").select_option("true")
+    await mine.locator("button[type=submit]").click()
+    await page.wait_for_selector(".notice")
+    await shoot(page, "catalog-category")
+    cells = await page.locator("#categories tr", has_text=code).locator("td").all_inner_texts()
+    assert cells[1] == "浏览器类别改" and cells[-2:] == ["停用", "2"]
+    found = await run_sql(settings, "select active, handling_opinion from complaint_categories where code = $1", code)
+    assert (found[0]["active"], found[0]["handling_opinion"]) == (False, True)
 
 
 async def test_the_new_pages_load_only_our_own_files(page: Any, admin: str, server: str,

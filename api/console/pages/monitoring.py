@@ -1,8 +1,10 @@
-"""Flow monitoring 流程监控: overdue and due-soon deadlines of every module, raising the next rung of the ladder,
-and the rungs raised with the handlers' answers (modules/monitoring/service.py, as behind /api/v1/monitoring)."""
+"""Flow monitoring 流程监控: overdue and due-soon deadlines of every module, raising the next rung of the ladder
+(reminder, notice, and the bulletin 通报 of a period), and the rungs raised with the handlers' answers
+(modules/monitoring/service.py, as behind /api/v1/monitoring)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
@@ -17,6 +19,7 @@ from api.state import AppState
 from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.clocks.rules import CLOCKS
+from modules.clocks.store import today
 from modules.monitoring import service
 
 __all__ = ("monitoring_routes",)
@@ -34,10 +37,14 @@ async def monitoring_page(request: Request[Any, Any, Any], state: AppState, over
                                        department=None, handler=None, after=None, limit=_LIMIT)
         actions = await conn.fetch("select * from monitoring_actions where office_id = $1"
                                    " order by created_at desc, id desc limit 50", p.office_id)
+        bulletins = await service.bulletins(conn, p.office_id, limit=12)  # type: ignore[arg-type]
+        settings = await service.office_settings(conn, p.office_id)  # type: ignore[arg-type]
     deadlines = [{**dict(r), "label": CLOCKS[r["code"]].label_zh if r["code"] in CLOCKS else r["code"]}
                  for r in rows[:_LIMIT]]
+    start, end = service.last_period(today(), settings["bulletin_period"])
     return await page(request, "monitoring.html", deadlines=deadlines, actions=actions, overdue=overdue,
-                      done=done, can_escalate=await allowed(request, "monitoring.escalate"))
+                      done=done, can_escalate=await allowed(request, "monitoring.escalate"), bulletins=bulletins,
+                      period={"start": start.isoformat(), "end": end.isoformat()})
 
 
 @post("/monitoring/{clock_id:uuid}/rungs", status_code=200, opt={"action": "monitoring.escalate", "accepts": FORM},
@@ -59,4 +66,25 @@ async def raise_rung(request: Request[Any, Any, Any], state: AppState, clock_id:
     return see_other(request, f"/console/monitoring?done={rung}")
 
 
-monitoring_routes = [monitoring_page, raise_rung]
+@post("/monitoring/bulletins", status_code=200, opt={"action": "monitoring.escalate", "accepts": FORM},
+      include_in_schema=False)
+async def issue_bulletin(request: Request[Any, Any, Any], state: AppState) -> Response[Any]:
+    """Issue the bulletin 通报 of a period [start, end), as POST /api/v1/monitoring/bulletins: one per period."""
+    p = current_principal(request)
+    form = await request.form()
+    try:
+        start, end = date.fromisoformat(str(form.get("start") or "")), date.fromisoformat(str(form.get("end") or ""))
+    except ValueError:
+        return await page(request, "error.html", status=400, code="validation_failed", message="请填写起止日期。")
+    try:
+        async with state.db.transaction() as conn:
+            await service.bulletin(conn, actor_from(request, p), p.office_id, start=start, end=end)  # type: ignore[arg-type]
+    except ProblemError as exc:
+        if exc.status not in (400, 409):
+            raise
+        return await page(request, "error.html", status=exc.status, code=exc.code,
+                          message=f"未能发出通报：{exc.detail}")
+    return see_other(request, "/console/monitoring?done=bulletin")
+
+
+monitoring_routes = [monitoring_page, raise_rung, issue_bulletin]

@@ -17,7 +17,14 @@ from api.errors import ProblemError, not_found
 from api.pagination import decode_cursor, page_of
 from api.state import AppState
 from auth import queries
-from auth.accounts import AccountIn, check_spec, create_account, one_time_passwords, send_one_time_password
+from auth.accounts import (
+    AccountIn,
+    account_office,
+    check_spec,
+    create_account,
+    one_time_passwords,
+    send_one_time_password,
+)
 from auth.actions import STAFF_ROLES
 from auth.admin import service
 from auth.admin.common import user_out
@@ -166,9 +173,9 @@ async def create_person(request: Request[Any, Any, Any], state: AppState) -> Tem
     secret = (await one_time_passwords(1))[0]
     try:
         async with state.db.transaction() as conn:
-            office = await conn.fetchrow("select id, code, province from offices where id = $1", p.office_id)
-            created, password, phone = await create_account(conn, state, p, spec, office, actor_from(request, p),
-                                                            secret)
+            created, password, phone = await create_account(conn, state, p, spec,
+                                                            await account_office(conn, p.office_id),
+                                                            actor_from(request, p), secret)
     except ProblemError as exc:
         if exc.status not in (400, 409, 422):
             raise
