@@ -60,8 +60,7 @@ async def deadlines(conn: asyncpg.Connection, office_id: UUID, *, within_days: i
     """Open clocks of the office due within `within_days` (or already overdue), soonest first, `limit + 1` rows
     (for `page_of` with `deadline_key`), after the cursor's row. Stale stored states are brought up to date first,
     so the list says what the item views say."""
-    if office_id is not None:  # a caller of no office (a partner) has no clocks to bring up to date
-        await sweep_stale(conn, office_id=office_id)
+    await sweep_stale(conn, office_id=office_id)
     return await conn.fetch(_list_sql(), office_id, today() + timedelta(days=within_days), module, department, handler,
                             overdue_only, local_date(after.at) if after else None, after.id if after else None,
                             limit + 1)
