@@ -170,6 +170,14 @@ CASE_WORKFLOW = Workflow(
            label_zh="调查方案"),
         _T(name="investigate", sources=frozenset({"investigating"}), target="investigating",
            action="litigation.handle", needs=("content", "evidence"), public=False, label_zh="调查"),
+        # 委托调查: evidence in another area is gathered by that area's procuratorate, which has 30 days from the
+        # request; the result comes back as an act of this investigation. One delegation is out at a time.
+        _T(name="delegate_investigation", sources=frozenset({"investigating"}), target="investigating",
+           action="litigation.handle", needs=("delegatedTo", "content"), starts=("delegated_investigation",),
+           public=False, label_zh="委托其他检察院调查"),
+        _T(name="record_delegated_result", sources=frozenset({"investigating"}), target="investigating",
+           action="litigation.handle", needs=("content",), stops=("delegated_investigation",), public=False,
+           label_zh="收到委托调查结果"),
         # Administrative route: the pre-litigation recommendation, signed by the chief (统一签发).
         _T(name="issue_recommendation", sources=frozenset({"investigating"}), target="recommendation_issued",
            action="litigation.handle", needs=("content",), approvals=_CHAIN,
@@ -225,7 +233,7 @@ CASE_WORKFLOW = Workflow(
                                                 "following_up", "rectification_evaluated", "announced"}),
            target="terminated", action="litigation.handle", needs=("reason",), approvals=_CHAIN,
            stops=("pil_case_decision_service", "agency_reply", "rectification_review", "public_notice",
-                  "civil_review"),
+                  "civil_review", "delegated_investigation"),
            public=False, label_zh="终结审查"),
         _T(name="archive", sources=frozenset({"closed", "terminated"}), target="archived",
            action="litigation.handle", needs=("content",), public=False, label_zh="归档"),

@@ -224,7 +224,8 @@ def _fields(data: Any) -> dict[str, Any]:
     """A step request's fields as the workflow and the proposal keep them (camelCase, only those given)."""
     return {k: v for k, v in {
         "reason": data.reason, "route": data.route, "agency": data.agency, "respondent": data.respondent,
-        "referredTo": data.referred_to, "referredOffice": data.referred_office, "content": data.content,
+        "referredTo": data.referred_to, "referredOffice": data.referred_office, "delegatedTo": data.delegated_to,
+        "content": data.content,
         "urgent": data.urgent or None,
         "judgment": data.judgment, "disposition": data.disposition, "conclusion": data.conclusion,
         "evidence": sorted(set(data.evidence)) if data.evidence else None,
@@ -307,6 +308,20 @@ async def _check_route(conn: asyncpg.Connection, row: Any, step: str) -> None:
             raise conflict(f"The notice period runs until {due}; a suit follows its end.", noticeEnds=str(due))
 
 
+async def _check_delegation(conn: asyncpg.Connection, row: Any, step: str) -> None:
+    """One delegated investigation is out at a time, its result answers it, and the investigation is not concluded
+    (a recommendation or a notice) while it is out: its 30 days would be left running with nothing to stop them."""
+    if step not in ("delegate_investigation", "record_delegated_result", "issue_recommendation", "announce"):
+        return
+    out = await conn.fetchrow("select started_at, due from clocks where subject_id = $1 and "
+                              "code = 'delegated_investigation' and finished_at is null", row["id"])
+    if step == "record_delegated_result" and out is None:
+        raise conflict("No delegated investigation is out on this case.")
+    if step != "record_delegated_result" and out is not None:
+        raise conflict("A delegated investigation is out on this case; record its result first.",
+                       delegatedDue=str(out["due"]))
+
+
 async def _check_evidence(conn: asyncpg.Connection, row: Any, data: Any) -> None:
     """The evidence an act cites is the case's own; an on-site follow-up cites at least one photo."""
     if data.on_site and data.step != "follow_up":
@@ -326,6 +341,7 @@ async def _check_evidence(conn: asyncpg.Connection, row: Any, data: Any) -> None
 async def case_step(conn: asyncpg.Connection, actor: Actor, row: Any, data: Any) -> Any:
     """A step on a case: those the chief decides are proposed, the rest applied (with what follows them)."""
     await _check_route(conn, row, data.step)
+    await _check_delegation(conn, row, data.step)
     await _check_evidence(conn, row, data)
     fields = _fields(data)
     t = CASE_WORKFLOW.move(row["state"], data.step, fields)
