@@ -12,13 +12,13 @@ import msgspec
 from api.errors import not_found
 from api.pagination import Cursor, Keyset, Page, contains, keyset, page_of
 from auth.secretbox import mask_phone
-from modules.clocks.store import clock_views
+from modules.clocks.store import ClockView, clock_views
 from modules.kernel.files import attachments
 from modules.kernel.links import links
 from modules.kernel.single_read import related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
-from modules.litigation.rules import CASE_STATES, CLUE_STATES, ROUTE_STEPS
+from modules.litigation.rules import CASE_STATES, CLUE_STATES, ROUTE_STEPS, delegation_holds
 from modules.litigation.schemas import (
     AgencyRecommendation,
     CaseItem,
@@ -62,10 +62,13 @@ async def staff_case(conn: asyncpg.Connection, case_id: UUID, office_id: UUID | 
     return await _one(conn, "pil_cases", case_id, office_id, lock)
 
 
-def _steps(subject: Subject, state: str, actions: frozenset[str], route: str | None = None) -> list[StepOut]:
+def _steps(subject: Subject, state: str, actions: frozenset[str], route: str | None = None,
+           clocks: list[ClockView] | None = None) -> list[StepOut]:
     excluded = ROUTE_STEPS["civil" if route == "administrative" else "administrative"] if route else frozenset()
+    out = any(c.code == "delegated_investigation" and c.finished_at is None for c in clocks or ())
     return [StepOut(name=t.name, label=t.label_zh, needs=list(t.needs), approvals=list(t.approvals))
-            for t in subject.workflow.available(state, actions) if t.name not in excluded]
+            for t in subject.workflow.available(state, actions)
+            if t.name not in excluded and (subject is not CASE or not delegation_holds(t.name, out))]
 
 
 def _informant(box: SecretBox, row: Any) -> str | None:
@@ -135,7 +138,7 @@ async def case_view(conn: asyncpg.Connection, row: Any, actions: frozenset[str],
         created_at=row["created_at"], closed_at=row["closed_at"],
         recommendation=recommendation_out(rec) if rec else None, clocks=clock_list, timeline=events,
         attachments=files, pending_proposal=proposal_out(CASE, pending) if pending else None,
-        available_steps=[] if pending else _steps(CASE, row["state"], actions, row["route"]))
+        available_steps=[] if pending else _steps(CASE, row["state"], actions, row["route"], clock_list))
 
 
 class ClueFilter(msgspec.Struct, kw_only=True):

@@ -21,17 +21,20 @@ __all__ = (
     "EVENT_TYPES",
     "EXTERNAL_ACTIONS",
     "FILINGS",
+    "ONLY_DELEGATED_OUT",
     "PERMISSION_DEFAULTS",
     "ROUTE_STEPS",
     "SOURCES",
     "SUSPENDABLE",
     "SUSPENDED_CLOCKS",
     "TOPICS",
+    "WHILE_DELEGATED_OUT",
     "CaseRoute",
     "CaseState",
     "ClueSource",
     "ClueState",
     "Config",
+    "delegation_holds",
 )
 
 # The "4+N" areas: the four the law names first, then those added since; an office keeps its own list as data.
@@ -246,6 +249,17 @@ ROUTE_STEPS: dict[str, frozenset[str]] = {
                                  "evaluate_rectification"}),
     "civil": frozenset({"announce"}),
 }
+
+# While a delegated investigation is out, the investigation is not concluded (no recommendation, no notice) and no
+# second one is sent; its result is recorded only while one is out.
+WHILE_DELEGATED_OUT = frozenset({"delegate_investigation", "issue_recommendation", "announce"})
+ONLY_DELEGATED_OUT = frozenset({"record_delegated_result"})
+
+
+def delegation_holds(step: str, out: bool) -> bool:
+    """Whether `step` must wait because a delegated investigation is out (`out`), or is not."""
+    return step in (WHILE_DELEGATED_OUT if out else ONLY_DELEGATED_OUT)
+
 
 # Reports the office owes (to the agency or the office above), each answering one clock.
 FILINGS: dict[str, str] = {

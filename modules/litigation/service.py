@@ -22,8 +22,11 @@ from modules.litigation.rules import (
     CLUE_WORKFLOW,
     DEFAULT_DOMAINS,
     FILINGS,
+    ONLY_DELEGATED_OUT,
     ROUTE_STEPS,
     SUSPENDED_CLOCKS,
+    WHILE_DELEGATED_OUT,
+    delegation_holds,
 )
 
 if TYPE_CHECKING:
@@ -311,15 +314,15 @@ async def _check_route(conn: asyncpg.Connection, row: Any, step: str) -> None:
 async def _check_delegation(conn: asyncpg.Connection, row: Any, step: str) -> None:
     """One delegated investigation is out at a time, its result answers it, and the investigation is not concluded
     (a recommendation or a notice) while it is out: its 30 days would be left running with nothing to stop them."""
-    if step not in ("delegate_investigation", "record_delegated_result", "issue_recommendation", "announce"):
+    if step not in WHILE_DELEGATED_OUT | ONLY_DELEGATED_OUT:
         return
-    out = await conn.fetchrow("select started_at, due from clocks where subject_id = $1 and "
-                              "code = 'delegated_investigation' and finished_at is null", row["id"])
-    if step == "record_delegated_result" and out is None:
+    due = await conn.fetchval("select due from clocks where subject_id = $1 and code = 'delegated_investigation' "
+                              "and finished_at is null", row["id"])
+    if not delegation_holds(step, due is not None):
+        return
+    if due is None:
         raise conflict("No delegated investigation is out on this case.")
-    if step != "record_delegated_result" and out is not None:
-        raise conflict("A delegated investigation is out on this case; record its result first.",
-                       delegatedDue=str(out["due"]))
+    raise conflict("A delegated investigation is out on this case; record its result first.", delegatedDue=str(due))
 
 
 async def _check_evidence(conn: asyncpg.Connection, row: Any, data: Any) -> None:

@@ -37,6 +37,7 @@ async def test_a_delegated_investigation_runs_its_thirty_days_and_the_result_mee
     case = (await client.get(url, headers=prosecutor)).json()
     offered = {s["name"]: s for s in case["availableSteps"]}
     assert set(offered["delegate_investigation"]["needs"]) == {"delegatedTo", "content"}
+    assert "record_delegated_result" not in offered
     assert _delegations(case) == []
 
     # Nothing is out yet: no result to record; a delegation names the procuratorate asked.
@@ -53,6 +54,9 @@ async def test_a_delegated_investigation_runs_its_thirty_days_and_the_result_mee
     clock = clock_of(delegated, "delegated_investigation")
     assert clock["status"] == "running" and clock["label"] == "委托调查"
     assert date.fromisoformat(clock["due"]) >= today() + timedelta(days=30)
+    # Out: its result is offered; a second delegation and concluding the investigation are not.
+    names = {s["name"] for s in delegated["availableSteps"]}
+    assert "record_delegated_result" in names and not names & {"delegate_investigation", "issue_recommendation"}
     entry = delegated["timeline"][-1]
     assert entry["type"] == "step.delegate_investigation"
     assert entry["data"]["delegatedTo"] == "上海市崇明区人民检察院"
