@@ -26,6 +26,7 @@ from modules.litigation.schemas import (
     ClueItem,
     ClueOut,
     PartnerClueOut,
+    QuestionOut,
     RecommendationOut,
     StepOut,
 )
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = (
     "CaseFilter", "ClueFilter", "agency_recommendation", "agency_recommendations", "case_item", "case_read",
     "case_view", "clue_item", "clue_view", "list_cases", "list_clues", "partner_clue", "partner_clue_out",
-    "partner_clues", "recommendation_for_agency", "staff_case", "staff_clue",
+    "partner_clues", "questions", "recommendation_for_agency", "staff_case", "staff_clue",
 )
 
 
@@ -274,3 +275,17 @@ async def agency_recommendations(conn: asyncpg.Connection, client_id: str, *, li
     q.add("r.agency_client = ?", client_id)
     sql, args = q.sql(_AGENCY_SELECT, after, limit)
     return page_of(await conn.fetch(sql, *args), limit, agency_recommendation, lambda r: (r["issued_at"], r["id"]))
+
+
+async def questions(conn: asyncpg.Connection, rec: Any) -> list[QuestionOut]:
+    """The agency's questions on a recommendation, oldest first, each with the office's answer once given: read from
+    the case's timeline, nothing else of it."""
+    rows = await conn.fetch(
+        "select at, type, body, data->>'questionId' as qid from timeline_events where subject_id = $1 "
+        "and module = 'litigation' and type in ('recommendation.question', 'recommendation.answer') "
+        "and data->>'recommendationId' = $2 order by id", rec["case_id"], str(rec["id"]))
+    answers = {r["qid"]: r for r in rows if r["type"] == "recommendation.answer"}
+    return [QuestionOut(id=UUID(r["qid"]), text=r["body"], asked_at=r["at"],
+                        answer=answers[r["qid"]]["body"] if r["qid"] in answers else None,
+                        answered_at=answers[r["qid"]]["at"] if r["qid"] in answers else None)
+            for r in rows if r["type"] == "recommendation.question"]

@@ -281,6 +281,8 @@ EVENT_TYPES: dict[str, str] = {
     "case_opened": "立案",
     "evidence.recorded": "固定证据",
     "recommendation.issued": "制发检察建议",
+    "recommendation.question": "行政机关就检察建议提问",
+    "recommendation.answer": "答复行政机关提问",
     "clock.pause": "期限中止",
     "clock.resume": "期限恢复",
     "clock.extend_request": "申请延长期限",

@@ -378,6 +378,22 @@ class AgencyReplyIn(Input, kw_only=True):
     rectified: bool
 
 
+class QuestionIn(Input, kw_only=True):
+    """A question of the agency on a recommendation addressed to it, or the office's answer to one."""
+
+    text: LongText
+
+
+class QuestionOut(Output):
+    """A question of the agency on its recommendation, with the office's answer once given."""
+
+    id: UUID
+    text: str
+    asked_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+
+
 Office = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
 VolunteerState = Literal["applied", "approved", "rejected"]
 
