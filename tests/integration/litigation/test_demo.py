@@ -4,8 +4,8 @@ the workflow's own steps (the timeline says how it got there)."""
 from __future__ import annotations
 
 from api.db import atomic
-from auth.audit import Actor
 from api.settings import master_secret
+from auth.audit import Actor
 from auth.secretbox import SecretBox
 from modules.litigation import demo
 from modules.litigation.rules import CASE_STATES, CASE_WORKFLOW
