@@ -12,13 +12,13 @@ import msgspec
 from api.errors import not_found
 from api.pagination import Cursor, Keyset, Page, contains, keyset, page_of
 from auth.secretbox import mask_phone
-from modules.clocks.store import clock_views
+from modules.clocks.store import ClockView, clock_views
 from modules.kernel.files import attachments
 from modules.kernel.links import links
 from modules.kernel.single_read import related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
-from modules.litigation.rules import CASE_STATES, CLUE_STATES, ROUTE_STEPS
+from modules.litigation.rules import CASE_STATES, CLUE_STATES, ROUTE_STEPS, delegation_holds
 from modules.litigation.schemas import (
     AgencyRecommendation,
     CaseItem,
@@ -26,6 +26,7 @@ from modules.litigation.schemas import (
     ClueItem,
     ClueOut,
     PartnerClueOut,
+    QuestionOut,
     RecommendationOut,
     StepOut,
 )
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = (
     "CaseFilter", "ClueFilter", "agency_recommendation", "agency_recommendations", "case_item", "case_read",
     "case_view", "clue_item", "clue_view", "list_cases", "list_clues", "partner_clue", "partner_clue_out",
-    "partner_clues", "recommendation_for_agency", "staff_case", "staff_clue",
+    "partner_clues", "questions", "recommendation_for_agency", "staff_case", "staff_clue",
 )
 
 
@@ -62,10 +63,13 @@ async def staff_case(conn: asyncpg.Connection, case_id: UUID, office_id: UUID | 
     return await _one(conn, "pil_cases", case_id, office_id, lock)
 
 
-def _steps(subject: Subject, state: str, actions: frozenset[str], route: str | None = None) -> list[StepOut]:
+def _steps(subject: Subject, state: str, actions: frozenset[str], route: str | None = None,
+           clocks: list[ClockView] | None = None) -> list[StepOut]:
     excluded = ROUTE_STEPS["civil" if route == "administrative" else "administrative"] if route else frozenset()
+    out = any(c.code == "delegated_investigation" and c.finished_at is None for c in clocks or ())
     return [StepOut(name=t.name, label=t.label_zh, needs=list(t.needs), approvals=list(t.approvals))
-            for t in subject.workflow.available(state, actions) if t.name not in excluded]
+            for t in subject.workflow.available(state, actions)
+            if t.name not in excluded and (subject is not CASE or not delegation_holds(t.name, out))]
 
 
 def _informant(box: SecretBox, row: Any) -> str | None:
@@ -135,7 +139,7 @@ async def case_view(conn: asyncpg.Connection, row: Any, actions: frozenset[str],
         created_at=row["created_at"], closed_at=row["closed_at"],
         recommendation=recommendation_out(rec) if rec else None, clocks=clock_list, timeline=events,
         attachments=files, pending_proposal=proposal_out(CASE, pending) if pending else None,
-        available_steps=[] if pending else _steps(CASE, row["state"], actions, row["route"]))
+        available_steps=[] if pending else _steps(CASE, row["state"], actions, row["route"], clock_list))
 
 
 class ClueFilter(msgspec.Struct, kw_only=True):
@@ -271,3 +275,17 @@ async def agency_recommendations(conn: asyncpg.Connection, client_id: str, *, li
     q.add("r.agency_client = ?", client_id)
     sql, args = q.sql(_AGENCY_SELECT, after, limit)
     return page_of(await conn.fetch(sql, *args), limit, agency_recommendation, lambda r: (r["issued_at"], r["id"]))
+
+
+async def questions(conn: asyncpg.Connection, rec: Any) -> list[QuestionOut]:
+    """The agency's questions on a recommendation, oldest first, each with the office's answer once given: read from
+    the case's timeline, nothing else of it."""
+    rows = await conn.fetch(
+        "select at, type, body, data->>'questionId' as qid from timeline_events where subject_id = $1 "
+        "and module = 'litigation' and type in ('recommendation.question', 'recommendation.answer') "
+        "and data->>'recommendationId' = $2 order by id", rec["case_id"], str(rec["id"]))
+    answers = {r["qid"]: r for r in rows if r["type"] == "recommendation.answer"}
+    return [QuestionOut(id=UUID(r["qid"]), text=r["body"], asked_at=r["at"],
+                        answer=answers[r["qid"]]["body"] if r["qid"] in answers else None,
+                        answered_at=answers[r["qid"]]["at"] if r["qid"] in answers else None)
+            for r in rows if r["type"] == "recommendation.question"]

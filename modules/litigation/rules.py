@@ -21,17 +21,20 @@ __all__ = (
     "EVENT_TYPES",
     "EXTERNAL_ACTIONS",
     "FILINGS",
+    "ONLY_DELEGATED_OUT",
     "PERMISSION_DEFAULTS",
     "ROUTE_STEPS",
     "SOURCES",
     "SUSPENDABLE",
     "SUSPENDED_CLOCKS",
     "TOPICS",
+    "WHILE_DELEGATED_OUT",
     "CaseRoute",
     "CaseState",
     "ClueSource",
     "ClueState",
     "Config",
+    "delegation_holds",
 )
 
 # The "4+N" areas: the four the law names first, then those added since; an office keeps its own list as data.
@@ -170,6 +173,14 @@ CASE_WORKFLOW = Workflow(
            label_zh="调查方案"),
         _T(name="investigate", sources=frozenset({"investigating"}), target="investigating",
            action="litigation.handle", needs=("content", "evidence"), public=False, label_zh="调查"),
+        # 委托调查: evidence in another area is gathered by that area's procuratorate, which has 30 days from the
+        # request; the result comes back as an act of this investigation. One delegation is out at a time.
+        _T(name="delegate_investigation", sources=frozenset({"investigating"}), target="investigating",
+           action="litigation.handle", needs=("delegatedTo", "content"), starts=("delegated_investigation",),
+           public=False, label_zh="委托其他检察院调查"),
+        _T(name="record_delegated_result", sources=frozenset({"investigating"}), target="investigating",
+           action="litigation.handle", needs=("content",), stops=("delegated_investigation",), public=False,
+           label_zh="收到委托调查结果"),
         # Administrative route: the pre-litigation recommendation, signed by the chief (统一签发).
         _T(name="issue_recommendation", sources=frozenset({"investigating"}), target="recommendation_issued",
            action="litigation.handle", needs=("content",), approvals=_CHAIN,
@@ -225,7 +236,7 @@ CASE_WORKFLOW = Workflow(
                                                 "following_up", "rectification_evaluated", "announced"}),
            target="terminated", action="litigation.handle", needs=("reason",), approvals=_CHAIN,
            stops=("pil_case_decision_service", "agency_reply", "rectification_review", "public_notice",
-                  "civil_review"),
+                  "civil_review", "delegated_investigation"),
            public=False, label_zh="终结审查"),
         _T(name="archive", sources=frozenset({"closed", "terminated"}), target="archived",
            action="litigation.handle", needs=("content",), public=False, label_zh="归档"),
@@ -238,6 +249,17 @@ ROUTE_STEPS: dict[str, frozenset[str]] = {
                                  "evaluate_rectification"}),
     "civil": frozenset({"announce"}),
 }
+
+# While a delegated investigation is out, the investigation is not concluded (no recommendation, no notice) and no
+# second one is sent; its result is recorded only while one is out.
+WHILE_DELEGATED_OUT = frozenset({"delegate_investigation", "issue_recommendation", "announce"})
+ONLY_DELEGATED_OUT = frozenset({"record_delegated_result"})
+
+
+def delegation_holds(step: str, out: bool) -> bool:
+    """Whether `step` must wait because a delegated investigation is out (`out`), or is not."""
+    return step in (WHILE_DELEGATED_OUT if out else ONLY_DELEGATED_OUT)
+
 
 # Reports the office owes (to the agency or the office above), each answering one clock.
 FILINGS: dict[str, str] = {
@@ -259,6 +281,8 @@ EVENT_TYPES: dict[str, str] = {
     "case_opened": "立案",
     "evidence.recorded": "固定证据",
     "recommendation.issued": "制发检察建议",
+    "recommendation.question": "行政机关就检察建议提问",
+    "recommendation.answer": "答复行政机关提问",
     "clock.pause": "期限中止",
     "clock.resume": "期限恢复",
     "clock.extend_request": "申请延长期限",

@@ -251,6 +251,8 @@ class PilStepIn(Input, kw_only=True):
     referred_to: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     # The office a referred clue goes to (by code): it is registered in that office's clue registry.
     referred_office: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9-]{1,39}$")] | None = None
+    # The procuratorate asked to investigate in its area (委托调查).
+    delegated_to: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     # The recommendation's or the notice's text; `urgent` gives the agency 15 days instead of two months.
     content: LongText | None = None
     urgent: bool = False
@@ -374,6 +376,22 @@ class AgencyReplyIn(Input, kw_only=True):
 
     text: LongText
     rectified: bool
+
+
+class QuestionIn(Input, kw_only=True):
+    """A question of the agency on a recommendation addressed to it, or the office's answer to one."""
+
+    text: LongText
+
+
+class QuestionOut(Output):
+    """A question of the agency on its recommendation, with the office's answer once given."""
+
+    id: UUID
+    text: str
+    asked_at: datetime
+    answer: str | None
+    answered_at: datetime | None
 
 
 Office = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from api.errors import ErrorCode, ProblemError, conflict, forbidden, invalid, not_found
 from api.outbox import emit
@@ -22,8 +22,11 @@ from modules.litigation.rules import (
     CLUE_WORKFLOW,
     DEFAULT_DOMAINS,
     FILINGS,
+    ONLY_DELEGATED_OUT,
     ROUTE_STEPS,
     SUSPENDED_CLOCKS,
+    WHILE_DELEGATED_OUT,
+    delegation_holds,
 )
 
 if TYPE_CHECKING:
@@ -33,9 +36,9 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "CASE", "CLUE", "MODULE", "assign_handler", "carried_out", "case_step", "clock_event", "clue_from_complaint",
-    "clue_step", "create_clue", "decide", "domains", "file_report", "informant_aad", "possible_duplicates", "receive",
-    "reply", "set_domain",
+    "CASE", "CLUE", "MODULE", "answer", "ask", "assign_handler", "carried_out", "case_step", "clock_event",
+    "clue_from_complaint", "clue_step", "create_clue", "decide", "domains", "file_report", "informant_aad",
+    "possible_duplicates", "receive", "reply", "set_domain",
 )
 
 MODULE = "litigation"
@@ -225,7 +228,8 @@ def _fields(data: Any) -> dict[str, Any]:
     """A step request's fields as the workflow and the proposal keep them (camelCase, only those given)."""
     return {k: v for k, v in {
         "reason": data.reason, "route": data.route, "agency": data.agency, "respondent": data.respondent,
-        "referredTo": data.referred_to, "referredOffice": data.referred_office, "content": data.content,
+        "referredTo": data.referred_to, "referredOffice": data.referred_office, "delegatedTo": data.delegated_to,
+        "content": data.content,
         "urgent": data.urgent or None,
         "judgment": data.judgment, "disposition": data.disposition, "conclusion": data.conclusion,
         "evidence": sorted(set(data.evidence)) if data.evidence else None,
@@ -308,6 +312,20 @@ async def _check_route(conn: asyncpg.Connection, row: Any, step: str) -> None:
             raise conflict(f"The notice period runs until {due}; a suit follows its end.", noticeEnds=str(due))
 
 
+async def _check_delegation(conn: asyncpg.Connection, row: Any, step: str) -> None:
+    """One delegated investigation is out at a time, its result answers it, and the investigation is not concluded
+    (a recommendation or a notice) while it is out: its 30 days would be left running with nothing to stop them."""
+    if step not in WHILE_DELEGATED_OUT | ONLY_DELEGATED_OUT:
+        return
+    due = await conn.fetchval("select due from clocks where subject_id = $1 and code = 'delegated_investigation' "
+                              "and finished_at is null", row["id"])
+    if not delegation_holds(step, due is not None):
+        return
+    if due is None:
+        raise conflict("No delegated investigation is out on this case.")
+    raise conflict("A delegated investigation is out on this case; record its result first.", delegatedDue=str(due))
+
+
 async def _check_evidence(conn: asyncpg.Connection, row: Any, data: Any) -> None:
     """The evidence an act cites is the case's own; an on-site follow-up cites at least one photo."""
     if data.on_site and data.step != "follow_up":
@@ -327,6 +345,7 @@ async def _check_evidence(conn: asyncpg.Connection, row: Any, data: Any) -> None
 async def case_step(conn: asyncpg.Connection, actor: Actor, row: Any, data: Any) -> Any:
     """A step on a case: those the chief decides are proposed, the rest applied (with what follows them)."""
     await _check_route(conn, row, data.step)
+    await _check_delegation(conn, row, data.step)
     await _check_evidence(conn, row, data)
     fields = _fields(data)
     t = CASE_WORKFLOW.move(row["state"], data.step, fields)
@@ -473,6 +492,40 @@ async def reply(conn: asyncpg.Connection, actor: Actor, case: Any, rec: Any, *, 
     await conn.execute("update pil_recommendations set replied_at = now(), reply_text = $2, reply_rectified = $3, "
                        "reply_late = $4 where id = $1", rec["id"], text, rectified, late)
     return late
+
+
+async def ask(conn: asyncpg.Connection, actor: Actor, case: Any, rec: Any, *, text: str) -> UUID:
+    """The agency's question on a recommendation addressed to it: on the case's timeline for its staff to answer
+    (the agency reads only its questions and their answers). Refused once the case is concluded."""
+    if CASE_WORKFLOW.is_terminal(case["state"]):
+        raise conflict("The case is concluded.")
+    question = uuid4()
+    data = {"recommendationId": str(rec["id"]), "recNo": rec["rec_no"], "questionId": str(question)}
+    await add_event(conn, MODULE, case["id"], actor, "recommendation.question", public=False, body=text, data=data)
+    await record(conn, actor, "case.recommendation.question", office_id=case["office_id"], object_type="case",
+                 object_id=case["id"], detail=data)
+    await _notify(conn, case, "case.recommendation.question", False, {"questionId": str(question)})
+    return question
+
+
+async def answer(conn: asyncpg.Connection, actor: Actor, case: Any, question_id: UUID, text: str) -> None:
+    """The office answers an agency's question on the case's recommendation, once; the agency is told."""
+    asked = await conn.fetchval(
+        "select data from timeline_events where subject_id = $1 and module = $2 and type = 'recommendation.question' "
+        "and data->>'questionId' = $3", case["id"], MODULE, str(question_id))
+    if asked is None:
+        raise not_found("No such question on this case.")
+    if await conn.fetchval(
+            "select exists (select 1 from timeline_events where subject_id = $1 and module = $2 "
+            "and type = 'recommendation.answer' and data->>'questionId' = $3)", case["id"], MODULE, str(question_id)):
+        raise conflict("The question has been answered already.")
+    data = {"recommendationId": asked["recommendationId"], "recNo": asked["recNo"], "questionId": str(question_id)}
+    await add_event(conn, MODULE, case["id"], actor, "recommendation.answer", public=False, body=text, data=data)
+    await record(conn, actor, "case.recommendation.answer", office_id=case["office_id"], object_type="case",
+                 object_id=case["id"], detail=data)
+    await emit(conn, "litigation.partner", {"recommendationId": asked["recommendationId"],
+                                            "client": case["agency_client"], "event": "recommendation.answer",
+                                            "questionId": str(question_id)}, office_id=case["office_id"])
 
 
 async def file_report(conn: asyncpg.Connection, actor: Actor, case: Any, kind: str, note: str | None) -> None:

@@ -42,6 +42,7 @@ from modules.litigation.schemas import (
     PilClockEventIn,
     PilDecisionIn,
     PilStepIn,
+    QuestionIn,
 )
 
 if TYPE_CHECKING:
@@ -137,6 +138,18 @@ class CaseController(Controller):
         upward, 3 for a judgment); 409 when none is running."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
             await service.file_report(conn, actor, row, data.kind, data.note)
+        return await command(request, state, case_id, data, find=staff_case, act=act, view=_view)
+
+    @post("/{case_id:uuid}/questions/{question_id:uuid}/answer", operation_id="litigationCaseAnswer",
+          summary="Answer the agency's question on the recommendation",
+          opt={"action": "litigation.handle", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
+    async def answer(self, request: Request[Any, Any, Any], state: AppState, case_id: FromPath[UUID],
+                     question_id: FromPath[UUID], data: JSONBody[QuestionIn]) -> Response[CaseOut]:
+        """The questions are on the case's timeline (`recommendation.question`, `data.questionId`); each is answered
+        once (409 after), and the agency reads the answer with its question."""
+        async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
+            await service.answer(conn, actor, row, question_id, data.text)
         return await command(request, state, case_id, data, find=staff_case, act=act, view=_view)
 
     @post("/{case_id:uuid}/clock-events", operation_id="litigationCaseClockEvent",

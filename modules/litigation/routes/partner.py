@@ -27,11 +27,19 @@ from modules.litigation.queries import (
     partner_clue,
     partner_clue_out,
     partner_clues,
+    questions,
     recommendation_for_agency,
     staff_case,
 )
 from modules.litigation.routes.common import UploadForm
-from modules.litigation.schemas import AgencyRecommendation, AgencyReplyIn, PartnerClueIn, PartnerClueOut
+from modules.litigation.schemas import (
+    AgencyRecommendation,
+    AgencyReplyIn,
+    PartnerClueIn,
+    PartnerClueOut,
+    QuestionIn,
+    QuestionOut,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -159,6 +167,36 @@ class AgencyController(Controller):
                                    lambda conn, actor, case, rec: service.reply(conn, actor, case, rec,
                                                                                 text=data.text,
                                                                                 rectified=data.rectified))
+
+    @get("/{rec_id:uuid}/questions", operation_id="litigationAgencyQuestions",
+         summary="The agency's questions on a recommendation, with the answers",
+         opt={"action": "litigation.recommendation.respond"}, responses=problem_docs(400, 401, 403, 404, 429))
+    async def list_questions(self, request: Request[Any, Any, Any], state: AppState,
+                             rec_id: FromPath[UUID]) -> list[QuestionOut]:
+        """Oldest first; `answer` is null until the office answers."""
+        async with state.db.connection() as conn:
+            rec = await recommendation_for_agency(conn, rec_id, current_principal(request).sub)
+            return await questions(conn, rec)
+
+    @post("/{rec_id:uuid}/questions", operation_id="litigationAgencyAsk", summary="Ask about a recommendation",
+          opt={"location": "/api/v1/partner/litigation/recommendations/{rec_id}/questions",
+               "action": "litigation.recommendation.respond", "idempotency": "required"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422, 429), status_code=HTTP_201_CREATED)
+    async def ask(self, request: Request[Any, Any, Any], state: AppState, rec_id: FromPath[UUID],
+                  data: JSONBody[QuestionIn]) -> Response[QuestionOut]:
+        """A question for the office (what is asked, a deadline, how to rectify): the case's staff see it on the
+        case and answer it; 409 once the case is concluded. Requires an Idempotency-Key."""
+        p = current_principal(request)
+
+        async def find(conn: asyncpg.Connection) -> tuple[Any, Any]:
+            rec = await recommendation_for_agency(conn, rec_id, p.sub, lock=True)
+            return rec, await staff_case(conn, rec["case_id"], rec["office_id"], lock=True)
+
+        async def work(conn: asyncpg.Connection, found: tuple[Any, Any]) -> tuple[int, QuestionOut]:
+            rec, case = found
+            asked = await service.ask(conn, actor_from(request, p), case, rec, text=data.text)
+            return 201, next(q for q in await questions(conn, rec) if q.id == asked)
+        return await run_once(state.db, request, p.sub, data, work, authorize=find)
 
     @post("/{rec_id:uuid}/attachments", operation_id="litigationAgencyAttach",
           summary="Attach rectification evidence",

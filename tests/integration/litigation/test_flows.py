@@ -99,7 +99,7 @@ async def test_a_partner_clue_becomes_a_case_whose_recommendation_the_agency_ans
     assert case["id"] in {c["id"] for c in by_handler["items"]}
     assert [c["code"] for c in case["clocks"]] == ["pil_case_decision_service"]
     assert {s["name"] for s in case["availableSteps"]} == {"plan_investigation", "investigate", "issue_recommendation",
-                                                         "suspend", "terminate"}
+                                                         "delegate_investigation", "suspend", "terminate"}
     served = await client.post(f"{case_url}/filings", headers=prosecutor, json={"kind": "case_decision_served"})
     assert served.status_code == 200 and served.json()["clocks"][0]["status"] == "met"
     assert (await client.post(f"{case_url}/filings", headers=prosecutor,
@@ -186,7 +186,7 @@ async def test_a_civil_case_runs_through_its_notice_to_a_suit(client, staff, con
     case_url = f"{CASES}/{(await _approve(client, url, staff))['caseId']}"
     case = (await client.get(case_url, headers=prosecutor)).json()
     assert case["clocks"] == [] and {s["name"] for s in case["availableSteps"]} == {
-        "plan_investigation", "investigate", "announce", "suspend", "terminate"}
+        "plan_investigation", "investigate", "delegate_investigation", "announce", "suspend", "terminate"}
     await _propose(client, case_url, staff,
                    {"step": "announce", "content": "公告：法律规定的机关和有关组织可提起诉讼。"})
     announced = await _approve(client, case_url, staff)
