@@ -375,13 +375,13 @@ async def _enter_year(conn: asyncpg.Connection, office_code: str, level: str, da
     actor = Actor(id=None, kind="system", office_id=office, device_id="cli", ip=None, request_id=None)
     try:
         async with atomic(conn):
-            job = await apply_year(conn, actor, office, level, data)  # type: ignore[arg-type]
+            job = await apply_year(conn, actor, office, level, data)  # type: ignore[arg-type]  # level was checked by click.Choice
     except ProblemError as exc:
         problems = "; ".join(e["message"] for e in (exc.errors or []))
         raise click.ClickException(f"{exc.detail} {problems}") from None
     totals = await recompute(conn, actor, office, job)
-    days = data.days  # type: ignore[attr-defined]
-    click.echo(f"{data.year}: {sum(d.kind == 'holiday' for d in days)} holidays, "  # type: ignore[attr-defined]
+    days = data.days  # type: ignore[attr-defined]  # data is the CalendarYear parse_year_file answered (typed object here)
+    click.echo(f"{data.year}: {sum(d.kind == 'holiday' for d in days)} holidays, "  # type: ignore[attr-defined]  # as above
                f"{sum(d.kind == 'workday' for d in days)} make-up working days entered at {level} level; "
                f"{totals['changed']} of {totals['checked']} clocks moved")
 

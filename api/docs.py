@@ -54,7 +54,7 @@ class LocalSwaggerPlugin(OpenAPIRenderPlugin):
                   "validatorUrl: null, tryItOutEnabled: false});")
         # Only our own files and this one inline script may run; no page may frame the docs (api/headers.py).
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-        request.scope.setdefault("state", {})["content_security_policy"] = (  # type: ignore[typeddict-item]
+        request.scope.setdefault("state", {})["content_security_policy"] = (
             f"default-src 'none'; script-src 'self' 'sha256-{digest}'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
             "frame-ancestors 'none'")
@@ -123,7 +123,7 @@ _REPLACED: set[str] = set()
 def _literal(struct: type, field: str) -> str:
     """The one value a variant's discriminating field may take (a Literal)."""
     info = msgspec.inspect.type_info(struct)
-    [value] = next(f.type for f in info.fields if f.name == field).values  # type: ignore[attr-defined]
+    [value] = next(f.type for f in info.fields if f.name == field).values  # type: ignore[attr-defined]  # the field's type is a msgspec Literal type info, which has .values
     return str(value)
 
 

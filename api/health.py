@@ -81,7 +81,7 @@ async def ready(state: AppState) -> Response[Ready]:
         detail=f"Not ready: {failed} did not answer.", instance="/health/ready",
         extra={"checks": msgspec.to_builtins(checks)},
     )
-    return Response(msgspec.json.encode(body), status_code=503, media_type=PROBLEM_JSON,  # type: ignore[arg-type]
+    return Response(msgspec.json.encode(body), status_code=503, media_type=PROBLEM_JSON,  # type: ignore[arg-type]  # Response's media_type is typed as MediaType; ours is the problem+json string
                     headers={"Retry-After": "2"})
 
 

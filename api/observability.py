@@ -160,7 +160,7 @@ class ObservabilityMiddleware:
                 break
         if request_id is None:
             request_id = _ids.next()
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
         header = (b"x-request-id", request_id.encode())
@@ -169,7 +169,7 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), header]  # type: ignore[typeddict-item]
+                message["headers"] = [*message.get("headers", []), header]
                 for hook in self.before_start:
                     await hook(message, scope)
             await send(message)

@@ -122,8 +122,10 @@ class OfficeTreeController(Controller):
             raise ProblemError(ErrorCode.VALIDATION_FAILED, "Name the parent office.",
                                errors=[{"field": "parent", "message": "required"}])
 
+        parent = data.parent
+
         async def work(conn: asyncpg.Connection) -> tuple[int, OfficeDetail]:
-            await _in_reach(conn, p.office_id, data.parent)  # type: ignore[arg-type]
+            await _in_reach(conn, p.office, parent)
             if await conn.fetchval("select exists (select 1 from offices where code = $1)", data.code):
                 raise ProblemError(ErrorCode.CONFLICT, f"The code {data.code} is taken.",
                                    errors=[{"field": "code", "message": "taken"}])

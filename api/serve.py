@@ -77,7 +77,7 @@ def services(settings: Settings, *, database: str = "jianwu") -> Iterator[tuple[
     """Yield (DATABASE_URL, REDIS_URL): the configured servers, or embedded ones started for the duration."""
     want_pg, want_redis = settings.database_url is None, settings.redis_url is None
     if not (want_pg or want_redis):
-        yield settings.database_url, settings.redis_url  # type: ignore[misc]
+        yield settings.database_url, settings.redis_url  # type: ignore[misc]  # both URLs are set in this branch (neither is None)
         return
     with embedded_services(
         settings.data_path, pg_port=settings.embedded_pg_port, redis_port=settings.embedded_redis_port,
@@ -86,7 +86,7 @@ def services(settings: Settings, *, database: str = "jianwu") -> Iterator[tuple[
         db_url = settings.database_url
         if pg_url is not None:
             db_url = asyncio.run(ensure_database(settings, pg_url, database))
-        yield db_url, (redis_url or settings.redis_url)  # type: ignore[misc]
+        yield db_url, (redis_url or settings.redis_url)  # type: ignore[misc]  # the embedded server's URL or the configured one: never None here
 
 
 def _log(message: str) -> None:
@@ -112,7 +112,7 @@ def serve(settings: Settings) -> int:
     stop = {"signal": None}
 
     def on_signal(signum: int, _frame: object) -> None:
-        stop["signal"] = signum  # type: ignore[assignment]
+        stop["signal"] = signum  # type: ignore[assignment]  # the dict holds None until a signal number arrives
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

@@ -55,7 +55,7 @@ async def create_first_admin(
         if row is None:
             raise ProblemError(ErrorCode.CONFLICT, f"the username {username} is taken")
         generated = one_time_password() if password is None else None
-        await set_password(conn, row, password or generated, one_time=True)  # type: ignore[arg-type]
+        await set_password(conn, row, password or generated, one_time=True)  # type: ignore[arg-type]  # one of the two is set: the given password or the generated one
         await record(conn, actor, "admin.first_admin.created", office_id=office["id"], object_type="user",
                      object_id=row["id"], detail={"username": username, "forced": bool(admins and force),
                                                   "admins_before": admins, "password": "stdin" if password else

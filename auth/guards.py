@@ -136,7 +136,7 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 async def _authorize_connection(self: BaseRouteHandler, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     for guard in self.resolve_guards():
-        await guard(connection, self)  # type: ignore[misc]
+        await guard(connection, self)  # type: ignore[misc]  # Litestar types guards as sync-or-async; ours are all async
 
 
 def guard_without_handler_copy() -> None:
@@ -145,4 +145,4 @@ def guard_without_handler_copy() -> None:
     route's whole time in Litestar. Our one guard only reads `handler.opt`."""
     from litestar.handlers.base import BaseRouteHandler
 
-    BaseRouteHandler.authorize_connection = _authorize_connection  # type: ignore[method-assign]
+    BaseRouteHandler.authorize_connection = _authorize_connection  # type: ignore[method-assign]  # the one patch of Litestar's handler class; see the comment above

@@ -55,6 +55,13 @@ class Principal(msgspec.Struct, frozen=True, gc=False):
         return None if self.kind == "partner" else UUID(self.sub)
 
     @property
+    def account(self) -> UUID:
+        """The caller's account id, for routes only people call: 403 for a partner client, which has none."""
+        if self.kind == "partner":
+            raise ProblemError(ErrorCode.FORBIDDEN, "Partner clients have no account here.")
+        return UUID(self.sub)
+
+    @property
     def office(self) -> UUID:
         """The caller's office, for routes that work on an office's data: 403 for a caller that has none (such
         routes are guarded by actions only office members hold, so this is a refusal in depth, not a branch)."""

@@ -181,7 +181,7 @@ async def refresh(
         # Sign-in policy applies again: an office that now requires TOTP limits unenrolled staff to enrolment.
         pending = row["kind"] == "staff" and row["require_totp"] and row["totp_confirmed_at"] is None
         response, _ = await issue_for_user(
-            conn, keyring, user=user, audience=row["audience"], device_id=row["device_id"],  # type: ignore[arg-type]
+            conn, keyring, user=user, audience=row["audience"], device_id=row["device_id"],
             family_id=row["family_id"], mfa_pending=pending, expires_at=row["expires_at"],
             password_change=row["must_change_password"],
         )

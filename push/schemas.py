@@ -29,7 +29,7 @@ __all__ = (
 
 Platform = Literal["ios", "android", "harmony", "web"]
 Channel = Literal["apns", "huawei", "honor", "xiaomi", "oppo", "vivo", "fcm", "webpush"]
-CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]
+CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]  # typing's Literal keeps its members in __args__
 DeliveryState = Literal["pending", "sent", "dead", "dropped"]
 
 

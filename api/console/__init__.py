@@ -41,7 +41,7 @@ _MESSAGES = {401: "请先登录。", 403: "您的权限清单不允许此操作�
 def _problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[Any]:
     """A browser gets the sign-in page or an error page; anything else the API's problem+json."""
     if not _browser(request):
-        return exception_handlers[ProblemError](request, exc)  # type: ignore[no-any-return]
+        return exception_handlers[ProblemError](request, exc)
     reason = (exc.extra or {}).get("reason")
     target = ("/console/login?notice=expired" if exc.status == 401 else
               "/console/totp" if reason == "mfa_enrollment_required" else

@@ -127,7 +127,7 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        state_ = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state_ = scope.setdefault("state", {})
         state_["content_security_policy"] = CSP
         headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
         sid = _cookie(scope, COOKIE)

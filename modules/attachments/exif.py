@@ -24,7 +24,7 @@ from modules.attachments.sniff import SniffedType
 from modules.clocks.calendar import SHANGHAI
 
 try:  # HEIC/HEIF needs the optional pillow-heif plugin; without it such photos get no public copy.
-    from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
+    from pillow_heif import register_heif_opener
 except ImportError:  # pragma: no cover - depends on the environment
     pass
 else:  # pragma: no cover

@@ -93,7 +93,7 @@ def parse_year_file(text: str, *, filename: str, year: int | None = None, notice
     days = []
     for n, r in enumerate(rows, start=1):
         try:
-            days.append(CalendarDay(date=date.fromisoformat(r[0].strip()), kind=r[1].strip(),  # type: ignore[arg-type]
+            days.append(CalendarDay(date=date.fromisoformat(r[0].strip()), kind=r[1].strip(),  # type: ignore[arg-type]  # kind is a free string here; msgspec checks it against the Literal when the Struct is validated
                                     name=(r[2].strip() or None) if len(r) > 2 else None))
         except (IndexError, ValueError) as exc:
             raise ValueError(f"{filename} row {n}: {exc}") from None

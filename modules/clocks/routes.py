@@ -90,7 +90,7 @@ class CalendarController(Controller):
         now = today().year
         lo, hi = first or now - 1, last or now + 2
         async with state.db.connection() as conn:
-            return await year_summaries(conn, p.office_id, range(lo, max(lo, hi) + 1))  # type: ignore[arg-type]
+            return await year_summaries(conn, p.office, range(lo, max(lo, hi) + 1))
 
     @get("/years/{year:int}", operation_id="calendarYear", summary="What one year holds",
          opt={"action": "admin.calendar.read"}, responses=problem_docs(400, 401, 403, 404))
@@ -98,8 +98,8 @@ class CalendarController(Controller):
         """The statutory holidays by law, and the entered days in force for the office (lowest level wins)."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            summary = (await year_summaries(conn, p.office_id, range(year, year + 1)))[0]  # type: ignore[arg-type]
-            days = await year_days(conn, p.office_id, year)  # type: ignore[arg-type]
+            summary = (await year_summaries(conn, p.office, range(year, year + 1)))[0]
+            days = await year_days(conn, p.office, year)
         return YearDetail(summary=summary, statutory=[StatutoryDay(d, n) for d, n in statutory_holidays(year).items()],
                           days=[DayOut(**d) for d in days])
 
@@ -117,9 +117,9 @@ class CalendarController(Controller):
             raise ProblemError(ErrorCode.VALIDATION_FAILED, "The body is for another year.",
                                errors=[{"field": "year", "message": f"expected {year}"}])
         async with state.db.transaction() as conn:
-            job = await apply_year(conn, actor, p.office_id, level, data)  # type: ignore[arg-type]
+            job = await apply_year(conn, actor, p.office, level, data)
         async with state.db.connection() as conn:
-            totals = await recompute(conn, actor, p.office_id, job)  # type: ignore[arg-type]
-            summary = (await year_summaries(conn, p.office_id, range(year, year + 1)))[0]  # type: ignore[arg-type]
+            totals = await recompute(conn, actor, p.office, job)
+            summary = (await year_summaries(conn, p.office, range(year, year + 1)))[0]
         return YearEntered(summary=summary, clocks_checked=totals["checked"], clocks_changed=totals["changed"])
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modules.complaints.recipients import RECIPIENTS
 from modules.complaints.rules import ACTIONS, CLOCKS, EVENT_TYPES, PERMISSION_DEFAULTS, TOPICS, Config
 from modules.kernel.manifest import Manifest
 from modules.registry import register
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from auth.secretbox import SecretBox
 
 __all__ = ("MANIFEST",)
 
@@ -16,13 +23,13 @@ def _routes() -> list[object]:
     return routes()
 
 
-async def _demo(conn: object, box: object, offices: list[str]) -> None:
+async def _demo(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
     from modules.complaints import demo
 
-    await demo.load(conn, box, offices)  # type: ignore[arg-type]
+    await demo.load(conn, box, offices)
 
 
-def _subjects() -> tuple:  # type: ignore[type-arg]
+def _subjects() -> tuple:
     from modules.complaints.service import SUBJECT
 
     return (SUBJECT,)

@@ -166,7 +166,7 @@ StaffRole = Literal[STAFF_ROLES]  # type: ignore[valid-type]  # the closed set o
 class AssignmentPlan(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     """The office's published plan for random assignment: which roles may draw items."""
 
-    eligible_roles: list[StaffRole] | None = None  # type: ignore[valid-type]
+    eligible_roles: list[StaffRole] | None = None
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True):

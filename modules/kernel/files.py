@@ -156,7 +156,7 @@ def _rejected(exc: AttachmentRejected) -> ProblemError:
 async def _delete(store: Storage, stored: StoredAttachment) -> None:
     for key in {stored.original_key, stored.public_key} - {None}:
         try:
-            await store.delete(key)  # type: ignore[arg-type]
+            await store.delete(key)  # type: ignore[arg-type]  # None was taken out of the set above
         except Exception:  # best effort: an orphan is logged, the request's own error stands
             log.warning("could not delete orphaned attachment object %s", key, exc_info=True)
 
@@ -318,6 +318,6 @@ async def download(state: AppState, request: Request[Any, Any, Any], att: Any, *
             async for chunk in chunks:
                 yield chunk
         finally:
-            await chunks.aclose()  # type: ignore[attr-defined]
+            await chunks.aclose()  # type: ignore[attr-defined]  # the storage's chunk iterators are async generators, which have aclose()
 
     return Stream(body(), media_type=media_type, headers=headers)

@@ -14,6 +14,8 @@ from modules.liaison.rules import ACTIONS, CLOCKS, EVENT_TYPES, PERMISSION_DEFAU
 if TYPE_CHECKING:
     import asyncpg
 
+    from auth.secretbox import SecretBox
+
 __all__ = ("MANIFEST",)
 
 
@@ -45,19 +47,19 @@ def _routes() -> list[object]:
     return routes()
 
 
-async def _demo(conn: object, box: object, offices: list[str]) -> None:
+async def _demo(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
     from modules.liaison import demo
 
-    await demo.load(conn, box, offices)  # type: ignore[arg-type]
+    await demo.load(conn, box, offices)
 
 
-async def _sweep(conn: object, office_id: object) -> int:
+async def _sweep(conn: asyncpg.Connection, office_id: UUID) -> int:
     from modules.liaison import policy
 
-    return await policy.sweep(conn, office_id)  # type: ignore[arg-type]
+    return await policy.sweep(conn, office_id)
 
 
-def _subjects() -> tuple:  # type: ignore[type-arg]
+def _subjects() -> tuple:
     from modules.liaison.invitations import SUBJECT as INVITATION
     from modules.liaison.suggestions import SUBJECT as SUGGESTION
 

@@ -55,7 +55,7 @@ async def load(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> 
         reps: list[Any] = []
         for kind, level, name, delegation, post, phone in _REGISTER:
             reps.append(await register.add(conn, box, actor, office["id"], RepresentativeIn(
-                kind=kind, level=level, name=name, delegation=delegation, post=post,  # type: ignore[arg-type]
+                kind=kind, level=level, name=name, delegation=delegation, post=post,  # type: ignore[arg-type]  # the demo register's values are members of the schema's Literals
                 phone=phone, address=f"上海市{office['name']}某路{len(reps) + 1}号", handler_id=staff)))
         # The demo representatives' accounts sign in as the first deputy and the first member of the register.
         for kind, rep in (("deputy", reps[0]), ("member", reps[3])):

@@ -114,14 +114,14 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     *_grants("admin", "read", "account.create"),
 )
 
-StaffRole = Literal[STAFF_ROLES]  # type: ignore[valid-type]
+StaffRole = Literal[STAFF_ROLES]  # type: ignore[valid-type]  # a Literal built from the tuple: mypy cannot read it, msgspec checks it at run time
 
 
 class Cadence(msgspec.Struct, forbid_unknown_fields=True):
     """Office policy on keeping in touch: each holder of `roles` contacts at least `deputies` deputies and
     `members` members every quarter (e.g. each leader five of each)."""
 
-    roles: list[StaffRole] = msgspec.field(default_factory=lambda: ["chief", "dept_head"])  # type: ignore[valid-type]
+    roles: list[StaffRole] = msgspec.field(default_factory=lambda: ["chief", "dept_head"])
     deputies: Annotated[int, msgspec.Meta(ge=0, le=100)] = 5
     members: Annotated[int, msgspec.Meta(ge=0, le=100)] = 5
     # Flow monitoring warns each person still behind once this many days or fewer remain in the quarter.

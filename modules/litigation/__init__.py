@@ -3,12 +3,18 @@ deadlines, field evidence in a hash chain, and the recommendation loop with admi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from api.outbox import Audience, Event
 from modules.kernel.manifest import Manifest
 from modules.litigation.rules import ACTIONS, CLOCKS, EVENT_TYPES, EXTERNAL_ACTIONS, PERMISSION_DEFAULTS, TOPICS, Config
 from modules.registry import register
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from auth.secretbox import SecretBox
 
 __all__ = ("MANIFEST",)
 
@@ -25,13 +31,13 @@ def _routes() -> list[object]:
     return routes()
 
 
-async def _demo(conn: object, box: object, offices: list[str]) -> None:
+async def _demo(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
     from modules.litigation import demo
 
-    await demo.load(conn, box, offices)  # type: ignore[arg-type]
+    await demo.load(conn, box, offices)
 
 
-def _subjects() -> tuple:  # type: ignore[type-arg]
+def _subjects() -> tuple:
     from modules.litigation.service import CASE, CLUE
 
     return (CLUE, CASE)

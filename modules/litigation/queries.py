@@ -222,7 +222,7 @@ _PARTNER_STATUS = {"registered": "received", "evaluating": "under_evaluation", "
 def partner_clue_out(r: Any) -> PartnerClueOut:
     """A transferred clue as its partner sees it."""
     return PartnerClueOut(id=r["id"], clue_no=r["clue_no"], reference=r["partner_ref"],
-                          status=_PARTNER_STATUS[r["state"]],  # type: ignore[arg-type]
+                          status=_PARTNER_STATUS[r["state"]],  # type: ignore[arg-type]  # the mapping's values are the Literal's members
                           received_at=r["created_at"])
 
 

@@ -106,14 +106,14 @@ async def set_domain(conn: asyncpg.Connection, actor: Actor, office_id: UUID, co
 
 async def _next_number(conn: asyncpg.Connection, office_id: UUID, kind: str, year: int) -> int:
     """The next number of its kind for the office and year; concurrent takers queue on the counter's row."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
+    return await conn.fetchval(
         "insert into pil_counters (office_id, kind, year, last) values ($1, $2, $3, 1) "
         "on conflict (office_id, kind, year) do update set last = pil_counters.last + 1 returning last",
         office_id, kind, year)
 
 
 async def _office_code(conn: asyncpg.Connection, office_id: UUID) -> str:
-    return (await conn.fetchval("select code from offices where id = $1", office_id)).upper()  # type: ignore[no-any-return]
+    return (await conn.fetchval("select code from offices where id = $1", office_id)).upper()
 
 
 async def possible_duplicates(conn: asyncpg.Connection, *, office_id: UUID, domain: str, address: str | None,
@@ -358,7 +358,7 @@ async def case_step(conn: asyncpg.Connection, actor: Actor, row: Any, data: Any)
 async def decide(conn: asyncpg.Connection, subject: Subject, actor: Actor, actions: frozenset[str], row: Any,
                  proposal_id: UUID, decision: str, reason: str | None) -> Any:
     """A decision on a proposed step; when the last approval carries it out, what follows it happens too."""
-    proposal, updated = await steps.decide(conn, subject, actor, actions, row, proposal_id, decision,  # type: ignore[arg-type]
+    proposal, updated = await steps.decide(conn, subject, actor, actions, row, proposal_id, decision,  # type: ignore[arg-type]  # decision is checked against the API's Literal by the route's schema
                                            reason=reason)
     if proposal["status"] == "approved":
         # The prosecutor who proposed opening the case handles it.

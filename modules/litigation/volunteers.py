@@ -114,7 +114,7 @@ async def decide(conn: asyncpg.Connection, box: SecretBox, actor: Actor, row: An
 def clue_out(r: Any) -> VolunteerClueOut:
     """A volunteer's clue as they see it: what they sent and what became of it, nothing internal."""
     return VolunteerClueOut(id=r["id"], clue_no=r["clue_no"], office=r["office_code"], domain=r["domain"],
-                            title=r["title"], status=_STATUS[r["state"]],  # type: ignore[arg-type]
+                            title=r["title"], status=_STATUS[r["state"]],  # type: ignore[arg-type]  # the mapping's values are the Literal's members
                             created_at=r["created_at"])
 
 

@@ -206,7 +206,7 @@ class MonitoringController(Controller):
         after = decode_cursor(cursor)
         async with state.db.read() as conn:
             rows = await service.deadlines(
-                conn, p.office_id, within_days=within_days, overdue_only=overdue, module=module,  # type: ignore[arg-type]
+                conn, p.office, within_days=within_days, overdue_only=overdue, module=module,
                 department=department, handler=handler,
                 after=after, limit=limit)
             views = await clock_views(conn, {r["subject_id"] for r in rows[:limit]})
@@ -238,9 +238,9 @@ class MonitoringController(Controller):
         start = since or now.replace(month=1, day=1)
         end = until or now.replace(year=now.year + 1, month=1, day=1)
         async with state.db.read() as conn:
-            found = await service.rates(conn, p.office_id, since=start, until=end, module=module,  # type: ignore[arg-type]
+            found = await service.rates(conn, p.office, since=start, until=end, module=module,
                                         codes=clock, group_by=group_by)
-            zone = await service.office_zone(conn, p.office_id)  # type: ignore[arg-type]
+            zone = await service.office_zone(conn, p.office)
         return Rates(since=start, until=end, time_zone=zone, group_by=group_by,
                      rates=[RateOut(**r) for r in found])
 
@@ -254,7 +254,7 @@ class MonitoringController(Controller):
         _known(module, None)
         p = current_principal(request)
         async with state.db.read() as conn:
-            rows = await service.category_counts(conn, p.office_id, module=module)  # type: ignore[arg-type]
+            rows = await service.category_counts(conn, p.office, module=module)
         return CategoryCounts(counts=[CategoryCount(**r) for r in rows])
 
     @post("/clocks/{clock_id:uuid}/rungs", operation_id="monitoringRaise", summary="Raise a reminder or a notice",
@@ -268,7 +268,7 @@ class MonitoringController(Controller):
         p = current_principal(request)
 
         async def work(conn: Any) -> tuple[int, ActionOut]:
-            row = await service.escalate(conn, actor_from(request, p), p.office_id, clock_id, data.rung,  # type: ignore[arg-type]
+            row = await service.escalate(conn, actor_from(request, p), p.office, clock_id, data.rung,
                                          note=data.note)
             return 201, _action(row)
         return await run_once(state.db, request, p.sub, data, work, required=False)
@@ -312,8 +312,8 @@ class MonitoringController(Controller):
         p = current_principal(request)
 
         async def work(conn: Any) -> tuple[int, ActionOut]:
-            row = await service.answer_notice(conn, actor_from(request, p), p.office_id, action_id,  # type: ignore[arg-type]
-                                              user_id=p.user_id, reason=data.reason, plan=data.plan)  # type: ignore[arg-type]
+            row = await service.answer_notice(conn, actor_from(request, p), p.office, action_id,
+                                              user_id=p.account, reason=data.reason, plan=data.plan)
             return 200, _action(row)
         return await run_once(state.db, request, p.sub, data, work, required=False)
 
@@ -327,7 +327,7 @@ class MonitoringController(Controller):
         p = current_principal(request)
 
         async def work(conn: Any) -> tuple[int, BulletinOut]:
-            row = await service.bulletin(conn, actor_from(request, p), p.office_id,  # type: ignore[arg-type]
+            row = await service.bulletin(conn, actor_from(request, p), p.office,
                                          start=data.period_start, end=data.period_end)
             return 201, _bulletin(row)
         return await run_once(state.db, request, p.sub, data, work)
@@ -338,7 +338,7 @@ class MonitoringController(Controller):
         """The office's bulletins (the last 100 periods)."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            rows = await service.bulletins(conn, p.office_id)  # type: ignore[arg-type]
+            rows = await service.bulletins(conn, p.office)
         return [_bulletin(r) for r in rows]
 
     @get("/settings", operation_id="monitoringSettings", summary="The ladder's delays",
@@ -347,7 +347,7 @@ class MonitoringController(Controller):
         """The office's settings, or the defaults."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            cfg = await service.office_settings(conn, p.office_id)  # type: ignore[arg-type]
+            cfg = await service.office_settings(conn, p.office)
         return SettingsIO(**cfg)
 
     @put("/settings", operation_id="monitoringPutSettings", summary="Set the ladder's delays",
@@ -377,6 +377,6 @@ class MonitoringController(Controller):
         """What the periodic sweep does: overdue clocks marked, due rungs raised, last period's bulletin issued."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            done = await service.run_ladder(conn, p.office_id)  # type: ignore[arg-type]
+            done = await service.run_ladder(conn, p.office)
         return SweepOut(**done)
 

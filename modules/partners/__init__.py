@@ -3,6 +3,8 @@ people, over one partner API under /api/v1/partner (partner clients only)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from modules.kernel.manifest import Manifest
 from modules.partners.rules import (
     ACTIONS,
@@ -15,6 +17,13 @@ from modules.partners.rules import (
 )
 from modules.registry import register
 
+if TYPE_CHECKING:
+    import asyncpg
+
+    from api.pagination import Cursor
+    from auth.secretbox import SecretBox
+    from modules.kernel.partner_items import PartnerItem
+
 __all__ = ("MANIFEST",)
 
 
@@ -24,13 +33,13 @@ def _routes() -> list[object]:
     return routes()
 
 
-async def _demo(conn: object, box: object, offices: list[str]) -> None:
+async def _demo(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
     from modules.partners import demo
 
-    await demo.load(conn, box, offices)  # type: ignore[arg-type]
+    await demo.load(conn, box, offices)
 
 
-def _subjects() -> tuple:  # type: ignore[type-arg]
+def _subjects() -> tuple:
     from modules.partners.consultations import SUBJECT as CONSULTATION
     from modules.partners.documents import SUBJECT as DOCUMENT
     from modules.partners.service import SUBJECT
@@ -38,10 +47,10 @@ def _subjects() -> tuple:  # type: ignore[type-arg]
     return (SUBJECT, DOCUMENT, CONSULTATION)
 
 
-async def _open_items(conn: object, client: object, after: object, limit: int) -> list:  # type: ignore[type-arg]
+async def _open_items(conn: asyncpg.Connection, client: Any, after: Cursor | None, limit: int) -> list[PartnerItem]:
     from modules.partners.consultations import open_items
 
-    return await open_items(conn, client, after, limit)  # type: ignore[arg-type]
+    return await open_items(conn, client, after, limit)
 
 
 MANIFEST = register(Manifest(

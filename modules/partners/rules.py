@@ -133,14 +133,14 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
     ("chief", "partner.consultation.handle"),
 )
 
-ResponseDays = Literal[RESPONSE_DAYS]  # type: ignore[valid-type]
+ResponseDays = Literal[RESPONSE_DAYS]  # type: ignore[valid-type]  # a Literal built from the tuple: mypy cannot read it, msgspec checks it at run time
 
 
 class InvolvementPolicy(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     """How long the other side has to answer a request for early involvement, by urgency (days)."""
 
-    normal: ResponseDays = 7  # type: ignore[valid-type]
-    urgent: ResponseDays = 2  # type: ignore[valid-type]
+    normal: ResponseDays = 7
+    urgent: ResponseDays = 2
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True):

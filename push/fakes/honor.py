@@ -26,7 +26,7 @@ class FakeHonor(TokenFake):
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """Honor took it when its code says success."""
-        return status == 200 and bool(answer) and answer.get("code") == 200  # type: ignore[union-attr]
+        return status == 200 and bool(answer) and answer.get("code") == 200  # type: ignore[union-attr]  # bool(answer) is checked first: answer is a dict here
 
     async def token(self, send: Any, body: bytes) -> None:
         """Client credentials for an access token."""

@@ -25,7 +25,7 @@ class FakeHuawei(TokenFake):
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """Push Kit took it when its result code says success."""
-        return bool(answer) and answer.get("code") == "80000000"  # type: ignore[union-attr]
+        return bool(answer) and answer.get("code") == "80000000"  # type: ignore[union-attr]  # bool(answer) is checked first: answer is a dict here
 
     async def token(self, send: Any, body: bytes) -> None:
         """Client credentials for an access token."""

@@ -29,7 +29,7 @@ class FakeOppo(TokenFake):
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """OPPO took it when its code is 0."""
-        return status == 200 and bool(answer) and answer.get("code") == 0  # type: ignore[union-attr]
+        return status == 200 and bool(answer) and answer.get("code") == 0  # type: ignore[union-attr]  # bool(answer) is checked first: answer is a dict here
 
     async def token(self, send: Any, body: bytes) -> None:
         """A signed request for an auth_token."""

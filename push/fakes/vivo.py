@@ -28,7 +28,7 @@ class FakeVivo(TokenFake):
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """vivo took it when its result is 0."""
-        return status == 200 and bool(answer) and answer.get("result") == 0  # type: ignore[union-attr]
+        return status == 200 and bool(answer) and answer.get("result") == 0  # type: ignore[union-attr]  # bool(answer) is checked first: answer is a dict here
 
     async def token(self, send: Any, body: bytes) -> None:
         """A signed request for an authToken."""

@@ -31,7 +31,7 @@ class FakeXiaomi(ProviderFake):
 
     def accepted(self, status: int, answer: dict[str, Any] | None) -> bool:
         """MiPush took it when its code is 0."""
-        return status == 200 and bool(answer) and answer.get("code") == 0  # type: ignore[union-attr]
+        return status == 200 and bool(answer) and answer.get("code") == 0  # type: ignore[union-attr]  # bool(answer) is checked first: answer is a dict here
 
     def answer(self, rec: Recorded) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
         """MiPush's answer to a send by registration id."""

@@ -70,7 +70,7 @@ class VapidKey:
     def public_key(self) -> str:
         """The application server key a page passes to `subscribe()` (base64url, uncompressed point)."""
         key = serialization.load_pem_private_key(self.private_pem.encode(), None)
-        raw = key.public_key().public_bytes(serialization.Encoding.X962,  # type: ignore[union-attr]
+        raw = key.public_key().public_bytes(serialization.Encoding.X962,
                                             serialization.PublicFormat.UncompressedPoint)
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

@@ -31,7 +31,7 @@ async def _render(request: Request[Any, Any, Any], state: AppState, *, status: i
     p = current_principal(request)
     now = today().year
     async with state.db.connection() as conn:
-        years = await year_summaries(conn, p.office_id, range(now - 1, now + 3))  # type: ignore[arg-type]
+        years = await year_summaries(conn, p.office, range(now - 1, now + 3))
     return await page(request, "calendars.html", status=status, years=years, errors=errors or [], done=done,
                       levels=_LEVELS, can_manage=await allowed(request, "admin.calendar.manage"))
 
@@ -64,7 +64,7 @@ async def import_year(request: Request[Any, Any, Any], state: AppState) -> Respo
     actor = actor_from(request, p)
     try:
         async with state.db.transaction() as conn:
-            job = await apply_year(conn, actor, p.office_id, level, data)  # type: ignore[arg-type]
+            job = await apply_year(conn, actor, p.office, level, data)  # type: ignore[arg-type]  # level is one of _LEVELS (checked above)
     except ProblemError as exc:
         if exc.status not in (400, 403, 422):
             raise
@@ -72,7 +72,7 @@ async def import_year(request: Request[Any, Any, Any], state: AppState) -> Respo
                              errors=[f"{e.get('field')}: {e.get('message')}" for e in exc.errors or []]
                              or [exc.detail or "无效"])
     async with state.db.connection() as conn:
-        await recompute(conn, actor, p.office_id, job)  # type: ignore[arg-type]
+        await recompute(conn, actor, p.office, job)
     return see_other(request, f"/console/calendars?done={data.year}")
 
 

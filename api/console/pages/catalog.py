@@ -34,11 +34,11 @@ async def _render(request: Request[Any, Any, Any], state: AppState, *, status: i
                   errors: list[str] | None = None, done: str | None = None, draft: dict[str, str] | None = None,
                   category: dict[str, Any] | None = None, category_errors: dict[str, str] | None = None) -> Template:
     """The page; `category` is a category form sent back with its errors beside its fields (`code` names it)."""
-    office_id = current_principal(request).office_id
+    office_id = current_principal(request).office
     async with state.db.connection() as conn:
-        cats = await categories(conn, office_id)  # type: ignore[arg-type]
-        written = await categories_as_written(conn, office_id)  # type: ignore[arg-type]
-        temps = await templates(conn, office_id)  # type: ignore[arg-type]
+        cats = await categories(conn, office_id)
+        written = await categories_as_written(conn, office_id)
+        temps = await templates(conn, office_id)
     forms = {c.code: _category_form(msgspec.to_builtins(c)) for c in written}
     return await page(request, "catalog.html", status=status, categories=cats, category_forms=forms,
                       kinds=KINDS, templates=temps, states=STATE_LABELS, errors=errors or [], done=done,

@@ -45,12 +45,12 @@ async def figures(request: Request[Any, Any, Any], state: AppState,
                     if period == "year" else service.period_bounds(now, period))
     async with state.db.read() as conn:
         # rates() brings stale clock states up to date first, so the counts below are current too.
-        rates = await service.rates(conn, p.office_id, since=since, until=until,  # type: ignore[arg-type]
+        rates = await service.rates(conn, p.office, since=since, until=until,
                                     module=None, codes=None, group_by="code")
         counts = await conn.fetch(
             "select module, status, count(*) as n from clocks where office_id = $1 group by 1, 2 order by 1, 2",
             p.office_id)
-        zone = await service.office_zone(conn, p.office_id)  # type: ignore[arg-type]
+        zone = await service.office_zone(conn, p.office)
         # An upper office (the municipal one) sees the offices directly below it, as it sees their role requests;
         # their stored states are brought up to date first, as rates() does for the caller's own office.
         for child in await conn.fetch("select id from offices where parent_id = $1 and retired_at is null",
@@ -100,7 +100,7 @@ async def categories(request: Request[Any, Any, Any], state: AppState) -> dict[s
     per module."""
     p = current_principal(request)
     async with state.db.read() as conn:
-        rows = await service.category_counts(conn, p.office_id)  # type: ignore[arg-type]
+        rows = await service.category_counts(conn, p.office)
     several = {m for m in {r["module"] for r in rows}
                if len({r["subject"] for r in rows if r["module"] == m}) > 1}
     bars: dict[tuple[str, str, str | None], dict[str, Any]] = {}

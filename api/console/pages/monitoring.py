@@ -37,8 +37,8 @@ async def monitoring_page(request: Request[Any, Any, Any], state: AppState, over
                                        department=None, handler=None, after=None, limit=_LIMIT)
         actions = await conn.fetch("select * from monitoring_actions where office_id = $1"
                                    " order by created_at desc, id desc limit 50", p.office_id)
-        bulletins = await service.bulletins(conn, p.office_id, limit=12)  # type: ignore[arg-type]
-        settings = await service.office_settings(conn, p.office_id)  # type: ignore[arg-type]
+        bulletins = await service.bulletins(conn, p.office, limit=12)
+        settings = await service.office_settings(conn, p.office)
     deadlines = [{**dict(r), "label": CLOCKS[r["code"]].label_zh if r["code"] in CLOCKS else r["code"]}
                  for r in rows[:_LIMIT]]
     start, end = service.last_period(today(), settings["bulletin_period"])
@@ -57,7 +57,7 @@ async def raise_rung(request: Request[Any, Any, Any], state: AppState, clock_id:
     note = str(form.get("note") or "").strip()[:2000] or None
     try:
         async with state.db.transaction() as conn:
-            await service.escalate(conn, actor_from(request, p), p.office_id, clock_id, rung,  # type: ignore[arg-type]
+            await service.escalate(conn, actor_from(request, p), p.office, clock_id, rung,
                                    note=note)
     except ProblemError as exc:
         if exc.status != 409:
@@ -78,7 +78,7 @@ async def issue_bulletin(request: Request[Any, Any, Any], state: AppState) -> Re
         return await page(request, "error.html", status=400, code="validation_failed", message="请填写起止日期。")
     try:
         async with state.db.transaction() as conn:
-            await service.bulletin(conn, actor_from(request, p), p.office_id, start=start, end=end)  # type: ignore[arg-type]
+            await service.bulletin(conn, actor_from(request, p), p.office, start=start, end=end)
     except ProblemError as exc:
         if exc.status not in (400, 409):
             raise

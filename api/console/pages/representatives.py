@@ -41,9 +41,9 @@ async def _render(request: Request[Any, Any, Any], state: AppState, *, cursor: s
     p = current_principal(request)
     may_see = await allowed(request, "liaison.contact.view")
     async with state.db.connection() as conn:
-        found = await queries.representatives(conn, state.box, office_id=p.office_id, may_see=may_see,  # type: ignore[arg-type]
+        found = await queries.representatives(conn, state.box, office_id=p.office, may_see=may_see,
                                               kind=None, handler=None, after=decode_cursor(cursor), limit=_PAGE)
-        cadence = await queries.cadence(conn, p.office_id, module_config(request).get("cadence") or {},  # type: ignore[arg-type]
+        cadence = await queries.cadence(conn, p.office, module_config(request).get("cadence") or {},
                                         today())
         handlers = dict(await conn.fetch(
             "select id, display_name from users where office_id = $1 and id = any($2::uuid[])", p.office_id,

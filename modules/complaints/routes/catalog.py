@@ -33,7 +33,7 @@ class AdminCatalogController(Controller):
     async def list_categories(self, request: Request[Any, Any, Any], state: AppState) -> list[CategoryOut]:
         """The office's categories."""
         async with state.db.connection() as conn:
-            return await categories(conn, current_principal(request).office_id)  # type: ignore[arg-type]
+            return await categories(conn, current_principal(request).office)
 
     @put("/categories/{code:str}", operation_id="complaintCategoryPut", summary="Create or change a category",
          opt=_OPT, responses=problem_docs(400, 401, 403))
@@ -51,7 +51,7 @@ class AdminCatalogController(Controller):
     async def list_templates(self, request: Request[Any, Any, Any], state: AppState) -> list[TemplateOut]:
         """The office's reply templates."""
         async with state.db.connection() as conn:
-            return await templates(conn, current_principal(request).office_id)  # type: ignore[arg-type]
+            return await templates(conn, current_principal(request).office)
 
     @put("/templates/{code:str}", operation_id="complaintTemplatePut", summary="Create or change a reply template",
          opt=_OPT, responses=problem_docs(400, 401, 403))

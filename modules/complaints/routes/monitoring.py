@@ -47,4 +47,4 @@ class MonitoringController(Controller):
         start = since or now.replace(month=1, day=1)
         end = until or now.replace(year=now.year + 1, month=1, day=1)
         async with state.db.read() as conn:
-            return await stats(conn, p.office_id, start, end)  # type: ignore[arg-type]
+            return await stats(conn, p.office, start, end)

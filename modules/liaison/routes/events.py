@@ -51,7 +51,7 @@ class InvitationController(Controller):
                      data: JSONBody[InvitationIn]) -> Response[InvitationOut]:
         """Hearing panellists must be invited at least 3 days ahead (422 otherwise). Idempotency-Key required."""
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
-            row = await invitations.create(conn, actor, p.office_id, data)  # type: ignore[arg-type]
+            row = await invitations.create(conn, actor, p.office, data)
             return 201, await queries.invitation_out(conn, row)
         return await command(request, state, data, nothing, act, required=True)
 
@@ -65,7 +65,7 @@ class InvitationController(Controller):
         p = current_principal(request)
         after = decode_cursor(cursor)
         async with state.db.connection() as conn:
-            return await queries.invitations(conn, p.office_id, kind=kind, state=item_state,  # type: ignore[arg-type]
+            return await queries.invitations(conn, p.office, kind=kind, state=item_state,
                                              after=after, limit=limit)
 
     @get("/{invitation_id:uuid}", operation_id="liaisonInvitationGet", summary="One event with its invitees",
@@ -127,7 +127,7 @@ class BulletinController(Controller):
                       data: JSONBody[LiaisonBulletinIn]) -> Response[LiaisonBulletinOut]:
         """To all representatives of the office, or its deputies or members (Idempotency-Key required)."""
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
-            row = await bulletins.publish(conn, actor, p.office_id, data)  # type: ignore[arg-type]
+            row = await bulletins.publish(conn, actor, p.office, data)
             return 201, await queries.bulletin_out(conn, row)
         return await command(request, state, data, nothing, act, required=True)
 
@@ -139,7 +139,7 @@ class BulletinController(Controller):
         p = current_principal(request)
         after = decode_cursor(cursor)
         async with state.db.connection() as conn:
-            return await queries.bulletins(conn, p.office_id, after=after, limit=limit)  # type: ignore[arg-type]
+            return await queries.bulletins(conn, p.office, after=after, limit=limit)
 
     @get("/{bulletin_id:uuid}", operation_id="liaisonBulletinGet", summary="One bulletin with its read receipts",
          opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403, 404))

@@ -67,7 +67,7 @@ class RegisterController(Controller):
         may_see = await _may_see(state, current_principal(request))
 
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
-            row = await register.add(conn, state.box, actor, p.office_id, data)  # type: ignore[arg-type]
+            row = await register.add(conn, state.box, actor, p.office, data)
             return 201, queries.representative_out(state.box, row, may_see=may_see)
         return await command(request, state, data, nothing, act, required=True)
 
@@ -80,7 +80,7 @@ class RegisterController(Controller):
         p = current_principal(request)
         after, may_see = decode_cursor(cursor), await _may_see(state, p)
         async with state.db.read() as conn:
-            return await queries.representatives(conn, state.box, office_id=p.office_id,  # type: ignore[arg-type]
+            return await queries.representatives(conn, state.box, office_id=p.office,
                                                  may_see=may_see, kind=kind, handler=handler, after=after,
                                                  limit=limit)
 
@@ -116,7 +116,7 @@ class RegisterController(Controller):
                       data: JSONBody[ContactRecordIn]) -> Response[ContactRecordOut]:
         """Who (the caller unless `staffId`), when, what was discussed (Idempotency-Key required)."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
-            r = await register.contact(conn, actor, row, data, recorded_by=p.user_id)  # type: ignore[arg-type]
+            r = await register.contact(conn, actor, row, data, recorded_by=p.account)
             return 201, queries.contact_out(r)
         return await command(request, state, data, locked(queries.representative, representative_id), act,
                              required=True)
@@ -130,7 +130,7 @@ class RegisterController(Controller):
         p = current_principal(request)
         after = decode_cursor(cursor)
         async with state.db.read() as conn:
-            return await queries.contacts(conn, p.office_id, representative=representative,  # type: ignore[arg-type]
+            return await queries.contacts(conn, p.office, representative=representative,
                                           staff=staff, after=after, limit=limit)
 
     @post("/representatives/{representative_id:uuid}/account", operation_id="liaisonAccountCreate",
@@ -167,7 +167,7 @@ class RegisterController(Controller):
         p = current_principal(request)
         policy = module_config(request).get("cadence") or {}
         async with state.db.connection() as conn:
-            return await queries.cadence(conn, p.office_id, policy, today())  # type: ignore[arg-type]
+            return await queries.cadence(conn, p.office, policy, today())
 
     @get("/stats", operation_id="liaisonStats", summary="The office's liaison figures for a year",
          opt={"action": "liaison.read"}, responses=problem_docs(400, 401, 403))
@@ -178,5 +178,5 @@ class RegisterController(Controller):
         p = current_principal(request)
         day = today()
         async with state.db.read() as conn:
-            return await queries.stats(conn, p.office_id, year or day.year, module_config(request),  # type: ignore[arg-type]
+            return await queries.stats(conn, p.office, year or day.year, module_config(request),
                                        day)

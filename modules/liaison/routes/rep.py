@@ -169,7 +169,7 @@ class RepController(Controller):
             rep = await _me(conn, current_principal(request), required=False)
             row = await queries.own_suggestion(conn, suggestion_id, rep)
             att = await attachment_row(conn, row["id"], attachment_id, public=True)
-        return await download(state, request, att, original=False)  # type: ignore[return-value]
+        return await download(state, request, att, original=False)  # type: ignore[return-value]  # download() answers a Stream; the route declares it for the spec's binary body
 
     @post("/concerns", operation_id="liaisonRepFollow", summary="Follow a complaint or PIL case I raised",
           opt={"location": "/api/v1/rep/liaison/concerns",

@@ -180,7 +180,7 @@ class CaseController(Controller):
     async def attachment(self, request: Request[Any, Any, Any], state: AppState, case_id: FromPath[UUID],
                          attachment_id: FromPath[UUID]) -> Stream:
         """The original bytes exactly as received (sha256 as listed), EXIF and location included: evidence."""
-        return await original(request, state, find=staff_case, item_id=case_id,  # type: ignore[no-any-return]
+        return await original(request, state, find=staff_case, item_id=case_id,
                               attachment_id=attachment_id)
 
     @post("/{case_id:uuid}/evidence", operation_id="litigationEvidenceRecord",

@@ -60,7 +60,7 @@ class DomainController(Controller):
     async def list_domains(self, request: Request[Any, Any, Any], state: AppState) -> list[DomainOut]:
         """Active and retired domains, in the office's order (the module's defaults until it keeps its own)."""
         async with state.db.connection() as conn:
-            rows = await service.domains(conn, current_principal(request).office_id)  # type: ignore[arg-type]
+            rows = await service.domains(conn, current_principal(request).office)
         return [DomainOut(code=c, label=lbl, active=a) for c, lbl, a in rows]
 
     @put("/{code:str}", operation_id="litigationDomainSet", summary="Add or change a domain",
@@ -70,9 +70,9 @@ class DomainController(Controller):
         """A retired domain (`active: false`) takes no new clues; existing ones keep it."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
-            await service.set_domain(conn, actor_from(request, p), p.office_id, code,  # type: ignore[arg-type]
+            await service.set_domain(conn, actor_from(request, p), p.office, code,
                                      label=data.label, active=data.active, position=data.position)
-            rows = await service.domains(conn, p.office_id)  # type: ignore[arg-type]
+            rows = await service.domains(conn, p.office)
         return [DomainOut(code=c, label=lbl, active=a) for c, lbl, a in rows]
 
 
@@ -209,5 +209,5 @@ class ClueController(Controller):
     async def attachment(self, request: Request[Any, Any, Any], state: AppState, clue_id: FromPath[UUID],
                          attachment_id: FromPath[UUID]) -> Stream:
         """The original bytes exactly as received (sha256 as listed), EXIF and location included."""
-        return await original(request, state, find=staff_clue, item_id=clue_id,  # type: ignore[no-any-return]
+        return await original(request, state, find=staff_clue, item_id=clue_id,
                               attachment_id=attachment_id)

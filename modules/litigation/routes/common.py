@@ -33,7 +33,7 @@ Finder = Callable[..., Awaitable[Any]]
 
 async def actions(request: Request[Any, Any, Any]) -> frozenset[str]:
     """The actions the caller's permission list grants."""
-    return await request.app.state.permissions.actions_of(current_principal(request))  # type: ignore[no-any-return]
+    return await request.app.state.permissions.actions_of(current_principal(request))
 
 
 async def command(

@@ -72,7 +72,7 @@ class PartnerClueController(Controller):
                 raise conflict("A clue was already transferred under this reference.", clueId=str(existing))
             informant = {"name": data.informant.name, "phone": data.informant.phone} if data.informant else None
             row = await service.create_clue(
-                conn, state.box, actor_from(request, p), office_id=p.office_id,  # type: ignore[arg-type]
+                conn, state.box, actor_from(request, p), office_id=p.office,
                 source="partner", domain=data.domain, title=data.title, description=data.description,
                 address=data.place.address, latitude=data.place.latitude, longitude=data.place.longitude,
                 public_interest=data.public_interest, responsible_party=data.responsible_party,

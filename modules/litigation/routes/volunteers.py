@@ -63,7 +63,7 @@ class VolunteerController(Controller):
 
         async def work(conn: asyncpg.Connection) -> tuple[int, VolunteerOut]:
             office = await _open_office(state, conn, data.office)
-            return 201, await volunteers.apply(conn, state.box, actor_from(request, p), user_id=p.user_id,  # type: ignore[arg-type]
+            return 201, await volunteers.apply(conn, state.box, actor_from(request, p), user_id=p.account,
                                                office=office, name=data.name, area=data.area,
                                                expertise=data.expertise)
         return await run_once(state.db, request, p.sub, data, work)
@@ -73,7 +73,7 @@ class VolunteerController(Controller):
     async def applications(self, request: Request[Any, Any, Any], state: AppState) -> list[VolunteerOut]:
         """One per office at most, newest first."""
         async with state.db.connection() as conn:
-            return await volunteers.own_applications(conn, current_principal(request).user_id)  # type: ignore[arg-type]
+            return await volunteers.own_applications(conn, current_principal(request).account)
 
     @post("/clues", operation_id="litigationVolunteerClue", summary="Submit a clue from the scene",
           opt={"location": "/api/v1/me/litigation/clues/{id}",
@@ -86,7 +86,7 @@ class VolunteerController(Controller):
 
         async def work(conn: asyncpg.Connection) -> tuple[int, VolunteerClueOut]:
             office = await _open_office(state, conn, data.office)
-            await volunteers.approved_at(conn, p.user_id, office["id"])  # type: ignore[arg-type]
+            await volunteers.approved_at(conn, p.account, office["id"])
             row = await service.create_clue(
                 conn, state.box, actor_from(request, p), office_id=office["id"], source="volunteer",
                 domain=data.domain, title=data.title, description=data.description, address=data.place.address,
