@@ -120,19 +120,31 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
     wal: dict[str, Any] = {}
     sql_rates: dict[str, dict[int, float]] = {}
     sizes = [10_000, 100_000 if args.quick else 1_000_000]
+    floor_calls = 200 if args.quick else 2000
     if any(s.name in sc.COMPLAINTS for s in chosen):
         from bench.seed import prepare
 
         ctx.data = await prepare(server.pg_url, sizes)
-        floors.update(await _list_floors(server.pg_url, ctx.data, 200 if args.quick else 2000))
-        sql_rates = await _read_sql_rates(server.pg_url, ctx.data, [1, args.concurrency], 1.0 if args.quick else 3.0)
+        floors.update(await _list_floors(server.pg_url, ctx.data.list_sql, ctx.data.offices,
+                                         ("staff list", "complaints"), floor_calls))
     if any(s.name in sc.LITIGATION for s in chosen):
         from bench.seed import BenchData
-        from bench.seed_litigation import prepare_litigation
+        from bench.seed_litigation import pil_case_list_sql, prepare_litigation
 
         ctx.data = ctx.data or BenchData()
         await prepare_litigation(server.pg_url, sizes, ctx.data)
-        floors.update(await _pil_list_floors(server.pg_url, ctx.data, 200 if args.quick else 2000))
+        floors.update(await _list_floors(server.pg_url, pil_case_list_sql(), ctx.data.pil_offices,
+                                         ("PIL case list", "cases"), floor_calls))
+    if any(s.name in sc.LIAISON for s in chosen):
+        from bench.seed import BenchData
+        from bench.seed_liaison import prepare_liaison, suggestion_list_sql
+
+        ctx.data = ctx.data or BenchData()
+        await prepare_liaison(server.pg_url, sizes, ctx.data)
+        floors.update(await _list_floors(server.pg_url, suggestion_list_sql(), ctx.data.liaison_offices,
+                                         ("staff suggestion list", "suggestions"), floor_calls))
+    if ctx.data is not None and (ctx.data.offices or ctx.data.liaison_offices):
+        sql_rates = await _read_sql_rates(server.pg_url, ctx.data, [1, args.concurrency], 1.0 if args.quick else 3.0)
     meter = CpuMeter()
     # Warm the fresh server first (pools opened, caches and code paths hot in both workers); not reported.
     warm = [await sc.by_name(name).group(ctx, 4) for name in (sc.BASELINE, "auth_me")]
@@ -299,19 +311,22 @@ async def _statements_per_request(pg_url: str, ctx: sc.Context, scenario: sc.Sce
             "queries": json.loads(row["queries"])[:10]}
 
 
-async def _list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:
-    """The staff list's first-page SQL through asyncpg alone, no HTTP: the floor under complaint_list_*."""
+async def _list_floors(pg_url: str, sql: str, offices: dict[int, str], names: tuple[str, str],
+                       count: int) -> dict[str, Any]:
+    """A staff list's first-page SQL through asyncpg alone, no HTTP, for each generated office: the floor under
+    the list scenarios (`names`: the list's and its rows', e.g. ("staff list", "complaints"))."""
     import asyncpg
 
     from bench.floors import _timed_async
 
+    first, rows = names
     out: dict[str, Any] = {}
     conn = await asyncpg.connect(pg_url)
     try:
-        for size, office in sorted(data.offices.items()):
+        for size, office in sorted(offices.items()):
             office_id = uuid.UUID(office)
-            out[f"asyncpg: staff list first page, office of {size:,} complaints"] = await _timed_async(
-                lambda o=office_id: conn.fetch(data.list_sql, o, 51), count, 5.0)
+            out[f"asyncpg: {first} first page, office of {size:,} {rows}"] = await _timed_async(
+                lambda o=office_id: conn.fetch(sql, o, 51), count, 5.0)
     finally:
         await conn.close()
     return out
@@ -337,46 +352,34 @@ async def _sql_rate(pool: Any, fn: Callable[[Any], Awaitable[Any]], connections:
     return done / (time.perf_counter() - began)
 
 
+def _list_reads(prefix: str, sql: str, offices: dict[int, str]) -> dict[str, Callable[[Any], Awaitable[Any]]]:
+    """A list's first page through asyncpg alone, for the offices of the smaller and the larger size."""
+    sizes = sorted(offices)
+    small, large = uuid.UUID(offices[sizes[0]]), uuid.UUID(offices[sizes[-1]])
+    return {f"{prefix}_small": lambda c: c.fetch(sql, small, 51), f"{prefix}_large": lambda c: c.fetch(sql, large, 51)}
+
+
 async def _read_sql_rates(pg_url: str, data: Any, levels: list[int], seconds: float) -> dict[str, dict[int, float]]:
     """D of the read-floor verdict: each measured read's own SQL through asyncpg alone, at each concurrency."""
     import asyncpg
 
+    from bench.seed_liaison import suggestion_list_sql
     from modules.complaints.queries import _STAFF_READ
 
-    item = uuid.UUID(data.item_id)
     pool = await asyncpg.create_pool(pg_url, min_size=1, max_size=max(levels))
     try:
-        office = await pool.fetchval("select office_id from complaints where id = $1", item)
-        sizes = sorted(data.offices)
-        reads = {
-            "complaint_get": lambda c: c.fetchrow(_STAFF_READ, item, office),
-            "complaint_list_small": lambda c: c.fetch(data.list_sql, uuid.UUID(data.offices[sizes[0]]), 51),
-            "complaint_list_large": lambda c: c.fetch(data.list_sql, uuid.UUID(data.offices[sizes[-1]]), 51),
-        }
+        reads: dict[str, Callable[[Any], Awaitable[Any]]] = {}
+        if data.offices:
+            item = uuid.UUID(data.item_id)
+            office = await pool.fetchval("select office_id from complaints where id = $1", item)
+            reads["complaint_get"] = lambda c: c.fetchrow(_STAFF_READ, item, office)
+            reads.update(_list_reads("complaint_list", data.list_sql, data.offices))
+        if data.liaison_offices:
+            reads.update(_list_reads("suggestion_list", suggestion_list_sql(), data.liaison_offices))
         return {name: {level: await _sql_rate(pool, fn, level, seconds) for level in levels}
                 for name, fn in reads.items()}
     finally:
         await pool.close()
-
-
-async def _pil_list_floors(pg_url: str, data: Any, count: int) -> dict[str, Any]:
-    """The PIL case list's first-page SQL through asyncpg alone: the floor under pil_case_list_*."""
-    import asyncpg
-
-    from bench.floors import _timed_async
-    from modules.litigation.queries import _CASE_SELECT
-
-    sql = f"{_CASE_SELECT} where c.office_id = $1 order by c.created_at desc, c.id desc limit $2"
-    out: dict[str, Any] = {}
-    conn = await asyncpg.connect(pg_url)
-    try:
-        for size, office in sorted(data.pil_offices.items()):
-            office_id = uuid.UUID(office)
-            out[f"asyncpg: PIL case list first page, office of {size:,} cases"] = await _timed_async(
-                lambda o=office_id: conn.fetch(sql, o, 51), count, 5.0)
-    finally:
-        await conn.close()
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

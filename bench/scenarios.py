@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.http1 import build_request, fetch_json, form
 
-__all__ = ("BASELINE", "HIGH", "LITIGATION", "SCENARIOS", "Context", "Scenario", "by_name")
+__all__ = ("BASELINE", "COMPLAINTS", "HIGH", "LIAISON", "LITIGATION", "SCENARIOS", "Context", "Scenario", "by_name")
 
 # The "higher concurrency" level, beside concurrency 1 (pure latency). `--concurrency` changes it.
 HIGH = 32
@@ -171,13 +171,16 @@ async def _creates(ctx: Context, connections: int) -> Group:
     return {"kind": "static", "requests": requests, "once": True}
 
 
-def _list_of(size_key: str) -> Callable[[Context, int], Awaitable[Group]]:
+def _list_of(size_key: str, offices: str = "offices",
+             path: str = "/api/v1/staff/complaints") -> Callable[[Context, int], Awaitable[Group]]:
+    """The first page of `path` as staff of the generated office (`ctx.data.<offices>`) of the smaller or larger
+    size."""
     async def group(ctx: Context, connections: int) -> Group:
-        sizes = sorted(ctx.data.offices)
-        office = ctx.data.offices[sizes[0] if size_key == "small" else sizes[-1]]
+        by_size = getattr(ctx.data, offices)
+        sizes = sorted(by_size)
+        office = by_size[sizes[0] if size_key == "small" else sizes[-1]]
         token = (await ctx.mint.mint(await ctx.access_token(), 1, office=office))[0]
-        raw = build_request("GET", "/api/v1/staff/complaints?limit=50", ctx.hostport,
-                            {"Authorization": f"Bearer {token}"})
+        raw = build_request("GET", f"{path}?limit=50", ctx.hostport, {"Authorization": f"Bearer {token}"})
         return {"kind": "static", "requests": [raw.decode("latin-1")]}
     return group
 
@@ -187,14 +190,16 @@ async def _read_item(ctx: Context, connections: int) -> Group:
     return {"kind": "static", "requests": [raw.decode("latin-1")]}
 
 
+_SUGGESTIONS = "/api/v1/staff/liaison/suggestions"
+
+
 async def _read_suggestion(ctx: Context, connections: int) -> Group:
     # The newest suggestion of the demo office, as its list names it (found before the window, never timed).
     headers = await _bearer(ctx)
-    status, page = await fetch_json(ctx.host, ctx.port, "GET", "/api/v1/staff/liaison/suggestions?limit=1",
-                                    headers=headers)
+    status, page = await fetch_json(ctx.host, ctx.port, "GET", f"{_SUGGESTIONS}?limit=1", headers=headers)
     if status != 200 or not page["items"]:
         raise RuntimeError(f"bench: no suggestion to read ({status}: {page})")
-    raw = build_request("GET", f"/api/v1/staff/liaison/suggestions/{page['items'][0]['id']}", ctx.hostport, headers)
+    raw = build_request("GET", f"{_SUGGESTIONS}/{page['items'][0]['id']}", ctx.hostport, headers)
     return {"kind": "static", "requests": [raw.decode("latin-1")]}
 
 
@@ -202,14 +207,7 @@ COMPLAINTS = frozenset({"complaint_create", "complaint_get", "complaint_list_sma
 
 
 def _pil_list_of(size_key: str, what: str) -> Callable[[Context, int], Awaitable[Group]]:
-    async def group(ctx: Context, connections: int) -> Group:
-        sizes = sorted(ctx.data.pil_offices)
-        office = ctx.data.pil_offices[sizes[0] if size_key == "small" else sizes[-1]]
-        token = (await ctx.mint.mint(await ctx.access_token(), 1, office=office))[0]
-        raw = build_request("GET", f"/api/v1/staff/litigation/{what}?limit=50", ctx.hostport,
-                            {"Authorization": f"Bearer {token}"})
-        return {"kind": "static", "requests": [raw.decode("latin-1")]}
-    return group
+    return _list_of(size_key, "pil_offices", f"/api/v1/staff/litigation/{what}")
 
 
 async def _read_case(ctx: Context, connections: int) -> Group:
@@ -219,6 +217,7 @@ async def _read_case(ctx: Context, connections: int) -> Group:
 
 
 LITIGATION = frozenset({"pil_case_get", "pil_case_list_small", "pil_case_list_large", "pil_clue_list_large"})
+LIAISON = frozenset({"suggestion_get", "suggestion_list_small", "suggestion_list_large"})
 
 SCENARIOS: list[Scenario] = [
     Scenario(
@@ -284,13 +283,19 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "suggestion_get", "GET /api/v1/staff/liaison/suggestions/{id}: one deputy's suggestion with the "
-        "representative (masked), clocks, timeline, pending reply and links, as a prosecutor of the office reads it.",
+        "representative (masked), clocks, timeline, pending reply and links, as a prosecutor of the office reads it "
+        "(the demo office's newest, in a table that also holds the generated offices' suggestions).",
         path="/api/v1/staff/liaison/suggestions/{id}", custom_group=_read_suggestion,
     ),
     Scenario(
-        "suggestion_list", "GET /api/v1/staff/liaison/suggestions?limit=50: the first page of the office's "
-        "suggestions (the demo office's), each with its next deadline.",
-        path="/api/v1/staff/liaison/suggestions?limit=50", headers=_bearer,
+        "suggestion_list_small", "GET /api/v1/staff/liaison/suggestions?limit=50: the first page of the staff list "
+        "(each suggestion with its next open deadline) of an office holding 10^4 suggestions.",
+        path="/api/v1/staff/liaison/suggestions", custom_group=_list_of("small", "liaison_offices", _SUGGESTIONS),
+    ),
+    Scenario(
+        "suggestion_list_large", "GET /api/v1/staff/liaison/suggestions?limit=50: the first page of the staff list "
+        "of an office holding 10^6 suggestions (10^5 with --quick).",
+        path="/api/v1/staff/liaison/suggestions", custom_group=_list_of("large", "liaison_offices", _SUGGESTIONS),
     ),
     Scenario(
         "pil_case_get", "GET /api/v1/staff/litigation/cases/{id}: one PIL case with its recommendation and the "

@@ -74,7 +74,7 @@ async def seed_office(conn: asyncpg.Connection, code: str, count: int) -> float:
 
 
 class BenchData:
-    """What the complaint scenarios need: offices of known size, citizens to file, one item to read."""
+    """What the seeded scenarios need: offices of known size, citizens to file, one item to read."""
 
     def __init__(self) -> None:
         self.offices: dict[int, str] = {}  # size -> office id
@@ -84,6 +84,8 @@ class BenchData:
         # Public-interest litigation: size -> office id, and the demo case the read scenario reads.
         self.pil_offices: dict[int, str] = {}
         self.pil_case_id: str = ""
+        # Liaison: size -> office id (suggestion_get reads the demo office's newest suggestion).
+        self.liaison_offices: dict[int, str] = {}
 
 
 async def prepare(pg_url: str, sizes: list[int], citizens: int = 64) -> BenchData:

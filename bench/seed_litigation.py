@@ -10,7 +10,7 @@ from bench.seed import office_cte, seed_once
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("prepare_litigation", "seed_litigation_office")
+__all__ = ("pil_case_list_sql", "prepare_litigation", "seed_litigation_office")
 
 # Every clue became a case (the staff lists of both registries hold N rows); states spread over both routes; each
 # case has one clock, running for the cases still waiting on someone, met for the rest.
@@ -48,6 +48,13 @@ from cases k
 async def seed_litigation_office(conn: asyncpg.Connection, code: str, count: int) -> float:
     """Create office `code` with `count` clues and as many cases unless it has them; return seconds spent."""
     return await seed_once(conn, code, count, _SQL, counted="pil_cases", analyze=("pil_clues", "pil_cases", "clocks"))
+
+
+def pil_case_list_sql() -> str:
+    """The PIL case list's first-page statement ($1 the office, $2 the limit + 1)."""
+    from modules.litigation.queries import _CASE_SELECT
+
+    return f"{_CASE_SELECT} where c.office_id = $1 order by c.created_at desc, c.id desc limit $2"
 
 
 async def prepare_litigation(pg_url: str, sizes: list[int], data: Any) -> None:
