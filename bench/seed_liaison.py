@@ -15,8 +15,9 @@ __all__ = ("prepare_liaison", "seed_liaison_office", "suggestion_list_sql")
 
 REPRESENTATIVES = 1000
 
-# States spread over the workflow (a fifth each, converted ones aside); the reply clock is stored as the sweep
-# leaves it: met for the answered ones (replied, closed), overdue for the open ones past their 3 months.
+# States: submitted, replied and closed a fifth each, assigned two fifths (none converted). The reply clock is
+# stored as the sweep leaves it: met for the answered ones (replied, closed; answered a month in, or now for the
+# newest), overdue for the open ones past their 3 months.
 _SQL = office_cte("liaison") + f""", reps as (
     insert into liaison_representatives (office_id, kind, level, name, delegation, post)
     select o.id, 'deputy', 'district', '压测代表' || g, '压测代表团', '压测职务'
@@ -35,7 +36,7 @@ _SQL = office_cte("liaison") + f""", reps as (
            case when g % 5 <> 0 then '第' || (1 + g % 8) || '检察部' end,
            case when g % 5 in (2, 3) then '压测答复。' end,
            now() - make_interval(secs => ($2 - g) * 30), now(),
-           case when g % 5 = 3 then now() - make_interval(secs => ($2 - g) * 30) + interval '1 month' end
+           case when g % 5 = 3 then least(now(), now() - make_interval(secs => ($2 - g) * 30) + interval '1 month') end
     from generate_series(1, $2) g, office o, register r
     returning id, office_id, created_at, state
 )
@@ -44,7 +45,7 @@ select i.office_id, 'liaison', i.id, 'suggestion_reply', i.created_at, 'calendar
        case when i.state in ('replied', 'closed') then 'met'
             when (i.created_at + interval '3 months')::date < current_date then 'overdue' else 'running' end,
        (i.created_at + interval '3 months')::date,
-       case when i.state in ('replied', 'closed') then i.created_at + interval '1 month' end
+       case when i.state in ('replied', 'closed') then least(now(), i.created_at + interval '1 month') end
 from items i
 """
 
