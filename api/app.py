@@ -28,6 +28,7 @@ from api.state import AppState
 from auth import setup_auth
 from auth.accounts import account_routes
 from auth.admin import admin_controllers
+from auth.audit import use_anchors
 from auth.guards import authenticate, guard_without_handler_copy
 from auth.role_requests import RoleRequestController
 from auth.routes import auth_routes, jwks_route
@@ -78,6 +79,9 @@ def _lifespan(settings: Settings) -> Any:
                 if not await _bounded(db.replica.pool.close(), "replica pool"):
                     db.replica.pool.terminate()
             await app.state.revocations.stop()
+            # This app's anchors write through the Redis client closed next: put back the ones in use before (a
+            # process that runs several apps in turn, as the tests do, goes back to the one still running).
+            use_anchors(app.state.anchors_before)
             await _bounded(redis.aclose(), "redis client")
             if not await _bounded(pool.close(), "database pool"):
                 pool.terminate()  # connections still busy after the grace period are cut, so the worker can exit

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from api.db import atomic
+
 if TYPE_CHECKING:
     import asyncpg
 
@@ -32,7 +34,7 @@ async def load(conn: asyncpg.Connection, *, env: str, box: SecretBox) -> None:
     """Insert or refresh the demo data in one transaction; safe to run again."""
     if env == "production":
         raise DemoRefused("demo data is never loaded when JIANWU_ENV=production")
-    async with conn.transaction():
+    async with atomic(conn):
         for code, name, parent, level in OFFICES:
             await conn.execute(
                 """

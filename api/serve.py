@@ -18,7 +18,7 @@ from api import demo, migrate
 from api.db import connect
 from api.embedded import embedded_services
 from api.settings import master_secret
-from auth.audit import use_chain_key
+from auth.audit import written_by_a_command
 from auth.keyring import ensure_signing_key
 from auth.secretbox import SecretBox
 from modules.clocks.calendars import calendar_warnings
@@ -59,11 +59,11 @@ async def prepare_database(settings: Settings, url: str, *, demo_data: bool) -> 
         if await seed_permission_defaults(conn):
             done.append("module permission defaults")
         box = SecretBox(master_secret(settings))
-        use_chain_key(box)
         if await ensure_signing_key(conn, box):
             done.append("first signing key")
         if demo_data and settings.env != "production" and not await demo.is_loaded(conn):
-            await demo.load(conn, env=settings.env, box=box)
+            with written_by_a_command(box):
+                await demo.load(conn, env=settings.env, box=box)
             done.append("demo data")
         for warning in await calendar_warnings(conn, today().year):
             _log(f"warning: {warning}")

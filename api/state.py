@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from api.db import Database
     from api.settings import Settings
+    from auth.audit_anchor import Anchors
     from auth.guards import VerifiedTokens
     from auth.keyring import Keyring
     from auth.permissions import PermissionCache
@@ -38,6 +39,7 @@ class AppState(State):
     limiter: RateLimiter
     sms: SmsProvider
     modules: ModuleSwitches
+    anchors_before: Anchors | None  # the audit anchors in use before this app started (put back when it stops)
 
 
 def app_state(app: Litestar) -> AppState:

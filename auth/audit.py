@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
     from auth.principal import Principal
     from auth.secretbox import SecretBox
 
-__all__ = ("Actor", "ChainBreak", "actor_from", "record", "use_anchors", "use_chain_key", "verify_chains")
+__all__ = ("Actor", "ChainBreak", "actor_from", "record", "use_anchors", "use_chain_key", "verify_chains",
+           "written_by_a_command")
 
 GENESIS = "0" * 64
 AUDIT_LANES = 16
@@ -58,16 +60,33 @@ _chain_box: SecretBox | None = None
 _anchors: Anchors | None = None
 
 
-def use_anchors(anchors: Anchors | None) -> None:
-    """Anchor every lane's head after each commit (a worker sets this at start; see auth/audit_anchor.py)."""
+def use_anchors(anchors: Anchors | None) -> Anchors | None:
+    """Anchor every lane's head after each commit (a worker sets this at start; see auth/audit_anchor.py); the
+    anchors in use before, for the worker to put back when it stops."""
     global _anchors
-    _anchors = anchors
+    previous, _anchors = _anchors, anchors
+    return previous
 
 
 def use_chain_key(box: SecretBox) -> None:
     """Key the chain with the service secret: editing rows and recomputing the hashes needs the secret too."""
     global _chain_box
     _chain_box = box
+
+
+@contextlib.contextmanager
+def written_by_a_command(box: SecretBox) -> Iterator[None]:
+    """Write the trail as a command does, not a worker: keyed with `box`, anchored by no one (the command has no
+    Redis of the worker's). The key and anchors in use before come back after: a process that also runs an app
+    (the tests) keeps writing that app's trail as before."""
+    global _chain_box
+    previous_box, previous_anchors = _chain_box, use_anchors(None)
+    _chain_box = box
+    try:
+        yield
+    finally:
+        _chain_box = previous_box
+        use_anchors(previous_anchors)
 
 
 def _digest(prev_hash: str, fields: list[Any]) -> str:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import uuid
 
 from api.office_tree import import_offices, parse_csv
-from auth.audit import Actor
+from api.settings import master_secret
+from auth.audit import Actor, written_by_a_command
+from auth.secretbox import SecretBox
 from tests.helpers import bearer, key, token_for
 
 _OPERATOR = Actor(id="cli:test", kind="operator", office_id=None, device_id=None, ip=None, request_id=None)
 _HEADER = "code,name,level,parent,province,time_zone\n"
 
 
-async def test_import_is_idempotent_and_a_move_keeps_history(conn) -> None:  # noqa: ANN001
+async def test_import_is_idempotent_and_a_move_keeps_history(conn, settings) -> None:  # noqa: ANN001
+    with written_by_a_command(SecretBox(master_secret(settings))):  # as `jianwu offices import` writes the trail
+        await _import_twice_then_move(conn)
+
+
+async def _import_twice_then_move(conn) -> None:  # noqa: ANN001
     a, b = "imp" + uuid.uuid4().hex[:6], "imp" + uuid.uuid4().hex[:6]
     text = _HEADER + f"{a},甲区人民检察院,county,shanghai,上海,Asia/Shanghai\n{b},乙分院,prefecture,shanghai,上海,\n"
     first = await import_offices(conn, parse_csv(text), _OPERATOR)
