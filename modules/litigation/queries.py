@@ -18,7 +18,7 @@ from modules.kernel.links import links
 from modules.kernel.single_read import related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
-from modules.litigation.rules import CASE_STATES, CLUE_STATES, ROUTE_STEPS, delegation_holds
+from modules.litigation.rules import CASE_STATES, CLUE_STATES, PUBLIC_CLUE_STATUS, ROUTE_STEPS, delegation_holds
 from modules.litigation.schemas import (
     AgencyRecommendation,
     CaseItem,
@@ -215,14 +215,12 @@ async def list_cases(conn: asyncpg.Connection, *, office_id: UUID | None, limit:
     return page_of(await conn.fetch(sql, *args), limit, case_item, lambda r: (r["created_at"], r["id"]))
 
 
-_PARTNER_STATUS = {"registered": "received", "evaluating": "under_evaluation", "opened": "accepted",
-                   "not_opened": "not_accepted", "referred": "referred"}
 
 
 def partner_clue_out(r: Any) -> PartnerClueOut:
     """A transferred clue as its partner sees it."""
     return PartnerClueOut(id=r["id"], clue_no=r["clue_no"], reference=r["partner_ref"],
-                          status=_PARTNER_STATUS[r["state"]],  # type: ignore[arg-type]  # the mapping's values are the Literal's members
+                          status=PUBLIC_CLUE_STATUS[r["state"]],  # type: ignore[arg-type]  # the mapping's values are the Literal's members
                           received_at=r["created_at"])
 
 
