@@ -123,7 +123,8 @@ async def test_a_volunteers_clue_runs_to_a_closed_case_and_a_civil_case_to_a_sui
     await _step(client, civil_url, prosecutor, {"step": "evaluate"}, "evaluating")
     await _propose(client, civil_url, staff, {"step": "open_case", "route": "civil", "reason": "侵害众多消费者权益"})
     civil_case = f"{CASES}/{(await _approve(client, civil_url, staff))['caseId']}"
-    await _propose(client, civil_case, staff, {"step": "announce", "content": "公告：法律规定的机关和有关组织可提起诉讼。"})
+    await _propose(client, civil_case, staff,
+                   {"step": "announce", "content": "公告：法律规定的机关和有关组织可提起诉讼。"})
     announced = await _approve(client, civil_case, staff)
     assert announced["state"] == "announced"
     early = await client.post(f"{civil_case}/steps", headers=prosecutor, json={"step": "sue", "reason": "公告期满"})
