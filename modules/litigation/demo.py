@@ -1,6 +1,6 @@
 """Demo data for public-interest litigation: the module switched on, and per district a clue and a case in every
-state (a registered, an evaluated, a declined and a referred clue; cases walked through the real steps to each
-state of the case workflow, among them a civil case under notice)."""
+state (a registered, an evaluated, a declined, a referred clue and one under preliminary inquiry; cases walked
+through the real steps to each state of the case workflow, among them a civil case under notice)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ _CLUES = [
     ("minors", "校园周边违规销售烟草", "学校附近商店向未成年人售烟。", "亭林镇某商店"),
     ("ecology_environment", "饮用水源地违规建设", "水源保护区内新建餐饮项目。", "廊下镇某水源地"),
     ("safe_production", "消防通道被堵塞", "商业综合体消防通道长期堵塞。", "山阳镇某商场"),
+    # The last clue stays in its preliminary inquiry (初查).
+    ("ecology_environment", "农田疑似被重金属污染", "村民反映农田作物长势异常，疑与附近企业排放有关。", "吕巷镇某村"),
 ]
 
 
@@ -73,16 +75,18 @@ async def fill(conn: asyncpg.Connection, box: SecretBox, office: Any, actor: Act
             conn, box, actor, office_id=office["id"], source="field" if i % 3 else "hotline", domain=domain,
             title=title, description=text, address=f"上海市{district}{place}", latitude=30.74 + i / 100,
             longitude=121.34 + i / 100, public_interest="国家利益和社会公共利益受到侵害", responsible_party=None))
-    # clues[0]: registered; [1]: evaluating; [2] declined; [3] referred; the rest became cases (_CASES).
+    # clues[0]: registered; [1]: evaluating; [2] declined; [3] referred; [-1] inquiring; the rest became cases.
     for clue in clues[1:]:
         await steps.apply(conn, service.CLUE, actor, clue, "evaluate", {})
     fresh = {c["id"]: await conn.fetchrow("select * from pil_clues where id = $1", c["id"]) for c in clues}
     await steps.apply(conn, service.CLUE, actor, fresh[clues[2]["id"]], "decline", {"reason": "公益损害已消除"})
     await steps.apply(conn, service.CLUE, actor, fresh[clues[3]["id"]], "refer",
                       {"referredTo": "上海市人民检察院", "reason": "重大线索报上一级院"})
+    await steps.apply(conn, service.CLUE, actor, fresh[clues[-1]["id"]], "preliminary_inquiry",
+                      {"content": "委托检测机构采样检测土壤重金属含量"})
     partner = Actor(id=agency, kind="partner", office_id=office["id"], device_id=None, ip=None, request_id="demo-load")
     cases = []
-    for i, (clue, moves) in enumerate(zip(clues[4:], _CASES, strict=True)):
+    for i, (clue, moves) in enumerate(zip(clues[4:-1], _CASES, strict=True)):
         route = "civil" if i == 4 else "administrative"
         fields = {"route": route, "reason": "经评估符合立案条件", "agency": agency, "respondent": "某公司"}
         row = await steps.apply(conn, service.CLUE, actor, fresh[clue["id"]], "open_case", fields)

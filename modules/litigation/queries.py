@@ -14,11 +14,11 @@ from api.pagination import Cursor, Keyset, Page, contains, keyset, page_of
 from auth.secretbox import mask_phone
 from modules.clocks.store import ClockView, clock_views
 from modules.kernel.files import attachments
-from modules.kernel.links import links
+from modules.kernel.links import link_columns, links, links_of
 from modules.kernel.single_read import related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
-from modules.litigation.rules import CASE_STATES, CLUE_STATES, ROUTE_STEPS, delegation_holds
+from modules.litigation.rules import CASE_STATES, CLUE_STATES, PUBLIC_CLUE_STATUS, ROUTE_STEPS, delegation_holds
 from modules.litigation.schemas import (
     AgencyRecommendation,
     CaseItem,
@@ -107,7 +107,8 @@ def recommendation_out(r: Any) -> RecommendationOut:
 
 # The staff read of a case in one statement (modules/kernel/single_read.py).
 _CASE_READ = f"""
-select c as item, (select r from pil_recommendations r where r.case_id = c.id) as rec, {related_columns("c.id")}
+select c as item, (select r from pil_recommendations r where r.case_id = c.id) as rec, {related_columns("c.id")},
+       {link_columns("c.id")}
 from pil_cases c where c.id = $1 and c.office_id = $2
 """
 
@@ -126,19 +127,21 @@ async def case_view(conn: asyncpg.Connection, row: Any, actions: frozenset[str],
     if read is not None:
         row, rec = read["item"], read["rec"]
         clock_list, events, files, pending = await related(conn, read, row["id"])
+        linked = links_of(read["links"], row["id"])
     else:
         pending = await pending_proposal(conn, row["id"])
         rec = await conn.fetchrow("select * from pil_recommendations where case_id = $1", row["id"])
         clock_list = (await clock_views(conn, [row["id"]])).get(row["id"], [])
         events = await timeline(conn, row["id"], public_only=False)
         files = await attachments(conn, row["id"], staff=True)
+        linked = await links(conn, row["id"])
     return CaseOut(
         id=row["id"], case_no=row["case_no"], clue_id=row["clue_id"], route=row["route"], state=row["state"],
         state_label=CASE_STATES[row["state"]], domain=row["domain"], title=row["title"], agency=row["agency_client"],
         respondent=row["respondent"], handler_id=row["handler_id"], disposition=row["disposition"],
         created_at=row["created_at"], closed_at=row["closed_at"],
         recommendation=recommendation_out(rec) if rec else None, clocks=clock_list, timeline=events,
-        attachments=files, pending_proposal=proposal_out(CASE, pending) if pending else None,
+        attachments=files, links=linked, pending_proposal=proposal_out(CASE, pending) if pending else None,
         available_steps=[] if pending else _steps(CASE, row["state"], actions, row["route"], clock_list))
 
 
@@ -215,14 +218,12 @@ async def list_cases(conn: asyncpg.Connection, *, office_id: UUID | None, limit:
     return page_of(await conn.fetch(sql, *args), limit, case_item, lambda r: (r["created_at"], r["id"]))
 
 
-_PARTNER_STATUS = {"registered": "received", "evaluating": "under_evaluation", "opened": "accepted",
-                   "not_opened": "not_accepted", "referred": "referred"}
 
 
 def partner_clue_out(r: Any) -> PartnerClueOut:
     """A transferred clue as its partner sees it."""
     return PartnerClueOut(id=r["id"], clue_no=r["clue_no"], reference=r["partner_ref"],
-                          status=_PARTNER_STATUS[r["state"]],  # type: ignore[arg-type]  # the mapping's values are the Literal's members
+                          status=PUBLIC_CLUE_STATUS[r["state"]],  # type: ignore[arg-type]  # the mapping's values are the Literal's members
                           received_at=r["created_at"])
 
 

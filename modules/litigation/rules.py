@@ -23,6 +23,7 @@ __all__ = (
     "FILINGS",
     "ONLY_DELEGATED_OUT",
     "PERMISSION_DEFAULTS",
+    "PUBLIC_CLUE_STATUS",
     "ROUTE_STEPS",
     "SOURCES",
     "SUSPENDABLE",
@@ -62,11 +63,16 @@ ClueSource = Literal["field", "complaint", "partner", "volunteer", "hotline", "d
 CLUE_STATES: dict[str, str] = {
     "registered": "已登记",
     "evaluating": "评估中",
+    "inquiring": "初步调查中",
     "opened": "已立案",
     "not_opened": "不立案",
     "referred": "已移送",
 }
-ClueState = Literal["registered", "evaluating", "opened", "not_opened", "referred"]
+ClueState = Literal["registered", "evaluating", "inquiring", "opened", "not_opened", "referred"]
+# What the clue's source (a volunteer, a partner) is told of its state: a preliminary inquiry is still evaluation.
+PUBLIC_CLUE_STATUS: dict[str, str] = {"registered": "received", "evaluating": "under_evaluation",
+                                      "inquiring": "under_evaluation", "opened": "accepted",
+                                      "not_opened": "not_accepted", "referred": "referred"}
 
 CASE_STATES: dict[str, str] = {
     "investigating": "调查中",
@@ -142,6 +148,8 @@ PERMISSION_DEFAULTS: tuple[tuple[str, str], ...] = (
 )
 
 _CHAIN = ("litigation.review", "litigation.decide")
+# Where the decision on a clue (open a case, not, or refer) is taken: after the evaluation, with or without 初查.
+_DECIDABLE = frozenset({"evaluating", "inquiring"})
 _T = Transition
 
 CLUE_WORKFLOW = Workflow(
@@ -150,14 +158,18 @@ CLUE_WORKFLOW = Workflow(
     transitions={t.name: t for t in (
         _T(name="evaluate", sources=frozenset({"registered"}), target="evaluating", action="litigation.handle",
            public=False, label_zh="线索评估"),
+        # 初步调查: optional, when the evaluation alone cannot tell whether to open a case; the prosecutor starts it
+        # with what is to be found out. No national deadline applies (DOMAIN.md, Module 2 step 1), so no clock.
+        _T(name="preliminary_inquiry", sources=frozenset({"evaluating"}), target="inquiring",
+           action="litigation.handle", needs=("content",), public=False, label_zh="初步调查"),
         # 立案: the chief decides; the route and, on the administrative route, the agency are part of the decision.
-        _T(name="open_case", sources=frozenset({"evaluating"}), target="opened", action="litigation.handle",
+        _T(name="open_case", sources=_DECIDABLE, target="opened", action="litigation.handle",
            needs=("route", "reason"), approvals=_CHAIN, public=False, label_zh="立案"),
-        _T(name="decline", sources=frozenset({"evaluating"}), target="not_opened", action="litigation.handle",
+        _T(name="decline", sources=_DECIDABLE, target="not_opened", action="litigation.handle",
            needs=("reason",), approvals=_CHAIN, public=False, label_zh="不立案"),
         # Major clues go to the office above, others to the office with jurisdiction; naming the office
         # (`referredOffice`) registers the clue there, linked both ways.
-        _T(name="refer", sources=frozenset({"registered", "evaluating"}), target="referred",
+        _T(name="refer", sources=frozenset({"registered", *_DECIDABLE}), target="referred",
            action="litigation.handle", needs=("referredTo", "reason"), approvals=_CHAIN, public=False,
            label_zh="移送"),
     )},

@@ -26,6 +26,7 @@ __all__ = (
     "ClueFromComplaint",
     "ClueItem",
     "ClueOut",
+    "ConsultationLinkIn",
     "DomainCode",
     "DomainIn",
     "DomainOut",
@@ -235,6 +236,8 @@ class CaseOut(Output):
     clocks: list[ClockView]
     timeline: list[EventOut]
     attachments: list[AttachmentOut]
+    # What the case came from (its clue) or is linked to (consultations with the agency, `kind: consultation`).
+    links: list[LinkOut]
     pending_proposal: ProposalOut | None
     available_steps: list[StepOut]
 
@@ -279,6 +282,12 @@ class FilingIn(Input, kw_only=True):
     kind: Literal["case_decision_served", "recommendation_filed_upward", "suit_filed_upward",
                   "judgment_filed_upward", "court_notice_replied"]
     note: Short | None = None
+
+
+class ConsultationLinkIn(Input, kw_only=True):
+    """A consultation 磋商 with the case's agency (`/api/v1/staff/partner-consultations`) to put on the case."""
+
+    consultation_id: UUID
 
 
 class PilClockEventIn(Input, kw_only=True):

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = (
     "CASE", "CLUE", "MODULE", "answer", "ask", "assign_handler", "carried_out", "case_step", "clock_event",
     "clue_from_complaint", "clue_step", "create_clue", "decide", "domains", "file_report", "informant_aad",
-    "possible_duplicates", "receive", "reply", "set_domain",
+    "link_consultation", "possible_duplicates", "receive", "reply", "set_domain",
 )
 
 MODULE = "litigation"
@@ -526,6 +526,27 @@ async def answer(conn: asyncpg.Connection, actor: Actor, case: Any, question_id:
     await emit(conn, "litigation.partner", {"recommendationId": asked["recommendationId"],
                                             "client": case["agency_client"], "event": "recommendation.answer",
                                             "questionId": str(question_id)}, office_id=case["office_id"])
+
+
+async def link_consultation(conn: asyncpg.Connection, actor: Actor, case: Any, consultation_id: UUID) -> None:
+    """Put a consultation 磋商 with the case's agency on the case, through the kernel's links (both timelines say
+    so); linking it again changes nothing. Another office's consultation is 404."""
+    found = await conn.fetchrow(
+        "select c.id, k.client_id from partner_consultations c join partner_clients k on k.id = c.client_uuid "
+        "where c.id = $1 and c.office_id = $2", consultation_id, case["office_id"])
+    if found is None:
+        raise not_found("No such consultation.")
+    if case["agency_client"] is None:
+        raise conflict("A consultation is held with the agency of an administrative case; this case has none.")
+    if CASE_WORKFLOW.is_terminal(case["state"]):
+        raise conflict("The case is concluded.")
+    if found["client_id"] != case["agency_client"]:
+        raise invalid("The consultation is with another agency than the case's.",
+                      ("consultationId", f"a consultation with {case['agency_client']}"))
+    await link(conn, actor, case["office_id"], source=(MODULE, case["id"]), target=("partners", consultation_id),
+               kind="consultation")
+    await record(conn, actor, "case.consultation.linked", office_id=case["office_id"], object_type="case",
+                 object_id=case["id"], detail={"consultationId": str(consultation_id)})
 
 
 async def file_report(conn: asyncpg.Connection, actor: Actor, case: Any, kind: str, note: str | None) -> None:

@@ -10,6 +10,7 @@ from uuid import UUID
 from api.errors import conflict, forbidden, not_found
 from api.pagination import Cursor, Page, keyset, page_of
 from auth.audit import record
+from modules.litigation.rules import PUBLIC_CLUE_STATUS
 from modules.litigation.schemas import VolunteerClueOut, VolunteerItem, VolunteerOut
 
 if TYPE_CHECKING:
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
 __all__ = ("apply", "approved_at", "decide", "list_volunteers", "own_applications", "own_clue", "own_clues",
            "staff_volunteer")
 
-_STATUS = {"registered": "received", "evaluating": "under_evaluation", "opened": "accepted",
-           "not_opened": "not_accepted", "referred": "referred"}
 
 
 def _aad(office_id: UUID) -> bytes:
@@ -114,7 +113,7 @@ async def decide(conn: asyncpg.Connection, box: SecretBox, actor: Actor, row: An
 def clue_out(r: Any) -> VolunteerClueOut:
     """A volunteer's clue as they see it: what they sent and what became of it, nothing internal."""
     return VolunteerClueOut(id=r["id"], clue_no=r["clue_no"], office=r["office_code"], domain=r["domain"],
-                            title=r["title"], status=_STATUS[r["state"]],  # type: ignore[arg-type]  # the mapping's values are the Literal's members
+                            title=r["title"], status=PUBLIC_CLUE_STATUS[r["state"]],  # type: ignore[arg-type]  # the mapping's values are the Literal's members
                             created_at=r["created_at"])
 
 

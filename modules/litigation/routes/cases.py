@@ -33,6 +33,7 @@ from modules.litigation.rules import CaseRoute, CaseState
 from modules.litigation.schemas import (
     CaseItem,
     CaseOut,
+    ConsultationLinkIn,
     DomainCode,
     EvidenceIn,
     EvidenceOut,
@@ -138,6 +139,19 @@ class CaseController(Controller):
         upward, 3 for a judgment); 409 when none is running."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
             await service.file_report(conn, actor, row, data.kind, data.note)
+        return await command(request, state, case_id, data, find=staff_case, act=act, view=_view)
+
+    @post("/{case_id:uuid}/consultations", operation_id="litigationCaseConsultation",
+          summary="Put a consultation with the agency on the case",
+          opt={"action": "litigation.handle", "idempotency": "optional"},
+          responses=problem_docs(400, 401, 403, 404, 409, 422), status_code=200)
+    async def consultation(self, request: Request[Any, Any, Any], state: AppState, case_id: FromPath[UUID],
+                           data: JSONBody[ConsultationLinkIn]) -> Response[CaseOut]:
+        """A consultation 磋商 of the office with the case's agency (proposed, confirmed or held, with its minutes,
+        under /staff/partner-consultations) is linked to the case: in `links` (`kind: consultation`) and on both
+        timelines. Another agency's: 400; another office's: 404; a civil or concluded case: 409."""
+        async def act(conn: asyncpg.Connection, row: Any, actor: Actor, granted: frozenset[str]) -> Any:
+            await service.link_consultation(conn, actor, row, data.consultation_id)
         return await command(request, state, case_id, data, find=staff_case, act=act, view=_view)
 
     @post("/{case_id:uuid}/questions/{question_id:uuid}/answer", operation_id="litigationCaseAnswer",

@@ -71,8 +71,8 @@ async def test_a_partner_clue_becomes_a_case_whose_recommendation_the_agency_ans
     evaluated = await client.post(f"{url}/steps", headers=prosecutor, json={"step": "evaluate"})
     assert evaluated.json()["state"] == "evaluating"
     names = {s["name"]: s for s in evaluated.json()["availableSteps"]}
-    assert set(names) == {"open_case", "decline", "refer"} and names["open_case"]["approvals"] == [
-        "litigation.review", "litigation.decide"]
+    assert set(names) == {"open_case", "decline", "refer", "preliminary_inquiry"}
+    assert names["open_case"]["approvals"] == ["litigation.review", "litigation.decide"]
     bad = await client.post(f"{url}/steps", headers=prosecutor, json={
         "step": "open_case", "route": "administrative", "reason": "符合立案条件", "agency": "jinshan-police"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "agency"
