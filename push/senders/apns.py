@@ -10,7 +10,9 @@ import httpx
 import jwt
 import msgspec
 
+from push.senders.answer import Answer
 from push.senders.base import Message, Outcome, transient
+from push.senders.h2client import H2Client
 
 __all__ = ("ApnsConfig", "ApnsSender")
 
@@ -43,8 +45,7 @@ class ApnsSender:
         self.config = config
         self.concurrency = concurrency
         # HTTP/2 only: APNs speaks nothing else (prior knowledge on a plain-text fake, ALPN over TLS).
-        self._client = httpx.AsyncClient(base_url=config.base_url, http1=False, http2=True, timeout=timeout,
-                                         limits=httpx.Limits(max_connections=2))
+        self._client = H2Client(config.base_url, timeout=timeout, max_connections=2)
         self._token: tuple[float, str] | None = None
 
     def provider_token(self, *, renew: bool = False) -> str:
@@ -85,7 +86,7 @@ class ApnsSender:
         await self._client.aclose()
 
 
-def _reason(resp: httpx.Response) -> str:
+def _reason(resp: Answer) -> str:
     try:
         return str(msgspec.json.decode(resp.content).get("reason") or resp.status_code)
     except (msgspec.DecodeError, AttributeError):

@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import httpx
+import msgspec
 
-__all__ = ("AccessToken", "Message", "OAuthSender", "Outcome", "Sender", "client", "retry_after", "transient")
+from push.senders.answer import Answer, Response
+from push.senders.h1client import H1Client
+
+__all__ = ("AccessToken", "Answer", "Message", "OAuthSender", "Outcome", "Response", "Sender", "client", "retry_after",
+           "transient")
 
 Result = Literal["sent", "retry", "invalid", "failed"]
 
@@ -51,7 +56,7 @@ class Sender(Protocol):
         ...
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: Answer) -> float | None:
     """Seconds the provider asks us to wait (Retry-After as seconds or an HTTP date), if it says."""
     raw = response.headers.get("retry-after")
     if not raw:
@@ -64,7 +69,7 @@ def retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def transient(response: httpx.Response, error: str) -> Outcome | None:
+def transient(response: Answer, error: str) -> Outcome | None:
     """The outcome for answers every provider means the same way (429 and 5xx: try again), else None."""
     if response.status_code == 429 or response.status_code >= 500:
         return Outcome("retry", response.status_code, error, retry_after(response))
@@ -108,7 +113,9 @@ class OAuthSender:
 
     def __init__(self, *, concurrency: int, timeout: float) -> None:
         self.concurrency = concurrency
-        self._client = client(concurrency, timeout)
+        # The token endpoint (a request an hour) through httpx; the sends through the lean keep-alive client.
+        self._client = client(2, timeout)
+        self._sends = H1Client(timeout=timeout, max_connections=concurrency)
         self.token = AccessToken(self.fetch_token)
 
     def fetch_token(self) -> Awaitable[httpx.Response]:
@@ -119,7 +126,7 @@ class OAuthSender:
         """The URL and JSON body of one message to one device token."""
         raise NotImplementedError
 
-    def outcome(self, resp: httpx.Response) -> Outcome:
+    def outcome(self, resp: Answer) -> Outcome:
         """What the provider's answer means."""
         raise NotImplementedError
 
@@ -142,8 +149,8 @@ class OAuthSender:
         url, body = self.request(token, message)
         try:
             access = await self.token.get(renew=renew)
-            resp = await self._client.post(url, json=body,
-                                           headers={"Authorization": f"Bearer {access}", **self.headers()})
+            resp = await self._sends.post(url, content=msgspec.json.encode(body), headers={
+                "content-type": "application/json", "authorization": f"Bearer {access}", **self.headers()})
         except httpx.HTTPStatusError as exc:
             return transient(exc.response, "oauth") or Outcome("failed", exc.response.status_code, "oauth refused")
         except httpx.HTTPError as exc:
@@ -151,5 +158,6 @@ class OAuthSender:
         return self.outcome(resp)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
+        await self._sends.aclose()
         await self._client.aclose()

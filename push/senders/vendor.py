@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import msgspec
 
+from push.senders.answer import Answer
 from push.senders.base import Message, Outcome, client, retry_after, transient
 
 __all__ = ("BODY", "QUOTA_DELAY", "RATE_DELAY", "TITLE", "ProviderToken", "SignedTokenSender", "TokenRefused",
@@ -64,7 +65,7 @@ class ProviderToken:
             return self._token[1]
 
 
-def body_field(resp: httpx.Response, name: str) -> str:
+def body_field(resp: Answer, name: str) -> str:
     """One field of a provider's JSON answer as text ('' when the answer is no JSON object)."""
     try:
         return str(resp.json().get(name, ""))
@@ -114,7 +115,7 @@ class SignedTokenSender:
             return Outcome("retry", None, type(exc).__name__)
         return self.outcome(resp)
 
-    def outcome(self, resp: httpx.Response) -> Outcome:
+    def outcome(self, resp: Answer) -> Outcome:
         """What the provider's result code means."""
         code = body_field(resp, self.code_field)
         if resp.status_code == 200 and code == "0":
