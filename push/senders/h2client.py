@@ -12,6 +12,7 @@ import asyncio
 import collections
 import ssl
 import urllib.parse
+from collections.abc import Iterable
 from typing import Any
 
 import h2.config
@@ -19,11 +20,36 @@ import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
+import hpack
 import httpx
+from hpack.struct import HeaderWeaklyTyped
 
 from push.senders.answer import Response
 
-__all__ = ("H2Client",)
+__all__ = ("H2Client", "PlainEncoder", "connection")
+
+
+class PlainEncoder(hpack.Encoder):
+    """HPACK without Huffman coding: hpack's Huffman coder is pure Python and costs more CPU than the bytes it
+    saves are worth on these links."""
+
+    def encode(self, headers: Iterable[HeaderWeaklyTyped] | dict[bytes | str, bytes | str],
+               huffman: bool = False) -> bytes:
+        """The header block, literals as they are."""
+        return super().encode(headers, huffman=False)
+
+
+def connection(*, client_side: bool) -> h2.connection.H2Connection:
+    """An h2 state machine as the senders and the fakes use it: bytes for header names and values, no Huffman coding
+    of our own headers, and no checking or rewriting of the headers we send (built lower-case, and marked literal where
+    they change per request or are secret, by the caller). A client also trusts what it receives (it reads the status
+    and a header or two); a fake checks it, so what we send stays valid HTTP/2."""
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(
+        client_side=client_side, header_encoding=None, validate_outbound_headers=False,
+        normalize_outbound_headers=False, validate_inbound_headers=not client_side,
+        normalize_inbound_headers=not client_side))
+    conn.encoder = PlainEncoder()
+    return conn
 
 
 class _Stream:
@@ -40,9 +66,7 @@ class _Connection(asyncio.Protocol):
     """One HTTP/2 connection: streams open on it, its share of the peer's stream limit, its flow-control waiters."""
 
     def __init__(self) -> None:
-        self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(
-            client_side=True, header_encoding=None, validate_outbound_headers=False,
-            normalize_outbound_headers=False))
+        self.h2 = connection(client_side=True)
         self.transport: asyncio.Transport | None = None
         self.streams: dict[int, _Stream] = {}
         # Until the peer's SETTINGS arrive, no more streams than RFC 9113 says a peer should allow at least.
@@ -50,6 +74,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.error: Exception | None = None
         self._window: asyncio.Event = asyncio.Event()
+        self._flushing = False
         self.on_room: Any = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------------------
@@ -82,7 +107,7 @@ class _Connection(asyncio.Protocol):
         limit = self.h2.remote_settings.max_concurrent_streams
         return (limit if self.settled else min(limit, 100)) - len(self.streams)
 
-    async def request(self, headers: list[tuple[bytes, bytes]], body: bytes) -> Response:
+    async def request(self, headers: list[HeaderWeaklyTyped], body: bytes) -> Response:
         """Send one request on a new stream and wait for the whole answer."""
         if self.closed:
             raise self.error or httpx.RemoteProtocolError("connection closed")
@@ -130,7 +155,7 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None and not self.closed:
             try:
                 self.h2.close_connection()
-                self._flush()
+                self._write()
             except h2.exceptions.ProtocolError:
                 pass
             self.transport.close()
@@ -203,6 +228,14 @@ class _Connection(asyncio.Protocol):
             self.on_room()
 
     def _flush(self) -> None:
+        # Written once at the end of this turn of the event loop: the requests a claimed batch starts together
+        # (and the acknowledgements of answers read together) go out in one write, not one system call each.
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self._write)
+
+    def _write(self) -> None:
+        self._flushing = False
         data = self.h2.data_to_send()
         if data and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
@@ -228,15 +261,18 @@ class H2Client:
         self._connecting = 0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
-    async def request(self, method: str, path: str, headers: dict[str, str] | None = None,
-                      content: bytes = b"") -> Response:
-        """One request; httpx.TimeoutException after `timeout` seconds, httpx.TransportError when the connection
+    async def request(self, method: str, path: str, headers: dict[str, str] | None = None, content: bytes = b"",
+                      *, literal: dict[str, str] | None = None) -> Response:
+        """One request; `literal` headers (those that change with every request, and secrets) are kept out of the
+        compression table. httpx.TimeoutException after `timeout` seconds, httpx.TransportError when the connection
         fails or the peer refuses the stream."""
-        wire = [(b":method", method.encode()), (b":scheme", self._scheme), (b":authority", self._authority),
-                (b":path", path.encode()),
-                *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items())]
+        wire: list[HeaderWeaklyTyped] = [
+            (b":method", method.encode()), (b":scheme", self._scheme), (b":authority", self._authority),
+            hpack.NeverIndexedHeaderTuple(b":path", path.encode()),
+            *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
+            *(hpack.NeverIndexedHeaderTuple(k.lower().encode(), v.encode()) for k, v in (literal or {}).items())]
         if content:
-            wire.append((b"content-length", str(len(content)).encode()))
+            wire.append(hpack.NeverIndexedHeaderTuple(b"content-length", str(len(content)).encode()))
         try:
             async with asyncio.timeout(self.timeout):
                 conn = await self._slot()
@@ -246,9 +282,10 @@ class H2Client:
         except OSError as exc:
             raise httpx.ConnectError(str(exc)) from exc
 
-    async def post(self, path: str, *, content: bytes = b"", headers: dict[str, str] | None = None) -> Response:
+    async def post(self, path: str, *, content: bytes = b"", headers: dict[str, str] | None = None,
+                   literal: dict[str, str] | None = None) -> Response:
         """POST `content` to `path`."""
-        return await self.request("POST", path, headers, content)
+        return await self.request("POST", path, headers, content, literal=literal)
 
     async def aclose(self) -> None:
         """Close every connection."""
