@@ -12,7 +12,6 @@ import asyncio
 import collections
 import ssl
 import urllib.parse
-from collections.abc import Iterable
 from typing import Any
 
 import h2.config
@@ -33,8 +32,7 @@ class PlainEncoder(hpack.Encoder):
     """HPACK without Huffman coding: hpack's Huffman coder is pure Python and costs more CPU than the bytes it
     saves are worth on these links."""
 
-    def encode(self, headers: Iterable[HeaderWeaklyTyped] | dict[bytes | str, bytes | str],
-               huffman: bool = False) -> bytes:
+    def encode(self, headers: Any, huffman: bool = False) -> bytes:
         """The header block, literals as they are."""
         return super().encode(headers, huffman=False)
 
@@ -111,7 +109,13 @@ class _Connection(asyncio.Protocol):
         """Send one request on a new stream and wait for the whole answer."""
         if self.closed:
             raise self.error or httpx.RemoteProtocolError("connection closed")
-        stream_id = self.h2.get_next_available_stream_id()
+        try:
+            stream_id = self.h2.get_next_available_stream_id()
+        except h2.exceptions.NoAvailableStreamIDError as exc:
+            # 2^30 requests on one connection: it ends as its open streams finish, a new one takes over.
+            self.closed = True
+            self._room()
+            raise httpx.RemoteProtocolError("stream ids used up") from exc
         stream = _Stream(asyncio.get_running_loop().create_future())
         self.streams[stream_id] = stream
         try:
