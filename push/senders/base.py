@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import httpx
-import msgspec
 
 from push.senders.answer import Answer, Response
 from push.senders.h1client import H1Client
@@ -76,11 +75,9 @@ def transient(response: Answer, error: str) -> Outcome | None:
     return None
 
 
-def client(concurrency: int, timeout: float) -> httpx.AsyncClient:
-    """A connection pool as large as the requests in flight (httpcore's pool slows down sharply with requests
-    queued on it)."""
-    return httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
-        max_connections=concurrency, max_keepalive_connections=concurrency))
+def client(timeout: float) -> httpx.AsyncClient:
+    """The client for a provider's token endpoint (a request now and then; the sends go through H1Client)."""
+    return httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=2, max_keepalive_connections=2))
 
 
 class AccessToken:
@@ -113,8 +110,8 @@ class OAuthSender:
 
     def __init__(self, *, concurrency: int, timeout: float) -> None:
         self.concurrency = concurrency
-        # The token endpoint (a request an hour) through httpx; the sends through the lean keep-alive client.
-        self._client = client(2, timeout)
+        # The token endpoint (a request an hour) through httpx; the sends through the lean keep-alive pool.
+        self._client = client(timeout)
         self._sends = H1Client(timeout=timeout, max_connections=concurrency)
         self.token = AccessToken(self.fetch_token)
 
@@ -149,8 +146,8 @@ class OAuthSender:
         url, body = self.request(token, message)
         try:
             access = await self.token.get(renew=renew)
-            resp = await self._sends.post(url, content=msgspec.json.encode(body), headers={
-                "content-type": "application/json", "authorization": f"Bearer {access}", **self.headers()})
+            resp = await self._sends.post(url, json=body, headers={"authorization": f"Bearer {access}",
+                                                                   **self.headers()})
         except httpx.HTTPStatusError as exc:
             return transient(exc.response, "oauth") or Outcome("failed", exc.response.status_code, "oauth refused")
         except httpx.HTTPError as exc:

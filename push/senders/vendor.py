@@ -15,6 +15,7 @@ import msgspec
 
 from push.senders.answer import Answer
 from push.senders.base import Message, Outcome, client, retry_after, transient
+from push.senders.h1client import H1Client
 
 __all__ = ("BODY", "QUOTA_DELAY", "RATE_DELAY", "TITLE", "ProviderToken", "SignedTokenSender", "TokenRefused",
            "body_field", "client", "data_json", "notify_id")
@@ -88,14 +89,16 @@ class SignedTokenSender:
 
     def __init__(self, *, concurrency: int, timeout: float) -> None:
         self.concurrency = concurrency
-        self._client = client(concurrency, timeout)
+        # The auth endpoint (a request a day or so) through httpx; the sends through the lean keep-alive pool.
+        self._client = client(timeout)
+        self._sends = H1Client(timeout=timeout, max_connections=concurrency)
         self.token = ProviderToken(self._fetch_token)
 
     async def _fetch_token(self) -> tuple[str, float]:
         """(token, lifetime in seconds) from the provider's auth endpoint, or TokenRefused."""
         raise NotImplementedError
 
-    async def _request(self, auth: str, token: str, message: Message) -> httpx.Response:
+    async def _request(self, auth: str, token: str, message: Message) -> Answer:
         """Post one message to one device token with the auth token."""
         raise NotImplementedError
 
@@ -134,5 +137,6 @@ class SignedTokenSender:
                                                                          code or str(resp.status_code))
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
+        await self._sends.aclose()
         await self._client.aclose()
