@@ -188,7 +188,7 @@ class _Http(asyncio.Protocol):
             if self.mode == "2":
                 self.h2 = connection(client_side=False)
                 self.h2.initiate_connection()
-                self.h2.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000})
+                self.h2.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: self.server.max_streams})
         if self.mode == "2":
             self._h2_received(data)
         else:
@@ -368,9 +368,11 @@ class FakeServer:
     asyncio rather than run under a general server: the fakes share the machine with the worker under load, and
     hypercorn spent more CPU per request than the worker's own senders."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None, *, max_streams: int = 1000) -> None:
         self.app = app
         self.port = port or _free_port()
+        # SETTINGS_MAX_CONCURRENT_STREAMS on HTTP/2 connections (APNs allows 1,000 once a connection is trusted).
+        self.max_streams = max_streams
         self.connections: set[_Http] = set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
