@@ -22,26 +22,88 @@ import h2.exceptions
 import hpack
 import httpx
 from hpack.struct import HeaderWeaklyTyped
+from hpack.table import HeaderTable
 
 from push.senders.answer import Response
 
 __all__ = ("H2Client", "PlainEncoder", "connection")
 
 
+# RFC 7541 Appendix A, by header and by name (the first index of each).
+_STATIC: dict[tuple[bytes, bytes], int] = {}
+_NAMES: dict[bytes, int] = {}
+for _i, (_name, _value) in enumerate(HeaderTable.STATIC_TABLE, start=1):
+    _STATIC.setdefault((_name, _value), _i)
+    _NAMES.setdefault(_name, _i)
+
+
+def _integer(value: int, prefix: int, first: int) -> bytes:
+    """An HPACK integer with a `prefix`-bit prefix, its first byte's high bits `first` (RFC 7541 5.1)."""
+    top = (1 << prefix) - 1
+    if value < top:
+        return bytes((first | value,))
+    out, value = bytearray((first | top,)), value - top
+    while value >= 128:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _field(name: bytes, value: bytes, *, never: bool) -> bytes:
+    """One header: a static-table index when the table has it whole, else a literal that is not indexed (never
+    indexed, for headers marked so), its name by static index where it can be, no Huffman coding (RFC 7541 6)."""
+    if not never and (name, value) in _STATIC:
+        return _integer(_STATIC[(name, value)], 7, 0x80)
+    flag = 0x10 if never else 0x00
+    index = _NAMES.get(name)
+    head = _integer(index, 4, flag) if index else bytes((flag,)) + _integer(len(name), 7, 0) + name
+    return head + _integer(len(value), 7, 0) + value
+
+
 class PlainEncoder(hpack.Encoder):
-    """HPACK without Huffman coding: hpack's Huffman coder is pure Python and costs more CPU than the bytes it
-    saves are worth on these links."""
+    """HPACK that never adds to the dynamic table and never Huffman-codes (hpack's coder is pure Python, and its
+    table search runs for every header): a header's bytes then depend on the header alone, so the ones that do not
+    change are encoded once. The first block after each table-size setting says our table is empty (size 0)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache: dict[tuple[bytes, bytes], bytes] = {}
+        self._announce = True
+
+    @property
+    def header_table_size(self) -> int:
+        """The peer's SETTINGS_HEADER_TABLE_SIZE (we use none of it)."""
+        return int(self.header_table.maxsize)
+
+    @header_table_size.setter
+    def header_table_size(self, value: int) -> None:
+        self.header_table.maxsize = value
+        self._announce = True
 
     def encode(self, headers: Any, huffman: bool = False) -> bytes:
-        """The header block, literals as they are."""
-        return super().encode(headers, huffman=False)
+        """The header block."""
+        out = bytearray(b"\x20" if self._announce else b"")
+        self._announce = False
+        for header in headers:
+            name, value = header[0], header[1]
+            if isinstance(header, hpack.NeverIndexedHeaderTuple):
+                out += _field(name, value, never=True)
+                continue
+            encoded = self._cache.get((name, value))
+            if encoded is None:
+                encoded = _field(name, value, never=False)
+                if len(self._cache) < 256:
+                    self._cache[(name, value)] = encoded
+            out += encoded
+        return bytes(out)
 
 
 def connection(*, client_side: bool) -> h2.connection.H2Connection:
-    """An h2 state machine as the senders and the fakes use it: bytes for header names and values, no Huffman coding
-    of our own headers, and no checking or rewriting of the headers we send (built lower-case, and marked literal where
-    they change per request or are secret, by the caller). A client also trusts what it receives (it reads the status
-    and a header or two); a fake checks it, so what we send stays valid HTTP/2."""
+    """An h2 state machine as the senders and the fakes use it: bytes for header names and values, our headers
+    encoded by PlainEncoder, and no checking or rewriting of the headers we send (built lower-case, and marked
+    literal where they change per request or are secret, by the caller). A client also trusts what it receives (it
+    reads the status and a header or two); a fake checks it, so what we send stays valid HTTP/2."""
     conn = h2.connection.H2Connection(h2.config.H2Configuration(
         client_side=client_side, header_encoding=None, validate_outbound_headers=False,
         normalize_outbound_headers=False, validate_inbound_headers=not client_side,
