@@ -229,7 +229,6 @@ def write(figures: dict[str, Any]) -> None:
         f"{figures['count']:,} notifications committed to the outbox at {figures['rate']:,}/s, one delivery worker "
         f"process, the APNs (HTTP/2) and Huawei fakes in the bench process, {figures['cpus']} cores shared "
         f"(load average {figures['load']:.1f} at the start: other work on the machine moves these figures a lot; "
-        "the worker process runs at one full core, most of it in the HTTP client: "
         f"{figures['worker_cpu'] / figures['count'] * 1e6:,.0f} µs of worker CPU per delivery, and "
         f"{figures['fakes_cpu'] / figures['count'] * 1e6:,.0f} µs in the bench process serving the fakes).\n\n"
         "| deliveries | provider requests | inbox rows | deliveries/s (worker) | p50 commit→request | "
