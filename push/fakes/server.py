@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import http
 import socket
+import ssl
 import time
 import urllib.parse
 from collections.abc import Coroutine
@@ -324,7 +325,8 @@ class _Http(asyncio.Protocol):
     async def _serve(self, stream: _Stream, stream_id: int | None, keep: bool) -> None:
         """Run the app for one request and send its answer."""
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": self.mode, "method": stream.method,
-                 "scheme": "http", "path": urllib.parse.unquote(stream.path), "raw_path": stream.path.encode(),
+                 "scheme": "https" if self.server.tls else "http", "path": urllib.parse.unquote(stream.path),
+                 "raw_path": stream.path.encode(),
                  "query_string": stream.query.encode(), "headers": stream.headers, "server": None, "client": None}
         body = bytes(stream.body)
         answer: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
@@ -368,9 +370,12 @@ class FakeServer:
     asyncio rather than run under a general server: the fakes share the machine with the worker under load, and
     hypercorn spent more CPU per request than the worker's own senders."""
 
-    def __init__(self, app: Any, port: int | None = None, *, max_streams: int = 1000) -> None:
+    def __init__(self, app: Any, port: int | None = None, *, max_streams: int = 1000,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.app = app
         self.port = port or _free_port()
+        # A server-side TLS context (its ALPN protocols say which of HTTP/2 and HTTP/1.1 it offers), or plain text.
+        self.tls = tls
         # SETTINGS_MAX_CONCURRENT_STREAMS on HTTP/2 connections (APNs allows 1,000 once a connection is trusted).
         self.max_streams = max_streams
         self.connections: set[_Http] = set()
@@ -380,12 +385,13 @@ class FakeServer:
     @property
     def url(self) -> str:
         """Base URL of the fake."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     async def start(self) -> FakeServer:
         """Start serving; answers once the port accepts connections."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Http(self), "127.0.0.1", self.port, backlog=1024)
+        self._server = await loop.create_server(lambda: _Http(self), "127.0.0.1", self.port, backlog=1024,
+                                                ssl=self.tls)
         return self
 
     def run(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -1,13 +1,21 @@
 """The senders' own HTTP clients against real sockets: the peer's stream limit, timeouts, GOAWAY and lost
-connections (answered with a retry, then a new connection), and HTTP/1.1 answers however they are framed."""
+connections (answered with a retry, then a new connection), HTTP/1.1 answers however they are framed, and TLS with
+ALPN."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
+import ssl
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from push.fakes.server import FakeServer, read_body, respond
 from push.senders.apns import ApnsConfig, ApnsSender
@@ -169,3 +177,49 @@ async def test_http1_a_peer_that_closes_mid_answer_or_times_out_raises_transport
     finally:
         await client.aclose()
         silent.close()
+
+
+def _tls(tmp_path: Any, alpn: list[str]) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A self-signed certificate for 127.0.0.1: the server's context (offering `alpn`) and a client's trusting it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    server.set_alpn_protocols(alpn)
+    return server, ssl.create_default_context(cafile=str(cert_file))
+
+
+async def test_over_tls_apns_needs_alpn_h2_and_the_others_speak_http1(providers, tmp_path) -> None:
+    h2_server, h2_client = _tls(tmp_path, ["h2", "http/1.1"])
+    apns = await FakeServer(providers["apns"], tls=h2_server).start()
+    h1_only, h1_client = _tls(tmp_path, ["http/1.1"])
+    plain = await FakeServer(Slow(0.0), tls=h1_only).start()
+    sender = _apns(providers, apns.url)
+    sender._client = H2Client(apns.url, ssl_context=h2_client)
+    # (A context of its own: each client sets the ALPN protocols it asks for on the context it is given.)
+    refused = H2Client(plain.url, ssl_context=ssl.create_default_context(cafile=str(tmp_path / "cert.pem")))
+    h1 = H1Client(ssl_context=h1_client)
+    try:
+        sent = await sender.send("tls-device", Message(id="0b7c1f4e-0000-4000-8000-0000000000e1", kind="k"))
+        answer = await h1.post(f"{plain.url}/send", json={"a": 1})
+        with pytest.raises(httpx.ConnectError):
+            await refused.post("/x", content=b"{}")
+    finally:
+        await sender.aclose()
+        await refused.aclose()
+        await h1.aclose()
+        await apns.stop()
+        await plain.stop()
+    assert sent.result == "sent" and answer.json() == {"ok": True}
+    assert [r.http_version for r in providers["apns"].requests if r.path.endswith("/tls-device")] == ["2"]
