@@ -115,6 +115,16 @@ def start_worker(r: Rig, log: Path) -> subprocess.Popen[bytes]:
                             stderr=subprocess.STDOUT)
 
 
+async def wait_ready(log: Path, worker: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Wait until the worker says which channels it sends to (it has its pool and senders and starts work)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and worker.poll() is None:
+        if log.exists() and "channels configured" in log.read_text(errors="replace"):
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"the delivery worker did not start (see {log})")
+
+
 async def emit(db_url: str, users: list[uuid.UUID], rate: int) -> None:
     """Commit one notification per user to the outbox, `rate` per second, in ten batches a second."""
     conn = await asyncpg.connect(db_url)
@@ -180,7 +190,9 @@ async def run(count: int, rate: int) -> dict[str, Any]:
         async with rig(server, Path(tmp), count, "jianwu_push_bench") as r:
             worker = start_worker(r, Path(tmp) / "worker.log")
             try:
-                await asyncio.sleep(1.0)  # the worker's start (imports, pool)
+                # The worker's start (imports, pool): on a loaded machine far more than a second, which the
+                # first notifications' latency would otherwise count.
+                await wait_ready(Path(tmp) / "worker.log", worker)
                 started_cpu, own_cpu = cpu_seconds(worker.pid), time.process_time()
                 load = os.getloadavg()[0]
                 began = time.time()
@@ -217,7 +229,6 @@ def write(figures: dict[str, Any]) -> None:
         f"{figures['count']:,} notifications committed to the outbox at {figures['rate']:,}/s, one delivery worker "
         f"process, the APNs (HTTP/2) and Huawei fakes in the bench process, {figures['cpus']} cores shared "
         f"(load average {figures['load']:.1f} at the start: other work on the machine moves these figures a lot; "
-        "the worker process runs at one full core, most of it in the HTTP client: "
         f"{figures['worker_cpu'] / figures['count'] * 1e6:,.0f} µs of worker CPU per delivery, and "
         f"{figures['fakes_cpu'] / figures['count'] * 1e6:,.0f} µs in the bench process serving the fakes).\n\n"
         "| deliveries | provider requests | inbox rows | deliveries/s (worker) | p50 commit→request | "

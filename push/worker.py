@@ -74,8 +74,8 @@ def backoff(attempts: int, config: WorkerConfig, retry_after: float | None) -> f
 class Limit:
     """How many requests to one provider are in flight from this worker: never more than the sender's
     `concurrency`, and only as many as help. It grows while sends wait for a slot and the answers come as fast as
-    the fastest seen (the provider has room), and shrinks when answers slow down (more in flight would only queue,
-    at the provider or in this process: an HTTP/1.1 pool costs CPU per request with every connection it holds)."""
+    the fastest seen (the provider has room), and shrinks when answers slow down (more in flight would only queue at
+    the provider)."""
 
     FLOOR = 4
     WINDOW = 0.5
@@ -83,6 +83,8 @@ class Limit:
     def __init__(self, cap: int) -> None:
         self.cap = max(1, cap)
         self.limit = min(self.cap, self.FLOOR * 2)
+        self._doubling = True
+        self._changed = 0.0
         self.busy = 0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._best = float("inf")
@@ -110,27 +112,36 @@ class Limit:
         try:
             yield
         finally:
-            self._observe(time.monotonic() - began)
+            self._observe(began, time.monotonic() - began)
             self._release()
 
     def _release(self) -> None:
         self.busy -= 1
         self._release_more()
 
-    def _observe(self, seconds: float) -> None:
+    def _observe(self, began: float, seconds: float) -> None:
+        now = time.monotonic()
+        if began < self._changed:
+            # Sent under the previous limit: it says nothing about this one (doubling on such answers overshot).
+            return
         self._sum += seconds
         self._n += 1
-        now = time.monotonic()
         if now - self._since < self.WINDOW or self._n < 2 * self.FLOOR:
             return
         mean = self._sum / self._n
         # The fastest window seen, forgotten slowly (about 2 % a second: a provider slower for good sets a new floor).
         self._best = min(self._best * (1 + 0.02 * (now - self._since)), mean)
         step = max(1, self.limit // 4)
+        before = self.limit
         if (self._waited or self._waiters) and mean <= 1.5 * self._best:
-            self.limit = min(self.cap, self.limit + step)
+            # Doubling until answers first slow down (from 8 to 100 in two seconds, not six: sends queued behind a
+            # small limit at the start of a burst made its p99), then a quarter at a time.
+            self.limit = min(self.cap, self.limit + (self.limit if self._doubling else step))
         elif mean > 2.5 * self._best:
+            self._doubling = False
             self.limit = max(self.FLOOR, self.limit - step)
+        if self.limit != before:
+            self._changed = now
         self._sum, self._n, self._waited, self._since = 0.0, 0, 0, now
         self._release_more()
 

@@ -10,7 +10,9 @@ import httpx
 import jwt
 import msgspec
 
+from push.senders.answer import Answer
 from push.senders.base import Message, Outcome, transient
+from push.senders.h2client import H2Client
 
 __all__ = ("ApnsConfig", "ApnsSender")
 
@@ -43,8 +45,7 @@ class ApnsSender:
         self.config = config
         self.concurrency = concurrency
         # HTTP/2 only: APNs speaks nothing else (prior knowledge on a plain-text fake, ALPN over TLS).
-        self._client = httpx.AsyncClient(base_url=config.base_url, http1=False, http2=True, timeout=timeout,
-                                         limits=httpx.Limits(max_connections=2))
+        self._client = H2Client(config.base_url, timeout=timeout, max_connections=2)
         self._token: tuple[float, str] | None = None
 
     def provider_token(self, *, renew: bool = False) -> str:
@@ -66,11 +67,12 @@ class ApnsSender:
     async def _post(self, token: str, message: Message, *, renew: bool) -> Outcome:
         body = msgspec.json.encode({"aps": {"alert": {"loc-key": "NEW_NOTIFICATION"}, "sound": "default",
                                             "mutable-content": 1}, "id": message.id, "kind": message.kind})
-        headers = {"authorization": f"bearer {self.provider_token(renew=renew)}", "apns-topic": self.config.topic,
-                   "apns-push-type": "alert", "apns-priority": "10", "apns-collapse-id": message.id,
+        headers = {"apns-topic": self.config.topic, "apns-push-type": "alert", "apns-priority": "10"}
+        # The token is a secret, the others change with every request: none goes into the compression table.
+        literal = {"authorization": f"bearer {self.provider_token(renew=renew)}", "apns-collapse-id": message.id,
                    "apns-expiration": str(int(time.time()) + 86400)}
         try:
-            resp = await self._client.post(f"/3/device/{token}", content=body, headers=headers)
+            resp = await self._client.post(f"/3/device/{token}", content=body, headers=headers, literal=literal)
         except httpx.HTTPError as exc:
             return Outcome("retry", None, f"{type(exc).__name__}")
         if resp.status_code == 200:
@@ -85,7 +87,7 @@ class ApnsSender:
         await self._client.aclose()
 
 
-def _reason(resp: httpx.Response) -> str:
+def _reason(resp: Answer) -> str:
     try:
         return str(msgspec.json.decode(resp.content).get("reason") or resp.status_code)
     except (msgspec.DecodeError, AttributeError):

@@ -11,7 +11,11 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-__all__ = ("AccessToken", "Message", "OAuthSender", "Outcome", "Sender", "client", "retry_after", "transient")
+from push.senders.answer import Answer, Response
+from push.senders.h1client import H1Client
+
+__all__ = ("AccessToken", "Answer", "Message", "OAuthSender", "Outcome", "Response", "Sender", "client", "retry_after",
+           "transient")
 
 Result = Literal["sent", "retry", "invalid", "failed"]
 
@@ -51,7 +55,7 @@ class Sender(Protocol):
         ...
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: Answer) -> float | None:
     """Seconds the provider asks us to wait (Retry-After as seconds or an HTTP date), if it says."""
     raw = response.headers.get("retry-after")
     if not raw:
@@ -64,18 +68,16 @@ def retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def transient(response: httpx.Response, error: str) -> Outcome | None:
+def transient(response: Answer, error: str) -> Outcome | None:
     """The outcome for answers every provider means the same way (429 and 5xx: try again), else None."""
     if response.status_code == 429 or response.status_code >= 500:
         return Outcome("retry", response.status_code, error, retry_after(response))
     return None
 
 
-def client(concurrency: int, timeout: float) -> httpx.AsyncClient:
-    """A connection pool as large as the requests in flight (httpcore's pool slows down sharply with requests
-    queued on it)."""
-    return httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
-        max_connections=concurrency, max_keepalive_connections=concurrency))
+def client(timeout: float) -> httpx.AsyncClient:
+    """The client for a provider's token endpoint (a request now and then; the sends go through H1Client)."""
+    return httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=2, max_keepalive_connections=2))
 
 
 class AccessToken:
@@ -108,7 +110,9 @@ class OAuthSender:
 
     def __init__(self, *, concurrency: int, timeout: float) -> None:
         self.concurrency = concurrency
-        self._client = client(concurrency, timeout)
+        # The token endpoint (a request an hour) through httpx; the sends through the lean keep-alive pool.
+        self._client = client(timeout)
+        self._sends = H1Client(timeout=timeout, max_connections=concurrency)
         self.token = AccessToken(self.fetch_token)
 
     def fetch_token(self) -> Awaitable[httpx.Response]:
@@ -119,7 +123,7 @@ class OAuthSender:
         """The URL and JSON body of one message to one device token."""
         raise NotImplementedError
 
-    def outcome(self, resp: httpx.Response) -> Outcome:
+    def outcome(self, resp: Answer) -> Outcome:
         """What the provider's answer means."""
         raise NotImplementedError
 
@@ -142,8 +146,8 @@ class OAuthSender:
         url, body = self.request(token, message)
         try:
             access = await self.token.get(renew=renew)
-            resp = await self._client.post(url, json=body,
-                                           headers={"Authorization": f"Bearer {access}", **self.headers()})
+            resp = await self._sends.post(url, json=body, headers={"authorization": f"Bearer {access}",
+                                                                   **self.headers()})
         except httpx.HTTPStatusError as exc:
             return transient(exc.response, "oauth") or Outcome("failed", exc.response.status_code, "oauth refused")
         except httpx.HTTPError as exc:
@@ -151,5 +155,6 @@ class OAuthSender:
         return self.outcome(resp)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
+        await self._sends.aclose()
         await self._client.aclose()

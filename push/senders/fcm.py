@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import jwt
 
+from push.senders.answer import Answer
 from push.senders.base import Message, OAuthSender, Outcome, retry_after, transient
 
 __all__ = ("FcmConfig", "FcmSender")
@@ -41,7 +42,7 @@ class FcmConfig:
                    token_uri=info.get("token_uri") or TOKEN_URI, base_url=base_url or BASE_URL)
 
 
-def _error_code(resp: httpx.Response) -> str:
+def _error_code(resp: Answer) -> str:
     try:
         error = resp.json().get("error", {})
     except ValueError:
@@ -75,7 +76,7 @@ class FcmSender(OAuthSender):
             "token": token, "data": {"id": message.id, "kind": message.kind},
             "android": {"priority": "high", "collapse_key": message.id}}}
 
-    def outcome(self, resp: httpx.Response) -> Outcome:
+    def outcome(self, resp: Answer) -> Outcome:
         """FCM's status and error code decide."""
         if resp.status_code == 200:
             return Outcome("sent", 200)

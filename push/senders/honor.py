@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from push.senders.answer import Answer
 from push.senders.base import Message, OAuthSender, Outcome, retry_after, transient
 from push.senders.vendor import BODY, RATE_DELAY, TITLE, body_field, data_json, notify_id
 
@@ -77,7 +78,7 @@ class HonorSender(OAuthSender):
         """Honor says so with its codes (or a plain 401)."""
         return outcome.error in AUTH_FAILED or outcome.status == 401
 
-    def outcome(self, resp: httpx.Response) -> Outcome:
+    def outcome(self, resp: Answer) -> Outcome:
         """Honor's result code decides."""
         code = body_field(resp, "code")
         if resp.status_code == 200 and code == SUCCESS:

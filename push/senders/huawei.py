@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from push.senders.answer import Answer
 from push.senders.base import Message, OAuthSender, Outcome, retry_after, transient
 
 __all__ = ("HuaweiConfig", "HuaweiSender")
@@ -63,7 +64,7 @@ class HuaweiSender(OAuthSender):
         """Push Kit says so with its own codes."""
         return outcome.error in AUTH_FAILED
 
-    def outcome(self, resp: httpx.Response) -> Outcome:
+    def outcome(self, resp: Answer) -> Outcome:
         """Push Kit's result code decides."""
         try:
             code = str(resp.json().get("code", ""))

@@ -19,9 +19,9 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-import httpx
 import msgspec
 
+from push.senders.answer import Answer
 from push.senders.base import Message, Outcome, retry_after, transient
 from push.senders.vendor import BODY, TITLE, SignedTokenSender, TokenRefused, body_field, data_json
 
@@ -83,6 +83,6 @@ class OppoSender(SignedTokenSender):
             "title": TITLE, "content": BODY, "click_action_type": 0, "action_parameters": data_json(message),
             "app_message_id": message.id, "off_line": True, "off_line_ttl": 86400}}).decode()
 
-    async def _request(self, auth: str, token: str, message: Message) -> httpx.Response:
-        return await self._client.post(f"{self.config.base_url}/server/v1/message/notification/unicast",
-                                       data={"auth_token": auth, "message": self.message(token, message)})
+    async def _request(self, auth: str, token: str, message: Message) -> Answer:
+        return await self._sends.post(f"{self.config.base_url}/server/v1/message/notification/unicast",
+                                      data={"auth_token": auth, "message": self.message(token, message)})

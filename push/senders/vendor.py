@@ -13,7 +13,9 @@ from collections.abc import Awaitable, Callable
 import httpx
 import msgspec
 
+from push.senders.answer import Answer
 from push.senders.base import Message, Outcome, client, retry_after, transient
+from push.senders.h1client import H1Client
 
 __all__ = ("BODY", "QUOTA_DELAY", "RATE_DELAY", "TITLE", "ProviderToken", "SignedTokenSender", "TokenRefused",
            "body_field", "client", "data_json", "notify_id")
@@ -64,7 +66,7 @@ class ProviderToken:
             return self._token[1]
 
 
-def body_field(resp: httpx.Response, name: str) -> str:
+def body_field(resp: Answer, name: str) -> str:
     """One field of a provider's JSON answer as text ('' when the answer is no JSON object)."""
     try:
         return str(resp.json().get(name, ""))
@@ -87,14 +89,16 @@ class SignedTokenSender:
 
     def __init__(self, *, concurrency: int, timeout: float) -> None:
         self.concurrency = concurrency
-        self._client = client(concurrency, timeout)
+        # The auth endpoint (a request a day or so) through httpx; the sends through the lean keep-alive pool.
+        self._client = client(timeout)
+        self._sends = H1Client(timeout=timeout, max_connections=concurrency)
         self.token = ProviderToken(self._fetch_token)
 
     async def _fetch_token(self) -> tuple[str, float]:
         """(token, lifetime in seconds) from the provider's auth endpoint, or TokenRefused."""
         raise NotImplementedError
 
-    async def _request(self, auth: str, token: str, message: Message) -> httpx.Response:
+    async def _request(self, auth: str, token: str, message: Message) -> Answer:
         """Post one message to one device token with the auth token."""
         raise NotImplementedError
 
@@ -114,7 +118,7 @@ class SignedTokenSender:
             return Outcome("retry", None, type(exc).__name__)
         return self.outcome(resp)
 
-    def outcome(self, resp: httpx.Response) -> Outcome:
+    def outcome(self, resp: Answer) -> Outcome:
         """What the provider's result code means."""
         code = body_field(resp, self.code_field)
         if resp.status_code == 200 and code == "0":
@@ -133,5 +137,6 @@ class SignedTokenSender:
                                                                          code or str(resp.status_code))
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
+        await self._sends.aclose()
         await self._client.aclose()

@@ -16,8 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from push.senders.answer import Answer
 from push.senders.base import Message, Outcome, transient
 from push.senders.vendor import BODY, TITLE, SignedTokenSender, TokenRefused, body_field
 
@@ -78,6 +77,6 @@ class VivoSender(SignedTokenSender):
                 "skipType": 1, "timeToLive": 86400, "networkType": -1, "requestId": message.id,
                 "classification": 1, "clientCustomMap": {"id": message.id, "kind": message.kind}, "pushMode": 0}
 
-    async def _request(self, auth: str, token: str, message: Message) -> httpx.Response:
-        return await self._client.post(f"{self.config.base_url}/message/send", json=self.body(token, message),
-                                       headers={"authToken": auth})
+    async def _request(self, auth: str, token: str, message: Message) -> Answer:
+        return await self._sends.post(f"{self.config.base_url}/message/send", json=self.body(token, message),
+                                      headers={"authToken": auth})

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from push.senders.answer import Answer
 from push.senders.base import Message, Outcome, retry_after, transient
-from push.senders.vendor import BODY, QUOTA_DELAY, RATE_DELAY, TITLE, client, data_json, notify_id
+from push.senders.h1client import H1Client
+from push.senders.vendor import BODY, QUOTA_DELAY, RATE_DELAY, TITLE, data_json, notify_id
 
 __all__ = ("XiaomiConfig", "XiaomiSender")
 
@@ -51,7 +53,7 @@ class XiaomiSender:
     def __init__(self, config: XiaomiConfig, *, concurrency: int = 32, timeout: float = 10.0) -> None:
         self.config = config
         self.concurrency = concurrency
-        self._client = client(concurrency, timeout)
+        self._client = H1Client(timeout=timeout, max_connections=concurrency)
 
     def form(self, token: str, message: Message) -> dict[str, str]:
         """A notification-bar message carrying the id and kind as payload, the notify id from the notification's
@@ -70,7 +72,7 @@ class XiaomiSender:
             return Outcome("retry", None, type(exc).__name__)
         return self.outcome(resp)
 
-    def outcome(self, resp: httpx.Response) -> Outcome:
+    def outcome(self, resp: Answer) -> Outcome:
         """MiPush's result and code decide."""
         try:
             answer = resp.json()

@@ -29,6 +29,23 @@ async def test_a_provider_with_room_gets_up_to_its_cap_and_never_more() -> None:
     assert limit.limit == 16 and peak == 16 and limit.busy == 0
 
 
+async def test_a_provider_with_room_is_given_its_cap_within_a_few_windows() -> None:
+    # Doubling: 8, 16, 32, 64, 128 (a quarter at a time would take a dozen steps, and sends queue meanwhile).
+    # Answers of 20 ms, so a few milliseconds of event-loop lag in a busy test session do not read as a slowdown.
+    limit = Limit(128)
+    limit.WINDOW = 0.01
+    steps = [limit.limit]
+
+    async def send() -> None:
+        async with limit.slot():
+            if limit.limit != steps[-1]:
+                steps.append(limit.limit)
+            await asyncio.sleep(0.02)
+
+    await asyncio.gather(*(send() for _ in range(800)))
+    assert steps == [8, 16, 32, 64, 128]
+
+
 async def test_a_provider_that_slows_with_load_keeps_few_requests_in_flight() -> None:
     limit = Limit(32)
     limit.WINDOW = 0.01

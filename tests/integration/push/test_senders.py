@@ -28,7 +28,7 @@ async def test_apns_renews_its_provider_token_before_the_hour_and_when_refused(p
 
 
 async def test_the_apns_fake_speaks_http2_only(providers) -> None:
-    base = str(providers["senders"]["apns"]._client.base_url)
+    base = providers["senders"]["apns"]._client.base_url
     async with httpx.AsyncClient() as http1:
         resp = await http1.post(f"{base}/3/device/abc", content=b"{}")
     assert resp.status_code == 505 and resp.json()["reason"] == "HTTP2Required"
