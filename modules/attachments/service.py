@@ -19,7 +19,6 @@ from typing import IO, Any
 import msgspec
 
 from modules.attachments.errors import AttachmentRejected
-from modules.attachments.exif import process_image
 from modules.attachments.geo import Location
 from modules.attachments.isobmff import inspect_media
 from modules.attachments.names import sanitize_name
@@ -129,6 +128,8 @@ async def ingest(
     if sniffed.category == "image":
         # Decoded before anything is stored, so an unreadable image leaves nothing behind.
         whole = await asyncio.to_thread(_read_all, file)
+        from modules.attachments.exif import process_image  # Pillow loads with the first image, not in every worker
+
         facts = await process_image(whole, sniffed)
         public_bytes, public_media_type = facts.public, facts.public_media_type
         captured_at, place = facts.captured_at, facts.location
