@@ -22,6 +22,7 @@ from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
 from api.outbox import Audience, Event, emit, register_recipients, register_topics
 from api.state import AppState
+from auth import queries
 from auth.actions import AUTHENTICATED
 from auth.audit import Actor, actor_from, record
 from auth.credentials import LOGIN_ACCOUNT, confirm_password, revoke_sessions, set_password
@@ -263,7 +264,7 @@ async def account_office(conn: asyncpg.Connection, office_id: UUID | None) -> An
 
 async def _member(conn: asyncpg.Connection, p: Principal, user_id: UUID) -> Any:
     """An account of the caller's office, locked for the change; 404 for anyone else's."""
-    row = await conn.fetchrow("select * from users where id = $1 and office_id = $2 for update", user_id, p.office_id)
+    row = await queries.user(conn, user_id=user_id, office_id=p.office_id, for_update=True)
     if row is None:
         raise ProblemError(ErrorCode.NOT_FOUND, "No such account.")
     return row
