@@ -13,10 +13,22 @@ from litestar.types import ControllerRouterHandler
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
-from api.office_tree import CODE, SUBTREE, OfficeRecord, apply_change, problems, subtree
+from api.office_tree import (
+    CODE,
+    OfficeRecord,
+    apply_change,
+    create_below,
+    history_page,
+    in_reach,
+    problems,
+    refuse_retiring_occupied,
+    subtree,
+    subtree_page,
+)
 from api.pagination import Limit, Page, decode_cursor, decode_sequence_cursor, page_of, sequence_page
 from api.state import AppState
-from auth.audit import actor_from, record
+from auth.audit import actor_from
+from auth.password_policy import policy_for, set_policy
 from auth.principal import current_principal
 
 if TYPE_CHECKING:
@@ -72,14 +84,6 @@ def _detail(r: Any) -> OfficeDetail:
                         created_at=r["created_at"])
 
 
-async def _in_reach(conn: asyncpg.Connection, office_id: Any, code: str) -> None:
-    """The caller's own office or one below it may be a parent; anything else answers 404."""
-    if not await conn.fetchval(SUBTREE + "select exists (select 1 from below b join offices o on o.id = b.id "
-                                         "where o.code = $2)", office_id, code):
-        raise ProblemError(ErrorCode.NOT_FOUND, f"No office {code} under yours.",
-                           errors=[{"field": "parent", "message": "no such office under yours"}])
-
-
 def _invalid(rec: OfficeRecord) -> None:
     bad = problems(rec)
     if bad:
@@ -102,13 +106,7 @@ class OfficeTreeController(Controller):
         p = current_principal(request)
         after = decode_cursor(cursor)
         async with state.db.connection() as conn:
-            rows = await conn.fetch(
-                SUBTREE + """
-                select o.*, pa.code as parent_code from offices o join below b on b.id = o.id and b.depth > 0
-                left join offices pa on pa.id = o.parent_id
-                where ($2::timestamptz is null or (o.created_at, o.id) > ($2, $3::uuid))
-                order by o.created_at, o.id limit $4
-                """, p.office_id, after.at if after else None, after.id if after else None, limit + 1)
+            rows = await subtree_page(conn, p.office_id, after=after, limit=limit)
         return page_of(rows, limit, _detail, lambda r: (r["created_at"], r["id"]))
 
     @post("", operation_id="adminCreateOffice", summary="Create an office below the caller's",
@@ -125,11 +123,7 @@ class OfficeTreeController(Controller):
         parent = data.parent
 
         async def work(conn: asyncpg.Connection) -> tuple[int, OfficeDetail]:
-            await _in_reach(conn, p.office, parent)
-            if await conn.fetchval("select exists (select 1 from offices where code = $1)", data.code):
-                raise ProblemError(ErrorCode.CONFLICT, f"The code {data.code} is taken.",
-                                   errors=[{"field": "code", "message": "taken"}])
-            _, row = await apply_change(conn, data, actor_from(request, p))
+            row = await create_below(conn, data, actor_from(request, p), office_id=p.office, parent=parent)
             return 201, _detail({**dict(row), "parent_code": data.parent})
 
         return await run_once(state.db, request, f"user:{p.sub}", msgspec.structs.asdict(data), work)
@@ -152,12 +146,9 @@ class OfficeTreeController(Controller):
                 time_zone=row["time_zone"] if data.time_zone is msgspec.UNSET else data.time_zone)
             _invalid(rec)
             if data.parent is not msgspec.UNSET:
-                await _in_reach(conn, p.office_id, data.parent)
-            if data.retired is True and await conn.fetchval(
-                    "select exists (select 1 from users where office_id = $1 and retired_at is null) or exists "
-                    "(select 1 from offices where parent_id = $1 and retired_at is null)", row["id"]):
-                raise ProblemError(ErrorCode.CONFLICT,
-                                   "Move or retire its accounts and the offices below it first.")
+                await in_reach(conn, p.office_id, data.parent)
+            if data.retired is True:
+                await refuse_retiring_occupied(conn, row["id"])
             _, new = await apply_change(conn, rec, actor_from(request, p),
                                         retired=None if data.retired is msgspec.UNSET else data.retired)
         return _detail({**dict(new), "parent_code": rec.parent})
@@ -173,8 +164,7 @@ class OfficeTreeController(Controller):
             row = await subtree(conn, p.office_id, code)
             if row is None:
                 raise ProblemError(ErrorCode.NOT_FOUND, "No such office under yours.")
-            rows = await conn.fetch("select * from office_history where office_id = $1 and ($2::bigint is null "
-                                    "or id < $2) order by id desc limit $3", row["id"], before, limit + 1)
+            rows = await history_page(conn, row["id"], before=before, limit=limit)
         return sequence_page(rows, limit, lambda r: HistoryEntry(id=r["id"], at=r["at"], change=r["change"],
                                                                  before=r["before"], after=r["after"]))
 
@@ -187,11 +177,8 @@ async def set_password_policy(request: Request[Any, Any, Any], state: AppState,
     """Checked at every change of password; an expired password limits the next sign-in to changing it."""
     p = current_principal(request)
     async with state.db.transaction() as conn:
-        await conn.execute(
-            "update offices set password_min_length = $2, password_history = $3, password_max_age_days = $4, "
-            "updated_at = now() where id = $1", p.office_id, data.min_length, data.history, data.max_age_days)
-        await record(conn, actor_from(request, p), "admin.password_policy.set", object_type="office",
-                     object_id=p.office_id, detail=msgspec.structs.asdict(data))
+        await set_policy(conn, actor_from(request, p), p.office, min_length=data.min_length, history=data.history,
+                         max_age_days=data.max_age_days)
     return data
 
 
@@ -200,8 +187,6 @@ async def set_password_policy(request: Request[Any, Any, Any], state: AppState,
      responses=problem_docs(401, 403), security=[{"bearer": []}])
 async def get_password_policy(request: Request[Any, Any, Any], state: AppState) -> PasswordPolicy:
     """What every password change of the office is checked against."""
-    from auth.password_policy import policy_for
-
     p = current_principal(request)
     async with state.db.connection() as conn:
         policy = await policy_for(conn, p.office_id)

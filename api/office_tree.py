@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
     from auth.audit import Actor
 
-__all__ = ("LEVELS", "SUBTREE", "ImportResult", "OfficeRecord", "apply_change", "import_offices", "parse_csv",
-           "problems", "subtree", "summary")
+__all__ = ("LEVELS", "SUBTREE", "ImportResult", "OfficeRecord", "apply_change", "create_below", "history_page",
+           "import_offices", "in_reach", "parse_csv", "problems", "refuse_retiring_occupied", "subtree", "subtree_page",
+           "summary")
 
 LEVELS = ("spp", "provincial", "prefecture", "county", "dispatched")
 CODE = r"^[a-z][a-z0-9-]{1,39}$"
@@ -228,3 +229,48 @@ async def subtree(conn: asyncpg.Connection, office_id: UUID | None, code: str) -
     return await conn.fetchrow(
         SUBTREE + "select o.*, p.code as parent_code from offices o join below b on b.id = o.id and b.depth > 0 "
                   "left join offices p on p.id = o.parent_id where o.code = $2", office_id, code)
+
+
+async def subtree_page(conn: asyncpg.Connection, office_id: UUID | None, *, after: Any, limit: int) -> list[Any]:
+    """Every office strictly below `office_id`, retired ones included, oldest first: `limit + 1` rows."""
+    return list(await conn.fetch(
+        SUBTREE + """
+        select o.*, pa.code as parent_code from offices o join below b on b.id = o.id and b.depth > 0
+        left join offices pa on pa.id = o.parent_id
+        where ($2::timestamptz is null or (o.created_at, o.id) > ($2, $3::uuid))
+        order by o.created_at, o.id limit $4
+        """, office_id, after.at if after else None, after.id if after else None, limit + 1))
+
+
+async def in_reach(conn: asyncpg.Connection, office_id: UUID | None, code: str) -> None:
+    """The caller's own office or one below it may be a parent; anything else answers 404."""
+    if not await conn.fetchval(SUBTREE + "select exists (select 1 from below b join offices o on o.id = b.id "
+                                         "where o.code = $2)", office_id, code):
+        raise ProblemError(ErrorCode.NOT_FOUND, f"No office {code} under yours.",
+                           errors=[{"field": "parent", "message": "no such office under yours"}])
+
+
+async def create_below(conn: asyncpg.Connection, rec: OfficeRecord, actor: Actor, *, office_id: UUID,
+                       parent: str) -> Any:
+    """Create an office under `parent`, itself the caller's office or one below it (404), with a code no office
+    has (409); answers the new row."""
+    await in_reach(conn, office_id, parent)
+    if await conn.fetchval("select exists (select 1 from offices where code = $1)", rec.code):
+        raise ProblemError(ErrorCode.CONFLICT, f"The code {rec.code} is taken.",
+                           errors=[{"field": "code", "message": "taken"}])
+    _, row = await apply_change(conn, rec, actor)
+    return row
+
+
+async def refuse_retiring_occupied(conn: asyncpg.Connection, office_id: UUID) -> None:
+    """409 while the office has serving accounts or serving offices below it."""
+    if await conn.fetchval(
+            "select exists (select 1 from users where office_id = $1 and retired_at is null) or exists "
+            "(select 1 from offices where parent_id = $1 and retired_at is null)", office_id):
+        raise ProblemError(ErrorCode.CONFLICT, "Move or retire its accounts and the offices below it first.")
+
+
+async def history_page(conn: asyncpg.Connection, office_id: UUID, *, before: int | None, limit: int) -> list[Any]:
+    """The office's changes, newest first: `limit + 1` rows (see `sequence_page`)."""
+    return list(await conn.fetch("select * from office_history where office_id = $1 and ($2::bigint is null "
+                                 "or id < $2) order by id desc limit $3", office_id, before, limit + 1))

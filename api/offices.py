@@ -11,7 +11,7 @@ from api.ttl import TTLCache
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("forget_offices", "office_by_code", "office_by_id")
+__all__ = ("forget_offices", "office_by_code", "office_by_id", "serving_offices")
 
 _SELECT = "select id, code, name, parent_id from offices where "
 _by_code: TTLCache[str, Any] = TTLCache(60.0)
@@ -38,3 +38,16 @@ def forget_offices() -> None:
     """Drop the cached offices (after this worker changed the office tree)."""
     _by_code.clear()
     _by_id.clear()
+
+
+async def serving_offices(conn: asyncpg.Connection) -> list[Any]:
+    """Every serving office by code, with its parent's code and the modules it has on (`modules`, sorted)."""
+    return list(await conn.fetch(
+        """
+        select o.code, o.name, p.code as parent,
+               coalesce(array_agg(m.module order by m.module) filter (where m.enabled), '{}') as modules
+        from offices o left join offices p on p.id = o.parent_id
+        left join office_modules m on m.office_id = o.id
+        where o.retired_at is null
+        group by o.code, o.name, p.code order by o.code
+        """))

@@ -22,6 +22,7 @@ from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
 from api.outbox import Audience, Event, emit, register_recipients, register_topics
 from api.state import AppState
+from auth import queries
 from auth.actions import AUTHENTICATED
 from auth.audit import Actor, actor_from, record
 from auth.credentials import LOGIN_ACCOUNT, confirm_password, revoke_sessions, set_password
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = ("AccountIn", "AccountsController", "account_office", "account_routes", "change_own_password", "check_spec",
-           "create_account", "one_time_passwords", "send_one_time_password")
+           "create_account", "move_account", "one_time_passwords", "retire_account", "send_one_time_password")
 
 register_topics({
     "account.created": "An account was created: its owner's inbox (how to sign in).",
@@ -263,7 +264,7 @@ async def account_office(conn: asyncpg.Connection, office_id: UUID | None) -> An
 
 async def _member(conn: asyncpg.Connection, p: Principal, user_id: UUID) -> Any:
     """An account of the caller's office, locked for the change; 404 for anyone else's."""
-    row = await conn.fetchrow("select * from users where id = $1 and office_id = $2 for update", user_id, p.office_id)
+    row = await queries.user(conn, user_id=user_id, office_id=p.office_id, for_update=True)
     if row is None:
         raise ProblemError(ErrorCode.NOT_FOUND, "No such account.")
     return row
@@ -272,6 +273,53 @@ async def _member(conn: asyncpg.Connection, p: Principal, user_id: UUID) -> Any:
 def _not_self(p: Principal, user: Any, what: str) -> None:
     if user["id"] == p.user_id:
         raise ProblemError(ErrorCode.CONFLICT, f"An admin cannot {what} their own account; ask another admin.")
+
+
+async def move_account(conn: asyncpg.Connection, state: AppState, p: Principal, actor: Actor, user_id: UUID,
+                       office_code: str) -> tuple[Any, str]:
+    """Move a serving staff member of the caller's office to another office of its province, in the caller's
+    transaction: roles cleared, waiting role requests rejected, sessions ended, both offices' audit trails told.
+    Answers the account and its new office's code (404 for an unknown office, 409 for anyone else to move)."""
+    user = await _member(conn, p, user_id)
+    _not_self(p, user, "move")
+    here = await account_office(conn, p.office_id)
+    target = await conn.fetchrow(
+        "select id, code from offices where code = $1 and province = $2 and retired_at is null",
+        office_code, here["province"])
+    if target is None:
+        raise ProblemError(ErrorCode.NOT_FOUND, "No such office in this province.")
+    if user["kind"] != "staff" or user["retired_at"] is not None or target["id"] == here["id"]:
+        raise ProblemError(ErrorCode.CONFLICT, "Only a serving staff member moves, to another office.")
+    since = await conn.fetchval("select max(to_at) from user_office_history where user_id = $1", user_id)
+    await conn.execute(
+        "insert into user_office_history (user_id, office_id, from_at, moved_by) values ($1, $2, $3, $4)",
+        user_id, here["id"], since or user["created_at"], p.sub)
+    await conn.execute("update role_requests set decision = 'rejected', decided_at = now(), decided_by = $2 "
+                       "where user_id = $1 and decided_at is null", user_id, p.user_id)
+    row = await conn.fetchrow("update users set office_id = $2, roles = '{}', updated_at = now() "
+                              "where id = $1 returning *", user_id, target["id"])
+    await revoke_sessions(state, conn, user_id)
+    await emit(conn, "account.moved", {"user": str(user_id)}, office_id=target["id"])
+    await record(conn, actor, "admin.user.moved_in", office_id=target["id"], object_type="user",
+                 object_id=user_id, detail={"from": here["code"], "roles_before": list(user["roles"])})
+    await record(conn, actor, "admin.user.moved_out", object_type="user", object_id=user_id,
+                 detail={"to": target["code"], "roles_before": list(user["roles"])})
+    return row, target["code"]
+
+
+async def retire_account(conn: asyncpg.Connection, state: AppState, p: Principal, actor: Actor,
+                         user_id: UUID) -> tuple[Any, str]:
+    """Retire an account of the caller's office (never deleted: it stays for the audit trail), in the caller's
+    transaction, and end its sessions. Answers the account and its office's code."""
+    user = await _member(conn, p, user_id)
+    _not_self(p, user, "retire")
+    row = await conn.fetchrow(
+        "update users set retired_at = coalesce(retired_at, now()), disabled_at = coalesce(disabled_at, now()),"
+        " updated_at = now() where id = $1 returning *", user_id)
+    await revoke_sessions(state, conn, user_id)
+    await record(conn, actor, "admin.user.retired", object_type="user", object_id=user_id)
+    office = await account_office(conn, p.office_id)
+    return row, office["code"]
 
 
 class AccountsController(Controller):
@@ -376,32 +424,8 @@ class AccountsController(Controller):
         cleared (the new office's admin gives them) and its sessions end."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
-            user = await _member(conn, p, user_id)
-            _not_self(p, user, "move")
-            here = await account_office(conn, p.office_id)
-            target = await conn.fetchrow(
-                "select id, code from offices where code = $1 and province = $2 and retired_at is null",
-                data.office, here["province"])
-            if target is None:
-                raise ProblemError(ErrorCode.NOT_FOUND, "No such office in this province.")
-            if user["kind"] != "staff" or user["retired_at"] is not None or target["id"] == here["id"]:
-                raise ProblemError(ErrorCode.CONFLICT, "Only a serving staff member moves, to another office.")
-            since = await conn.fetchval("select max(to_at) from user_office_history where user_id = $1", user_id)
-            await conn.execute(
-                "insert into user_office_history (user_id, office_id, from_at, moved_by) values ($1, $2, $3, $4)",
-                user_id, here["id"], since or user["created_at"], p.sub)
-            await conn.execute("update role_requests set decision = 'rejected', decided_at = now(), decided_by = $2 "
-                               "where user_id = $1 and decided_at is null", user_id, p.user_id)
-            row = await conn.fetchrow("update users set office_id = $2, roles = '{}', updated_at = now() "
-                                      "where id = $1 returning *", user_id, target["id"])
-            await revoke_sessions(state, conn, user_id)
-            await emit(conn, "account.moved", {"user": str(user_id)}, office_id=target["id"])
-            actor = actor_from(request, p)
-            await record(conn, actor, "admin.user.moved_in", office_id=target["id"], object_type="user",
-                         object_id=user_id, detail={"from": here["code"], "roles_before": list(user["roles"])})
-            await record(conn, actor, "admin.user.moved_out", object_type="user", object_id=user_id,
-                         detail={"to": target["code"], "roles_before": list(user["roles"])})
-        return _account(row, target["code"])
+            row, code = await move_account(conn, state, p, actor_from(request, p), user_id, data.office)
+        return _account(row, code)
 
     @post("/{user_id:uuid}/retire", operation_id="adminRetireUser", summary="Retire an account (never deleted)",
           opt={"action": "admin.users.manage"}, responses=problem_docs(400, 401, 403, 404, 409), status_code=200)
@@ -409,15 +433,8 @@ class AccountsController(Controller):
         """The account can no longer sign in and its sessions end; it stays for the audit trail."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
-            user = await _member(conn, p, user_id)
-            _not_self(p, user, "retire")
-            row = await conn.fetchrow(
-                "update users set retired_at = coalesce(retired_at, now()), disabled_at = coalesce(disabled_at, now()),"
-                " updated_at = now() where id = $1 returning *", user_id)
-            await revoke_sessions(state, conn, user_id)
-            await record(conn, actor_from(request, p), "admin.user.retired", object_type="user", object_id=user_id)
-            office = await account_office(conn, p.office_id)
-        return _account(row, office["code"])
+            row, code = await retire_account(conn, state, p, actor_from(request, p), user_id)
+        return _account(row, code)
 
     @post("/{user_id:uuid}/unlock", operation_id="adminUnlockUser", summary="Lift the sign-in failure lock-out",
           opt={"action": "admin.users.manage"}, responses=problem_docs(400, 401, 403, 404), status_code=204)

@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from api.errors import ErrorCode, ProblemError
+from auth.audit import record
 from auth.passwords import verify_password
 
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("Policy", "check", "one_time_password", "policy_for", "refuse_reuse", "remember")
+    from auth.audit import Actor
+
+__all__ = ("Policy", "check", "one_time_password", "policy_for", "refuse_reuse", "remember", "set_policy")
 
 _COMMON = Path(__file__).with_name("common_passwords.txt")
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
@@ -70,6 +73,16 @@ async def policy_for(conn: asyncpg.Connection, office_id: UUID | None) -> Policy
         return Policy()
     return Policy(min_length=row["password_min_length"], history=row["password_history"],
                   max_age_days=row["password_max_age_days"])
+
+
+async def set_policy(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, min_length: int, history: int,
+                     max_age_days: int | None) -> None:
+    """Replace the office's password policy, in the caller's transaction, and audit it."""
+    await conn.execute(
+        "update offices set password_min_length = $2, password_history = $3, password_max_age_days = $4, "
+        "updated_at = now() where id = $1", office_id, min_length, history, max_age_days)
+    await record(conn, actor, "admin.password_policy.set", object_type="office", object_id=office_id,
+                 detail={"min_length": min_length, "history": history, "max_age_days": max_age_days})
 
 
 async def refuse_reuse(conn: asyncpg.Connection, user_id: UUID, password: str, policy: Policy,

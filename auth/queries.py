@@ -12,10 +12,13 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = (
-    "audit_page", "audit_record", "office_code", "office_province", "own_list_exists", "partner_client",
-    "partner_client_page", "permission_rows", "province_list_exists", "province_rows", "user", "user_exists",
-    "user_page",
+    "VISIBLE_ROLE_REQUESTS", "audit_page", "audit_record", "office_code", "office_province", "own_list_exists",
+    "partner_client", "partner_client_page", "permission_rows", "province_list_exists", "province_rows",
+    "role_request_page", "user", "user_exists", "user_page",
 )
+
+# A role request is seen by its own office and the office directly above (`?`: the caller's office).
+VISIBLE_ROLE_REQUESTS = "(rr.office_id = ? or rr.office_id in (select id from offices where parent_id = ?))"
 
 
 async def user_page(conn: asyncpg.Connection, *, office_id: UUID | None, kind: str | None, after: Any,
@@ -26,6 +29,19 @@ async def user_page(conn: asyncpg.Connection, *, office_id: UUID | None, kind: s
     if kind:
         q.add("kind = ?", kind)
     sql, args = q.sql("select * from users", after, limit)
+    return await conn.fetch(sql, *args)
+
+
+async def role_request_page(conn: asyncpg.Connection, *, office_id: UUID | None, pending: bool, after: Any,
+                            limit: int) -> list[asyncpg.Record]:
+    """One page of the changes of roles of the office and those directly below, newest first, each with the
+    account's `username`; `pending` keeps those still waiting."""
+    q = keyset("rr.requested_at", "rr.id")
+    q.add(VISIBLE_ROLE_REQUESTS, office_id)
+    if pending:
+        q.add("rr.decided_at is null")
+    sql, args = q.sql("select rr.*, u.username from role_requests rr join users u on u.id = rr.user_id", after,
+                      limit)
     return await conn.fetch(sql, *args)
 
 

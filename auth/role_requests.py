@@ -16,18 +16,19 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.errors import ErrorCode, ProblemError, problem_docs
 from api.idempotency import run_once
-from api.pagination import Limit, Page, decode_cursor, keyset, page_of
+from api.pagination import Limit, Page, decode_cursor, page_of
 from api.state import AppState
 from auth.actions import IDENTITY_ACTIONS, STAFF_ROLES
 from auth.audit import Actor, actor_from, record
 from auth.credentials import revoke_sessions
 from auth.permissions import effective_grants
 from auth.principal import Principal, current_principal
+from auth.queries import VISIBLE_ROLE_REQUESTS, role_request_page
 
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("VISIBLE", "RoleRequestController", "approval_reason", "decide_request", "open_request",
+__all__ = ("RoleRequestController", "approval_reason", "decide_request", "open_request",
            "refuse_without_approval", "request_roles")
 
 
@@ -100,11 +101,6 @@ async def open_request(conn: asyncpg.Connection, p: Principal, user: Any, roles:
     return row
 
 
-# Requests of the caller's own office, or of an office directly below it.
-# The office's own requests and those of the offices directly below it (`?`: the caller's office).
-VISIBLE = "(rr.office_id = ? or rr.office_id in (select id from offices where parent_id = ?))"
-
-
 async def request_roles(conn: asyncpg.Connection, p: Principal, actor: Actor, user_id: UUID,
                         roles: list[str]) -> Any:
     """Ask, in the caller's transaction, for a staff account of the office to get exactly these roles (404 for
@@ -127,7 +123,7 @@ async def decide_request(conn: asyncpg.Connection, state: AppState, p: Principal
     admin other than the one who asked and the account concerned; approval applies the roles and signs the
     account out everywhere. Answers the decided request."""
     row = await conn.fetchrow("select rr.* from role_requests rr where rr.id = $2 and "
-                              + VISIBLE.replace("?", "$1") + " for update", p.office_id, request_id)
+                              + VISIBLE_ROLE_REQUESTS.replace("?", "$1") + " for update", p.office_id, request_id)
     if row is None:
         raise ProblemError(ErrorCode.NOT_FOUND, "No such role request.")
     if row["decided_at"] is not None:
@@ -180,13 +176,9 @@ class RoleRequestController(Controller):
     ) -> Page[RoleRequestOut]:
         """Newest first; by default only those still waiting."""
         p = current_principal(request)
-        q = keyset("rr.requested_at", "rr.id")
-        q.add(VISIBLE, p.office_id)
-        if pending:
-            q.add("rr.decided_at is null")
-        sql, args = q.sql("select rr.* from role_requests rr", decode_cursor(cursor), limit)
+        after = decode_cursor(cursor)
         async with state.db.connection() as conn:
-            rows = await conn.fetch(sql, *args)
+            rows = await role_request_page(conn, office_id=p.office_id, pending=pending, after=after, limit=limit)
         return page_of(rows, limit, _out, lambda r: (r["requested_at"], r["id"]))
 
     @post("/{request_id:uuid}/{decision:str}", operation_id="adminDecideRoleRequest",

@@ -42,6 +42,8 @@ def register(m: Manifest) -> Manifest:
     for code, spec in m.clocks.items():
         if code in CLOCKS:
             raise ValueError(f"clock {code} registered twice")
+        if (spec.code, spec.module) != (code, m.name):
+            raise ValueError(f"module {m.name} brings clock {code} filed as {spec.code} of module {spec.module}")
         CLOCKS[code] = spec
     missing = [c for c in m.uses_clocks if c not in CLOCKS]
     if missing:

@@ -9,6 +9,7 @@ from litestar import Request, get, put
 from litestar.params import FromPath, JSONBody
 
 from api.errors import problem_docs
+from api.offices import serving_offices
 from api.state import AppState
 from auth.audit import actor_from
 from auth.principal import current_principal
@@ -38,15 +39,7 @@ class ModuleSwitch(msgspec.Struct, forbid_unknown_fields=True):
 async def list_offices(state: AppState) -> list[OfficeOut]:
     """Every serving office, with the modules it has on (the public app lists where one can file)."""
     async with state.db.connection() as conn:
-        rows = await conn.fetch(
-            """
-            select o.code, o.name, p.code as parent,
-                   coalesce(array_agg(m.module order by m.module) filter (where m.enabled), '{}') as modules
-            from offices o left join offices p on p.id = o.parent_id
-            left join office_modules m on m.office_id = o.id
-            where o.retired_at is null
-            group by o.code, o.name, p.code order by o.code
-            """)
+        rows = await serving_offices(conn)
     return [OfficeOut(code=r["code"], name=r["name"], parent=r["parent"], modules=list(r["modules"])) for r in rows]
 
 

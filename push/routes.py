@@ -234,11 +234,7 @@ class WebhookAdminController(Controller):
 async def _partner(state: AppState, request: Request[Any, Any, Any]) -> UUID:
     p = current_principal(request)
     async with state.db.connection() as conn:
-        found = await conn.fetchval("select id from partner_clients where client_id = $1 and office_id = $2"
-                                    " and disabled_at is null", p.sub, p.office_id)
-    if found is None:
-        raise not_found("No such partner client.")
-    return found
+        return await webhooks.serving_client(conn, p.sub, p.office_id)
 
 
 class PartnerEventsController(Controller):

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from push.schemas import SubscriptionIn
 
 __all__ = ("deliveries", "feed", "get_subscription", "remove_subscription", "replay", "requeue", "secrets_in_force",
-           "set_subscription", "wait_feed")
+           "serving_client", "set_subscription", "wait_feed")
 
 _AAD = b"webhook-secret"
 
@@ -37,6 +37,15 @@ async def _client(conn: asyncpg.Connection, office_id: UUID | None, client_uuid:
     if row is None:
         raise not_found("No such partner client.")
     return row
+
+
+async def serving_client(conn: asyncpg.Connection, client_id: str, office_id: UUID | None) -> UUID:
+    """The row id of a partner client of the office that is not disabled, by its client id, or 404."""
+    found = await conn.fetchval("select id from partner_clients where client_id = $1 and office_id = $2"
+                                " and disabled_at is null", client_id, office_id)
+    if found is None:
+        raise not_found("No such partner client.")
+    return found
 
 
 def _out(row: asyncpg.Record, secret: str | None = None) -> SubscriptionOut:

@@ -43,9 +43,10 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = (
-    "Deadline", "ListFilter", "Rate", "Stats", "anonymous_item", "catalog", "categories", "categories_as_written",
-    "category", "category_by_id", "category_out", "deadlines", "has_review", "list_items", "listed", "own_item",
-    "public_view", "reply_template", "staff_item", "staff_read", "staff_view", "stats", "templates",
+    "Deadline", "ListFilter", "Rate", "Stats", "account_phone", "anonymous_item", "catalog", "categories",
+    "categories_as_written", "category", "category_by_id", "category_out", "deadlines", "has_review", "list_items",
+    "listed", "own_item", "public_view", "reply_template", "staff_item", "staff_read", "staff_view", "stats",
+    "templates",
 )
 
 
@@ -54,6 +55,12 @@ def _missing() -> Any:
 
 
 _categories: TTLCache[tuple[UUID, str], Any] = TTLCache(5.0)
+
+
+async def account_phone(conn: asyncpg.Connection, box: SecretBox, user_id: UUID) -> str | None:
+    """The account's phone number in clear, or None when it has none."""
+    enc = await conn.fetchval("select phone_enc from users where id = $1", user_id)
+    return box.decrypt_text(enc, aad=b"phone") if enc else None
 
 
 async def category(conn: asyncpg.Connection, office_id: UUID, code: str) -> Any:

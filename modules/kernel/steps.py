@@ -12,10 +12,11 @@ from uuid import UUID
 
 import msgspec
 
-from api.errors import ErrorCode, ProblemError, conflict, forbidden, not_found
+from api.errors import conflict, not_found
 from api.schema import Output
 from auth.audit import record
 from modules.clocks.store import end_open_clocks, start_next, stop_clock
+from modules.kernel.approvals import Decision, next_approval, rule_on
 from modules.kernel.timeline import add_event
 from modules.kernel.workflow import Transition, Workflow
 
@@ -29,7 +30,6 @@ __all__ = (
     "take_step",
 )
 
-Decision = Literal["approve", "return", "withdraw"]
 Notify = Callable[..., Awaitable[None]]
 
 
@@ -170,8 +170,7 @@ class ProposalOut(Output):
 
 def proposal_out(subject: Subject, r: Any) -> ProposalOut:
     """A proposal row as the apps see it."""
-    chain = subject.workflow.transitions[r["step"]].approvals
-    nxt = chain[r["stage"]] if r["status"] == "pending" and r["stage"] < len(chain) else None
+    nxt = next_approval(subject.workflow.transitions[r["step"]].approvals, r["stage"], r["status"])
     return ProposalOut(id=r["id"], step=r["step"], status=r["status"], proposed_by=r["proposed_by"], next_action=nxt,
                        fields=r["fields"], body=r["body"], decisions=r["decisions"], created_at=r["created_at"],
                        decided_at=r["decided_at"])
@@ -219,23 +218,10 @@ async def decide(
         raise conflict(f"The proposal is already {p['status']}.")
     t = subject.workflow.transitions[p["step"]]
     chain, stage = t.approvals, p["stage"]
-    if decision == "withdraw":
-        if actor.id != p["proposed_by"]:
-            raise forbidden("Only the proposer can withdraw a proposal.")
-    else:
-        needed = chain[stage]
-        if needed not in actions:
-            raise forbidden(f"This decision needs {needed}.", action=needed)
-        deciders = {p["proposed_by"], *(d["by"] for d in p["decisions"])}
-        if actor.id in deciders:
-            raise forbidden("The proposer or an earlier approver cannot also approve this step.")
-        if decision == "return" and not reason:
-            raise ProblemError(ErrorCode.VALIDATION_FAILED, "Returning a proposal needs a reason.",
-                               errors=[{"field": "reason", "message": "required to return"}])
+    status = rule_on(chain, stage, proposed_by=p["proposed_by"], earlier=(d["by"] for d in p["decisions"]),
+                     by=actor.id, actions=actions, decision=decision, reason=reason)
     entry = {"by": actor.id, "decision": decision, "action": None if decision == "withdraw" else chain[stage],
              "reason": reason, "at": datetime.now(UTC).isoformat()}
-    done = decision != "approve" or stage + 1 == len(chain)
-    status = {"approve": "approved", "return": "returned", "withdraw": "withdrawn"}[decision] if done else "pending"
     p = await conn.fetchrow(
         """
         update step_proposals set stage = stage + $2, status = $3, decisions = decisions || $4::jsonb,

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = (
     "CaseFilter", "ClueFilter", "agency_recommendation", "agency_recommendations", "case_item", "case_read",
     "case_view", "clue_item", "clue_view", "list_cases", "list_clues", "partner_clue", "partner_clue_out",
-    "partner_clues", "questions", "recommendation_for_agency", "staff_case", "staff_clue",
+    "partner_clues", "questions", "recommendation_for_agency", "recommendation_of_case", "staff_case", "staff_clue",
 )
 
 
@@ -266,6 +266,15 @@ async def recommendation_for_agency(conn: asyncpg.Connection, rec_id: UUID, clie
                               + (" for update of r" if lock else ""), rec_id, client_id)
     if row is None:
         raise not_found()
+    return row
+
+
+async def recommendation_of_case(conn: asyncpg.Connection, case_id: UUID) -> Any:
+    """The recommendation issued on the case, with its office's name (`office_name`), or 404 before it is issued."""
+    row = await conn.fetchrow("select r.*, o.name as office_name from pil_recommendations r "
+                              "join offices o on o.id = r.office_id where r.case_id = $1", case_id)
+    if row is None:
+        raise not_found("No recommendation has been issued on this case.")
     return row
 
 

@@ -146,7 +146,13 @@ async def create_clue(
     partner_ref: str | None = None, informant: dict[str, str | None] | None = None,
     volunteer_user: UUID | None = None,
 ) -> Any:
-    """Register a clue in the office's registry: numbered, checked for possible duplicates, on the timeline."""
+    """Register a clue in the office's registry: numbered, checked for possible duplicates, on the timeline (409
+    when the partner client already transferred one under this reference)."""
+    if partner_ref is not None:
+        existing = await conn.fetchval("select id from pil_clues where partner_client = $1 and partner_ref = $2",
+                                       partner_client, partner_ref)
+        if existing is not None:
+            raise conflict("A clue was already transferred under this reference.", clueId=str(existing))
     await _check_domain(conn, office_id, domain)
     now = datetime.now(UTC)
     n = await _next_number(conn, office_id, "clue", now.year)

@@ -13,13 +13,13 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.errors import invalid, problem_docs
 from api.idempotency import run_once
-from api.pagination import Limit, Page, decode_cursor, keyset, page_of
+from api.pagination import Limit, Page, decode_cursor, page_of
 from api.state import AppState
-from auth.audit import actor_from, record
+from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import clock_views, today
-from modules.monitoring import service
+from modules.monitoring import queries, service
 from modules.monitoring.service import GroupBy
 from modules.registry import manifests
 
@@ -281,15 +281,9 @@ class MonitoringController(Controller):
                       limit: FromQuery[Limit] = 50) -> Page[ActionOut]:
         """The ladder's record for the office; `unanswered=true` lists notices still waiting for the handler."""
         p = current_principal(request)
-        q = keyset("created_at", "id")
-        q.add("office_id = ?", p.office_id)
-        if rung:
-            q.add("rung = ?", rung)
-        if unanswered:
-            q.add("rung = ? and answered_at is null", "notice")
-        sql, args = q.sql("select * from monitoring_actions", decode_cursor(cursor), limit)
+        after = decode_cursor(cursor)
         async with state.db.connection() as conn:
-            rows = await conn.fetch(sql, *args)
+            rows = await queries.actions(conn, p.office, rung=rung, unanswered=unanswered, after=after, limit=limit)
         return page_of(rows, limit, _action, lambda r: (r["created_at"], r["id"]))
 
     @get("/my-notices", operation_id="monitoringMyNotices", summary="Notices the caller must answer",
@@ -298,9 +292,7 @@ class MonitoringController(Controller):
         """Written monitoring notices on the caller's own items, not yet answered."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            rows = await conn.fetch(
-                "select * from monitoring_actions where office_id = $1 and handler_id = $2 and rung = 'notice' "
-                "and answered_at is null order by created_at, id limit 200", p.office_id, p.user_id)
+            rows = await queries.open_notices(conn, p.office, p.user_id)
         return [_action(r) for r in rows]
 
     @post("/notices/{action_id:uuid}/answer", operation_id="monitoringAnswer", summary="Answer a monitoring notice",
@@ -357,18 +349,7 @@ class MonitoringController(Controller):
         """Replace the office's settings (audited)."""
         p = current_principal(request)
         async with state.db.transaction() as conn:
-            await conn.execute(
-                """
-                insert into monitoring_settings (office_id, automatic, reminder_after_days, notice_after_days,
-                                                 bulletin_period) values ($1, $2, $3, $4, $5)
-                on conflict (office_id) do update set automatic = excluded.automatic,
-                    reminder_after_days = excluded.reminder_after_days,
-                    notice_after_days = excluded.notice_after_days, bulletin_period = excluded.bulletin_period,
-                    updated_at = now()
-                """, p.office_id, data.automatic, data.reminder_after_days, data.notice_after_days,
-                data.bulletin_period)
-            await record(conn, actor_from(request, p), "monitoring.settings", office_id=p.office_id,
-                         object_type="monitoring_settings", detail=msgspec.to_builtins(data))
+            await service.save_settings(conn, actor_from(request, p), p.office, **msgspec.structs.asdict(data))
         return data
 
     @post("/sweep", operation_id="monitoringSweep", summary="Run the sweep for the office now",

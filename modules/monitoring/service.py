@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "DEFAULT_SETTINGS", "answer_notice", "bulletin", "bulletins", "category_counts", "deadlines", "escalate",
-    "last_period", "office_settings", "period_bounds", "rates", "run_ladder", "system_actor",
+    "last_period", "office_settings", "period_bounds", "rates", "run_ladder", "save_settings", "system_actor",
 )
 
 Rung = Literal["reminder", "notice"]
@@ -128,6 +128,23 @@ async def office_settings(conn: asyncpg.Connection, office_id: UUID) -> dict[str
     """The office's ladder settings, or the defaults."""
     row = await conn.fetchrow("select * from monitoring_settings where office_id = $1", office_id)
     return {k: row[k] for k in DEFAULT_SETTINGS} if row else dict(DEFAULT_SETTINGS)
+
+
+async def save_settings(conn: asyncpg.Connection, actor: Actor, office_id: UUID, *, automatic: bool,
+                        reminder_after_days: int, notice_after_days: int, bulletin_period: str) -> None:
+    """Replace the office's ladder settings, in the caller's transaction, and audit the change."""
+    await conn.execute(
+        """
+        insert into monitoring_settings (office_id, automatic, reminder_after_days, notice_after_days,
+                                         bulletin_period) values ($1, $2, $3, $4, $5)
+        on conflict (office_id) do update set automatic = excluded.automatic,
+            reminder_after_days = excluded.reminder_after_days,
+            notice_after_days = excluded.notice_after_days, bulletin_period = excluded.bulletin_period,
+            updated_at = now()
+        """, office_id, automatic, reminder_after_days, notice_after_days, bulletin_period)
+    await record(conn, actor, "monitoring.settings", office_id=office_id, object_type="monitoring_settings",
+                 detail={"automatic": automatic, "reminderAfterDays": reminder_after_days,
+                         "noticeAfterDays": notice_after_days, "bulletinPeriod": bulletin_period})
 
 
 async def _clock(conn: asyncpg.Connection, office_id: UUID, clock_id: UUID) -> Any:

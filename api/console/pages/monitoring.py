@@ -20,7 +20,7 @@ from auth.audit import actor_from
 from auth.principal import current_principal
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import today
-from modules.monitoring import service
+from modules.monitoring import queries, service
 
 __all__ = ("monitoring_routes",)
 
@@ -35,8 +35,7 @@ async def monitoring_page(request: Request[Any, Any, Any], state: AppState, over
     async with state.db.connection() as conn:
         rows = await service.deadlines(conn, p.office, within_days=7, overdue_only=overdue, module=None,
                                        department=None, handler=None, after=None, limit=_LIMIT)
-        actions = await conn.fetch("select * from monitoring_actions where office_id = $1"
-                                   " order by created_at desc, id desc limit 50", p.office_id)
+        actions = (await queries.actions(conn, p.office, limit=50))[:50]
         bulletins = await service.bulletins(conn, p.office, limit=12)
         settings = await service.office_settings(conn, p.office)
     deadlines = [{**dict(r), "label": CLOCKS[r["code"]].label_zh if r["code"] in CLOCKS else r["code"]}

@@ -30,7 +30,7 @@ from auth.admin import service
 from auth.admin.common import user_out
 from auth.audit import actor_from
 from auth.principal import current_principal
-from auth.role_requests import VISIBLE, decide_request, request_roles
+from auth.role_requests import decide_request, request_roles
 
 __all__ = ("people_routes",)
 
@@ -49,10 +49,9 @@ async def people_page(request: Request[Any, Any, Any], state: AppState, cursor: 
     async with state.db.connection() as conn:
         rows = await queries.user_page(conn, office_id=p.office_id, kind=None, after=decode_cursor(cursor),
                                        limit=_PAGE)
-        pending = await conn.fetch(
-            "select rr.*, u.username from role_requests rr join users u on u.id = rr.user_id"
-            " where rr.decided_at is null and " + VISIBLE.replace("?", "$1")
-            + " order by rr.requested_at limit 100", p.office_id)
+        # The API's list, newest first; shown oldest first, as a queue.
+        pending = (await queries.role_request_page(conn, office_id=p.office_id, pending=True, after=None,
+                                                   limit=100))[:100][::-1]
     users = page_of(rows, _PAGE, user_out, lambda r: (r["created_at"], r["id"]))
     return await page(request, "people.html", users=users.items, next_cursor=users.next_cursor,
                       roles=STAFF_ROLES, done=_DONE.get(done or ""), pending=pending,

@@ -16,7 +16,7 @@ from api.pagination import Limit, Page, decode_cursor
 from api.state import AppState
 from auth.principal import current_principal
 from modules.complaints import service
-from modules.complaints.queries import list_items, own_item, public_view
+from modules.complaints.queries import account_phone, list_items, own_item, public_view
 from modules.complaints.routes import common
 from modules.complaints.routes.common import UploadForm
 from modules.complaints.schemas import (
@@ -67,8 +67,7 @@ class CitizenController(Controller):
 
         async def work(conn: asyncpg.Connection) -> tuple[int, ComplaintReceipt]:
             # The account's phone is the contact for replies (read in the command's own transaction).
-            enc = await conn.fetchval("select phone_enc from users where id = $1", p.user_id)
-            phone = state.box.decrypt_text(enc, aad=b"phone") if enc else None
+            phone = await account_phone(conn, state.box, p.account)
             reporter = service.Reporter(name=data.real_name, phone=phone, id_number=data.id_number)
             return await common.file_item(state, request, conn, data, principal=p, reporter=reporter, channel="app")
         return await run_once(state.db, request, p.sub, data, work)

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.errors import not_found, problem_docs
+from api.errors import problem_docs
 from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor
 from api.state import AppState
@@ -27,7 +27,14 @@ from modules.kernel.files import (
 )
 from modules.litigation import evidence, service
 from modules.litigation.document import DOCUMENT_RESPONSES, pdf_response
-from modules.litigation.queries import CaseFilter, case_read, case_view, list_cases, staff_case
+from modules.litigation.queries import (
+    CaseFilter,
+    case_read,
+    case_view,
+    list_cases,
+    recommendation_of_case,
+    staff_case,
+)
 from modules.litigation.routes.common import UploadForm, attach, command, original
 from modules.litigation.rules import CaseRoute, CaseState
 from modules.litigation.schemas import (
@@ -241,8 +248,5 @@ class CaseController(Controller):
         """检察建议书 with the office's header, as issued (the same bytes every time); 404 before it is issued."""
         async with state.db.connection() as conn:
             row = await staff_case(conn, case_id, current_principal(request).office_id)
-            rec = await conn.fetchrow("select r.*, o.name as office_name from pil_recommendations r "
-                                      "join offices o on o.id = r.office_id where r.case_id = $1", row["id"])
-        if rec is None:
-            raise not_found("No recommendation has been issued on this case.")
+            rec = await recommendation_of_case(conn, row["id"])
         return pdf_response(request, rec, rec["office_name"])

@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.errors import conflict, problem_docs
+from api.errors import problem_docs
 from api.idempotency import run_once
 from api.pagination import Limit, Page, decode_cursor
 from api.state import AppState
@@ -66,10 +66,6 @@ class PartnerClueController(Controller):
         p = current_principal(request)
 
         async def work(conn: asyncpg.Connection) -> tuple[int, PartnerClueOut]:
-            existing = await conn.fetchval("select id from pil_clues where partner_client = $1 and partner_ref = $2",
-                                           p.sub, data.reference)
-            if existing is not None:
-                raise conflict("A clue was already transferred under this reference.", clueId=str(existing))
             informant = {"name": data.informant.name, "phone": data.informant.phone} if data.informant else None
             row = await service.create_clue(
                 conn, state.box, actor_from(request, p), office_id=p.office,

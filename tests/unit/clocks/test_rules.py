@@ -80,3 +80,20 @@ def test_specs_are_frozen() -> None:
     spec: ClockSpec = CLOCKS["procedural_reply"]
     with pytest.raises(AttributeError):
         spec.day_type = "working"  # type: ignore[misc]
+
+
+def test_every_clock_names_a_registered_module() -> None:
+    # `ClockSpec.module` is a plain name, checked here and at registration instead of by a Literal to edit.
+    from modules.registry import manifests
+
+    assert {spec.module for spec in CLOCKS.values()} <= {m.name for m in manifests()}
+
+
+def test_a_module_cannot_bring_a_clock_filed_under_another_module() -> None:
+    from modules.kernel.manifest import Manifest
+    from modules.registry import register
+
+    stray = ClockSpec(code="stray_reply", module="complaints", length=Period(5), label_zh="", label_en="")
+    with pytest.raises(ValueError, match="filed as stray_reply of module complaints"):
+        register(Manifest(name="strays", label_zh="", routes=list, actions={}, clocks={"stray_reply": stray}))
+    assert "stray_reply" not in CLOCKS

@@ -145,7 +145,7 @@ MANIFEST = Manifest(
     permission_defaults=(("prosecutor", "inspection.propose"), ("dept_head", "inspection.propose"),
                          ("dept_head", "inspection.review"), ("chief", "inspection.propose"),
                          ("chief", "inspection.decide")),
-    clocks={"inspection_report": ClockSpec(code="inspection_report", module="inspections",  # type: ignore[arg-type]
+    clocks={"inspection_report": ClockSpec(code="inspection_report", module="inspections",
                                            length=Period(10),
                                            label_zh="检查报告", label_en="Inspection report")},
     public_routes=frozenset({("GET", "/api/v1/public/inspections/about")}),
