@@ -271,11 +271,18 @@ async def _fed(conn, client_id: str, field: str, value: str) -> list[str]:
     return [r["event"] for r in rows]
 
 
-async def _subscribe(client, staff, conn, client_id: str, kinds: list[str]) -> None:
-    police = await conn.fetchval("select id from partner_clients where client_id = $1", client_id)
-    made = await client.put(f"/api/v1/admin/partner-clients/{police}/webhook", headers=await staff("jinshan", "admin"),
-                            json={"kinds": kinds})
-    assert made.status_code in (200, 201), made.text
+async def _agency(client, staff, conn, like: str, kinds: list[str]) -> tuple[str, dict[str, str]]:
+    """A fresh partner client of jinshan like a demo one (its kind, scopes and secret), subscribed to `kinds` with
+    no endpoint (it pulls): the demo clients' subscriptions are other tests' to set. Its client id and headers."""
+    client_id = f"{like}-{uuid.uuid4().hex[:8]}"
+    made = await conn.fetchval(
+        "insert into partner_clients (office_id, client_id, name, agency_kind, secret_hash, scopes) select office_id,"
+        " $1, name, agency_kind, secret_hash, scopes from partner_clients where client_id = $2 returning id",
+        client_id, like)
+    subscribed = await client.put(f"/api/v1/admin/partner-clients/{made}/webhook",
+                                  headers=await staff("jinshan", "admin"), json={"kinds": kinds})
+    assert subscribed.status_code == 201, subscribed.text
+    return client_id, bearer(await partner_token(client, client_id))
 
 
 async def _bystanders(conn, make_user, roles: tuple[str, ...]) -> list:
@@ -291,8 +298,8 @@ async def _bystanders(conn, make_user, roles: tuple[str, ...]) -> list:
 async def test_pil_steps_reach_the_handler_the_approvers_and_the_agency_addressed(
         client, staff, conn, make_user, worker) -> None:
     nobody = await _bystanders(conn, make_user, ("prosecutor", "dept_head", "chief"))
-    await _subscribe(client, staff, conn, "jinshan-ecoenv", ["litigation.partner"])
-    await _subscribe(client, staff, conn, "jinshan-police", ["litigation.partner"])
+    ecoenv, agency = await _agency(client, staff, conn, "jinshan-ecoenv", ["litigation.partner"])
+    police, _ = await _agency(client, staff, conn, "jinshan-police", ["litigation.partner"])
     handlers = await _serving(conn, "jinshan", ("prosecutor", "dept_head", "chief"))
     heads, chiefs = await _serving(conn, "jinshan", ("dept_head",)), await _serving(conn, "jinshan", ("chief",))
     prosecutor, head, chief = [await staff("jinshan", r) for r in ("prosecutor", "dept_head", "chief")]
@@ -304,7 +311,7 @@ async def test_pil_steps_reach_the_handler_the_approvers_and_the_agency_addresse
     clue, url = made.json()["id"], f"{CLUES}/{made.json()['id']}"
     assert (await client.post(f"{url}/steps", headers=prosecutor, json={"step": "evaluate"})).status_code == 200
     proposed = await client.post(f"{url}/steps", headers=prosecutor, json={
-        "step": "open_case", "route": "administrative", "reason": "符合立案条件", "agency": "jinshan-ecoenv"})
+        "step": "open_case", "route": "administrative", "reason": "符合立案条件", "agency": ecoenv})
     assert proposed.status_code == 200, proposed.text
     proposal = proposed.json()["pendingProposal"]["id"]
     for who in (head, chief):
@@ -351,9 +358,8 @@ async def test_pil_steps_reach_the_handler_the_approvers_and_the_agency_addresse
 
     # The recommendation reaches the agency addressed (its feed), not another agency subscribed to the topic.
     rec = decided.json()["recommendation"]["id"]
-    assert await _fed(conn, "jinshan-ecoenv", "recommendationId", rec) == ["recommendation.issued"]
-    assert await _fed(conn, "jinshan-police", "recommendationId", rec) == []
-    agency = bearer(await partner_token(client, "jinshan-ecoenv"))
+    assert await _fed(conn, ecoenv, "recommendationId", rec) == ["recommendation.issued"]
+    assert await _fed(conn, police, "recommendationId", rec) == []
     feed = (await client.get("/api/v1/partner/events", headers=agency, params={"after": 0, "limit": 200})).json()
     assert [e["data"]["event"] for e in feed["events"] if e["data"].get("recommendationId") == rec] == [
         "recommendation.issued"]
@@ -363,10 +369,9 @@ async def test_pil_steps_reach_the_handler_the_approvers_and_the_agency_addresse
 async def test_what_an_agency_does_reaches_the_staff_who_act_and_what_the_office_does_the_agency(
         client, staff, conn, make_user, worker) -> None:
     nobody = await _bystanders(conn, make_user, ("prosecutor", "dept_head", "chief", "complaints_office"))
-    await _subscribe(client, staff, conn, "jinshan-police", ["partner.involvement", "partner.document",
-                                                              "partner.transfer"])
-    await _subscribe(client, staff, conn, "jinshan-ecoenv", ["partner.consultation"])
-    police = bearer(await partner_token(client, "jinshan-police"))
+    police_id, police = await _agency(client, staff, conn, "jinshan-police", [
+        "partner.involvement", "partner.document", "partner.transfer"])
+    ecoenv, agency = await _agency(client, staff, conn, "jinshan-ecoenv", ["partner.consultation"])
     chief = await staff("jinshan", "chief")
     deciders = await _serving(conn, "jinshan", ("dept_head", "chief"))
     goer = await make_user(roles=("prosecutor",))
@@ -395,12 +400,12 @@ async def test_what_an_agency_does_reaches_the_staff_who_act_and_what_the_office
     told = await _told(conn, "involvementId", iid)
     assert told == {"involvement.requested": deciders, "involvement.accept": {goer["id"]},
                     "involvement.message": {goer["id"]}}
-    assert await _fed(conn, "jinshan-police", "involvementId", iid) == ["involvement.accept", "involvement.opinion"]
+    assert await _fed(conn, police_id, "involvementId", iid) == ["involvement.accept", "involvement.opinion"]
 
     # Documents: the office's reaches the police; their receipt, the staff member who sent it; theirs, the staff
     # who handle documents.
     sent = await client.post("/api/v1/staff/partner-documents", headers={**goer_headers, **key()}, json={
-        "clientId": "jinshan-police", "kind": "supplementary_investigation", "subject": "补充侦查提纲",
+        "clientId": police_id, "kind": "supplementary_investigation", "subject": "补充侦查提纲",
         "body": "请补充。"})
     assert sent.status_code == 201, sent.text
     did = sent.json()["id"]
@@ -413,12 +418,11 @@ async def test_what_an_agency_does_reaches_the_staff_who_act_and_what_the_office
     assert theirs.status_code == 201, theirs.text
     await drain(worker)
     assert await _told(conn, "documentId", did) == {"document.sign": {goer["id"]}}
-    assert await _fed(conn, "jinshan-police", "documentId", did) == ["document.sent"]
+    assert await _fed(conn, police_id, "documentId", did) == ["document.sent"]
     assert await _told(conn, "documentId", theirs.json()["id"]) == {"document.sent": handlers}
-    assert await _fed(conn, "jinshan-police", "documentId", theirs.json()["id"]) == []
+    assert await _fed(conn, police_id, "documentId", theirs.json()["id"]) == []
 
     # A consultation the agency proposes reaches those who schedule them; the office's confirmation, the agency.
-    agency = bearer(await partner_token(client, "jinshan-ecoenv"))
     proposed = await client.post("/api/v1/partner/consultations", headers={**agency, **key()}, json={
         "topic": "整改磋商", "agenda": "整改方案", "slots": ["2026-12-03T09:30:00+08:00"]})
     assert proposed.status_code == 201, proposed.text
@@ -428,7 +432,7 @@ async def test_what_an_agency_does_reaches_the_staff_who_act_and_what_the_office
     assert confirmed.status_code == 200, confirmed.text
     await drain(worker)
     assert await _told(conn, "consultationId", cid) == {"consultation.proposed": handlers}
-    assert await _fed(conn, "jinshan-ecoenv", "consultationId", cid) == ["consultation.confirm_office"]
+    assert await _fed(conn, ecoenv, "consultationId", cid) == ["consultation.confirm_office"]
 
     # A call the hotline transfers reaches the office's intake, who accept it.
     hotline = bearer(await partner_token(client, "jinshan-hotline"))
