@@ -4,10 +4,9 @@ deadlines, field evidence in a hash chain, and the recommendation loop with admi
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from uuid import UUID
 
-from api.outbox import Audience, Event
 from modules.kernel.manifest import Manifest
+from modules.litigation.recipients import RECIPIENTS
 from modules.litigation.rules import ACTIONS, CLOCKS, EVENT_TYPES, EXTERNAL_ACTIONS, PERMISSION_DEFAULTS, TOPICS, Config
 from modules.registry import register
 
@@ -17,12 +16,6 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
 
 __all__ = ("MANIFEST",)
-
-
-async def _named_user(conn: object, event: Event) -> Audience:
-    """The invited deputy, member or volunteer (their app); ids only."""
-    user = event.payload.get("userId")
-    return Audience(users=(UUID(user),) if user else ())
 
 
 def _routes() -> list[object]:
@@ -47,6 +40,6 @@ MANIFEST = register(Manifest(
     name="litigation", label_zh="公益诉讼", routes=_routes, actions=ACTIONS, external_actions=EXTERNAL_ACTIONS,
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
     subjects=_subjects(),
-    recipients={"litigation.invitation": _named_user},
+    recipients=RECIPIENTS,
     config=Config, demo=_demo,
 ))

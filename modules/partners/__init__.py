@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from modules.kernel.manifest import Manifest
+from modules.partners.recipients import RECIPIENTS
 from modules.partners.rules import (
     ACTIONS,
     CLOCKS,
@@ -57,6 +58,6 @@ MANIFEST = register(Manifest(
     name="partners", label_zh="检务协作", routes=_routes, actions=ACTIONS,
     external_actions={"partner": frozenset(PARTNER_ACTIONS)}, permission_defaults=PERMISSION_DEFAULTS,
     clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES, subjects=_subjects(), config=Config, demo=_demo,
-    partner_items=_open_items,
+    partner_items=_open_items, recipients=RECIPIENTS,
     public_routes=frozenset({("GET", "/api/v1/partner/openapi.json")}),
 ))

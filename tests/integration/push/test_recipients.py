@@ -1,6 +1,7 @@
 """Topics that reached nobody before: the flow-monitoring ladder (handler, department head, whoever raised the
-notice, a bulletin's handlers), an account's own creation and move, and liaison's policy warnings; only the right
-accounts, never across offices, with the owner's muted kinds respected."""
+notice, a bulletin's handlers), an account's own creation and move, liaison's policy warnings, PIL steps (handler,
+approvers, the agency addressed) and partner work (the staff who act on what an agency does, the agency of what the
+office does); only the right accounts, never across offices, never a disabled one, with muted kinds respected."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 
 from modules.clocks.store import today
 from modules.liaison.queries import open_days_owed
-from tests.helpers import bearer, key, token_for
+from tests.helpers import bearer, key, partner_token, token_for
 from tests.integration.clocks.helpers import backdate, file_item
+from tests.integration.litigation.test_flows import CASES, CLUES, _clue
 from tests.integration.push.conftest import drain
 
 
@@ -243,3 +245,209 @@ async def test_the_sweep_tells_the_liaison_staff_and_the_leader_behind_on_liaiso
     assert audit.status_code == 200, audit.text
     [row] = audit.json()["items"]
     assert row["detail"] == {"year": today().year, "held": 0, "owed": owed, "required": required}
+
+
+async def _serving(conn, office: str, roles: tuple[str, ...]) -> set:
+    """The office's serving staff holding any of `roles` (the national permission list's holders of an action)."""
+    rows = await conn.fetch("select id from users where office_id = (select id from offices where code = $1)"
+                            " and kind = 'staff' and disabled_at is null and retired_at is null"
+                            " and roles && $2::text[]", office, list(roles))
+    return {r["id"] for r in rows}
+
+
+async def _told(conn, field: str, value: str) -> dict[str, set]:
+    """event -> the accounts whose inbox has it, for the events whose payload names `field` = `value`."""
+    out: dict[str, set] = {}
+    for r in await conn.fetch("select event, user_id from inbox where payload->>$1 = $2", field, value):
+        out.setdefault(r["event"], set()).add(r["user_id"])
+    return out
+
+
+async def _fed(conn, client_id: str, field: str, value: str) -> list[str]:
+    """The events of the partner's feed (webhook or pull) whose payload names `field` = `value`, in order."""
+    rows = await conn.fetch("select e.payload->>'event' as event from partner_events e join partner_clients c"
+                            " on c.id = e.client_id where c.client_id = $1 and e.payload->>$2 = $3 order by e.id",
+                            client_id, field, value)
+    return [r["event"] for r in rows]
+
+
+async def _agency(client, staff, conn, like: str, kinds: list[str]) -> tuple[str, dict[str, str]]:
+    """A fresh partner client of jinshan like a demo one (its kind, scopes and secret), subscribed to `kinds` with
+    no endpoint (it pulls): the demo clients' subscriptions are other tests' to set. Its client id and headers."""
+    client_id = f"{like}-{uuid.uuid4().hex[:8]}"
+    made = await conn.fetchval(
+        "insert into partner_clients (office_id, client_id, name, agency_kind, secret_hash, scopes) select office_id,"
+        " $1, name, agency_kind, secret_hash, scopes from partner_clients where client_id = $2 returning id",
+        client_id, like)
+    subscribed = await client.put(f"/api/v1/admin/partner-clients/{made}/webhook",
+                                  headers=await staff("jinshan", "admin"), json={"kinds": kinds})
+    assert subscribed.status_code == 201, subscribed.text
+    return client_id, bearer(await partner_token(client, client_id))
+
+
+async def _bystanders(conn, make_user, roles: tuple[str, ...]) -> list:
+    """Accounts that must never hear: one of the roles but disabled, one of them in another office, and one of the
+    office outside them."""
+    disabled = await make_user(roles=roles)
+    await conn.execute("update users set disabled_at = now() where id = $1", disabled["id"])
+    far = await make_user(office="chongming", roles=roles)
+    outside = await make_user(roles=("case_mgmt",))
+    return [disabled["id"], far["id"], outside["id"]]
+
+
+async def test_pil_steps_reach_the_handler_the_approvers_and_the_agency_addressed(
+        client, staff, conn, make_user, worker) -> None:
+    nobody = await _bystanders(conn, make_user, ("prosecutor", "dept_head", "chief"))
+    ecoenv, agency = await _agency(client, staff, conn, "jinshan-ecoenv", ["litigation.partner"])
+    police, _ = await _agency(client, staff, conn, "jinshan-police", ["litigation.partner"])
+    handlers = await _serving(conn, "jinshan", ("prosecutor", "dept_head", "chief"))
+    heads, chiefs = await _serving(conn, "jinshan", ("dept_head",)), await _serving(conn, "jinshan", ("chief",))
+    prosecutor, head, chief = [await staff("jinshan", r) for r in ("prosecutor", "dept_head", "chief")]
+    prosecutor_id = await conn.fetchval("select id from users where username = 'jinshan.prosecutor'")
+
+    # A clue has no handler: the office's staff who handle PIL hear of it, and of the proposal to open a case.
+    made = await client.post(CLUES, headers={**prosecutor, **key()}, json=_clue(n=977))
+    assert made.status_code == 201, made.text
+    clue, url = made.json()["id"], f"{CLUES}/{made.json()['id']}"
+    assert (await client.post(f"{url}/steps", headers=prosecutor, json={"step": "evaluate"})).status_code == 200
+    proposed = await client.post(f"{url}/steps", headers=prosecutor, json={
+        "step": "open_case", "route": "administrative", "reason": "符合立案条件", "agency": ecoenv})
+    assert proposed.status_code == 200, proposed.text
+    proposal = proposed.json()["pendingProposal"]["id"]
+    for who in (head, chief):
+        decided = await client.post(f"{url}/proposals/{proposal}/decision", headers=who, json={"decision": "approve"})
+        assert decided.status_code == 200, decided.text
+    case = decided.json()["caseId"]
+    await drain(worker)
+    told = await _told(conn, "subjectId", clue)
+    assert set(told) == {"clue.created", "clue.evaluate", "clue.proposal.created", "clue.proposal.approve",
+                         "clue.open_case"}
+    assert all(users == handlers for users in told.values()), told
+    assert not any(n in users for users in told.values() for n in nobody)
+
+    # The case's steps reach its handler; a proposal, those who must approve it next as well.
+    case_url = f"{CASES}/{case}"
+    asked = await client.post(f"{case_url}/steps", headers=prosecutor,
+                              json={"step": "issue_recommendation", "content": "建议依法履职。"})
+    assert asked.status_code == 200, asked.text
+    await drain(worker)
+    assert await _told(conn, "subjectId", case) == {"case.created": {prosecutor_id},
+                                                    "case.proposal.created": {prosecutor_id, *heads}}
+    proposal = asked.json()["pendingProposal"]["id"]
+    reviewed = await client.post(f"{case_url}/proposals/{proposal}/decision", headers=head,
+                                 json={"decision": "approve"})
+    assert reviewed.status_code == 200, reviewed.text
+    await drain(worker)
+    assert (await _told(conn, "subjectId", case))["case.proposal.approve"] == {prosecutor_id, *chiefs}
+    # Returned by the chief: the proposer (the handler) hears of it; the issue is proposed again and signed.
+    returned = await client.post(f"{case_url}/proposals/{proposal}/decision", headers=chief,
+                                 json={"decision": "return", "reason": "请补充整改期限"})
+    assert returned.status_code == 200, returned.text
+    again = await client.post(f"{case_url}/steps", headers=prosecutor,
+                              json={"step": "issue_recommendation", "content": "建议依法履职，两个月内整改。"})
+    proposal = again.json()["pendingProposal"]["id"]
+    for who in (head, chief):
+        decided = await client.post(f"{case_url}/proposals/{proposal}/decision", headers=who,
+                                    json={"decision": "approve"})
+        assert decided.status_code == 200, decided.text
+    await drain(worker)
+    told = await _told(conn, "subjectId", case)
+    assert told["case.proposal.return"] == {prosecutor_id}
+    assert told["case.issue_recommendation"] == {prosecutor_id}
+    assert not any(n in users for users in told.values() for n in nobody)
+
+    # The recommendation reaches the agency addressed (its feed), not another agency subscribed to the topic.
+    rec = decided.json()["recommendation"]["id"]
+    assert await _fed(conn, ecoenv, "recommendationId", rec) == ["recommendation.issued"]
+    assert await _fed(conn, police, "recommendationId", rec) == []
+    feed = (await client.get("/api/v1/partner/events", headers=agency, params={"after": 0, "limit": 200})).json()
+    assert [e["data"]["event"] for e in feed["events"] if e["data"].get("recommendationId") == rec] == [
+        "recommendation.issued"]
+    assert not await conn.fetchval("select count(*) from inbox where payload->>'recommendationId' = $1", rec)
+
+
+async def test_what_an_agency_does_reaches_the_staff_who_act_and_what_the_office_does_the_agency(
+        client, staff, conn, make_user, worker) -> None:
+    nobody = await _bystanders(conn, make_user, ("prosecutor", "dept_head", "chief", "complaints_office"))
+    police_id, police = await _agency(client, staff, conn, "jinshan-police", [
+        "partner.involvement", "partner.document", "partner.transfer"])
+    ecoenv, agency = await _agency(client, staff, conn, "jinshan-ecoenv", ["partner.consultation"])
+    chief = await staff("jinshan", "chief")
+    deciders = await _serving(conn, "jinshan", ("dept_head", "chief"))
+    goer = await make_user(roles=("prosecutor",))
+    handlers = await _serving(conn, "jinshan", ("prosecutor", "dept_head", "chief"))
+    goer_headers = bearer(await token_for(client, goer["username"], goer["password"]))
+
+    # Early involvement: the police's request reaches those who may accept it; the acceptance, the prosecutor it
+    # names and the police; the police's message, that prosecutor alone; the opinion, the police alone.
+    asked = await client.post("/api/v1/partner/involvements", headers={**police, **key()}, json={
+        "caseRef": f"JS-{uuid.uuid4().hex[:6]}", "summary": "某企业非法倾倒危险废物。", "reason": "请求提前介入。",
+        "urgency": "urgent"})
+    assert asked.status_code == 201, asked.text
+    iid = asked.json()["id"]
+    url = f"/api/v1/staff/partner-involvements/{iid}"
+    await drain(worker)
+    assert await _told(conn, "involvementId", iid) == {"involvement.requested": deciders}
+    accepted = await client.post(f"{url}/answer", headers=chief,
+                                 json={"decision": "accept", "prosecutorId": str(goer["id"])})
+    assert accepted.status_code == 200, accepted.text
+    said = await client.post(f"/api/v1/partner/involvements/{iid}/messages", headers={**police, **key()},
+                             json={"text": "已委托鉴定。"})
+    assert said.status_code == 201, said.text
+    opinion = await client.post(f"{url}/opinions", headers={**goer_headers, **key()}, json={"text": "建议及时取样。"})
+    assert opinion.status_code == 201, opinion.text
+    await drain(worker)
+    told = await _told(conn, "involvementId", iid)
+    assert told == {"involvement.requested": deciders, "involvement.accept": {goer["id"]},
+                    "involvement.message": {goer["id"]}}
+    assert await _fed(conn, police_id, "involvementId", iid) == ["involvement.accept", "involvement.opinion"]
+
+    # Documents: the office's reaches the police; their receipt, the staff member who sent it; theirs, the staff
+    # who handle documents.
+    sent = await client.post("/api/v1/staff/partner-documents", headers={**goer_headers, **key()}, json={
+        "clientId": police_id, "kind": "supplementary_investigation", "subject": "补充侦查提纲",
+        "body": "请补充。"})
+    assert sent.status_code == 201, sent.text
+    did = sent.json()["id"]
+    assert (await client.post(f"/api/v1/partner/documents/{did}/receipt", headers=police)).status_code == 200
+    await conn.execute("insert into partner_message_kinds (code, label_zh, direction, needs_answer, agency_kinds) "
+                       "values ('detention_notice', '羁押必要性审查告知', 'to_office', false, '{police}') "
+                       "on conflict do nothing")
+    theirs = await client.post("/api/v1/partner/documents", headers={**police, **key()},
+                               json={"kind": "detention_notice", "subject": "告知", "body": "已变更强制措施。"})
+    assert theirs.status_code == 201, theirs.text
+    await drain(worker)
+    assert await _told(conn, "documentId", did) == {"document.sign": {goer["id"]}}
+    assert await _fed(conn, police_id, "documentId", did) == ["document.sent"]
+    assert await _told(conn, "documentId", theirs.json()["id"]) == {"document.sent": handlers}
+    assert await _fed(conn, police_id, "documentId", theirs.json()["id"]) == []
+
+    # A consultation the agency proposes reaches those who schedule them; the office's confirmation, the agency.
+    proposed = await client.post("/api/v1/partner/consultations", headers={**agency, **key()}, json={
+        "topic": "整改磋商", "agenda": "整改方案", "slots": ["2026-12-03T09:30:00+08:00"]})
+    assert proposed.status_code == 201, proposed.text
+    cid = proposed.json()["id"]
+    confirmed = await client.post(f"/api/v1/staff/partner-consultations/{cid}/confirmation", headers=goer_headers,
+                                  json={"slot": "2026-12-03T09:30:00+08:00"})
+    assert confirmed.status_code == 200, confirmed.text
+    await drain(worker)
+    assert await _told(conn, "consultationId", cid) == {"consultation.proposed": handlers}
+    assert await _fed(conn, ecoenv, "consultationId", cid) == ["consultation.confirm_office"]
+
+    # A call the hotline transfers reaches the office's intake, who accept it.
+    hotline = bearer(await partner_token(client, "jinshan-hotline"))
+    ticket = await client.post("/api/v1/partner/hotline/tickets", headers={**hotline, **key()}, json={
+        "ticketNo": f"12345-{uuid.uuid4().hex[:10]}", "category": "accusation", "title": "热线来电：违规收费",
+        "body": "市民来电反映被收取不合理费用。", "caller": {"name": "王小明", "phone": "13812345678"}})
+    assert ticket.status_code == 201, ticket.text
+    await drain(worker)
+    transfer = await conn.fetchval("select id::text from partner_transfers where reference = $1",
+                                   ticket.json()["reference"])
+    intake = await _serving(conn, "jinshan", ("complaints_office", "dept_head", "chief"))
+    assert await _told(conn, "transferId", transfer) == {"transfer.created": intake}
+
+    everyone = [iid, did, theirs.json()["id"], cid, transfer]
+    for n in nobody:
+        assert not await conn.fetchval(
+            "select count(*) from inbox where user_id = $1 and coalesce(payload->>'involvementId',"
+            " payload->>'documentId', payload->>'consultationId', payload->>'transferId') = any($2)", n, everyone)
