@@ -21,7 +21,7 @@ import h2.settings
 import hpack
 import msgspec
 
-from push.senders.h2client import connection
+from push.senders.h2client import H2Writer, connection
 
 __all__ = ("Answer", "FakeServer", "ProviderFake", "Recorded", "TokenFake", "read_body", "receive_request", "respond",
            "scripted")
@@ -156,7 +156,7 @@ class _Stream:
         self.body = bytearray()
 
 
-class _Http(asyncio.Protocol):
+class _Http(H2Writer):
     """One connection to the fake: HTTP/2 when it opens with the HTTP/2 preface (prior knowledge), else HTTP/1.1
     with keep-alive; each request is handed to the ASGI app as it completes."""
 
@@ -169,7 +169,6 @@ class _Http(asyncio.Protocol):
         self.streams: dict[int, _Stream] = {}
         self.window = asyncio.Event()
         self.h1_busy = False
-        self.flushing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -306,19 +305,6 @@ class _Http(asyncio.Protocol):
         except h2.exceptions.ProtocolError:
             pass  # the client reset the stream or went away: nobody to answer
         self._flush()
-
-    def _flush(self) -> None:
-        # Once at the end of this turn of the event loop: the answers of one turn go out in one write.
-        if not self.flushing:
-            self.flushing = True
-            asyncio.get_running_loop().call_soon(self._write)
-
-    def _write(self) -> None:
-        self.flushing = False
-        if self.h2 is not None and self.transport is not None and not self.transport.is_closing():
-            data = self.h2.data_to_send()
-            if data:
-                self.transport.write(data)
 
     # -- ASGI -----------------------------------------------------------------------------------------------------
 

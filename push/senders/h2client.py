@@ -26,7 +26,7 @@ from hpack.table import HeaderTable
 
 from push.senders.answer import Response
 
-__all__ = ("H2Client", "PlainEncoder", "connection")
+__all__ = ("H2Client", "H2Writer", "PlainEncoder", "connection")
 
 
 # RFC 7541 Appendix A, by header and by name (the first index of each).
@@ -122,11 +122,33 @@ class _Stream:
         self.body = bytearray()
 
 
-class _Connection(asyncio.Protocol):
+class H2Writer(asyncio.Protocol):
+    """A connection whose h2 output is written once at the end of each turn of the event loop: the frames that
+    turn made (requests a claimed batch starts together, answers of one turn, acknowledgements) go out in one
+    write, not one system call each. The client's connections and the local fakes' share it."""
+
+    h2: h2.connection.H2Connection | None
+    transport: asyncio.Transport | None
+    _flushing = False
+
+    def _flush(self) -> None:
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self._write)
+
+    def _write(self) -> None:
+        self._flushing = False
+        if self.h2 is not None and self.transport is not None and not self.transport.is_closing():
+            data = self.h2.data_to_send()
+            if data:
+                self.transport.write(data)
+
+
+class _Connection(H2Writer):
     """One HTTP/2 connection: streams open on it, its share of the peer's stream limit, its flow-control waiters."""
 
     def __init__(self) -> None:
-        self.h2 = connection(client_side=True)
+        self.h2: h2.connection.H2Connection = connection(client_side=True)
         self.transport: asyncio.Transport | None = None
         self.streams: dict[int, _Stream] = {}
         # Until the peer's SETTINGS arrive, no more streams than RFC 9113 says a peer should allow at least.
@@ -134,7 +156,6 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.error: Exception | None = None
         self._window: asyncio.Event = asyncio.Event()
-        self._flushing = False
         self.on_room: Any = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------------------
@@ -292,20 +313,6 @@ class _Connection(asyncio.Protocol):
     def _room(self) -> None:
         if self.on_room is not None:
             self.on_room()
-
-    def _flush(self) -> None:
-        # Written once at the end of this turn of the event loop: the requests a claimed batch starts together
-        # (and the acknowledgements of answers read together) go out in one write, not one system call each.
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().call_soon(self._write)
-
-    def _write(self) -> None:
-        self._flushing = False
-        data = self.h2.data_to_send()
-        if data and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
-
 
 class H2Client:
     """HTTP/2 requests to one origin over up to `max_connections` connections (opened as the streams of those
