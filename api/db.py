@@ -8,7 +8,7 @@ import contextvars
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from api.settings import Settings
 
 __all__ = ("APP_ROLE", "WORKER_ROLE", "Database", "PooledConnection", "Replica", "after_commit", "atomic",
-           "connect", "create_pool", "primary_of")
+           "connect", "create_pool", "held_connection", "primary_of")
 
 APP_ROLE = "jianwu_app"
 # The delivery worker's role: jianwu_app's rights, its own name in PostgreSQL's statistics and logs.
@@ -30,6 +30,31 @@ _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 _after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
     "after_commit", default=None)
+
+
+# The pooled connection the running task holds, with that task. A read the task asks for meanwhile (a cached
+# look-up loading, a helper given the Database) reuses it: a second acquire while holding one deadlocks the pool
+# once every connection is held by a request waiting for another (all of them answered 503 after the acquire
+# timeout, the 5-second stalls of the creation soak). Tasks started meanwhile copy the variable, hence the task.
+_held: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, asyncpg.Connection] | None] = contextvars.ContextVar(
+    "jianwu_held_connection", default=None)
+
+
+def held_connection() -> asyncpg.Connection | None:
+    """The pooled connection the running task holds, if any."""
+    held = _held.get()
+    if held is None or held[0] is not asyncio.current_task():
+        return None
+    return held[1]
+
+
+@contextlib.contextmanager
+def _holding(conn: asyncpg.Connection) -> Iterator[None]:
+    token = _held.set((asyncio.current_task(), conn))
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 def after_commit(callback: Callable[[], Awaitable[None]]) -> bool:
@@ -332,14 +357,23 @@ class Database:
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection, waited for at most the acquire timeout."""
+        held = held_connection()
+        if held is not None:
+            yield held  # never a second connection for one task (see _held)
+            return
         async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-            yield conn
+            with _holding(conn):
+                yield conn
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[asyncpg.Connection]:
         """A connection for a read that may be a few seconds stale: the replica's while it is in use, else the
         primary's. Only reads: the replica refuses writes (a sweep a read needs goes through `primary_of`)."""
         replica = self.replica
+        held = held_connection()
+        if held is not None:
+            yield held  # inside a command: its own connection, which also sees what it wrote
+            return
         conn = await replica.acquire() if replica is not None and replica.usable else None
         if conn is None:
             async with self.connection() as conn:
@@ -362,8 +396,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection inside one transaction: all of a command's writes land, or none do."""
         # The callbacks run once the connection is back in the pool: none of them needs it.
+        if held_connection() is not None:
+            # A command's own transaction must not wait for a second connection while holding one (see _held);
+            # refusing here makes such a path fail its first test instead of stalling the pool under load.
+            raise RuntimeError("Database.transaction() inside a block that holds a pooled connection: "
+                               "use atomic(conn) on the connection in hand")
         async with _collecting(), self.pool.acquire(timeout=self.acquire_timeout) as conn, conn.transaction():
-            yield conn
+            with _holding(conn):
+                yield conn
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         """Run one read and return its first value."""

@@ -119,6 +119,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
     floors: dict[str, Any] = {}
     wal: dict[str, Any] = {}
     sql_rates: dict[str, dict[int, float]] = {}
+    quiet_waits: dict[str, float] = {}
     sizes = [10_000, 100_000 if args.quick else 1_000_000]
     floor_calls = 200 if args.quick else 2000
     if any(s.name in sc.COMPLAINTS for s in chosen):
@@ -165,6 +166,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 continue
             spec = {"host": server.host, "port": server.api_port, "warmup": args.warmup,
                     "duration": args.duration, "request_timeout": 10, "groups": groups}
+            await _wait_for_quiet(server.pg_url, quiet_waits, f"{scenario.name} at {level}")
             before = meter.snapshot()
             wal_before = await _wal_and_items(server.pg_url) if scenario.name == "complaint_create" else None
             result = await _loadgen(spec, timeout=args.warmup + args.duration + 60)
@@ -189,6 +191,8 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"    (other processes took {cpu['other_cpu_pct']}% of the machine's CPU meanwhile)", flush=True)
             runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],
                          "groups": result["groups"], **cpu})
+    if any(s.name == "complaint_create" for s in chosen):
+        await _wait_for_quiet(server.pg_url, quiet_waits, "soak")
     soak = await _soak(args, server, ctx) if any(s.name == "complaint_create" for s in chosen) else None
     statements = {}
     for scenario in chosen:
@@ -228,7 +232,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
         for p in procs:
             print(f"  memory {role}: pid {p['pid']} RSS {p['rss_mib']:.1f} MiB", flush=True)
     return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors, "statements": statements,
-            "wal": wal, "soak": soak, "memory": memory, "sql_rates": sql_rates}
+            "wal": wal, "soak": soak, "memory": memory, "sql_rates": sql_rates, "quiet_waits": quiet_waits}
 
 
 async def _wal_and_items(pg_url: str) -> tuple[int, int]:
@@ -242,6 +246,32 @@ async def _wal_and_items(pg_url: str) -> tuple[int, int]:
         return int(row["lsn"]), int(row["n"])
     finally:
         await conn.close()
+
+
+# Notifications the delivery worker still has to send (due now): a measurement waits until there are none, or
+# it would be timed beside the worker fanning out the creations of the scenario before it (or of the last run).
+_BACKLOG_SQL = """select (select count(*) from outbox where delivered_at is null and available_at <= now())
+                       + (select count(*) from deliveries where state = 'pending' and next_at <= now())"""
+QUIET_WAIT_S = 600.0
+
+
+async def _wait_for_quiet(pg_url: str, waited: dict[str, float], label: str) -> None:
+    """Return once the delivery worker has nothing due (at most QUIET_WAIT_S); note how long that took."""
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_url)
+    began = time.monotonic()
+    try:
+        while await conn.fetchval(_BACKLOG_SQL) and time.monotonic() - began < QUIET_WAIT_S:
+            await asyncio.sleep(0.5)
+        left = await conn.fetchval(_BACKLOG_SQL)
+    finally:
+        await conn.close()
+    spent = time.monotonic() - began
+    if spent >= 1 or left:
+        waited[label] = round(spent, 1)
+        print(f"    waited {spent:.0f} s for the delivery worker's backlog" + (f" ({left} still due)" if left else ""),
+              flush=True)
 
 
 # The soak: complaint creation held at this concurrency for this long (seconds; quick runs hold it 10 s).

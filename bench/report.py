@@ -196,6 +196,11 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
                      f"the hypervisor stole {max(steal):g}% at most")
         add(f"- **Other load on the machine**: {text}. Rerun on a quiet machine before quoting a figure "
             f"measured with others above a few percent.")
+    waits = raw.get("quiet_waits") or {}
+    add("- **The server's own background work**: every measurement starts once the delivery worker has nothing due "
+        "(the notifications of the scenario before it, or of the last run, all sent), so no row is timed beside "
+        "that fan-out; " + ("waited " + ", ".join(f"{s:g} s before {label}" for label, s in waits.items())
+                            if waits else "no wait was needed") + ".")
     add("")
 
     add("## Verdicts")

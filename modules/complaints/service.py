@@ -202,26 +202,19 @@ async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category
     return [r["id"] for r in rows]
 
 
-async def create(
-    conn: asyncpg.Connection, box: SecretBox, actor: Actor, *, office: Any, category: Any, title: str, body: str,
-    location: Any, persons: list[dict[str, Any]], fields: dict[str, Any], channel: str, reporter: Reporter,
-    complainant_id: UUID | None, created_by: UUID | None, received_at: datetime | None = None,
-    parent: Any = None, clock_overrides: dict[str, Any] | None = None,
-) -> tuple[Any, str | None]:
-    """File a new item and start its clocks; return the row and, for filers without an account, the query code.
-    `clock_overrides` is the office's module config `clocks`: {code: {"day_type": ..., "lead_days": [...]}}."""
-    now = received_at or datetime.now(UTC)
-    receipt_no = new_receipt_no(office["code"], now)
-    query_code = None if complainant_id else "".join(secrets.choice(_CROCKFORD) for _ in range(10))
-    phone_index = box.blind_index(reporter.phone, purpose="phone") if reporter.phone else None
+_RECEIPT_TRIES = 5
+
+
+async def _insert_item(conn: asyncpg.Connection, box: SecretBox, actor: Actor, receipt_no: str,
+                       query_code: str | None, *, office: Any, category: Any, title: str, body: str, location: Any,
+                       persons: list[dict[str, Any]], fields: dict[str, Any], channel: str, reporter: Reporter,
+                       complainant_id: UUID | None, created_by: UUID | None, now: datetime, parent: Any,
+                       dupes: list[UUID], exempt: str | None, phone_index: str | None) -> Any:
+    """The item, its first timeline entry and the office's notification; None when the receipt number is taken."""
     lat = location.latitude if location else None
     lon = location.longitude if location else None
-    dupes = await find_duplicates(conn, office_id=office["id"], category_id=category["id"],
-                                  complainant_id=complainant_id, phone_index=phone_index, latitude=lat, longitude=lon)
     enc = box.encrypt_text
-    exempt = reporter.exemption(complainant_id is not None)
-    # One statement for the item, its first timeline entry and the office's notification: intake is the hot path.
-    row = await conn.fetchrow(
+    return await conn.fetchrow(
         """
         with item as (
             insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state,
@@ -230,6 +223,7 @@ async def create(
                 address, persons_reported, extra, possible_duplicates, created_by, created_at, parent_id, review_level)
             values ($1, $2, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
                     $19, $20, $21, $22, $23, $24, $25)
+            on conflict (receipt_no) do nothing
             returning *
         ), timeline as (
             insert into timeline_events (module, subject_id, actor_id, actor_kind, type, public, body, data)
@@ -251,6 +245,37 @@ async def create(
         ("re_review" if parent["review_level"] else "review") if parent else None,
         actor.id, actor.kind, f"已登记，受理编号 {receipt_no}。", {"channel": channel, "exempt": exempt},
     )
+
+
+async def create(
+    conn: asyncpg.Connection, box: SecretBox, actor: Actor, *, office: Any, category: Any, title: str, body: str,
+    location: Any, persons: list[dict[str, Any]], fields: dict[str, Any], channel: str, reporter: Reporter,
+    complainant_id: UUID | None, created_by: UUID | None, received_at: datetime | None = None,
+    parent: Any = None, clock_overrides: dict[str, Any] | None = None,
+) -> tuple[Any, str | None]:
+    """File a new item and start its clocks; return the row and, for filers without an account, the query code.
+    `clock_overrides` is the office's module config `clocks`: {code: {"day_type": ..., "lead_days": [...]}}."""
+    now = received_at or datetime.now(UTC)
+    query_code = None if complainant_id else "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    phone_index = box.blind_index(reporter.phone, purpose="phone") if reporter.phone else None
+    lat = location.latitude if location else None
+    lon = location.longitude if location else None
+    dupes = await find_duplicates(conn, office_id=office["id"], category_id=category["id"],
+                                  complainant_id=complainant_id, phone_index=phone_index, latitude=lat, longitude=lon)
+    exempt = reporter.exemption(complainant_id is not None)
+    # One statement for the item, its first timeline entry and the office's notification: intake is the hot path.
+    # A receipt number already taken (random tails meet now and then on a busy day) inserts nothing; draw again.
+    for _ in range(_RECEIPT_TRIES):
+        receipt_no = new_receipt_no(office["code"], now)
+        row = await _insert_item(conn, box, actor, receipt_no, query_code, office=office, category=category,
+                                 title=title, body=body, location=location, persons=persons, fields=fields,
+                                 channel=channel, reporter=reporter, complainant_id=complainant_id,
+                                 created_by=created_by, now=now, parent=parent, dupes=dupes, exempt=exempt,
+                                 phone_index=phone_index)
+        if row is not None:
+            break
+    else:
+        raise RuntimeError(f"no free receipt number after {_RECEIPT_TRIES} draws")  # five taken draws: a bug, not luck
     common = {"office_id": office["id"], "module": "complaints", "subject_id": row["id"], "started_at": now}
     if parent is not None:
         clocks: list[tuple[str, str | None]] = [("review_answer", None)]
