@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypedDict
 
-__all__ = ("EmbeddedPostgres", "EmbeddedRedis", "embedded_services")
+__all__ = ("EmbeddedPostgres", "EmbeddedRedis", "embedded_services", "stop_process")
 
 _PG_SYSTEM_USER = "jianwu-pg"
 _PR_SET_PDEATHSIG = 1
@@ -51,7 +51,8 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float, log
     raise RuntimeError(f"embedded server did not listen on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, sig: int, timeout: float = 20) -> None:
+def stop_process(proc: subprocess.Popen[bytes] | None, sig: int, timeout: float = 20) -> None:
+    """Send `sig`, then SIGKILL if it has not exited within `timeout` seconds (nothing if it is not running)."""
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(sig)
@@ -178,7 +179,7 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """Fast shutdown: running transactions roll back, data on disk stays consistent."""
-        _stop(self.proc, signal.SIGINT)
+        stop_process(self.proc, signal.SIGINT)
 
 
 class EmbeddedRedis:
@@ -212,7 +213,7 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """Shut down, flushing the append-only file."""
-        _stop(self.proc, signal.SIGTERM)
+        stop_process(self.proc, signal.SIGTERM)
 
 
 @contextlib.contextmanager

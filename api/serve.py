@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from api import demo, migrate
 from api.db import connect
-from api.embedded import embedded_services
+from api.embedded import embedded_services, stop_process
 from api.settings import master_secret
 from auth.audit import written_by_a_command
 from auth.keyring import ensure_signing_key
@@ -94,18 +94,6 @@ def _log(message: str) -> None:
     print(f"jianwu: {message}", file=sys.stderr, flush=True)
 
 
-def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within `grace` seconds."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def serve(settings: Settings) -> int:
     """Run the whole stack in the foreground until interrupted; return the exit code."""
     started = time.monotonic()
@@ -143,10 +131,10 @@ def serve(settings: Settings) -> int:
                 _log(f"delivery worker exited ({worker.returncode}); starting another")
                 worker = subprocess.Popen(worker_cmd, env=worker_env, start_new_session=True)
                 worker_started = time.monotonic()
-        _terminate(worker, 15)
+        stop_process(worker, signal.SIGTERM, 15)
         if server.poll() is None:
             _log("stopping: draining in-flight requests")
-            _terminate(server, 40)
+            stop_process(server, signal.SIGTERM, 40)
         code = server.returncode
         _log("stopping embedded services" if settings.database_url is None or settings.redis_url is None
              else "stopped")

@@ -17,30 +17,25 @@ class SettingsError(ValueError):
     """A setting has a value the service cannot use."""
 
 
-def _int(lo: int, hi: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
+def _number(cast: Callable[[str], Any], what: str, lo: Any, hi: Any) -> Callable[[str], Any]:
+    def parse(raw: str) -> Any:
         try:
-            value = int(raw)
+            value = cast(raw)
         except ValueError:
-            raise ValueError("must be a whole number") from None
+            raise ValueError(f"must be {what}") from None
         if not lo <= value <= hi:
             raise ValueError(f"must be between {lo} and {hi}")
         return value
 
     return parse
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    return _number(int, "a whole number", lo, hi)
 
 
 def _float(lo: float, hi: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError("must be a number") from None
-        if not lo <= value <= hi:
-            raise ValueError(f"must be between {lo} and {hi}")
-        return value
-
-    return parse
+    return _number(float, "a number", lo, hi)
 
 
 def _choice(*options: str) -> Callable[[str], str]:

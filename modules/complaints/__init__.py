@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from modules.complaints.recipients import RECIPIENTS
 from modules.complaints.rules import ACTIONS, CLOCKS, EVENT_TYPES, PERMISSION_DEFAULTS, TOPICS, Config
-from modules.kernel.manifest import Manifest
+from modules.kernel.manifest import Manifest, lazy_demo, lazy_routes
 from modules.registry import register
 
-if TYPE_CHECKING:
-    import asyncpg
-
-    from auth.secretbox import SecretBox
-
 __all__ = ("MANIFEST",)
-
-
-def _routes() -> list[object]:
-    from modules.complaints.routes import routes
-
-    return routes()
-
-
-async def _demo(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
-    from modules.complaints import demo
-
-    await demo.load(conn, box, offices)
 
 
 def _subjects() -> tuple:
@@ -36,7 +17,7 @@ def _subjects() -> tuple:
 
 
 MANIFEST = register(Manifest(
-    name="complaints", label_zh="控告申诉", routes=_routes, actions=ACTIONS,
+    name="complaints", label_zh="控告申诉", routes=lazy_routes(__name__), actions=ACTIONS,
     external_actions={"citizen": frozenset({"complaint.create", "complaint.own"})},
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
     recipients=RECIPIENTS,
@@ -51,5 +32,5 @@ MANIFEST = register(Manifest(
         ("POST", "/api/v1/public/complaints/{receipt_no:str}/attachments"),
         ("GET", "/api/v1/public/complaints/{receipt_no:str}/attachments/{attachment_id:uuid}"),
     }),
-    config=Config, demo=_demo,
+    config=Config, demo=lazy_demo(__name__),
 ))

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from auth.principal import Principal
     from auth.secretbox import SecretBox
+    from modules.kernel.rows import SubjectRow
 
 __all__ = (
     "Deadline", "ListFilter", "Rate", "Stats", "account_phone", "anonymous_item", "catalog", "categories",
@@ -101,7 +102,7 @@ async def _scoped(conn: asyncpg.Connection, complaint_id: UUID, column: str, own
     return row
 
 
-async def staff_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> Any:
+async def staff_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> SubjectRow:
     """An item the caller's office is handling; any other is 404 (its existence is not disclosed)."""
     return await _scoped(conn, complaint_id, "office_id", p.office_id, lock)
 
@@ -122,7 +123,7 @@ async def staff_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal)
     return found
 
 
-async def own_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> Any:
+async def own_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> SubjectRow:
     """An item the signed-in citizen filed; any other is 404."""
     return await _scoped(conn, complaint_id, "complainant_id", p.user_id, lock)
 

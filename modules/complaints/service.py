@@ -30,6 +30,7 @@ from modules.clocks.store import (
 )
 from modules.complaints.rules import CLOCK_KINDS, WORKFLOW
 from modules.kernel import steps
+from modules.kernel.nearby import within_500m
 from modules.kernel.steps import Subject, clock_settings
 from modules.kernel.timeline import add_event
 
@@ -175,28 +176,30 @@ SUBJECT = Subject(
 )
 
 
+_DUPLICATES = f"""
+    select id, created_at from (
+        (select id, created_at from complaints
+         where $3::uuid is not null and complainant_id = $3 and category_id = $2
+           and created_at > now() - interval '90 days' order by created_at desc limit 10)
+        union
+        (select id, created_at from complaints
+         where $4::text is not null and reporter_phone_index = $4 and category_id = $2
+           and created_at > now() - interval '90 days' order by created_at desc limit 10)
+        union
+        (select id, created_at from complaints
+         where $5::float8 is not null and office_id = $1 and category_id = $2 and {within_500m("$5", "$6")}
+           and created_at > now() - interval '90 days' limit 10)
+    ) candidates order by created_at desc limit 10
+"""
+
+
 async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category_id: UUID, complainant_id: UUID | None,
                           phone_index: str | None, latitude: float | None, longitude: float | None) -> list[UUID]:
     """Earlier items (90 days) in the same category from the same person, or within about 500 m of the same place.
     Flagged to staff, never merged. Each branch walks its own index and stops at ten rows, so the cost does not
     grow with the office (the place branch takes any ten near matches: a busy spot must not make intake slow)."""
     rows = await conn.fetch(
-        """
-        select id, created_at from (
-            (select id, created_at from complaints
-             where $3::uuid is not null and complainant_id = $3 and category_id = $2
-               and created_at > now() - interval '90 days' order by created_at desc limit 10)
-            union
-            (select id, created_at from complaints
-             where $4::text is not null and reporter_phone_index = $4 and category_id = $2
-               and created_at > now() - interval '90 days' order by created_at desc limit 10)
-            union
-            (select id, created_at from complaints
-             where $5::float8 is not null and office_id = $1 and category_id = $2
-               and latitude between $5 - 0.0045 and $5 + 0.0045 and longitude between $6 - 0.0055 and $6 + 0.0055
-               and created_at > now() - interval '90 days' limit 10)
-        ) candidates order by created_at desc limit 10
-        """,
+        _DUPLICATES,
         office_id, category_id, complainant_id, phone_index, latitude, longitude,
     )
     return [r["id"] for r in rows]

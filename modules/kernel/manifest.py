@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from modules.kernel.partner_items import PartnerItems
     from modules.kernel.steps import Subject
 
-__all__ = ("Manifest",)
+__all__ = ("Manifest", "lazy_demo", "lazy_routes")
 
 DemoLoader = Callable[["asyncpg.Connection", "SecretBox", list[str]], Awaitable[None]]
 # A module's periodic duty for one office, run by flow monitoring's sweep: answers how many warnings it raised.
@@ -61,3 +62,19 @@ class Manifest:
     sweep: Sweep | None = None
     # What a partner agency has open with the office in this module (its list under /partner/open-items).
     partner_items: PartnerItems | None = None
+
+
+def lazy_routes(package: str) -> Callable[[], list[Any]]:
+    """`Manifest.routes` for a module whose `<package>.routes` has `routes()`, imported only when the app mounts it."""
+    def routes() -> list[Any]:
+        return import_module(f"{package}.routes").routes()
+
+    return routes
+
+
+def lazy_demo(package: str) -> DemoLoader:
+    """`Manifest.demo` for a module whose `<package>.demo` has `load(conn, box, offices)`, imported only when loaded."""
+    async def load(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
+        await import_module(f"{package}.demo").load(conn, box, offices)
+
+    return load

@@ -8,13 +8,11 @@ from uuid import UUID
 
 from api.outbox import Audience, Event
 from modules import registry
-from modules.kernel.manifest import Manifest
+from modules.kernel.manifest import Manifest, lazy_demo, lazy_routes
 from modules.liaison.rules import ACTIONS, CLOCKS, EVENT_TYPES, PERMISSION_DEFAULTS, TOPICS, Config
 
 if TYPE_CHECKING:
     import asyncpg
-
-    from auth.secretbox import SecretBox
 
 __all__ = ("MANIFEST",)
 
@@ -41,18 +39,6 @@ async def _warned(conn: asyncpg.Connection, event: Event) -> Audience:
     return await _liaison_staff(conn, event)
 
 
-def _routes() -> list[object]:
-    from modules.liaison.routes import routes
-
-    return routes()
-
-
-async def _demo(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
-    from modules.liaison import demo
-
-    await demo.load(conn, box, offices)
-
-
 async def _sweep(conn: asyncpg.Connection, office_id: UUID) -> int:
     from modules.liaison import policy
 
@@ -67,10 +53,10 @@ def _subjects() -> tuple:
 
 
 MANIFEST = registry.register(Manifest(
-    name="liaison", label_zh="代表委员联络", routes=_routes, actions=ACTIONS,
+    name="liaison", label_zh="代表委员联络", routes=lazy_routes(__name__), actions=ACTIONS,
     external_actions={"deputy": frozenset({"liaison.rep"}), "member": frozenset({"liaison.rep"})},
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
     subjects=_subjects(),
     recipients={"liaison.representative": _named_user, "liaison.staff": _liaison_staff, "liaison.warning": _warned},
-    config=Config, demo=_demo, sweep=_sweep,
+    config=Config, demo=lazy_demo(__name__), sweep=_sweep,
 ))

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from auth.principal import Principal
     from auth.secretbox import SecretBox
+    from modules.kernel.rows import SubjectRow
 
 __all__ = (
     "SuggestionFilter",
@@ -180,13 +181,13 @@ async def cadence(conn: asyncpg.Connection, office_id: UUID, policy: dict[str, A
 # Suggestions
 
 async def suggestion(conn: asyncpg.Connection, suggestion_id: UUID, office_id: UUID | None, *,
-                     lock: bool = False) -> Any:
+                     lock: bool = False) -> SubjectRow:
     """A suggestion of the office; any other is 404."""
     return await _one(conn, "select * from liaison_suggestions where id = $1 and office_id = $2", suggestion_id,
                       office_id, lock=lock)
 
 
-async def own_suggestion(conn: asyncpg.Connection, suggestion_id: UUID, rep: Any, *, lock: bool = False) -> Any:
+async def own_suggestion(conn: asyncpg.Connection, suggestion_id: UUID, rep: Any, *, lock: bool = False) -> SubjectRow:
     """One of the representative's own suggestions; any other (or no register entry) is 404."""
     return await _one(conn, "select * from liaison_suggestions where id = $1 and representative_id = $2",
                       suggestion_id, rep["id"] if rep else None, lock=lock)
@@ -324,13 +325,13 @@ async def staff_suggestion(conn: asyncpg.Connection, suggestion_id: UUID, p: Pri
 # Invitations
 
 async def invitation(conn: asyncpg.Connection, invitation_id: UUID, office_id: UUID | None, *,
-                     lock: bool = False) -> Any:
+                     lock: bool = False) -> SubjectRow:
     """An invitation of the office; any other is 404."""
     return await _one(conn, "select * from liaison_invitations where id = $1 and office_id = $2", invitation_id,
                       office_id, lock=lock)
 
 
-async def own_invitation(conn: asyncpg.Connection, invitation_id: UUID, rep: Any, *, lock: bool = False) -> Any:
+async def own_invitation(conn: asyncpg.Connection, invitation_id: UUID, rep: Any, *, lock: bool = False) -> SubjectRow:
     """An invitation the representative received; any other is 404."""
     return await _one(conn, "select i.* from liaison_invitations i join liaison_invitees v on v.invitation_id = i.id "
                       "where i.id = $1 and v.representative_id = $2", invitation_id, rep["id"] if rep else None,

@@ -3,31 +3,12 @@ deadlines, field evidence in a hash chain, and the recommendation loop with admi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from modules.kernel.manifest import Manifest
+from modules.kernel.manifest import Manifest, lazy_demo, lazy_routes
 from modules.litigation.recipients import RECIPIENTS
 from modules.litigation.rules import ACTIONS, CLOCKS, EVENT_TYPES, EXTERNAL_ACTIONS, PERMISSION_DEFAULTS, TOPICS, Config
 from modules.registry import register
 
-if TYPE_CHECKING:
-    import asyncpg
-
-    from auth.secretbox import SecretBox
-
 __all__ = ("MANIFEST",)
-
-
-def _routes() -> list[object]:
-    from modules.litigation.routes import routes
-
-    return routes()
-
-
-async def _demo(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
-    from modules.litigation import demo
-
-    await demo.load(conn, box, offices)
 
 
 def _subjects() -> tuple:
@@ -37,9 +18,10 @@ def _subjects() -> tuple:
 
 
 MANIFEST = register(Manifest(
-    name="litigation", label_zh="公益诉讼", routes=_routes, actions=ACTIONS, external_actions=EXTERNAL_ACTIONS,
+    name="litigation", label_zh="公益诉讼", routes=lazy_routes(__name__), actions=ACTIONS,
+    external_actions=EXTERNAL_ACTIONS,
     permission_defaults=PERMISSION_DEFAULTS, uses_clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES,
     subjects=_subjects(),
     recipients=RECIPIENTS,
-    config=Config, demo=_demo,
+    config=Config, demo=lazy_demo(__name__),
 ))

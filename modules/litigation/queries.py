@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import asyncpg
 
     from auth.secretbox import SecretBox
+    from modules.kernel.rows import SubjectRow
     from modules.kernel.steps import Subject
 
 __all__ = (
@@ -53,12 +54,14 @@ async def _one(conn: asyncpg.Connection, table: str, item_id: UUID, office_id: U
     return row
 
 
-async def staff_clue(conn: asyncpg.Connection, clue_id: UUID, office_id: UUID | None, *, lock: bool = False) -> Any:
+async def staff_clue(conn: asyncpg.Connection, clue_id: UUID, office_id: UUID | None, *,
+                     lock: bool = False) -> SubjectRow:
     """A clue of the caller's office (locked when asked), or 404."""
     return await _one(conn, "pil_clues", clue_id, office_id, lock)
 
 
-async def staff_case(conn: asyncpg.Connection, case_id: UUID, office_id: UUID | None, *, lock: bool = False) -> Any:
+async def staff_case(conn: asyncpg.Connection, case_id: UUID, office_id: UUID | None, *,
+                     lock: bool = False) -> SubjectRow:
     """A case of the caller's office (locked when asked), or 404."""
     return await _one(conn, "pil_cases", case_id, office_id, lock)
 

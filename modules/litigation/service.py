@@ -15,6 +15,7 @@ from modules.clocks.rules import Period
 from modules.clocks.store import clock_request, start_chained, start_clock, stop_clock, today
 from modules.kernel import steps
 from modules.kernel.links import link
+from modules.kernel.nearby import within_500m
 from modules.kernel.steps import Subject
 from modules.kernel.timeline import add_event
 from modules.litigation.rules import (
@@ -116,24 +117,26 @@ async def _office_code(conn: asyncpg.Connection, office_id: UUID) -> str:
     return (await conn.fetchval("select code from offices where id = $1", office_id)).upper()
 
 
+_DUPLICATES = f"""
+    select id from (
+        (select id, created_at from pil_clues
+         where $3::text is not null and office_id = $1 and domain = $2 and address = $3
+           and created_at > now() - interval '1 year' order by created_at desc limit 10)
+        union
+        (select id, created_at from pil_clues
+         where $4::float8 is not null and office_id = $1 and domain = $2 and {within_500m("$4", "$5")}
+           and created_at > now() - interval '1 year' limit 10)
+    ) found where $6::uuid is null or id <> $6 order by created_at desc limit 10
+"""
+
+
 async def possible_duplicates(conn: asyncpg.Connection, *, office_id: UUID, domain: str, address: str | None,
                               latitude: float | None, longitude: float | None,
                               exclude: UUID | None = None) -> list[UUID]:
     """Clues of the last year in the same domain and place (the same address, or within about 500 m): flagged to
     staff, never merged. Each branch walks its own index and stops at ten rows."""
     rows = await conn.fetch(
-        """
-        select id from (
-            (select id, created_at from pil_clues
-             where $3::text is not null and office_id = $1 and domain = $2 and address = $3
-               and created_at > now() - interval '1 year' order by created_at desc limit 10)
-            union
-            (select id, created_at from pil_clues
-             where $4::float8 is not null and office_id = $1 and domain = $2
-               and latitude between $4 - 0.0045 and $4 + 0.0045 and longitude between $5 - 0.0055 and $5 + 0.0055
-               and created_at > now() - interval '1 year' limit 10)
-        ) found where $6::uuid is null or id <> $6 order by created_at desc limit 10
-        """,
+        _DUPLICATES,
         office_id, domain, address, latitude, longitude, exclude)
     return [r["id"] for r in rows]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from modules.kernel.manifest import Manifest
+from modules.kernel.manifest import Manifest, lazy_demo, lazy_routes
 from modules.partners.recipients import RECIPIENTS
 from modules.partners.rules import (
     ACTIONS,
@@ -22,22 +22,9 @@ if TYPE_CHECKING:
     import asyncpg
 
     from api.pagination import Cursor
-    from auth.secretbox import SecretBox
     from modules.kernel.partner_items import PartnerItem
 
 __all__ = ("MANIFEST",)
-
-
-def _routes() -> list[object]:
-    from modules.partners.routes import routes
-
-    return routes()
-
-
-async def _demo(conn: asyncpg.Connection, box: SecretBox, offices: list[str]) -> None:
-    from modules.partners import demo
-
-    await demo.load(conn, box, offices)
 
 
 def _subjects() -> tuple:
@@ -55,9 +42,10 @@ async def _open_items(conn: asyncpg.Connection, client: Any, after: Cursor | Non
 
 
 MANIFEST = register(Manifest(
-    name="partners", label_zh="检务协作", routes=_routes, actions=ACTIONS,
+    name="partners", label_zh="检务协作", routes=lazy_routes(__name__), actions=ACTIONS,
     external_actions={"partner": frozenset(PARTNER_ACTIONS)}, permission_defaults=PERMISSION_DEFAULTS,
-    clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES, subjects=_subjects(), config=Config, demo=_demo,
+    clocks=CLOCKS, topics=TOPICS, event_types=EVENT_TYPES, subjects=_subjects(), config=Config,
+    demo=lazy_demo(__name__),
     partner_items=_open_items, recipients=RECIPIENTS,
     public_routes=frozenset({("GET", "/api/v1/partner/openapi.json")}),
 ))

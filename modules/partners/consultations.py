@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from api.errors import conflict, invalid
-from api.outbox import emit
 from auth.audit import Actor, record
 from modules.kernel import steps
 from modules.kernel.partner_items import PartnerItem
 from modules.kernel.steps import Subject
 from modules.kernel.timeline import add_event
 from modules.partners import queries
+from modules.partners.notices import notifier
 from modules.partners.rules import CONSULTATION
 from modules.partners.schemas import ConsultationIn, ConsultationOut
 
@@ -26,11 +26,7 @@ if TYPE_CHECKING:
 __all__ = ("SUBJECT", "cancel", "confirm", "hold", "open_items", "propose", "view")
 
 
-async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
-                  extra: dict[str, Any] | None = None) -> None:
-    await emit(conn, "partner.consultation", {"consultationId": str(row["id"]), "clientUuid": str(row["client_uuid"]),
-                                              "event": event, **(extra or {})},
-               office_id=row["office_id"])
+_notify = notifier("partner.consultation", "consultationId")
 
 
 SUBJECT = Subject(module="partners", table="partner_consultations", kind="consultation", workflow=CONSULTATION,

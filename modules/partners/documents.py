@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from api.errors import ErrorCode, ProblemError, conflict
-from api.outbox import emit
 from auth.audit import Actor, record
 from modules.kernel import steps
 from modules.kernel.files import AttachmentOut, attachments
 from modules.kernel.steps import Subject
 from modules.kernel.timeline import add_event
+from modules.partners.notices import notifier
 from modules.partners.rules import MESSAGE
 from modules.partners.schemas import DocumentAnswerIn, DocumentIn, DocumentOut
 
@@ -30,11 +30,7 @@ def not_sender() -> ProblemError:
     return conflict("Files are attached by the side that sent the document.")
 
 
-async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
-                  extra: dict[str, Any] | None = None) -> None:
-    await emit(conn, "partner.document", {"documentId": str(row["id"]), "clientUuid": str(row["client_uuid"]),
-                                          "event": event, **(extra or {})},
-               office_id=row["office_id"])
+_notify = notifier("partner.document", "documentId")
 
 
 SUBJECT = Subject(module="partners", table="partner_messages", kind="document", workflow=MESSAGE,

@@ -11,6 +11,8 @@ from api.pagination import Cursor, keyset
 if TYPE_CHECKING:
     import asyncpg
 
+    from modules.kernel.rows import SubjectRow
+
 __all__ = (
     "attachments_of", "client_by_client_id",
     "client_by_uuid",
@@ -113,7 +115,7 @@ _INVOLVEMENT = "select x.*, c.client_id from partner_involvements x join partner
 
 
 async def involvement(conn: asyncpg.Connection, involvement_id: UUID, *, office_id: UUID | None = None,
-                      client_uuid: UUID | None = None, lock: bool = False) -> Any:
+                      client_uuid: UUID | None = None, lock: bool = False) -> SubjectRow:
     """An early involvement of the caller's office (staff) or of the calling client (partner), else 404."""
     return await _one(conn, _INVOLVEMENT, involvement_id, "early involvement", office_id=office_id,
                       client_uuid=client_uuid, lock=lock)
@@ -146,7 +148,7 @@ _MESSAGE = ("select x.*, c.client_id, k.label_zh as kind_label, k.needs_answer, 
 
 
 async def message(conn: asyncpg.Connection, message_id: UUID, *, office_id: UUID | None = None,
-                  client_uuid: UUID | None = None, lock: bool = False) -> Any:
+                  client_uuid: UUID | None = None, lock: bool = False) -> SubjectRow:
     """A document of the caller's office (staff) or of the calling client (partner), with its kind; else 404."""
     return await _one(conn, _MESSAGE, message_id, "document", office_id=office_id, client_uuid=client_uuid,
                       lock=lock)
@@ -170,7 +172,7 @@ _CONSULTATION = ("select x.*, c.client_id from partner_consultations x "
 
 
 async def consultation(conn: asyncpg.Connection, consultation_id: UUID, *, office_id: UUID | None = None,
-                       client_uuid: UUID | None = None, lock: bool = False) -> Any:
+                       client_uuid: UUID | None = None, lock: bool = False) -> SubjectRow:
     """A consultation of the caller's office (staff) or of the calling client (partner), else 404."""
     return await _one(conn, _CONSULTATION, consultation_id, "consultation", office_id=office_id,
                       client_uuid=client_uuid, lock=lock)

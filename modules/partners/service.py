@@ -19,6 +19,7 @@ from modules.complaints.rules import WORKFLOW as COMPLAINT_WORKFLOW
 from modules.kernel import steps
 from modules.kernel.steps import Subject, clock_settings
 from modules.kernel.timeline import add_event, timeline
+from modules.partners.notices import notifier
 from modules.partners.rules import INVOLVEMENT
 from modules.partners.schemas import (
     InvolvementIn,
@@ -100,11 +101,7 @@ async def transfer_view(conn: asyncpg.Connection, t: Any, item: Any) -> Transfer
                        transferred_at=t["created_at"], item=view)
 
 
-async def _notify(conn: asyncpg.Connection, row: Any, event: str, public: bool,
-                  extra: dict[str, Any] | None = None) -> None:
-    await emit(conn, "partner.involvement", {"involvementId": str(row["id"]), "clientUuid": str(row["client_uuid"]),
-                                             "event": event, "public": public,
-                                             **(extra or {})}, office_id=row["office_id"])
+_notify = notifier("partner.involvement", "involvementId", says_public=True)
 
 
 SUBJECT = Subject(module=MODULE, table="partner_involvements", kind="involvement", workflow=INVOLVEMENT,
