@@ -101,6 +101,9 @@ class BenchServer:
             "JIANWU_ACCESS_LOG": "false",
             # The bench signs in thousands of times from one address; the per-address limit would refuse it.
             "JIANWU_LOGIN_IP_LIMIT": "1000000",
+            # No periodic sweep: at its 5-minute marks it escalates the generated offices' overdue items (thousands
+            # of reminders and notices, each fanned out) inside a worker, and whichever row ran then measured that.
+            "JIANWU_SWEEP_INTERVAL": "0",
             **self.extra_env,
         }
 
