@@ -150,9 +150,9 @@ class EmbeddedPostgres:
                 [str(self.bin / "postgres"), "-D", str(self.pgdata), "-h", "127.0.0.1",
                  "-p", str(self.port), "-c", "unix_socket_directories=", "-c", "max_connections=200",
                  "-c", "shared_buffers=256MB", "-c", "fsync=on",
-                 # Sustained filing writes hundreds of MB of WAL a minute: with the default 1 GB a checkpoint every
-                 # 20 s stalled writers for seconds (pool timeouts, 503s). Spread checkpoints over a larger budget,
-                 # and compress full-page images, the bulk of the WAL just after each checkpoint.
+                 # Sustained filing writes hundreds of MB of WAL a minute: with the default 1 GB PostgreSQL
+                 # checkpointed every 20 s ("checkpoints are occurring too frequently"). Spread checkpoints over a
+                 # larger budget, and compress full-page images, the bulk of the WAL just after each checkpoint.
                  "-c", "max_wal_size=4GB", "-c", "min_wal_size=256MB", "-c", "checkpoint_timeout=10min",
                  "-c", "checkpoint_completion_target=0.9", "-c", "wal_compression=on",
                  # Statement counts per query (the bench's statements-per-request row; cheap to keep on).
