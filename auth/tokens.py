@@ -185,8 +185,10 @@ async def refresh(
             family_id=row["family_id"], mfa_pending=pending, expires_at=row["expires_at"],
             password_change=row["must_change_password"],
         )
+        # Only the rows that still hold a copy (migration 0021's index): not every earlier rotation of the family.
         await conn.execute(
-            "update refresh_tokens set rotation_response_enc = null where family_id = $1 and rotated_at is not null",
+            "update refresh_tokens set rotation_response_enc = null "
+            "where family_id = $1 and rotation_response_enc is not null",
             row["family_id"])
         await conn.execute(
             "update refresh_tokens set rotated_at = now(), rotation_response_enc = $2 where id = $1",

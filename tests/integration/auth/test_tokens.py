@@ -231,3 +231,26 @@ async def test_jwks_publishes_the_signing_key(client) -> None:  # noqa: ANN001
     assert "d" not in published[kid]
     public = pyjwt.PyJWK(published[kid]).key
     assert pyjwt.decode(tokens["access_token"], public, algorithms=["ES256"], audience=AUD_STAFF)
+
+
+async def test_a_refresh_clears_the_previous_retry_copy_and_leaves_older_rotations_alone(client, conn) -> None:  # noqa: ANN001
+    # Only the newest rotation keeps the encrypted answer a lost-response retry gets back; clearing the one before
+    # must not rewrite every earlier row of the family (a month of ten-minute refreshes is thousands of rows).
+    tokens = await token_for(client, "jinshan.assistant")
+    family = uuid.UUID(_claims(tokens["access_token"])["fam"])
+    token = tokens["refresh_token"]
+    for _ in range(4):
+        resp = await _refresh(client, token)
+        assert resp.status_code == 200, resp.text
+        token = resp.json()["refresh_token"]
+    rows = await conn.fetch("select id, xmin::text::bigint as version, rotation_response_enc is not null as copy "
+                            "from refresh_tokens where family_id = $1 and rotated_at is not null "
+                            "order by rotated_at", family)
+    assert [r["copy"] for r in rows] == [False, False, False, True]
+    assert (await _refresh(client, token)).status_code == 200
+    after = {r["id"]: r for r in await conn.fetch(
+        "select id, xmin::text::bigint as version, rotation_response_enc is not null as copy "
+        "from refresh_tokens where family_id = $1", family)}
+    assert [after[r["id"]]["version"] for r in rows[:3]] == [r["version"] for r in rows[:3]]  # untouched
+    assert not after[rows[3]["id"]]["copy"]  # the previous rotation's copy is gone
+    assert sum(r["copy"] for r in after.values()) == 1  # and the new rotation holds the only one
