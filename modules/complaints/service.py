@@ -206,48 +206,28 @@ async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category
 
 
 _RECEIPT_TRIES = 5
-
-
-async def _insert_item(conn: asyncpg.Connection, box: SecretBox, actor: Actor, receipt_no: str,
-                       query_code: str | None, *, office: Any, category: Any, title: str, body: str, location: Any,
-                       persons: list[dict[str, Any]], fields: dict[str, Any], channel: str, reporter: Reporter,
-                       complainant_id: UUID | None, created_by: UUID | None, now: datetime, parent: Any,
-                       dupes: list[UUID], exempt: str | None, phone_index: str | None) -> Any:
-    """The item, its first timeline entry and the office's notification; None when the receipt number is taken."""
-    lat = location.latitude if location else None
-    lon = location.longitude if location else None
-    enc = box.encrypt_text
-    return await conn.fetchrow(
-        """
-        with item as (
-            insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state,
-                complainant_id, anonymous, query_code_hash, reporter_name_enc, reporter_phone_enc,
-                reporter_phone_index, reporter_id_number_enc, contact_reachable, title, body, latitude, longitude,
-                address, persons_reported, extra, possible_duplicates, created_by, created_at, parent_id, review_level)
-            values ($1, $2, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                    $19, $20, $21, $22, $23, $24, $25)
-            on conflict (receipt_no) do nothing
-            returning *
-        ), timeline as (
-            insert into timeline_events (module, subject_id, actor_id, actor_kind, type, public, body, data)
-            select 'complaints', id, $26, $27, 'received', true, $28, $29 from item
-        ), notice as (
-            insert into outbox (topic, office_id, payload)
-            select 'complaint.staff', office_id,
-                   jsonb_build_object('complaintId', id::text, 'event', 'complaint.created') from item
-        )
-        select * from item
-        """,
-        receipt_no, office["id"], category["kind"], category["id"], channel, complainant_id, reporter.anonymous,
-        query_code_hash(box, receipt_no, query_code) if query_code else None,
-        enc(reporter.name, aad=b"name") if reporter.name else None,
-        enc(reporter.phone, aad=b"phone") if reporter.phone else None, phone_index,
-        enc(reporter.id_number, aad=b"id_number") if reporter.id_number else None, reporter.reachable, title, body,
-        lat, lon, location.address if location else None, persons, fields, dupes, created_by, now,
-        parent["id"] if parent else None,
-        ("re_review" if parent["review_level"] else "review") if parent else None,
-        actor.id, actor.kind, f"已登记，受理编号 {receipt_no}。", {"channel": channel, "exempt": exempt},
+# The item, its first timeline entry and the office's notification in one statement: intake is the hot path. No row
+# when the receipt number is taken.
+_INSERT_ITEM = """
+    with item as (
+        insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state,
+            complainant_id, anonymous, query_code_hash, reporter_name_enc, reporter_phone_enc,
+            reporter_phone_index, reporter_id_number_enc, contact_reachable, title, body, latitude, longitude,
+            address, persons_reported, extra, possible_duplicates, created_by, created_at, parent_id, review_level)
+        values ($1, $2, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                $19, $20, $21, $22, $23, $24, $25)
+        on conflict (receipt_no) do nothing
+        returning *
+    ), timeline as (
+        insert into timeline_events (module, subject_id, actor_id, actor_kind, type, public, body, data)
+        select 'complaints', id, $26, $27, 'received', true, $28, $29 from item
+    ), notice as (
+        insert into outbox (topic, office_id, payload)
+        select 'complaint.staff', office_id,
+               jsonb_build_object('complaintId', id::text, 'event', 'complaint.created') from item
     )
+    select * from item
+"""
 
 
 async def create(
@@ -266,15 +246,21 @@ async def create(
     dupes = await find_duplicates(conn, office_id=office["id"], category_id=category["id"],
                                   complainant_id=complainant_id, phone_index=phone_index, latitude=lat, longitude=lon)
     exempt = reporter.exemption(complainant_id is not None)
-    # One statement for the item, its first timeline entry and the office's notification: intake is the hot path.
+    enc = box.encrypt_text
+    sealed = (enc(reporter.name, aad=b"name") if reporter.name else None,
+              enc(reporter.phone, aad=b"phone") if reporter.phone else None, phone_index,
+              enc(reporter.id_number, aad=b"id_number") if reporter.id_number else None)
     # A receipt number already taken (random tails meet now and then on a busy day) inserts nothing; draw again.
     for _ in range(_RECEIPT_TRIES):
         receipt_no = new_receipt_no(office["code"], now)
-        row = await _insert_item(conn, box, actor, receipt_no, query_code, office=office, category=category,
-                                 title=title, body=body, location=location, persons=persons, fields=fields,
-                                 channel=channel, reporter=reporter, complainant_id=complainant_id,
-                                 created_by=created_by, now=now, parent=parent, dupes=dupes, exempt=exempt,
-                                 phone_index=phone_index)
+        row = await conn.fetchrow(
+            _INSERT_ITEM,
+            receipt_no, office["id"], category["kind"], category["id"], channel, complainant_id, reporter.anonymous,
+            query_code_hash(box, receipt_no, query_code) if query_code else None, *sealed, reporter.reachable,
+            title, body, lat, lon, location.address if location else None, persons, fields, dupes, created_by, now,
+            parent["id"] if parent else None, ("re_review" if parent["review_level"] else "review") if parent else None,
+            actor.id, actor.kind, f"已登记，受理编号 {receipt_no}。", {"channel": channel, "exempt": exempt},
+        )
         if row is not None:
             break
     else:
