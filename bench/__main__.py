@@ -191,9 +191,10 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"    (other processes took {cpu['other_cpu_pct']}% of the machine's CPU meanwhile)", flush=True)
             runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],
                          "groups": result["groups"], **cpu})
+    soak = None
     if any(s.name == "complaint_create" for s in chosen):
         await _wait_for_quiet(server.pg_url, quiet_waits, "soak")
-    soak = await _soak(args, server, ctx) if any(s.name == "complaint_create" for s in chosen) else None
+        soak = await _soak(args, server, ctx)
     statements = {}
     for scenario in chosen:
         if scenario.name in STATEMENT_COUNTED:

@@ -182,7 +182,8 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
     add(f"- **Server**: `.venv/bin/jianwu serve` exactly as `make run` starts it (embedded PostgreSQL and Redis, own "
         f"data directory `bench/out/data`{', reused' if meta.get('keep_data') else ', new for this run'}, "
         f"ports {srv['api_port']}/{srv['pg_port']}/{srv['redis_port']}), granian "
-        f"**{srv['workers']} workers** (the default), `JIANWU_ACCESS_LOG=false`, `JIANWU_LOGIN_IP_LIMIT=1000000`, `JIANWU_SWEEP_INTERVAL=0`; "
+        f"**{srv['workers']} workers** (the default), `JIANWU_ACCESS_LOG=false`, `JIANWU_LOGIN_IP_LIMIT=1000000`, "
+        f"`JIANWU_SWEEP_INTERVAL=0`; "
         f"ready after {srv['startup_s']} s; SIGTERM → exit {srv['exit_code']} in {srv['stop_s']} s, "
         f"{'every port released' if srv['clean_stop'] else '**NOT a clean stop**'}")
     others = [r["other_cpu_pct"] for r in runs if r.get("other_cpu_pct") is not None]
