@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -13,6 +15,26 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
 __all__ = ("Principal", "current_principal")
+
+
+def _text(value: Any) -> Any:
+    # A claim of the wrong type is refused further on; only strings are shared.
+    return sys.intern(value) if type(value) is str else value
+
+
+@lru_cache(maxsize=1024)
+def _office(office: str) -> UUID:
+    return UUID(office)
+
+
+@lru_cache(maxsize=256)
+def _roles(roles: tuple[str, ...]) -> tuple[str, ...]:
+    return roles
+
+
+@lru_cache(maxsize=256)
+def _scopes(scope: str) -> frozenset[str]:
+    return frozenset(scope.split())
 
 
 class Principal(msgspec.Struct, frozen=True, gc=False):
@@ -39,13 +61,16 @@ class Principal(msgspec.Struct, frozen=True, gc=False):
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
         """Build from verified token claims."""
-        office = claims.get("office")
+        # Every value but the jti and the times repeats across tokens (of one account, one office, one role), and
+        # a worker keeps thousands of principals in its verified-token cache: they share one copy of each
+        # (interned strings die with their last user; the sets and ids are kept in small bounded caches).
+        office, did, fam = claims.get("office"), claims.get("did"), claims.get("fam")
         return cls(
-            sub=claims["sub"], kind=claims["kind"], audience=claims["aud"], jti=claims["jti"],
-            exp=int(claims["exp"]), iat=int(claims["iat"]), office_id=UUID(office) if office else None,
-            roles=tuple(claims.get("roles") or ()), scopes=frozenset((claims.get("scope") or "").split()),
-            device_id=claims.get("did"), mfa_pending=bool(claims.get("mfa_pending")),
-            rpm=int(claims["rpm"]) if claims.get("rpm") else None, family=claims.get("fam"),
+            sub=_text(claims["sub"]), kind=_text(claims["kind"]), audience=_text(claims["aud"]), jti=claims["jti"],
+            exp=int(claims["exp"]), iat=int(claims["iat"]), office_id=_office(office) if office else None,
+            roles=_roles(tuple(claims.get("roles") or ())), scopes=_scopes(claims.get("scope") or ""),
+            device_id=_text(did) if did else did, mfa_pending=bool(claims.get("mfa_pending")),
+            rpm=int(claims["rpm"]) if claims.get("rpm") else None, family=_text(fam) if fam else fam,
             password_change=bool(claims.get("pwd_change")),
         )
 

@@ -34,3 +34,30 @@ def test_a_key_change_or_an_expired_token_is_a_miss() -> None:
     cache.put("fresh", 2, _principal(1))
     assert cache.get("fresh", 2) is not None
     assert cache.get("fresh-but-another-token", 2) is None
+
+
+def test_a_full_cache_of_one_office_s_staff_stays_small() -> None:
+    # What a worker holds after serving thousands of staff tokens: the values tokens repeat (office, roles, scopes,
+    # kind, audience) are shared, so each entry costs little more than its own jti and times.
+    import tracemalloc
+    import uuid
+
+    office, now = str(uuid.uuid4()), int(time.time())
+    users = [str(uuid.uuid4()) for _ in range(50)]
+    claims = [{"iss": "jianwu", "sub": users[n % 50], "aud": "jianwu:staff", "exp": now + 600, "iat": now,
+               "jti": uuid.uuid4().hex, "tt": "access", "kind": "staff", "office": office,
+               "roles": ["prosecutor", "office_admin"], "scope": "complaints:read complaints:write liaison:read",
+               "fam": str(uuid.uuid4()), "did": f"device-{n % 50}"} for n in range(VerifiedTokens._MAX)]
+    tokens = [f"header.{uuid.uuid4().hex * 8}.signature" for _ in claims]
+    cache = VerifiedTokens()
+    tracemalloc.start()
+    try:
+        for token, c in zip(tokens, claims, strict=True):
+            cache.put(token, 1, Principal.from_claims(c))
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held / VerifiedTokens._MAX < 600  # bytes per cached token (about 900 when each held its own copies)
+    first, last = cache.get(tokens[0], 1), cache.get(tokens[-1], 1)
+    assert first is not None and last is not None
+    assert first.scopes == {"complaints:read", "complaints:write", "liaison:read"} and first.office_id == last.office_id
