@@ -59,3 +59,21 @@ async def test_a_task_started_meanwhile_takes_a_connection_of_its_own(settings) 
             assert pid != await mine.fetchval("select pg_backend_pid()")
     finally:
         await pool.close()
+
+
+async def test_a_wait_past_the_acquire_timeout_fails_and_leaves_the_pool_whole(db: Database) -> None:
+    # The one connection is busy: the next request waits the acquire timeout (0.5 s here), then fails, which the
+    # app answers 503. The failed wait must not keep a connection: afterwards the pool serves requests in turn.
+    loop = asyncio.get_running_loop()
+    async with db.connection():
+        async def waiter() -> None:
+            async with db.connection():
+                pass
+
+        started = loop.time()
+        with pytest.raises(TimeoutError):
+            await asyncio.create_task(waiter())
+        assert 0.4 < loop.time() - started < 2.0
+    for _ in range(3):
+        async with db.connection() as conn:
+            assert await conn.fetchval("select 1") == 1
