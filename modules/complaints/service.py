@@ -72,9 +72,15 @@ class Reporter:
         return None
 
 
+def _random_code(n: int) -> str:
+    # One read of the system's random source for the whole code (secrets.choice reads it once per character);
+    # 32 letters divide 256, so the low five bits of each byte pick one uniformly.
+    return "".join(_CROCKFORD[b & 31] for b in secrets.token_bytes(n))
+
+
 def new_receipt_no(office_code: str, at: datetime) -> str:
     """A receipt number people can read out on the phone: office, date, six random characters."""
-    tail = "".join(secrets.choice(_CROCKFORD) for _ in range(6))
+    tail = _random_code(6)
     return f"{office_code[:4].upper()}-{at:%Y%m%d}-{tail}"
 
 
@@ -239,7 +245,7 @@ async def create(
     """File a new item and start its clocks; return the row and, for filers without an account, the query code.
     `clock_overrides` is the office's module config `clocks`: {code: {"day_type": ..., "lead_days": [...]}}."""
     now = received_at or datetime.now(UTC)
-    query_code = None if complainant_id else "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    query_code = None if complainant_id else _random_code(10)
     phone_index = box.blind_index(reporter.phone, purpose="phone") if reporter.phone else None
     lat = location.latitude if location else None
     lon = location.longitude if location else None
