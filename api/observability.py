@@ -87,23 +87,25 @@ _tally = _Tally()
 
 class _RequestIds:
     """Request ids unique across workers and restarts without a system call per request (uuid4 reads
-    os.urandom each time): a random per-process prefix, renewed after a fork, and a counter."""
+    os.urandom each time, and os.getpid is one too): a random per-process prefix, renewed in a forked child, and a
+    counter."""
 
-    __slots__ = ("count", "pid", "prefix")
+    __slots__ = ("count", "prefix")
 
     def __init__(self) -> None:
-        self.pid = -1
-        self.prefix = ""
-        self.count = 0
+        self.renew()
+
+    def renew(self) -> None:
+        """A new prefix: at import, and in each child forked after it (it must not repeat its parent's ids)."""
+        self.prefix, self.count = uuid.uuid4().hex[:20], 0
 
     def next(self) -> str:
-        if self.pid != os.getpid():
-            self.pid, self.prefix, self.count = os.getpid(), uuid.uuid4().hex[:20], 0
         self.count += 1
         return f"{self.prefix}{self.count:012x}"
 
 
 _ids = _RequestIds()
+os.register_at_fork(after_in_child=_ids.renew)
 
 _STD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
