@@ -56,12 +56,12 @@ class VerifiedTokens:
         self._entries: dict[bytes, tuple[int, Principal]] = {}
 
     @staticmethod
-    def _key(token: str) -> bytes:
+    def key(token: str) -> bytes:
+        """The entry's key for a token (computed once per request, for the look-up and the entry after a miss)."""
         return hashlib.blake2b(token.encode(), digest_size=16).digest()
 
-    def get(self, token: str, generation: int) -> Principal | None:
+    def get(self, key: bytes, generation: int) -> Principal | None:
         """The principal of a token verified before under the same keys, if it has not expired since."""
-        key = self._key(token)
         hit = self._entries.get(key)
         if hit is None:
             return None
@@ -70,21 +70,22 @@ class VerifiedTokens:
             return None
         return hit[1]
 
-    def put(self, token: str, generation: int, principal: Principal) -> None:
+    def put(self, key: bytes, generation: int, principal: Principal) -> None:
         """Remember a verified token, dropping the oldest quarter of the entries when the bound is reached."""
         if len(self._entries) >= self._MAX:
-            for key in list(itertools.islice(self._entries, self._MAX // 4)):
-                del self._entries[key]
-        self._entries[self._key(token)] = (generation, principal)
+            for old in list(itertools.islice(self._entries, self._MAX // 4)):
+                del self._entries[old]
+        self._entries[key] = (generation, principal)
 
 
 async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     state = connection.app.state
     token = bearer_token(connection)
-    principal = state.verified_tokens.get(token, state.keyring.generation)
+    key = VerifiedTokens.key(token)
+    principal = state.verified_tokens.get(key, state.keyring.generation)
     if principal is None:
         principal = await _verify(connection, token)
-        state.verified_tokens.put(token, state.keyring.generation, principal)
+        state.verified_tokens.put(key, state.keyring.generation, principal)
     await state.revocations.check(principal)
     return principal
 

@@ -18,22 +18,22 @@ def test_the_cache_stays_bounded_and_keeps_the_newest_tokens() -> None:
     cache = VerifiedTokens()
     total = VerifiedTokens._MAX * 3
     for n in range(total):
-        cache.put(f"token-{n}", 1, _principal(n))
+        cache.put(VerifiedTokens.key(f"token-{n}"), 1, _principal(n))
     assert len(cache._entries) <= VerifiedTokens._MAX
-    newest = cache.get(f"token-{total - 1}", 1)
+    newest = cache.get(VerifiedTokens.key(f"token-{total - 1}"), 1)
     assert newest is not None and newest.sub == f"user-{total - 1}"
-    assert cache.get("token-0", 1) is None  # the oldest went first
+    assert cache.get(VerifiedTokens.key("token-0"), 1) is None  # the oldest went first
 
 
 def test_a_key_change_or_an_expired_token_is_a_miss() -> None:
     cache = VerifiedTokens()
-    cache.put("fresh", 1, _principal(1))
-    cache.put("old", 1, _principal(2, exp=time.time() - VerifiedTokens._LEEWAY - 1))
-    assert cache.get("fresh", 2) is None  # the published keys changed since it was verified
-    assert cache.get("old", 1) is None
-    cache.put("fresh", 2, _principal(1))
-    assert cache.get("fresh", 2) is not None
-    assert cache.get("fresh-but-another-token", 2) is None
+    cache.put(VerifiedTokens.key("fresh"), 1, _principal(1))
+    cache.put(VerifiedTokens.key("old"), 1, _principal(2, exp=time.time() - VerifiedTokens._LEEWAY - 1))
+    assert cache.get(VerifiedTokens.key("fresh"), 2) is None  # the published keys changed since it was verified
+    assert cache.get(VerifiedTokens.key("old"), 1) is None
+    cache.put(VerifiedTokens.key("fresh"), 2, _principal(1))
+    assert cache.get(VerifiedTokens.key("fresh"), 2) is not None
+    assert cache.get(VerifiedTokens.key("fresh-but-another-token"), 2) is None
 
 
 def test_a_full_cache_of_one_office_s_staff_stays_small() -> None:
@@ -53,11 +53,11 @@ def test_a_full_cache_of_one_office_s_staff_stays_small() -> None:
     tracemalloc.start()
     try:
         for token, c in zip(tokens, claims, strict=True):
-            cache.put(token, 1, Principal.from_claims(c))
+            cache.put(VerifiedTokens.key(token), 1, Principal.from_claims(c))
         held, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert held / VerifiedTokens._MAX < 600  # bytes per cached token (about 900 when each held its own copies)
-    first, last = cache.get(tokens[0], 1), cache.get(tokens[-1], 1)
+    first, last = cache.get(VerifiedTokens.key(tokens[0]), 1), cache.get(VerifiedTokens.key(tokens[-1]), 1)
     assert first is not None and last is not None
     assert first.scopes == {"complaints:read", "complaints:write", "liaison:read"} and first.office_id == last.office_id
