@@ -31,7 +31,7 @@ from modules.complaints.schemas import (
 )
 from modules.complaints.service import SUBJECT, query_code_hash, review_open
 from modules.kernel.files import attachments
-from modules.kernel.single_read import related, related_columns
+from modules.kernel.single_read import Related, related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.monitoring import service as monitoring
@@ -115,12 +115,29 @@ from complaints c where c.id = $1 and c.office_id = $2
 """
 
 
-async def staff_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal) -> Any:
-    """staff_item with what staff_view shows, in one round trip; another office's item is 404."""
-    found = await conn.fetchrow(_STAFF_READ, complaint_id, p.office_id)
+async def _read(conn: asyncpg.Connection, sql: str, complaint_id: UUID, owner: UUID | None) -> Any:
+    found = await conn.fetchrow(sql, complaint_id, owner)
     if found is None:
         raise _missing()
     return found
+
+
+async def staff_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal) -> Any:
+    """staff_item with what staff_view shows, in one round trip; another office's item is 404."""
+    return await _read(conn, _STAFF_READ, complaint_id, p.office_id)
+
+
+# The complainant's read in one statement: what public_view shows (public timeline, their own files, clocks).
+_OWN_READ = f"""
+select c as item, (select code from complaint_categories where id = c.category_id) as category,
+       exists (select 1 from complaints r where r.parent_id = c.id) as reviewed, {related_columns("c.id", public=True)}
+from complaints c where c.id = $1 and c.complainant_id = $2
+"""
+
+
+async def own_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal) -> Any:
+    """own_item with what public_view shows, in one round trip; anyone else's item is 404."""
+    return await _read(conn, _OWN_READ, complaint_id, p.user_id)
 
 
 async def own_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> SubjectRow:
@@ -154,18 +171,33 @@ async def _names(conn: asyncpg.Connection, row: Any) -> tuple[str, str, str | No
     return office, first, category
 
 
-async def public_view(conn: asyncpg.Connection, row: Any) -> PublicComplaint:
-    """What the complainant sees."""
-    office, _, category = await _names(conn, row)
+async def _parts(conn: asyncpg.Connection, row: Any, read: Any, *,
+                 public: bool) -> tuple[Any, str, str, str | None, Related]:
+    """The item's row, office and first-office codes, category code and related rows, for one side: from a single
+    read when there is one (only cached codes and calendars besides), else each part read on its own."""
+    if read is not None:
+        row = read["item"]
+        office, first = await _office_codes(conn, row)
+        return row, office, first, read["category"], await related(conn, read, row["id"], public=public)
+    office, first, category = await _names(conn, row)
     clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
+    proposal = None if public else await pending_proposal(conn, row["id"])
+    return row, office, first, category, Related(clocks, await timeline(conn, row["id"], public_only=public),
+                                                 await attachments(conn, row["id"], staff=not public), proposal)
+
+
+async def public_view(conn: asyncpg.Connection, row: Any, *, read: Any = None) -> PublicComplaint:
+    """What the complainant sees. `read` is an `own_read` answer (then nothing more is read from PostgreSQL but
+    cached codes and calendars); else each part is read."""
+    row, office, _, category, (clocks, events, files, _) = await _parts(conn, row, read, public=True)
+    reviewed = read["reviewed"] if read is not None else await has_review(conn, row["id"])
     closed_recently = await review_open(conn, row)
-    reviewed = await has_review(conn, row["id"])
     return PublicComplaint(
         id=row["id"], receipt_no=row["receipt_no"], office=office, kind=row["kind"], category=category,
         title=row["title"], body=row["body"], state=row["state"], state_label=STATE_LABELS[row["state"]],
-        created_at=row["created_at"], timeline=await timeline(conn, row["id"], public_only=True),
+        created_at=row["created_at"], timeline=events,
         deadlines=[c for c in clocks if c.code in PUBLIC_CLOCKS and c.exemption is None],
-        attachments=await attachments(conn, row["id"], staff=False), rating=row["rating"],
+        attachments=files, rating=row["rating"],
         can_rate=row["state"] == "closed" and row["rating"] is None,
         can_request_review=(row["state"] == "closed" and closed_recently and not reviewed
                             and row["review_level"] != "re_review"),
@@ -190,17 +222,7 @@ async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_
                      actions: frozenset[str], read: Any = None) -> StaffComplaint:
     """What the office's staff see, with identities masked unless the permission list allows them. `read` is a
     `staff_read` answer (then nothing more is read from PostgreSQL but cached codes); else each part is read."""
-    if read is not None:
-        row = read["item"]
-        office, first_office = await _office_codes(conn, row)
-        category = read["category"]
-        clocks, events, files, proposal = await related(conn, read, row["id"])
-    else:
-        office, first_office, category = await _names(conn, row)
-        clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
-        proposal = await pending_proposal(conn, row["id"])
-        events = await timeline(conn, row["id"], public_only=False)
-        files = await attachments(conn, row["id"], staff=True)
+    row, office, first_office, category, (clocks, events, files, proposal) = await _parts(conn, row, read, public=False)
     has_location = row["latitude"] is not None or row["address"] is not None
     return StaffComplaint(
         id=row["id"], receipt_no=row["receipt_no"], office=office, first_office=first_office, kind=row["kind"],

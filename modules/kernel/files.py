@@ -54,8 +54,8 @@ if TYPE_CHECKING:
     from modules.kernel.steps import Subject
 
 __all__ = (
-    "DOWNLOAD_RESPONSES", "UPLOAD_MAX_BODY", "UPLOAD_OPT", "AttachmentOut", "AttachmentUpload", "UploadForm",
-    "attachment_out",
+    "DOWNLOAD_RESPONSES", "FROM_PUBLIC", "UPLOAD_MAX_BODY", "UPLOAD_OPT", "AttachmentOut", "AttachmentUpload",
+    "UploadForm", "attachment_out",
     "attachment_row", "attachments", "download", "storage", "upload",
 )
 
@@ -113,13 +113,13 @@ def attachment_out(r: Any, *, staff: bool) -> AttachmentOut:
 
 # Files staff attach are internal, like their notes: the public side never lists or downloads them
 # (uploaded_by is "citizen:<id>", "anonymous" or "staff:<id>"; a row of unknown origin counts as internal).
-_FROM_PUBLIC = "uploaded_by not like 'staff:%'"
+FROM_PUBLIC = "uploaded_by not like 'staff:%'"
 
 
 async def attachments(conn: asyncpg.Connection, subject_id: UUID, *, staff: bool) -> list[AttachmentOut]:
     """A subject's files as its viewer may see them, oldest first."""
     rows = await conn.fetch("select * from attachments where subject_id = $1"
-                            + ("" if staff else f" and {_FROM_PUBLIC}") + " order by created_at, id", subject_id)
+                            + ("" if staff else f" and {FROM_PUBLIC}") + " order by created_at, id", subject_id)
     return [attachment_out(r, staff=staff) for r in rows]
 
 
@@ -128,7 +128,7 @@ async def attachment_row(conn: asyncpg.Connection, subject_id: UUID, attachment_
     variant exists and staff did not attach it). Anything else is 404."""
     row = await conn.fetchrow(
         "select * from attachments where id = $1 and subject_id = $2"
-        + (f" and public_key is not null and {_FROM_PUBLIC}" if public else ""), attachment_id, subject_id)
+        + (f" and public_key is not null and {FROM_PUBLIC}" if public else ""), attachment_id, subject_id)
     if row is None:
         raise not_found("No such attachment.")
     return row

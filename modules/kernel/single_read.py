@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modules.clocks.store import ClockView, views_of
-from modules.kernel.files import AttachmentOut, attachment_out
+from modules.kernel.files import FROM_PUBLIC, AttachmentOut, attachment_out
 from modules.kernel.timeline import EventOut, events_out
 
 if TYPE_CHECKING:
@@ -16,14 +16,17 @@ if TYPE_CHECKING:
 __all__ = ("Related", "related", "related_columns")
 
 
-def related_columns(subject_id: str) -> str:
-    """The select-list columns for the subject whose id is the SQL expression `subject_id` (e.g. "c.id")."""
+def related_columns(subject_id: str, *, public: bool = False) -> str:
+    """The select-list columns for the subject whose id is the SQL expression `subject_id` (e.g. "c.id"); `public`:
+    only what the public side sees (public timeline entries, files not attached by staff, no proposal)."""
     return (
         f"array(select k from clocks k where k.subject_id = {subject_id} order by k.started_at, k.code, k.occurrence)"
-        f" as clocks, array(select t from timeline_events t where t.subject_id = {subject_id} order by t.id)"
-        f" as timeline, array(select a from attachments a where a.subject_id = {subject_id}"
-        f" order by a.created_at, a.id) as attachments, (select p from step_proposals p where"
-        f" p.subject_id = {subject_id} and p.status = 'pending' limit 1) as proposal"
+        f" as clocks, array(select t from timeline_events t where t.subject_id = {subject_id}"
+        f"{' and t.public' if public else ''} order by t.id) as timeline, array(select a from attachments a where"
+        f" a.subject_id = {subject_id}{f' and a.{FROM_PUBLIC}' if public else ''} order by a.created_at, a.id)"
+        f" as attachments, "
+        + ("null as proposal" if public else f"(select p from step_proposals p where p.subject_id = {subject_id}"
+                                                     f" and p.status = 'pending' limit 1) as proposal")
     )
 
 
@@ -36,8 +39,9 @@ class Related(NamedTuple):
     proposal: Any
 
 
-async def related(conn: asyncpg.Connection, read: Any, subject_id: Any) -> Related:
-    """The related rows of a read made with `related_columns`, as staff see them (clocks evaluated now)."""
+async def related(conn: asyncpg.Connection, read: Any, subject_id: Any, *, public: bool = False) -> Related:
+    """The related rows of a read made with `related_columns` (with the same `public`), as its side sees them
+    (clocks evaluated now)."""
     clocks = (await views_of(conn, read["clocks"])).get(subject_id, [])
-    return Related(clocks, events_out(read["timeline"], public_only=False),
-                   [attachment_out(a, staff=True) for a in read["attachments"]], read["proposal"])
+    return Related(clocks, events_out(read["timeline"], public_only=public),
+                   [attachment_out(a, staff=not public) for a in read["attachments"]], read["proposal"])

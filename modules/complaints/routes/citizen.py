@@ -16,7 +16,7 @@ from api.pagination import Limit, Page, decode_cursor
 from api.state import AppState
 from auth.principal import current_principal
 from modules.complaints import service
-from modules.complaints.queries import account_phone, list_items, own_item, public_view
+from modules.complaints.queries import account_phone, list_items, own_item, own_read, public_view
 from modules.complaints.routes import common
 from modules.complaints.routes.common import UploadForm
 from modules.complaints.schemas import (
@@ -89,7 +89,9 @@ class CitizenController(Controller):
         """Status, public replies, deadlines."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            return await public_view(conn, await _own(state, p, complaint_id)(conn, False))
+            read = await own_read(conn, complaint_id, p)
+            await common.require_on(state, read["item"]["office_id"])
+            return await public_view(conn, None, read=read)
 
     @post("/{complaint_id:uuid}/materials", operation_id="complaintAddMaterial", summary="Add material",
           opt={"action": "complaint.own", "idempotency": "required", "location": _ITEM_OF_PATH},
