@@ -44,10 +44,10 @@ if TYPE_CHECKING:
     from modules.kernel.rows import SubjectRow
 
 __all__ = (
-    "Deadline", "ListFilter", "Rate", "Stats", "account_phone", "anonymous_item", "catalog", "categories",
-    "categories_as_written", "category", "category_by_id", "category_out", "deadlines", "has_review", "list_items",
-    "listed", "own_item", "public_view", "reply_template", "staff_item", "staff_read", "staff_view", "stats",
-    "templates",
+    "PUBLIC_READ_COLUMNS", "Deadline", "ListFilter", "Rate", "Stats", "account_phone", "anonymous_item",
+    "anonymous_read", "catalog", "categories", "categories_as_written", "category", "category_by_id", "category_out",
+    "deadlines", "has_review", "list_items", "listed", "own_item", "own_read", "public_view", "reply_template",
+    "staff_item", "staff_read", "staff_view", "stats", "templates",
 )
 
 
@@ -127,12 +127,13 @@ async def staff_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal)
     return await _read(conn, _STAFF_READ, complaint_id, p.office_id)
 
 
-# The complainant's read in one statement: what public_view shows (public timeline, their own files, clocks).
-_OWN_READ = f"""
-select c as item, (select code from complaint_categories where id = c.category_id) as category,
-       exists (select 1 from complaints r where r.parent_id = c.id) as reviewed, {related_columns("c.id", public=True)}
-from complaints c where c.id = $1 and c.complainant_id = $2
-"""
+# What public_view shows (public timeline, files not attached by staff, clocks), as select-list columns over the
+# complaint `c`: the complainant's, an anonymous filer's and a partner's reads each take it in one statement.
+PUBLIC_READ_COLUMNS = f"""c as item, (select code from complaint_categories where id = c.category_id) as category,
+       exists (select 1 from complaints r where r.parent_id = c.id) as reviewed,
+       {related_columns("c.id", public=True)}"""
+_OWN_READ = f"select {PUBLIC_READ_COLUMNS} from complaints c where c.id = $1 and c.complainant_id = $2"
+_ANONYMOUS_READ = f"select {PUBLIC_READ_COLUMNS} from complaints c where c.receipt_no = $1"
 
 
 async def own_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal) -> Any:
@@ -150,11 +151,22 @@ async def anonymous_item(conn: asyncpg.Connection, box: SecretBox, receipt_no: s
     """An item by receipt number and query code; a wrong code answers exactly like a missing item."""
     row = await conn.fetchrow(
         "select * from complaints where receipt_no = $1" + (" for update" if lock else ""), receipt_no)
+    _check_code(box, row, receipt_no, code)
+    return row
+
+
+async def anonymous_read(conn: asyncpg.Connection, box: SecretBox, receipt_no: str, code: str | None) -> Any:
+    """anonymous_item with what public_view shows, in one round trip; a wrong code answers like a missing item."""
+    found = await conn.fetchrow(_ANONYMOUS_READ, receipt_no)
+    _check_code(box, found["item"] if found else None, receipt_no, code)
+    return found
+
+
+def _check_code(box: SecretBox, row: Any, receipt_no: str, code: str | None) -> None:
     expected = row["query_code_hash"] if row else None
     given = query_code_hash(box, receipt_no, code or "")
     if expected is None or not code or not hmac.compare_digest(expected, given):
         raise _missing()
-    return row
 
 
 async def _office_codes(conn: asyncpg.Connection, row: Any) -> tuple[str, str]:
@@ -187,8 +199,9 @@ async def _parts(conn: asyncpg.Connection, row: Any, read: Any, *,
 
 
 async def public_view(conn: asyncpg.Connection, row: Any, *, read: Any = None) -> PublicComplaint:
-    """What the complainant sees. `read` is an `own_read` answer (then nothing more is read from PostgreSQL but
-    cached codes and calendars); else each part is read."""
+    """What the complainant sees. `read` is a row with the PUBLIC_READ_COLUMNS (own_read, anonymous_read, a
+    partner's transfer read): then nothing more is read from PostgreSQL but cached codes and calendars; else each
+    part is read."""
     row, office, _, category, (clocks, events, files, _) = await _parts(conn, row, read, public=True)
     reviewed = read["reviewed"] if read is not None else await has_review(conn, row["id"])
     closed_recently = await review_open(conn, row)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from api.errors import not_found
 from api.pagination import Cursor, keyset
+from modules.complaints.queries import PUBLIC_READ_COLUMNS
 
 if TYPE_CHECKING:
     import asyncpg
@@ -28,7 +29,7 @@ __all__ = (
     "open_items",
     "transfer",
     "transfer_page",
-    "transferred_item",
+    "transfer_read", "transferred_item",
 )
 
 
@@ -61,6 +62,22 @@ async def transfer(conn: asyncpg.Connection, client_uuid: UUID, kind: str, refer
     return await conn.fetchrow(
         "select * from partner_transfers where client_uuid = $1 and kind = $2 and reference = $3",
         client_uuid, kind, reference)
+
+
+# The transfer and its item's public read (modules/complaints/queries.PUBLIC_READ_COLUMNS) in one statement.
+_TRANSFER_READ = f"""
+select t as transfer, {PUBLIC_READ_COLUMNS}
+from partner_transfers t join complaints c on c.id = t.complaint_id
+where t.client_uuid = $1 and t.kind = $2 and t.reference = $3
+"""
+
+
+async def transfer_read(conn: asyncpg.Connection, client_uuid: UUID, kind: str, reference: str) -> Any:
+    """The client's transfer under its reference with what its item's public view shows, in one round trip; or 404."""
+    found = await conn.fetchrow(_TRANSFER_READ, client_uuid, kind, reference)
+    if found is None:
+        raise not_found("No such transfer.")
+    return found
 
 
 async def transferred_item(conn: asyncpg.Connection, client_uuid: UUID, kind: str, reference: str, *,

@@ -91,9 +91,11 @@ def involvement_summary(row: Any) -> InvolvementSummary:
         updated_at=row["updated_at"])
 
 
-async def transfer_view(conn: asyncpg.Connection, t: Any, item: Any) -> TransferOut:
-    """A transfer as its partner follows it: the public status, and the result reply once the item is concluded."""
-    view = await public_view(conn, item)
+async def transfer_view(conn: asyncpg.Connection, read: Any) -> TransferOut:
+    """A transfer (a `queries.transfer_read` answer) as its partner follows it: the public status, and the result
+    reply once the item is concluded."""
+    t, item = read["transfer"], read["item"]
+    view = await public_view(conn, None, read=read)
     concluded = COMPLAINT_WORKFLOW.is_terminal(item["state"])
     replies = [e.body for e in view.timeline if e.body and e.type != "received"]
     return TransferOut(reference=t["reference"], kind=t["kind"], accepted=_ACCEPTED.get(item["state"]),

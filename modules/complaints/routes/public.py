@@ -17,7 +17,7 @@ from api.net import client_ip, device_id
 from api.state import AppState
 from auth.ratelimit import Limit as RateLimit
 from modules.complaints import service
-from modules.complaints.queries import anonymous_item, catalog, public_view
+from modules.complaints.queries import anonymous_item, anonymous_read, catalog, public_view
 from modules.complaints.routes import common
 from modules.complaints.routes.common import UploadForm
 from modules.complaints.schemas import (
@@ -84,20 +84,23 @@ class PublicController(Controller):
             state, request, conn, data, principal=None, reporter=reporter, channel="app"))
 
     @staticmethod
-    def _finder(request: Request[Any, Any, Any], state: AppState, receipt_no: str, code: str) -> common.Finder:
+    def _finder(request: Request[Any, Any, Any], state: AppState, receipt_no: str, code: str, *,
+                whole: bool = False) -> common.Finder:
+        """The item (with `whole`, its whole public read, for a GET) behind a receipt number and query code."""
         async def find(conn: asyncpg.Connection, lock: bool) -> Any:
             # Only wrong codes count, per address and per receipt at that address: strangers guessing cannot lock
             # the filer out, and the right code always works (ten random characters: counting guesses is enough).
             try:
-                row = await anonymous_item(conn, state.box, receipt_no, code, lock=lock)
+                found = (await anonymous_read(conn, state.box, receipt_no, code) if whole
+                         else await anonymous_item(conn, state.box, receipt_no, code, lock=lock))
             except ProblemError:
                 ip = client_ip(request)
                 await state.limiter.enforce(_LOOKUP_IP, ip, "Too many wrong look-ups from this address.")
                 await state.limiter.enforce(_LOOKUP_RECEIPT, f"{receipt_no}|{ip}",
                                             "Too many wrong look-ups of this receipt number from this address.")
                 raise
-            await common.require_on(state, row["office_id"])
-            return row
+            await common.require_on(state, (found["item"] if whole else found)["office_id"])
+            return found
         return find
 
     @get("/{receipt_no:str}", operation_id="complaintGetAnonymous", summary="Follow an item by receipt number",
@@ -106,7 +109,8 @@ class PublicController(Controller):
                        code: QueryCode) -> PublicComplaint:
         """Status, public replies and deadlines. A wrong code answers 404, like a missing item."""
         async with state.db.connection() as conn:
-            return await public_view(conn, await self._finder(request, state, receipt_no, code)(conn, False))
+            read = await self._finder(request, state, receipt_no, code, whole=True)(conn, False)
+            return await public_view(conn, None, read=read)
 
     @post("/{receipt_no:str}/materials", operation_id="complaintAddMaterialAnonymous", summary="Add material",
           opt={"public": True, "idempotency": "required", "location": _ITEM_OF_PATH},

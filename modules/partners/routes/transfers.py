@@ -67,10 +67,10 @@ class _Transfers(Controller):
             return receipt.id
 
         async def work(conn: asyncpg.Connection) -> tuple[int, TransferOut]:
-            t, new = await service.transfer_in(conn, actor_from(request, p), client=client, kind=self.kind,
+            _, new = await service.transfer_in(conn, actor_from(request, p), client=client, kind=self.kind,
                                                reference=reference, file=file)
-            _, item = await queries.transferred_item(conn, client["id"], self.kind, reference)
-            return (HTTP_201_CREATED if new else 200), await service.transfer_view(conn, t, item)
+            read = await queries.transfer_read(conn, client["id"], self.kind, reference)
+            return (HTTP_201_CREATED if new else 200), await service.transfer_view(conn, read)
         return await run_once(state.db, request, p.sub, data, work)
 
     async def _list(self, request: Request[Any, Any, Any], state: AppState, cursor: str | None,
@@ -83,8 +83,8 @@ class _Transfers(Controller):
     async def _get(self, request: Request[Any, Any, Any], state: AppState, reference: str) -> TransferOut:
         client = client_of(request)
         async with state.db.connection() as conn:
-            t, item = await queries.transferred_item(conn, client["id"], self.kind, reference)
-            return await service.transfer_view(conn, t, item)
+            return await service.transfer_view(conn, await queries.transfer_read(conn, client["id"], self.kind,
+                                                                                 reference))
 
     async def _attach(self, request: Request[Any, Any, Any], state: AppState, reference: str,
                       data: Any) -> Response[AttachmentOut]:
