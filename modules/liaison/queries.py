@@ -67,6 +67,7 @@ __all__ = (
     "own_suggestions",
     "rep_bulletin",
     "rep_invitation",
+    "rep_read",
     "rep_suggestion",
     "representative",
     "representative_out",
@@ -248,8 +249,36 @@ async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_
     )
 
 
-async def rep_suggestion(conn: asyncpg.Connection, row: Any) -> RepSuggestion:
-    """A suggestion as its representative sees it: the public timeline, the delivered reply, what it became."""
+# The representative's read in one statement: their own suggestion (through their active register entry in the
+# office) with the public side's related rows and its links.
+_REP_READ = f"""
+select s as item, {related_columns("s.id", public=True)}, {link_columns("s.id")}
+from liaison_suggestions s join liaison_representatives r on r.id = s.representative_id
+where s.id = $1 and r.user_id = $2 and r.office_id = $3 and r.active
+"""
+
+
+async def rep_read(conn: asyncpg.Connection, suggestion_id: UUID, p: Principal) -> Any:
+    """own_suggestion with what rep_suggestion shows, in one round trip; anyone else's (or none on the register)
+    is 404."""
+    found = await conn.fetchrow(_REP_READ, suggestion_id, p.user_id, p.office_id)
+    if found is None:
+        raise not_found("No such item.")
+    return found
+
+
+async def rep_suggestion(conn: asyncpg.Connection, row: Any, *, read: Any = None) -> RepSuggestion:
+    """A suggestion as its representative sees it: the public timeline, the delivered reply, what it became.
+    `read` is a `rep_read` answer (then nothing more is read, unless it links to other subjects)."""
+    if read is not None:
+        row = read["item"]
+        clock_list, events, files, _ = await related(conn, read, row["id"], public=True)
+        outcomes = await _outcomes(conn, row["id"], links_of(read["links"], row["id"]))
+    else:
+        clock_list = (await clock_views(conn, [row["id"]])).get(row["id"], [])
+        events = await timeline(conn, row["id"], public_only=True)
+        files = await attachments(conn, row["id"], staff=False)
+        outcomes = await _outcomes(conn, row["id"])
     # The reply column holds the draft while it waits for approval; the representative sees it once delivered.
     delivered = row["state"] in ("replied", "closed") or row["satisfaction"] is not None
     return RepSuggestion(
@@ -257,9 +286,8 @@ async def rep_suggestion(conn: asyncpg.Connection, row: Any) -> RepSuggestion:
         state_label=WORKFLOW.states[row["state"]], classification=row["classification"],
         department=row["department"], reply=row["reply"] if delivered else None, satisfaction=row["satisfaction"],
         can_rate=row["state"] == "replied", created_at=row["created_at"],
-        deadlines=[c for c in (await clock_views(conn, [row["id"]])).get(row["id"], []) if c.exemption is None],
-        timeline=await timeline(conn, row["id"], public_only=True),
-        attachments=await attachments(conn, row["id"], staff=False), outcomes=await _outcomes(conn, row["id"]),
+        deadlines=[c for c in clock_list if c.exemption is None], timeline=events, attachments=files,
+        outcomes=outcomes,
     )
 
 

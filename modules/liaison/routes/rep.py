@@ -52,10 +52,15 @@ if TYPE_CHECKING:
 __all__ = ("RepController",)
 
 
-async def _me(conn: asyncpg.Connection, p: Principal, *, required: bool = True) -> Any:
-    """The caller's register entry: representatives only; 403 for one not on the office's register."""
+def _representative_app(p: Principal) -> None:
+    """403 for anyone but a deputy or member."""
     if p.kind not in ("deputy", "member"):
         raise forbidden("These routes are the representative app's.")
+
+
+async def _me(conn: asyncpg.Connection, p: Principal, *, required: bool = True) -> Any:
+    """The caller's register entry: representatives only; 403 for one not on the office's register."""
+    _representative_app(p)
     rep = await queries.me(conn, p)
     if rep is None and required:
         raise forbidden("You are not on this office's register of deputies and members.")
@@ -127,9 +132,10 @@ class RepController(Controller):
     async def suggestion(self, request: Request[Any, Any, Any], state: AppState,
                          suggestion_id: FromPath[UUID]) -> RepSuggestion:
         """Its progress, deadline, the delivered reply, and what it became (a complaint's number and state)."""
+        p = current_principal(request)
+        _representative_app(p)
         async with state.db.connection() as conn:
-            rep = await _me(conn, current_principal(request), required=False)
-            return await queries.rep_suggestion(conn, await queries.own_suggestion(conn, suggestion_id, rep))
+            return await queries.rep_suggestion(conn, None, read=await queries.rep_read(conn, suggestion_id, p))
 
     @post("/suggestions/{suggestion_id:uuid}/rating", operation_id="liaisonRepRate",
           summary="Say whether the reply satisfies me", opt={"action": "liaison.rep", "idempotency": "optional"},
