@@ -31,7 +31,7 @@ from modules.complaints.schemas import (
 )
 from modules.complaints.service import SUBJECT, query_code_hash, review_open
 from modules.kernel.files import attachments
-from modules.kernel.single_read import Related, related, related_columns
+from modules.kernel.single_read import Related, read_one, related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.monitoring import service as monitoring
@@ -115,16 +115,9 @@ from complaints c where c.id = $1 and c.office_id = $2
 """
 
 
-async def _read(conn: asyncpg.Connection, sql: str, complaint_id: UUID, owner: UUID | None) -> Any:
-    found = await conn.fetchrow(sql, complaint_id, owner)
-    if found is None:
-        raise _missing()
-    return found
-
-
 async def staff_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal) -> Any:
     """staff_item with what staff_view shows, in one round trip; another office's item is 404."""
-    return await _read(conn, _STAFF_READ, complaint_id, p.office_id)
+    return await read_one(conn, _STAFF_READ, complaint_id, p.office_id)
 
 
 # What public_view shows (public timeline, files not attached by staff, clocks), as select-list columns over the
@@ -138,7 +131,7 @@ _ANONYMOUS_READ = f"select {PUBLIC_READ_COLUMNS} from complaints c where c.recei
 
 async def own_read(conn: asyncpg.Connection, complaint_id: UUID, p: Principal) -> Any:
     """own_item with what public_view shows, in one round trip; anyone else's item is 404."""
-    return await _read(conn, _OWN_READ, complaint_id, p.user_id)
+    return await read_one(conn, _OWN_READ, complaint_id, p.user_id)
 
 
 async def own_item(conn: asyncpg.Connection, complaint_id: UUID, p: Principal, *, lock: bool = False) -> SubjectRow:

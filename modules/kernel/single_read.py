@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from api.errors import not_found
 from modules.clocks.store import ClockView, views_of
 from modules.kernel.files import FROM_PUBLIC, AttachmentOut, attachment_out
 from modules.kernel.timeline import EventOut, events_out
@@ -13,7 +14,7 @@ from modules.kernel.timeline import EventOut, events_out
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("Related", "related", "related_columns")
+__all__ = ("Related", "read_one", "related", "related_columns")
 
 
 def related_columns(subject_id: str, *, public: bool = False) -> str:
@@ -28,6 +29,14 @@ def related_columns(subject_id: str, *, public: bool = False) -> str:
         + ("null as proposal" if public else f"(select p from step_proposals p where p.subject_id = {subject_id}"
                                                      f" and p.status = 'pending' limit 1) as proposal")
     )
+
+
+async def read_one(conn: asyncpg.Connection, sql: str, *args: Any, missing: str = "No such item.") -> Any:
+    """The one row of a single read, or 404 with `missing` as its detail (also for what the caller may not see)."""
+    found = await conn.fetchrow(sql, *args)
+    if found is None:
+        raise not_found(missing)
+    return found
 
 
 class Related(NamedTuple):

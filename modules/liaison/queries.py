@@ -14,7 +14,7 @@ from modules.clocks.store import clock_views
 from modules.kernel import follow
 from modules.kernel.files import attachments
 from modules.kernel.links import LinkOut, describe, link_columns, links, links_of, origins
-from modules.kernel.single_read import related, related_columns
+from modules.kernel.single_read import read_one, related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.liaison.register import quarter
@@ -215,10 +215,7 @@ from liaison_suggestions s where s.id = $1 and s.office_id = $2
 
 async def suggestion_read(conn: asyncpg.Connection, suggestion_id: UUID, office_id: UUID | None) -> Any:
     """A suggestion of the office with everything staff_view shows, in one round trip; any other is 404."""
-    found = await conn.fetchrow(_SUGGESTION_READ, suggestion_id, office_id)
-    if found is None:
-        raise not_found("No such item.")
-    return found
+    return await read_one(conn, _SUGGESTION_READ, suggestion_id, office_id)
 
 
 async def staff_view(conn: asyncpg.Connection, box: SecretBox, row: Any, *, may_see: bool,
@@ -261,10 +258,7 @@ where s.id = $1 and r.user_id = $2 and r.office_id = $3 and r.active
 async def rep_read(conn: asyncpg.Connection, suggestion_id: UUID, p: Principal) -> Any:
     """own_suggestion with what rep_suggestion shows, in one round trip; anyone else's (or none on the register)
     is 404."""
-    found = await conn.fetchrow(_REP_READ, suggestion_id, p.user_id, p.office_id)
-    if found is None:
-        raise not_found("No such item.")
-    return found
+    return await read_one(conn, _REP_READ, suggestion_id, p.user_id, p.office_id)
 
 
 async def rep_suggestion(conn: asyncpg.Connection, row: Any, *, read: Any = None) -> RepSuggestion:

@@ -15,7 +15,7 @@ from auth.secretbox import mask_phone
 from modules.clocks.store import ClockView, clock_views
 from modules.kernel.files import attachments
 from modules.kernel.links import link_columns, links, links_of
-from modules.kernel.single_read import related, related_columns
+from modules.kernel.single_read import read_one, related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.litigation.rules import CASE_STATES, CLUE_STATES, PUBLIC_CLUE_STATUS, ROUTE_STEPS, delegation_holds
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "CaseFilter", "ClueFilter", "agency_recommendation", "agency_recommendations", "case_item", "case_read",
-    "case_view", "clue_item", "clue_view", "list_cases", "list_clues", "partner_clue", "partner_clue_out",
+    "case_view", "clue_item", "clue_read", "clue_view", "list_cases", "list_clues", "partner_clue", "partner_clue_out",
     "partner_clues", "questions", "recommendation_for_agency", "recommendation_of_case", "staff_case", "staff_clue",
 )
 
@@ -83,9 +83,31 @@ def _informant(box: SecretBox, row: Any) -> str | None:
     return f"{who['name'][:1]}**" + (f" {mask_phone(who['phone'])}" if who.get("phone") else "")
 
 
-async def clue_view(conn: asyncpg.Connection, box: SecretBox, row: Any, actions: frozenset[str]) -> ClueOut:
-    """A clue as staff see it, with its links, timeline, files, pending proposal and the steps open to the caller."""
-    pending = await pending_proposal(conn, row["id"])
+# The staff read of a clue in one statement (modules/kernel/single_read.py).
+_CLUE_READ = f"""
+select c as item, {related_columns("c.id")}, {link_columns("c.id")}
+from pil_clues c where c.id = $1 and c.office_id = $2
+"""
+
+
+async def clue_read(conn: asyncpg.Connection, clue_id: UUID, office_id: UUID | None) -> Any:
+    """staff_clue with everything clue_view shows, in one round trip; another office's clue is 404."""
+    return await read_one(conn, _CLUE_READ, clue_id, office_id)
+
+
+async def clue_view(conn: asyncpg.Connection, box: SecretBox, row: Any, actions: frozenset[str],
+                    read: Any = None) -> ClueOut:
+    """A clue as staff see it, with its links, timeline, files, pending proposal and the steps open to the caller.
+    `read` is a `clue_read` answer (then nothing more is read); else each part is read."""
+    if read is not None:
+        row = read["item"]
+        _, events, files, pending = await related(conn, read, row["id"])
+        linked = links_of(read["links"], row["id"])
+    else:
+        pending = await pending_proposal(conn, row["id"])
+        events = await timeline(conn, row["id"], public_only=False)
+        files = await attachments(conn, row["id"], staff=True)
+        linked = await links(conn, row["id"])
     return ClueOut(
         id=row["id"], clue_no=row["clue_no"], state=row["state"], state_label=CLUE_STATES[row["state"]],
         source=row["source"], domain=row["domain"], title=row["title"], description=row["description"],
@@ -93,9 +115,7 @@ async def clue_view(conn: asyncpg.Connection, box: SecretBox, row: Any, actions:
         public_interest=row["public_interest"], responsible_party=row["responsible_party"],
         submitted_by=row["submitted_by"], partner_reference=row["partner_ref"], informant=_informant(box, row),
         possible_duplicates=list(row["duplicate_of"]), case_id=row["case_id"], referred_to=row["referred_to"],
-        created_at=row["created_at"], links=await links(conn, row["id"]),
-        timeline=await timeline(conn, row["id"], public_only=False),
-        attachments=await attachments(conn, row["id"], staff=True),
+        created_at=row["created_at"], links=linked, timeline=events, attachments=files,
         pending_proposal=proposal_out(CLUE, pending) if pending else None,
         available_steps=[] if pending else _steps(CLUE, row["state"], actions))
 
@@ -118,10 +138,7 @@ from pil_cases c where c.id = $1 and c.office_id = $2
 
 async def case_read(conn: asyncpg.Connection, case_id: UUID, office_id: UUID | None) -> Any:
     """staff_case with everything case_view shows, in one round trip; another office's case is 404."""
-    found = await conn.fetchrow(_CASE_READ, case_id, office_id)
-    if found is None:
-        raise not_found()
-    return found
+    return await read_one(conn, _CASE_READ, case_id, office_id)
 
 
 async def case_view(conn: asyncpg.Connection, row: Any, actions: frozenset[str], read: Any = None) -> CaseOut:

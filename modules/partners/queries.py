@@ -8,6 +8,7 @@ from uuid import UUID
 from api.errors import not_found
 from api.pagination import Cursor, keyset
 from modules.complaints.queries import PUBLIC_READ_COLUMNS
+from modules.kernel.single_read import read_one
 
 if TYPE_CHECKING:
     import asyncpg
@@ -74,10 +75,7 @@ where t.client_uuid = $1 and t.kind = $2 and t.reference = $3
 
 async def transfer_read(conn: asyncpg.Connection, client_uuid: UUID, kind: str, reference: str) -> Any:
     """The client's transfer under its reference with what its item's public view shows, in one round trip; or 404."""
-    found = await conn.fetchrow(_TRANSFER_READ, client_uuid, kind, reference)
-    if found is None:
-        raise not_found("No such transfer.")
-    return found
+    return await read_one(conn, _TRANSFER_READ, client_uuid, kind, reference, missing="No such transfer.")
 
 
 async def transferred_item(conn: asyncpg.Connection, client_uuid: UUID, kind: str, reference: str, *,

@@ -24,7 +24,7 @@ from modules.kernel.files import (
     AttachmentOut,
 )
 from modules.litigation import service
-from modules.litigation.queries import ClueFilter, clue_view, list_clues, staff_clue
+from modules.litigation.queries import ClueFilter, clue_read, clue_view, list_clues, staff_clue
 from modules.litigation.routes.common import UploadForm, actions, attach, command, original
 from modules.litigation.rules import ClueSource, ClueState
 from modules.litigation.schemas import (
@@ -164,8 +164,8 @@ class ClueController(Controller):
     async def get_clue(self, request: Request[Any, Any, Any], state: AppState, clue_id: FromPath[UUID]) -> ClueOut:
         """Possible duplicates, links (a complaint it came from, the case it became), steps open to the caller."""
         async with state.db.connection() as conn:
-            row = await staff_clue(conn, clue_id, current_principal(request).office_id)
-            return await self._view(state, conn, row, await actions(request))
+            read = await clue_read(conn, clue_id, current_principal(request).office_id)
+            return await clue_view(conn, state.box, None, await actions(request), read=read)
 
     @post("/{clue_id:uuid}/steps", operation_id="litigationClueStep", summary="Evaluate, or propose a decision",
           opt={"action": "litigation.handle", "idempotency": "optional"},
