@@ -150,6 +150,11 @@ class Settings:
         "JIANWU_LOGIN_IP_LIMIT", 300, _int(1, 1_000_000),
         "Sign-in attempts allowed per client address per 5 minutes (an office behind one NAT shares one).",
     )
+    anonymous_filing_ip_limit: int = _setting(
+        "JIANWU_ANONYMOUS_FILING_IP_LIMIT", 30, _int(1, 1_000_000),
+        "Items filed without an account that one client address may file per hour (a service hall's kiosk or a "
+        "carrier's NAT shares one).",
+    )
     otp_ip_limit: int = _setting(
         "JIANWU_OTP_IP_LIMIT", 100, _int(1, 1_000_000),
         "Sign-in codes one client address may request per hour (mobile carriers put many phones behind one).",

@@ -41,7 +41,7 @@ from drills.stack import alive as pid_alive
 
 NAME = "two_instances"
 LOGIN_LIMIT = 12                 # JIANWU_LOGIN_IP_LIMIT for this drill: attempts per address per 5 minutes
-ANON_LIMIT = 30                  # modules/complaints/routes/public.py: anonymous filings per address per hour
+ANON_LIMIT = 30                  # JIANWU_ANONYMOUS_FILING_IP_LIMIT, left at its default: anonymous filings per address per hour
 KEYS, ROUNDS = 40, 4             # idempotency: keys sent to both instances at once, per round
 TRIES = 8                        # revocation
 REVOKE_LIMIT_S = 1.0

@@ -68,7 +68,7 @@ def fx_settings(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFacto
         database_url=db_url, redis_url=redis_url, redis_prefix=f"jwtest:{uuid.uuid4().hex[:8]}:",
         data_dir=tmp_path_factory.mktemp("data"), secret_key="test-secret-key-" + "x" * 32,
         # Every request of the suite comes from one test address; per-address limits are tested on their own.
-        otp_ip_limit=100_000, login_ip_limit=100_000,
+        otp_ip_limit=100_000, login_ip_limit=100_000, anonymous_filing_ip_limit=100_000,
         # The sweep runs when a test asks (POST /monitoring/sweep), so the ladder never climbs behind its back.
         sweep_interval=0,
         metrics_token="scrape-token-for-tests",
@@ -94,7 +94,8 @@ def fx_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
            "JIANWU_REDIS_PREFIX": settings.redis_prefix, "JIANWU_SECRET_KEY": settings.secret_key,
            "JIANWU_ENV": "test", "PORT": str(port), "JIANWU_WORKERS": "1", "JIANWU_DATA_DIR": str(settings.data_dir),
-           "JIANWU_SWEEP_INTERVAL": "0", "JIANWU_LOGIN_IP_LIMIT": "100000", "JIANWU_ACCESS_LOG": "false"}
+           "JIANWU_SWEEP_INTERVAL": "0", "JIANWU_LOGIN_IP_LIMIT": "100000",
+           "JIANWU_ANONYMOUS_FILING_IP_LIMIT": "100000", "JIANWU_ACCESS_LOG": "false"}
     jianwu = os.path.join(os.path.dirname(sys.executable), "jianwu")
     # Its output goes to a file, not a pipe nobody reads, which would stall the server once full.
     log = tmp_path_factory.mktemp("serve") / "serve.log"

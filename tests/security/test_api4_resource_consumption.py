@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
+
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
 
 from tests.helpers import bearer, item, key, token_for
 from tests.unit.attachments.files import exif_with, jpeg
@@ -126,3 +131,14 @@ async def test_no_route_stores_an_oversized_header_or_fails_on_long_inputs(app, 
     assert walked == len(operations(app)) and walked >= 50
     longest = await conn.fetchval("select max(length(device_id)) from audit_log where id > $1", before)
     assert longest is None or longest <= 128
+
+
+async def test_filings_without_an_account_are_limited_per_address(settings) -> None:  # noqa: ANN001
+    # The suite's own app lifts the limit (all its requests share one address); here it is as an office sets it.
+    limited = dataclasses.replace(settings, anonymous_filing_ip_limit=2, redis_prefix=f"{settings.redis_prefix}anon:")
+    async with AsyncTestClient(app=create_app(limited), base_url="http://jianwu.test") as client:
+        for _ in range(2):
+            assert (await client.post("/api/v1/public/complaints", headers=key(), json=item())).status_code == 201
+        third = await client.post("/api/v1/public/complaints", headers=key(), json=item())
+        assert third.status_code == 429 and third.json()["code"] == "rate_limited", third.text
+        assert "retry-after" in third.headers

@@ -41,7 +41,6 @@ QueryCode = Annotated[str, HeaderParameter(name="X-Query-Code", min_length=4, ma
                                            description="The query code given when the item was filed.")]
 _LOOKUP_IP = RateLimit("complaint_lookup_ip_failed", 120, 900)
 _LOOKUP_RECEIPT = RateLimit("complaint_lookup_receipt_failed", 20, 900)
-_ANON_CREATE_IP = RateLimit("complaint_anonymous_ip", 30, 3600)
 
 
 @get("/offices/{office:str}/complaint-catalog", operation_id="complaintCatalog", tags=["complaints"],
@@ -74,7 +73,8 @@ class PublicController(Controller):
     async def create(self, request: Request[Any, Any, Any], state: AppState,
                      data: JSONBody[AnonymousCreate]) -> Response[ComplaintReceipt]:
         """Answers the receipt number and a query code shown only now. Requires an Idempotency-Key."""
-        await state.limiter.enforce(_ANON_CREATE_IP, client_ip(request), "Too many items filed from this address.")
+        await state.limiter.enforce(RateLimit("complaint_anonymous_ip", state.settings.anonymous_filing_ip_limit, 3600),
+                                    client_ip(request), "Too many items filed from this address.")
         reporter = service.Reporter(name=data.real_name, phone=common.phone(data.phone), id_number=data.id_number,
                                     anonymous=data.real_name is None)
         # Each filer (address and device) has a key space of its own: a key and body another filer sent never
