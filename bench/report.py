@@ -282,9 +282,10 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
     memory = raw.get("memory") or {}
     if memory.get("api_workers"):
         worst = max(p["rss_mib"] for p in memory["api_workers"])
-        each = ", ".join(f"{p['rss_mib']:.0f}" for p in memory["api_workers"])
-        extra = "".join(f"; delivery worker {p['rss_mib']:.0f} MiB" for p in memory.get("delivery_workers") or [])
-        line(f"**Memory per API worker** after the bench (RSS): {each} MiB{extra} → **{_f(worst)} MiB (target ≤ "
+        # One decimal: a worker at 100.3 MiB must not read "100 MiB → FAIL".
+        each = ", ".join(f"{p['rss_mib']:.1f}" for p in memory["api_workers"])
+        extra = "".join(f"; delivery worker {p['rss_mib']:.1f} MiB" for p in memory.get("delivery_workers") or [])
+        line(f"**Memory per API worker** after the bench (RSS): {each} MiB{extra} → **{worst:.1f} MiB (target ≤ "
              f"{_f(RSS_MIB)} MiB) → {'PASS' if worst <= RSS_MIB else 'FAIL'}**")
     for label, w in (raw.get("wal") or {}).items():
         if w.get("per_item"):
