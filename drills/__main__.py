@@ -21,11 +21,13 @@ from drills.stack import OUT, ROOT
 LIMIT_S = 150  # per drill; each takes well under a minute
 
 
-def _run(name: str) -> tuple[int, str, float]:
+def _run(name: str) -> tuple[int, str, float, list[str]]:
     began = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", f"drills.{name}"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, bufsize=1)
     last = ""
+    broken: list[str] = []  # the checks that failed, repeated under the summary: a CI log's tail shows them
+    failing = False  # the line before was a failed check or its continuation
     assert proc.stdout is not None
     timer_fired = False
 
@@ -46,13 +48,16 @@ def _run(name: str) -> tuple[int, str, float]:
             print(line, end="", flush=True)
             if line.startswith(f"drill {name}:"):
                 last = line.strip()
+            elif line.startswith("  [FAIL]") or (failing and line.startswith("         ")):
+                broken.append(line.rstrip())
+            failing = line.startswith("  [FAIL]") or (failing and line.startswith("         "))
         code = proc.wait()
     finally:
         timer.cancel()
     if timer_fired:
         last = f"drill {name}: stopped after the {LIMIT_S}s limit -> FAIL"
         code = code or 1
-    return code, last or f"drill {name}: exited {code} without counts -> FAIL", time.monotonic() - began
+    return code, last or f"drill {name}: exited {code} without counts -> FAIL", time.monotonic() - began, broken
 
 
 def main() -> int:
@@ -74,8 +79,10 @@ def main() -> int:
     failed = [r for r in results if r[0] != 0]
     print(f"drills: {len(results) - len(failed)}/{len(results)} passed in {time.monotonic() - began:.0f}s "
           f"(logs under drills/out/)")
-    for code, last, secs in results:
+    for code, last, _secs, broken in results:
         print(f"  {last.removeprefix('drill ')}" + ("" if code == 0 or last.endswith("FAIL") else f" (exit {code})"))
+        for line in broken:
+            print(f"  {line}")
     return 1 if failed else 0
 
 
