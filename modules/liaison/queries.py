@@ -10,11 +10,11 @@ from uuid import UUID
 from api.errors import not_found
 from api.pagination import Cursor, Page, keyset, page_of
 from auth.secretbox import mask_phone
-from modules.clocks.store import clock_views
+from modules.clocks.store import clock_views, views_of
 from modules.kernel import follow
 from modules.kernel.files import attachments
 from modules.kernel.links import LinkOut, describe, link_columns, links, links_of, origins
-from modules.kernel.single_read import read_one, related, related_columns
+from modules.kernel.single_read import clocks_column, read_one, related, related_columns
 from modules.kernel.steps import pending_proposal, proposal_out
 from modules.kernel.timeline import timeline
 from modules.liaison.register import quarter
@@ -48,13 +48,13 @@ if TYPE_CHECKING:
 
 __all__ = (
     "SuggestionFilter",
-    "bulletin",
+    "bulletin_read",
     "bulletins",
     "cadence",
     "contact_out",
     "contacts",
     "invitation",
-    "invitation_out",
+    "invitation_read",
     "invitations",
     "invitee",
     "me",
@@ -366,20 +366,26 @@ async def invitee(conn: asyncpg.Connection, invitation_id: UUID, rep: Any) -> An
                                invitation_id, rep["id"])
 
 
-async def invitation_out(conn: asyncpg.Connection, row: Any) -> InvitationOut:
-    """An invitation with its invitees' answers, attendance and opinions."""
-    invitees = await conn.fetch(
-        "select v.*, r.name, r.kind from liaison_invitees v "
-        "join liaison_representatives r on r.id = v.representative_id "
-        "where v.invitation_id = $1 order by r.name, r.id", row["id"])
+# An invitation with its deadlines and its invitees (by name), in one statement. Each invitee is an anonymous record,
+# read by position: (representative_id, name, kind, response, responded_at, attended, opinion).
+_INVITATION_READ = (
+    f"select i.*, {clocks_column('i.id')}, array(select row(v.representative_id, r.name, r.kind, v.response,"
+    " v.responded_at, v.attended, v.opinion) from liaison_invitees v join liaison_representatives r"
+    " on r.id = v.representative_id where v.invitation_id = i.id order by r.name, r.id) as invitees"
+    " from liaison_invitations i where i.id = $1 and i.office_id = $2")
+
+
+async def invitation_read(conn: asyncpg.Connection, invitation_id: UUID, office_id: UUID | None) -> InvitationOut:
+    """An invitation of the office (any other is 404) with its invitees' answers, attendance and opinions."""
+    row = await _one(conn, _INVITATION_READ, invitation_id, office_id)
+    invitees = [InviteeOut(representative_id=rid, name=name, kind=kind, response=response, responded_at=at,
+                           attended=attended, opinion=opinion)
+                for rid, name, kind, response, at, attended, opinion in row["invitees"]]
     return InvitationOut(
         id=row["id"], kind=row["kind"], title=row["title"], place=row["place"], body=row["body"],
         starts_at=row["starts_at"], capacity=row["capacity"], state=row["state"],
-        accepted=sum(1 for v in invitees if v["response"] == "accepted"), created_at=row["created_at"],
-        clocks=(await clock_views(conn, [row["id"]])).get(row["id"], []),
-        invitees=[InviteeOut(representative_id=v["representative_id"], name=v["name"], kind=v["kind"],
-                             response=v["response"], responded_at=v["responded_at"], attended=v["attended"],
-                             opinion=v["opinion"]) for v in invitees])
+        accepted=sum(1 for v in invitees if v.response == "accepted"), created_at=row["created_at"],
+        clocks=(await views_of(conn, row["clocks"])).get(row["id"], []), invitees=invitees)
 
 
 def _listed_invitation(r: Any) -> InvitationOut:
@@ -429,22 +435,24 @@ async def own_invitations(conn: asyncpg.Connection, rep: Any, *, after: Cursor |
 
 # Bulletins
 
-async def bulletin(conn: asyncpg.Connection, bulletin_id: UUID, office_id: UUID | None) -> Any:
-    """A bulletin of the office; any other is 404."""
-    return await _one(conn, "select * from liaison_bulletins where id = $1 and office_id = $2", bulletin_id,
-                      office_id)
+# A bulletin with who has read it (first reading first) and whom it was sent to by name, in one statement.
+_BULLETIN = ("select b.*, coalesce((select array_agg(r.representative_id order by r.read_at) "
+             "from liaison_bulletin_reads r where r.bulletin_id = b.id), '{}') as readers, "
+             "coalesce((select array_agg(c.representative_id order by c.representative_id) "
+             "from liaison_bulletin_recipients c where c.bulletin_id = b.id), '{}') as chosen "
+             "from liaison_bulletins b")
 
 
-async def bulletin_out(conn: asyncpg.Connection, row: Any) -> LiaisonBulletinOut:
-    """A bulletin with who has read it."""
-    readers = await conn.fetch("select representative_id from liaison_bulletin_reads where bulletin_id = $1 "
-                               "order by read_at", row["id"])
-    chosen = await conn.fetch("select representative_id from liaison_bulletin_recipients where bulletin_id = $1 "
-                              "order by representative_id", row["id"])
-    return LiaisonBulletinOut(id=row["id"], kind=row["kind"], audience=row["audience"], title=row["title"],
-                              body=row["body"], published_at=row["published_at"],
-                              read_by=[r["representative_id"] for r in readers],
-                              recipients=[r["representative_id"] for r in chosen])
+def _bulletin_out(r: Any) -> LiaisonBulletinOut:
+    return LiaisonBulletinOut(id=r["id"], kind=r["kind"], audience=r["audience"], title=r["title"], body=r["body"],
+                              published_at=r["published_at"], read_by=list(r["readers"]),
+                              recipients=list(r["chosen"]))
+
+
+async def bulletin_read(conn: asyncpg.Connection, bulletin_id: UUID, office_id: UUID | None) -> LiaisonBulletinOut:
+    """A bulletin of the office with who has read it (any other is 404), in one statement."""
+    return _bulletin_out(await _one(conn, f"{_BULLETIN} where b.id = $1 and b.office_id = $2", bulletin_id,
+                                    office_id))
 
 
 async def bulletins(conn: asyncpg.Connection, office_id: UUID, *, after: Cursor | None,
@@ -452,15 +460,8 @@ async def bulletins(conn: asyncpg.Connection, office_id: UUID, *, after: Cursor 
     """The office's bulletins, newest first, with read receipts."""
     q = keyset("b.published_at", "b.id")
     q.add("b.office_id = ?", office_id)
-    sql, args = q.sql("select b.*, coalesce((select array_agg(r.representative_id order by r.read_at) "
-                      "from liaison_bulletin_reads r where r.bulletin_id = b.id), '{}') as readers, "
-                      "coalesce((select array_agg(c.representative_id order by c.representative_id) "
-                      "from liaison_bulletin_recipients c where c.bulletin_id = b.id), '{}') as chosen "
-                      "from liaison_bulletins b", after, limit)
-    return page_of(await conn.fetch(sql, *args), limit, lambda r: LiaisonBulletinOut(
-        id=r["id"], kind=r["kind"], audience=r["audience"], title=r["title"], body=r["body"],
-        published_at=r["published_at"], read_by=list(r["readers"]), recipients=list(r["chosen"])),
-        lambda r: (r["published_at"], r["id"]))
+    sql, args = q.sql(_BULLETIN, after, limit)
+    return page_of(await conn.fetch(sql, *args), limit, _bulletin_out, lambda r: (r["published_at"], r["id"]))
 
 
 # Published to the representative: their office's, to all, to their kind, or to them by name.

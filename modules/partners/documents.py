@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from api.errors import ErrorCode, ProblemError, conflict
 from auth.audit import Actor, record
 from modules.kernel import steps
-from modules.kernel.files import AttachmentOut, attachments
+from modules.kernel.files import AttachmentOut, attachment_out
 from modules.kernel.steps import Subject
 from modules.kernel.timeline import add_event
 from modules.partners.notices import notifier
@@ -90,11 +90,12 @@ async def answer(conn: asyncpg.Connection, actor: Actor, row: Any, *, side: str,
     return reply
 
 
-async def view(conn: asyncpg.Connection, row: Any, files: list[AttachmentOut] | None = None) -> DocumentOut:
-    """A document as both sides see it, with its files (read here unless a list read them for its whole page)."""
+def view(row: Any, files: list[AttachmentOut] | None = None) -> DocumentOut:
+    """A document as both sides see it, with its files: a list's, read for its whole page, or the file rows of a
+    single read (`queries.message_read`)."""
     return DocumentOut(
         id=row["id"], client_id=row["client_id"], kind=row["kind"], kind_label=row["kind_label"],
         direction=row["direction"], subject=row["subject"], body=row["body"], state=row["state"],
         needs_answer=row["needs_answer"], reply_to=row["reply_to"], answer_id=row["answer_id"],
         received_at=row["received_at"], created_at=row["created_at"],
-        attachments=files if files is not None else await attachments(conn, row["id"], staff=True))
+        attachments=files if files is not None else [attachment_out(a, staff=True) for a in row["attachments"]])

@@ -8,7 +8,7 @@ from uuid import UUID
 from api.errors import not_found
 from api.pagination import Cursor, keyset
 from modules.complaints.queries import PUBLIC_READ_COLUMNS
-from modules.kernel.single_read import read_one
+from modules.kernel.single_read import attachments_column, clocks_column, read_one, timeline_column
 
 if TYPE_CHECKING:
     import asyncpg
@@ -24,9 +24,11 @@ __all__ = (
     "contacts",
     "involvement",
     "involvement_page",
+    "involvement_read",
     "message",
     "message_kinds",
     "message_page",
+    "message_read",
     "open_items",
     "transfer",
     "transfer_page",
@@ -126,7 +128,11 @@ async def _page(conn: asyncpg.Connection, select: str, *, office_id: UUID | None
     return await conn.fetch(sql, *args)
 
 
-_INVOLVEMENT = "select x.*, c.client_id from partner_involvements x join partner_clients c on c.id = x.client_uuid"
+_INVOLVEMENT_FROM = " from partner_involvements x join partner_clients c on c.id = x.client_uuid"
+_INVOLVEMENT = "select x.*, c.client_id" + _INVOLVEMENT_FROM
+# As both sides see it, in one statement: with its deadlines and the exchange (its public timeline).
+_INVOLVEMENT_READ = (f"select x.*, c.client_id, {clocks_column('x.id')}, {timeline_column('x.id', public=True)}"
+                     + _INVOLVEMENT_FROM)
 
 
 async def involvement(conn: asyncpg.Connection, involvement_id: UUID, *, office_id: UUID | None = None,
@@ -134,6 +140,13 @@ async def involvement(conn: asyncpg.Connection, involvement_id: UUID, *, office_
     """An early involvement of the caller's office (staff) or of the calling client (partner), else 404."""
     return await _one(conn, _INVOLVEMENT, involvement_id, "early involvement", office_id=office_id,
                       client_uuid=client_uuid, lock=lock)
+
+
+async def involvement_read(conn: asyncpg.Connection, involvement_id: UUID, *, office_id: UUID | None = None,
+                           client_uuid: UUID | None = None) -> Any:
+    """`involvement` with its clock rows (`clocks`) and public timeline (`timeline`), for `involvement_view`."""
+    return await _one(conn, _INVOLVEMENT_READ, involvement_id, "early involvement", office_id=office_id,
+                      client_uuid=client_uuid, lock=False)
 
 
 async def involvement_page(conn: asyncpg.Connection, *, office_id: UUID | None = None,
@@ -156,10 +169,13 @@ async def message_kinds(conn: asyncpg.Connection, agency_kind: str | None = None
                             "order by code", agency_kind)
 
 
-_MESSAGE = ("select x.*, c.client_id, k.label_zh as kind_label, k.needs_answer, "
-            "(select a.id from partner_messages a where a.reply_to = x.id) as answer_id "
-            "from partner_messages x join partner_clients c on c.id = x.client_uuid "
-            "join partner_message_kinds k on k.code = x.kind")
+_MESSAGE_COLUMNS = ("select x.*, c.client_id, k.label_zh as kind_label, k.needs_answer, "
+                    "(select a.id from partner_messages a where a.reply_to = x.id) as answer_id")
+_MESSAGE_FROM = (" from partner_messages x join partner_clients c on c.id = x.client_uuid "
+                 "join partner_message_kinds k on k.code = x.kind")
+_MESSAGE = _MESSAGE_COLUMNS + _MESSAGE_FROM
+# With its files, in one statement (both sides see every file of a document).
+_MESSAGE_READ = f"{_MESSAGE_COLUMNS}, {attachments_column('x.id', public=False)}{_MESSAGE_FROM}"
 
 
 async def message(conn: asyncpg.Connection, message_id: UUID, *, office_id: UUID | None = None,
@@ -167,6 +183,13 @@ async def message(conn: asyncpg.Connection, message_id: UUID, *, office_id: UUID
     """A document of the caller's office (staff) or of the calling client (partner), with its kind; else 404."""
     return await _one(conn, _MESSAGE, message_id, "document", office_id=office_id, client_uuid=client_uuid,
                       lock=lock)
+
+
+async def message_read(conn: asyncpg.Connection, message_id: UUID, *, office_id: UUID | None = None,
+                       client_uuid: UUID | None = None) -> Any:
+    """`message` with its file rows (`attachments`), for `documents.view`."""
+    return await _one(conn, _MESSAGE_READ, message_id, "document", office_id=office_id, client_uuid=client_uuid,
+                      lock=False)
 
 
 async def message_page(conn: asyncpg.Connection, *, office_id: UUID | None = None, client_uuid: UUID | None = None,

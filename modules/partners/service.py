@@ -12,13 +12,13 @@ from api.outbox import emit
 from auth.audit import Actor, record
 from auth.secretbox import mask_phone
 from modules.clocks.rules import Period
-from modules.clocks.store import clock_views, start_clock
+from modules.clocks.store import start_clock, views_of
 from modules.complaints.queries import public_view
 from modules.complaints.rules import STATE_LABELS
 from modules.complaints.rules import WORKFLOW as COMPLAINT_WORKFLOW
 from modules.kernel import steps
 from modules.kernel.steps import Subject, clock_settings
-from modules.kernel.timeline import add_event, timeline
+from modules.kernel.timeline import add_event, events_out
 from modules.partners.notices import notifier
 from modules.partners.rules import INVOLVEMENT
 from modules.partners.schemas import (
@@ -178,14 +178,15 @@ async def message(conn: asyncpg.Connection, actor: Actor, row: Any, *, text: str
 
 
 async def involvement_view(conn: asyncpg.Connection, row: Any) -> InvolvementOut:
-    """An early involvement as both sides see it: the exchange is its public timeline, nothing internal."""
-    clocks = (await clock_views(conn, [row["id"]])).get(row["id"], [])
+    """An early involvement as both sides see it (a row of `queries.involvement_read`): the exchange is its public
+    timeline, nothing internal."""
+    clocks = (await views_of(conn, row["clocks"])).get(row["id"], [])
     return InvolvementOut(
         id=row["id"], client_id=row["client_id"], initiated_by=row["initiated_by"], case_ref=row["case_ref"],
         summary=row["summary"], reason=row["reason"], urgency=row["urgency"], state=row["state"],
         state_label=INVOLVEMENT.states[row["state"]], prosecutor_assigned=row["prosecutor_id"] is not None,
         deadlines=clocks, created_at=row["created_at"], updated_at=row["updated_at"],
-        exchange=await timeline(conn, row["id"], public_only=True))
+        exchange=events_out(row["timeline"], public_only=True))
 
 
 async def replace_contacts(conn: asyncpg.Connection, box: SecretBox, actor: Actor, client: Any,

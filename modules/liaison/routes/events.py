@@ -52,7 +52,7 @@ class InvitationController(Controller):
         """Hearing panellists must be invited at least 3 days ahead (422 otherwise). Idempotency-Key required."""
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await invitations.create(conn, actor, p.office, data)
-            return 201, await queries.invitation_out(conn, row)
+            return 201, await queries.invitation_read(conn, row["id"], row["office_id"])
         return await command(request, state, data, nothing, act, required=True)
 
     @get("/", operation_id="liaisonInvitationList", summary="The office's events", opt={"action": "liaison.read"},
@@ -75,7 +75,7 @@ class InvitationController(Controller):
         """Answers, attendance and opinions of every invitee."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            return await queries.invitation_out(conn, await queries.invitation(conn, invitation_id, p.office_id))
+            return await queries.invitation_read(conn, invitation_id, p.office_id)
 
     @post("/{invitation_id:uuid}/invitees", operation_id="liaisonInvitationInviteMore",
           summary="Invite more representatives", opt={"action": "liaison.invitation.manage",
@@ -86,7 +86,7 @@ class InvitationController(Controller):
         """While the event is open and ahead; for a hearing each batch has its notice deadline, 3 days before."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             await invitations.invite_more(conn, actor, row, data.representative_ids)
-            return 200, await queries.invitation_out(conn, row)
+            return 200, await queries.invitation_read(conn, row["id"], row["office_id"])
         return await command(request, state, data, locked(queries.invitation, invitation_id), act)
 
     @post("/{invitation_id:uuid}/attendance", operation_id="liaisonInvitationAttendance",
@@ -97,7 +97,7 @@ class InvitationController(Controller):
         """Once the event has begun; every other invitee who accepted is recorded absent."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             await invitations.attendance(conn, actor, row, attended=data.attended)
-            return 200, await queries.invitation_out(conn, row)
+            return 200, await queries.invitation_read(conn, row["id"], row["office_id"])
         return await command(request, state, data, locked(queries.invitation, invitation_id), act)
 
     @post("/{invitation_id:uuid}/steps", operation_id="liaisonInvitationStep", summary="Mark held, or cancel",
@@ -108,7 +108,7 @@ class InvitationController(Controller):
         """`hold` once the event has begun; `cancel` needs a reason."""
         async def act(conn: asyncpg.Connection, row: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await invitations.step(conn, actor, row, name=data.step, reason=data.reason)
-            return 200, await queries.invitation_out(conn, row)
+            return 200, await queries.invitation_read(conn, row["id"], row["office_id"])
         return await command(request, state, data, locked(queries.invitation, invitation_id), act)
 
 
@@ -128,7 +128,7 @@ class BulletinController(Controller):
         """To all representatives of the office, or its deputies or members (Idempotency-Key required)."""
         async def act(conn: asyncpg.Connection, _: Any, actor: Actor, p: Principal) -> tuple[int, Any]:
             row = await bulletins.publish(conn, actor, p.office, data)
-            return 201, await queries.bulletin_out(conn, row)
+            return 201, await queries.bulletin_read(conn, row["id"], row["office_id"])
         return await command(request, state, data, nothing, act, required=True)
 
     @get("/", operation_id="liaisonBulletinList", summary="The office's bulletins", opt={"action": "liaison.read"},
@@ -148,4 +148,4 @@ class BulletinController(Controller):
         """Who has read it, first reading first."""
         p = current_principal(request)
         async with state.db.connection() as conn:
-            return await queries.bulletin_out(conn, await queries.bulletin(conn, bulletin_id, p.office_id))
+            return await queries.bulletin_read(conn, bulletin_id, p.office_id)

@@ -58,7 +58,7 @@ class _Exchange(Controller):
 
         async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, DocumentOut]:
             out = await act(conn, row, actor_from(request, p))
-            return status, await documents.view(conn, await queries.message(conn, out["id"], **scope))
+            return status, documents.view(await queries.message_read(conn, out["id"], **scope))
         return await run_once(state.db, request, p.sub, data, work, required=status == HTTP_201_CREATED,
                               authorize=lambda conn: queries.message(conn, document_id, lock=True, **scope))
 
@@ -70,12 +70,12 @@ class _Exchange(Controller):
             files: dict[Any, list[AttachmentOut]] = {r["id"]: [] for r in rows[:limit]}
             for f in await queries.attachments_of(conn, list(files)):
                 files[f["subject_id"]].append(attachment_out(f, staff=True))
-            views = {r["id"]: await documents.view(conn, r, files[r["id"]]) for r in rows[:limit]}
+            views = {r["id"]: documents.view(r, files[r["id"]]) for r in rows[:limit]}
         return page_of(rows, limit, lambda r: views[r["id"]], lambda r: (r["created_at"], r["id"]))
 
     async def _get(self, request: Request[Any, Any, Any], state: AppState, document_id: UUID) -> DocumentOut:
         async with state.db.connection() as conn:
-            return await documents.view(conn, await queries.message(conn, document_id, **caller_scope(request)))
+            return documents.view(await queries.message_read(conn, document_id, **caller_scope(request)))
 
     async def _sign(self, request: Request[Any, Any, Any], state: AppState, document_id: UUID) -> Response[DocumentOut]:
         async def act(conn: asyncpg.Connection, row: Any, actor: Any) -> Any:
@@ -137,8 +137,8 @@ class PartnerDocumentController(_Exchange):
 
         async def work(conn: asyncpg.Connection) -> tuple[int, DocumentOut]:
             row = await documents.send(conn, actor_from(request, p), client=client, side="partner", data=data)
-            return HTTP_201_CREATED, await documents.view(conn, await queries.message(conn, row["id"],
-                                                                                       client_uuid=client["id"]))
+            return HTTP_201_CREATED, documents.view(await queries.message_read(conn, row["id"],
+                                                                               client_uuid=client["id"]))
         return await run_once(state.db, request, p.sub, data, work)
 
     @get("/", operation_id="partnerDocumentList", summary="The agency's documents, both ways",
@@ -213,8 +213,8 @@ class StaffDocumentController(_Exchange):
         async def work(conn: asyncpg.Connection) -> tuple[int, DocumentOut]:
             client = await queries.client_in_office(conn, data.client_id, p.office_id)
             row = await documents.send(conn, actor_from(request, p), client=client, side="office", data=data)
-            return HTTP_201_CREATED, await documents.view(conn, await queries.message(conn, row["id"],
-                                                                                       office_id=p.office_id))
+            return HTTP_201_CREATED, documents.view(await queries.message_read(conn, row["id"],
+                                                                               office_id=p.office_id))
         return await run_once(state.db, request, p.sub, data, work)
 
     @get("/", operation_id="documentList", summary="The office's documents with partners",

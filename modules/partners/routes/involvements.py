@@ -56,7 +56,7 @@ class PartnerInvolvementController(Controller):
 
         async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, InvolvementOut]:
             await act(conn, row, actor_from(request, p))
-            row = await queries.involvement(conn, involvement_id, client_uuid=client["id"])
+            row = await queries.involvement_read(conn, involvement_id, client_uuid=client["id"])
             return status, await service.involvement_view(conn, row)
         return await run_once(state.db, request, p.sub, data, work, required=status == HTTP_201_CREATED,
                               authorize=lambda conn: queries.involvement(conn, involvement_id,
@@ -75,7 +75,7 @@ class PartnerInvolvementController(Controller):
         async def work(conn: asyncpg.Connection) -> tuple[int, InvolvementOut]:
             row = await service.request_involvement(conn, actor_from(request, p), client=client,
                                                     initiated_by="partner", data=data, config=module_config(request))
-            row = await queries.involvement(conn, row["id"], client_uuid=client["id"])
+            row = await queries.involvement_read(conn, row["id"], client_uuid=client["id"])
             return HTTP_201_CREATED, await service.involvement_view(conn, row)
         return await run_once(state.db, request, p.sub, data, work)
 
@@ -98,7 +98,7 @@ class PartnerInvolvementController(Controller):
                               involvement_id: FromPath[UUID]) -> InvolvementOut:
         """The request, the answer, the prosecutor's opinions and the partner's messages."""
         async with state.db.connection() as conn:
-            row = await queries.involvement(conn, involvement_id, client_uuid=client_of(request)["id"])
+            row = await queries.involvement_read(conn, involvement_id, client_uuid=client_of(request)["id"])
             return await service.involvement_view(conn, row)
 
     @post("/{involvement_id:uuid}/answer", operation_id="partnerInvolvementAnswer",

@@ -51,7 +51,7 @@ class StaffInvolvementController(Controller):
 
         async def work(conn: asyncpg.Connection, row: Any) -> tuple[int, InvolvementOut]:
             await act(conn, row, actor_from(request, p), p)
-            row = await queries.involvement(conn, involvement_id, office_id=p.office_id)
+            row = await queries.involvement_read(conn, involvement_id, office_id=p.office_id)
             return status, await service.involvement_view(conn, row)
         return await run_once(state.db, request, p.sub, data, work, required=status == HTTP_201_CREATED,
                               authorize=lambda conn: queries.involvement(conn, involvement_id,
@@ -70,7 +70,7 @@ class StaffInvolvementController(Controller):
             client = await queries.client_in_office(conn, data.client_id, p.office_id)
             row = await service.request_involvement(conn, actor_from(request, p), client=client,
                                                     initiated_by="office", data=data, config=module_config(request))
-            row = await queries.involvement(conn, row["id"], office_id=p.office_id)
+            row = await queries.involvement_read(conn, row["id"], office_id=p.office_id)
             return HTTP_201_CREATED, await service.involvement_view(conn, row)
         return await run_once(state.db, request, p.sub, data, work)
 
@@ -96,7 +96,7 @@ class StaffInvolvementController(Controller):
         p = current_principal(request)
         async with state.db.connection() as conn:
             return await service.involvement_view(
-                conn, await queries.involvement(conn, involvement_id, office_id=p.office_id))
+                conn, await queries.involvement_read(conn, involvement_id, office_id=p.office_id))
 
     @post("/{involvement_id:uuid}/answer", operation_id="involvementAnswer",
           summary="Accept (assigning a prosecutor) or decline a partner's request",
