@@ -388,7 +388,7 @@ async def _enter_year(conn: asyncpg.Connection, office_code: str, level: str, da
 
 def main() -> None:
     """Entry point of the `jianwu` console script."""
-    os.environ.setdefault("LITESTAR_APP", "api.app:create_app")
+    os.environ.setdefault("LITESTAR_APP", "api.app:create_cli_app")
     os.environ.setdefault("LITESTAR_QUIET_CONSOLE", "1")
     from litestar.cli.main import litestar_group
 

@@ -3,11 +3,11 @@ nothing loaded from outside) over the same service functions and permission acti
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Router
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Response, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -19,15 +19,53 @@ from api.console.pages.signin import signin_routes
 from api.console.session import check_csrf, session_middleware
 from api.errors import ProblemError, exception_handlers
 
-__all__ = ("console_handlers", "template_config")
+if TYPE_CHECKING:
+    from litestar.plugins.jinja import JinjaTemplateEngine
+
+__all__ = ("ConsoleTemplates", "console_handlers", "template_config")
 
 HERE = Path(__file__).resolve().parent
 ASSETS = "/console/assets"
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+class ConsoleTemplates:
+    """Litestar's Jinja engine for the console's templates, built when the first page renders: a worker that
+    serves only the API (most requests, most workers) never loads Jinja, 2.2 MiB less per worker."""
+
+    def __init__(self, directory: Path | list[Path] | None, engine_instance: Any | None = None) -> None:
+        self._directory = directory
+        self._engine: JinjaTemplateEngine | None = None
+        self._callables: list[tuple[str, Callable[..., Any]]] = []
+
+    def _jinja(self) -> JinjaTemplateEngine:
+        if self._engine is None:
+            from litestar.plugins.jinja import JinjaTemplateEngine
+
+            engine = JinjaTemplateEngine(directory=self._directory)
+            for key, template_callable in self._callables:
+                engine.register_template_callable(key, template_callable)
+            self._engine = engine
+        return self._engine
+
+    def get_template(self, template_name: str) -> Any:
+        """The named template (Jinja's, autoescaped)."""
+        return self._jinja().get_template(template_name)
+
+    def render_string(self, template_string: str, context: Mapping[str, Any]) -> str:
+        """Render a template given as text."""
+        return self._jinja().render_string(template_string, context)
+
+    def register_template_callable(self, key: str, template_callable: Callable[..., Any]) -> None:
+        """Make a callable available to every template, now or once the engine is built."""
+        if self._engine is None:
+            self._callables.append((key, template_callable))
+        else:
+            self._engine.register_template_callable(key, template_callable)
+
+
+def template_config() -> TemplateConfig[ConsoleTemplates]:
     """The console's templates (the app's only ones); autoescaped."""
-    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+    return TemplateConfig(directory=HERE / "templates", engine=ConsoleTemplates)
 
 
 def _browser(request: Request[Any, Any, Any]) -> bool:

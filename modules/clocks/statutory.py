@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
-from lunar_python import Lunar, Solar
+from modules.clocks.lunar_dates import FIRST_YEAR, LAST_YEAR, LUNAR_DATES
 
 __all__ = ("FESTIVALS", "statutory_holidays")
 
@@ -23,15 +23,8 @@ __all__ = ("FESTIVALS", "statutory_holidays")
 FESTIVALS: tuple[str, ...] = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 
 
-def _lunar(year: int, month: int, day: int) -> date:
-    s = Lunar.fromYmd(year, month, day).getSolar()
-    return date(s.getYear(), s.getMonth(), s.getDay())
-
-
-def _qingming(year: int) -> date:
-    # The Qingming solar term of this Gregorian year, from the library's astronomical table.
-    s = Solar.fromYmd(year, 6, 1).getLunar().getJieQiTable()["清明"]
-    return date(s.getYear(), s.getMonth(), s.getDay())
+def _on(year: int, month_day: int) -> date:
+    return date(year, month_day // 100, month_day % 100)
 
 
 def _run(first: date, days: int) -> list[date]:
@@ -41,9 +34,10 @@ def _run(first: date, days: int) -> list[date]:
 @lru_cache(maxsize=256)
 def statutory_holidays(year: int) -> dict[date, str]:
     """Every statutory holiday of a Gregorian year under the version of the law then in force, day -> festival."""
-    if not 1950 <= year <= 2199:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         return {}  # outside the lunar tables: no holiday is known, Monday to Friday stands
-    new_year = _lunar(year, 1, 1)  # 正月初一 of the lunar year that begins in this Gregorian year
+    spring_festival, qingming, dragon_boat, mid_autumn = LUNAR_DATES[year - FIRST_YEAR]
+    new_year = _on(year, spring_festival)  # 正月初一 of the lunar year that begins in this Gregorian year
     eve = new_year - timedelta(days=1)
     out: dict[date, str] = {date(year, 1, 1): "元旦"}
     if year >= 2025:
@@ -58,9 +52,9 @@ def statutory_holidays(year: int) -> dict[date, str]:
     out.update((d, "春节") for d in spring if d.year == year)
     out.update((d, "劳动节") for d in labour)
     if year >= 2008:
-        out[_qingming(year)] = "清明节"
-        out[_lunar(year, 5, 5)] = "端午节"
-        out[_lunar(year, 8, 15)] = "中秋节"
+        out[_on(year, qingming)] = "清明节"
+        out[_on(year, dragon_boat)] = "端午节"
+        out[_on(year, mid_autumn)] = "中秋节"
     # National Day wins where Mid-Autumn falls on 1-3 October: the notice then names them together.
     out.update((d, "国庆节") for d in _run(date(year, 10, 1), 3))
     return dict(sorted(out.items()))
