@@ -116,13 +116,12 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
         await refuse_deep_json(request)
 
 
-async def _rate_limit_headers(message: Any, scope: Any) -> None:
+def _rate_limit_headers(headers: list[tuple[bytes, bytes]], scope: Any) -> None:
     """Partners see their budget on every answer, not only on the 429 (the guard leaves it in the scope)."""
-    if message["type"] == "http.response.start":
-        headers = scope.get("state", {}).get("ratelimit_headers")
-        if headers:
-            message.setdefault("headers", [])
-            message["headers"] = [*message["headers"], *((k.lower().encode(), v.encode()) for k, v in headers.items())]
+    state = scope.get("state")
+    budget = state.get("ratelimit_headers") if state else None
+    if budget:
+        headers.extend((k.lower().encode(), v.encode()) for k, v in budget.items())
 
 
 def api_v1_router() -> Router:

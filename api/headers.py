@@ -18,28 +18,27 @@ __all__ = ("NOT_MODIFIED", "created_location", "matches_etag", "security_headers
 NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modified (`If-None-Match` matched the ETag).")}
 
 
-async def security_headers(message: Any, scope: Any) -> None:
-    """before_send hook: add the headers a route did not set itself."""
-    if message["type"] != "http.response.start":
-        return
-    headers = list(message.get("headers", []))
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_NO_STORE = (b"cache-control", b"no-store")
+_FRAMES_DENIED = (b"x-frame-options", b"DENY")
+_NO_REFERRER = (b"referrer-policy", b"no-referrer")
+
+
+def security_headers(headers: list[tuple[bytes, bytes]], scope: Any) -> None:
+    """Response-start hook: add to `headers` (the answer's own list) the headers its route did not set itself."""
     present = {name.lower() for name, _ in headers}
-
-    def add(name: bytes, value: str) -> None:
-        if name not in present:
-            headers.append((name, value.encode()))
-
-    add(b"x-content-type-options", "nosniff")
-    if scope.get("path", "").startswith("/api/"):
-        # Identities, complaints and tokens must not stay in a browser's, proxy's or app's cache. Routes whose
-        # answer is the same for everyone (the catalogue) set their own Cache-Control.
-        add(b"cache-control", "no-store")
-    csp = scope.get("state", {}).get("content_security_policy")
+    if b"x-content-type-options" not in present:
+        headers.append(_NOSNIFF)
+    # Identities, complaints and tokens must not stay in a browser's, proxy's or app's cache. Routes whose answer is
+    # the same for everyone (the catalogue) set their own Cache-Control.
+    if b"cache-control" not in present and scope["path"].startswith("/api/"):
+        headers.append(_NO_STORE)
+    state = scope.get("state")
+    csp = state.get("content_security_policy") if state else None
     if csp:
-        add(b"content-security-policy", csp)
-        add(b"x-frame-options", "DENY")
-        add(b"referrer-policy", "no-referrer")
-    message["headers"] = headers
+        for name, value in ((b"content-security-policy", csp.encode()), _FRAMES_DENIED, _NO_REFERRER):
+            if name not in present:
+                headers.append((name, value))
 
 
 def matches_etag(request: Request[Any, Any, Any], etag: str) -> bool:

@@ -9,7 +9,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -144,10 +144,11 @@ class ObservabilityMiddleware:
     __slots__ = ("access_log", "app", "before_start")
 
     def __init__(self, app: ASGIApp, access_log: bool = True,
-                 before_start: tuple[Callable[[Any, Any], Awaitable[None]], ...] = ()) -> None:
+                 before_start: tuple[Callable[[list[tuple[bytes, bytes]], Any], None], ...] = ()) -> None:
         self.app = app
         self.access_log = access_log
-        self.before_start = before_start  # hooks(message, scope) run on each response's start message
+        # hooks(headers, scope), run on each response's start message, each adding to the answer's header list
+        self.before_start = before_start
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -171,9 +172,10 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), header]
+                headers = [*message.get("headers", ()), header]
                 for hook in self.before_start:
-                    await hook(message, scope)
+                    hook(headers, scope)
+                message["headers"] = headers
             await send(message)
 
         try:
