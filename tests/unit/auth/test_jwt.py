@@ -224,3 +224,49 @@ def test_fuzz_only_invalid_token(key: SigningKey, verifier: TokenVerifier) -> No
 def test_non_string_input(verifier: TokenVerifier) -> None:
     for junk in (None, b"a.b.c", 42, ["a", "b", "c"]):
         assert reason(verifier, junk) == "malformed"  # type: ignore[arg-type]
+
+
+def _signed_raw(key: SigningKey, payload: bytes) -> str:
+    """A token signed with our real key over exactly these payload bytes (the claims' JSON as written)."""
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "ES256", "kid": key.kid, "typ": "at+jwt"}).encode())
+    signing_input = header.rstrip(b"=") + b"." + base64.urlsafe_b64encode(payload).rstrip(b"=")
+    signature = pyjwt.get_algorithm_by_name("ES256").sign(signing_input, key.private_key)
+    return (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
+
+
+def test_claims_json_however_written(key: SigningKey, verifier: TokenVerifier) -> None:
+    """Our own compact JSON and any other valid spelling of the same claims verify alike (the parser's fast path
+    takes only the first; the strict parser judges the rest)."""
+    claims = claims_for(sub="检察官-7", roles=["handler"])
+    for payload in (json.dumps(claims, separators=(",", ":")).encode(),  # as our signer writes it (ASCII escapes)
+                    json.dumps(claims, indent=2).encode(),  # whitespace
+                    json.dumps(claims, ensure_ascii=False).encode("utf-8")):  # raw UTF-8
+        assert verifier.verify(_signed_raw(key, payload), audiences=[AUD_STAFF]) == claims
+
+
+@pytest.mark.parametrize("payload", [
+    # A repeated claim: parsers disagree on which one wins, so a signed token with one is refused outright.
+    b'{"sub":"user-1","sub":"user-42",' + json.dumps(claims_for())[1:].encode(),
+    json.dumps(claims_for()).encode()[:-1] + b',"jti":"again"}',
+    json.dumps(claims_for(extra={"a": 1})).encode().replace(b'{"a": 1}', b'{"a":1,"a":2}'),  # nested, too
+    json.dumps(claims_for()).encode()[:-1] + b',"n":NaN}',  # not JSON
+    json.dumps(claims_for()).encode()[:-1] + b',"n":Infinity}',
+    b"\xff" + json.dumps(claims_for()).encode(),  # not UTF-8
+    json.dumps([claims_for()]).encode(),  # not an object
+])
+def test_signed_but_malformed_claims_refused(key: SigningKey, verifier: TokenVerifier, payload: bytes) -> None:
+    assert reason(verifier, _signed_raw(key, payload)) == "malformed"
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda seg: seg + "=",  # padding is not part of a JWS segment
+    lambda seg: seg[:-2] + "==",
+    lambda seg: seg.replace("-", "+").replace("_", "/") if ("-" in seg or "_" in seg) else seg[:-1] + "+",  # base64
+    lambda seg: seg[:8] + " " + seg[8:],
+    lambda seg: seg[:8] + "\n" + seg[8:],
+    lambda seg: seg[:8] + "é" + seg[9:],
+    lambda seg: seg + "A" * ((1 - len(seg)) % 4 or 4),  # a length no base64 has (4n + 1)
+])
+def test_payload_segment_outside_base64url_refused(key: SigningKey, verifier: TokenVerifier, spoil: Any) -> None:
+    head, payload, signature = encode_access_token(key, claims_for()).split(".")
+    assert reason(verifier, f"{head}.{spoil(payload)}.{signature}") == "malformed"
