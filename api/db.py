@@ -356,6 +356,35 @@ async def pooled(pool: asyncpg.Pool, timeout: float) -> AsyncIterator[Any]:
         await pool.release(conn)
 
 
+class _Lease:
+    """`async with`: a pooled connection for the running task, released when the block ends; the task's own when
+    it already holds one (see _held). What `Database.connection()` gives: written as a class rather than nested
+    generator-based context managers, since every request that reads goes through it (about 15 µs less each)."""
+
+    __slots__ = ("_conn", "_pool", "_timeout", "_token")
+
+    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._conn: Any = None
+
+    async def __aenter__(self) -> Any:
+        held = held_connection()
+        if held is not None:
+            return held  # never a second connection for one task
+        conn = await _acquire(self._pool, self._timeout)
+        self._token = _held.set((asyncio.current_task(), conn))
+        self._conn = conn
+        return conn
+
+    async def __aexit__(self, *exc: object) -> None:
+        conn = self._conn
+        if conn is not None:
+            self._conn = None
+            _held.reset(self._token)
+            await self._pool.release(conn)
+
+
 class Database:
     """The handle handlers use: a connection for reads, a transaction for every command, and `read()` for reads
     that may be served by the read replica.
@@ -373,16 +402,9 @@ class Database:
         self.acquire_timeout = acquire_timeout
         self.replica = replica
 
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection, waited for at most the acquire timeout."""
-        held = held_connection()
-        if held is not None:
-            yield held  # never a second connection for one task (see _held)
-            return
-        async with pooled(self.pool, self.acquire_timeout) as conn:
-            with _holding(conn):
-                yield conn
+    def connection(self) -> _Lease:
+        """A pooled connection, waited for at most the acquire timeout (`async with`)."""
+        return _Lease(self.pool, self.acquire_timeout)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[asyncpg.Connection]:

@@ -77,3 +77,37 @@ async def test_a_wait_past_the_acquire_timeout_fails_and_leaves_the_pool_whole(d
     for _ in range(3):
         async with db.connection() as conn:
             assert await conn.fetchval("select 1") == 1
+
+
+async def test_a_block_that_fails_or_is_cancelled_gives_its_connection_back(db: Database) -> None:
+    # The pool has one connection: had either block kept it, the next acquire would time out after 0.5 s.
+    with pytest.raises(ZeroDivisionError):
+        async with db.connection() as conn:
+            await conn.fetchval("select 1")
+            1 / 0  # noqa: B018
+    assert held_connection() is None
+
+    started = asyncio.Event()
+
+    async def cancelled() -> None:
+        async with db.connection() as conn:
+            started.set()
+            await conn.fetchval("select pg_sleep(5)")
+
+    task = asyncio.create_task(cancelled())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.connection() as conn:
+        assert await conn.fetchval("select 1") == 1
+
+
+async def test_a_nested_block_leaves_the_outer_one_its_connection(db: Database) -> None:
+    async with db.connection() as outer:
+        async with db.connection() as inner:
+            assert inner is outer
+        # The inner block's end released nothing: the outer block still holds a working connection.
+        assert held_connection() is outer
+        assert await outer.fetchval("select 2") == 2
+    assert held_connection() is None
