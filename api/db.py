@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import msgspec
 
-from api.errors import ErrorCode, ProblemError
+from api.errors import DB_DOWN_ERRORS, ErrorCode, ProblemError
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -268,9 +268,7 @@ select case
   when exists (select 1 from pg_stat_wal_receiver) and pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
   else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end
 """
-_REPLICA_DOWN = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                 asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
-                 asyncpg.TooManyConnectionsError, asyncpg.InternalClientError)
+_REPLICA_DOWN = DB_DOWN_ERRORS  # the failures that make the API answer 503 from the primary
 
 
 class Replica:

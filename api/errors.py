@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from litestar import Request
 
 __all__ = (
-    "PROBLEM_JSON", "ErrorCode", "FieldError", "Problem", "ProblemError", "conflict", "exception_handlers", "forbidden",
-    "invalid", "not_found", "problem_docs",
+    "DB_DOWN_ERRORS", "PROBLEM_JSON", "ErrorCode", "FieldError", "Problem", "ProblemError", "conflict",
+    "exception_handlers", "forbidden", "invalid", "not_found", "problem_docs",
 )
 
 PROBLEM_JSON = "application/problem+json"

@@ -23,6 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
+from api.errors import DB_DOWN_ERRORS
 from api.outbox import RECIPIENTS, Audience, Event
 from push import devices
 from push.inbox import push_due
@@ -42,8 +43,10 @@ log = logging.getLogger("jianwu.push")
 # One worker at a time fans out, so events reach every queue (and the partner feed) in outbox order.
 _FAN_OUT_LOCK = 0x6A770001
 # Errors that mean PostgreSQL is away for now: wait and try again, never exit.
-DB_AWAY = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-           asyncpg.AdminShutdownError, asyncio.TimeoutError, ConnectionError)
+# The database went away (restart, failover, network): wait and try again, keeping what is not recorded yet. The
+# same failures the API answers with 503, among them asyncpg's InternalClientError from a connection whose server
+# shut down in the middle of an operation, which the postgres_restart drill met here as "an error in the log".
+DB_AWAY = DB_DOWN_ERRORS
 
 
 @dataclass(frozen=True, slots=True)
