@@ -42,11 +42,6 @@ __all__ = ("Worker", "WorkerConfig", "backoff")
 log = logging.getLogger("jianwu.push")
 # One worker at a time fans out, so events reach every queue (and the partner feed) in outbox order.
 _FAN_OUT_LOCK = 0x6A770001
-# Errors that mean PostgreSQL is away for now: wait and try again, never exit.
-# The database went away (restart, failover, network): wait and try again, keeping what is not recorded yet. The
-# same failures the API answers with 503, among them asyncpg's InternalClientError from a connection whose server
-# shut down in the middle of an operation, which the postgres_restart drill met here as "an error in the log".
-DB_AWAY = DB_DOWN_ERRORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +188,7 @@ class Worker:
             try:
                 busy = await step()
                 pause = 0.5
-            except DB_AWAY as exc:
+            except DB_DOWN_ERRORS as exc:
                 log.warning("delivery worker: database unavailable (%s); retrying in %.1f s", type(exc).__name__,
                             pause)
                 await _sleep(stop, pause)
@@ -240,7 +235,7 @@ class Worker:
                     else:
                         # No savepoint per event (two round trips each): a failure redoes the batch carefully.
                         audience = await self._audience(conn, event)
-                except DB_AWAY:
+                except DB_DOWN_ERRORS:
                     raise
                 except Exception as exc:
                     if not careful:
@@ -427,7 +422,7 @@ class Worker:
                         finished = batch + finished
                         raise
                 pause = 0.5
-            except DB_AWAY as exc:
+            except DB_DOWN_ERRORS as exc:  # the failures the API answers 503 for: wait, keep what is unrecorded
                 if stop.is_set():
                     return  # stopping with the database away: the leases expire and those go again
                 # Finished sends stay in `finished` and are recorded once the database is back.
