@@ -192,6 +192,32 @@ async def _reset(conn: PooledConnection) -> None:
         conn._baseline = conn.reported()
 
 
+def _quiet(proxy: Any) -> bool:
+    """Whether giving this pooled connection back needs no round trip (nor closing it): then asyncpg's release
+    never waits, so no cancellation can cut it short. The conditions are the ones asyncpg's holder checks."""
+    try:
+        conn, holder = proxy._con, proxy._holder
+        protocol = conn._protocol
+        return (conn._dirty is False and conn._top_xact is None and not protocol.is_in_transaction()
+                and not protocol._is_cancelling() and not conn.is_closed()
+                and protocol.queries_count < holder._max_queries and holder._generation == holder._pool._generation
+                and conn.reported() == conn._baseline)
+    except AttributeError:  # another asyncpg's internals: its own release, which is always right
+        return False
+
+
+async def _release(pool: asyncpg.Pool, proxy: Any) -> None:
+    """Give a connection back to its pool. asyncpg's Pool.release shields the work in a task of its own, so a
+    cancelled request cannot leave it half done: about 20 µs a request. When the work cannot wait (`_quiet`),
+    it runs here, as Pool.release would run it, and there is nothing to shield."""
+    if not _quiet(proxy):
+        await pool.release(proxy)
+        return
+    proxy._con._on_release()
+    holder = proxy._holder
+    await holder.release(holder._timeout)
+
+
 def _server_settings(settings: Settings) -> dict[str, str]:
     return {
         "application_name": "jianwu",
@@ -360,7 +386,7 @@ class _Lease:
         if conn is not None:
             self._conn = None
             _held.reset(self._token)
-            await self._pool.release(conn)
+            await _release(self._pool, conn)
 
 
 class Database:
@@ -409,7 +435,7 @@ class Database:
             raise ProblemError(ErrorCode.DATABASE_UNAVAILABLE, "The read was interrupted; try again.",
                                headers={"Retry-After": "1"}) from exc
         finally:
-            await replica.pool.release(conn)
+            await _release(replica.pool, conn)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
