@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import functools
 import logging
+import operator
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -127,7 +128,7 @@ class PooledConnection(asyncpg.Connection):
     """A pooled connection that notes when a statement may leave session state, so release can skip the reset
     round trip whenever none did."""
 
-    __slots__ = ("_baseline", "_dirty")
+    __slots__ = ("_baseline", "_dirty", "_reported")
 
     def _note(self, query: str) -> None:
         if _leaves_session_state(query):
@@ -165,15 +166,18 @@ class PooledConnection(asyncpg.Connection):
         self._note(query)
         return await super().prepare(query, **kwargs)
 
-    def reported(self) -> tuple[str | None, ...]:
+    def reported(self) -> Any:
         """The server-reported settings that a request must not change for the next one."""
-        settings = self.get_settings()
-        return tuple(getattr(settings, name, None) for name in _REPORTED)
+        return self._reported(self.get_settings())
 
 
 async def _init_pooled(conn: PooledConnection) -> None:
     await _init_connection(conn)
     conn._dirty = False
+    # Only the names this server reports (search_path from PostgreSQL 18 on): one getter for all, run twice on
+    # every release, where a getattr with a default for each name cost about 8 µs (a missing one raises inside).
+    settings = conn.get_settings()
+    conn._reported = operator.attrgetter(*(name for name in _REPORTED if hasattr(settings, name)))
     conn._baseline = conn.reported()
 
 
