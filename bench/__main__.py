@@ -280,8 +280,8 @@ SOAK_CONCURRENCY, SOAK_S = 64, 60.0
 
 
 def _memory(server: BenchServer) -> dict[str, Any]:
-    """Resident memory of the server's processes after the measurements: the API workers (granian's children)
-    and the delivery worker."""
+    """Resident memory of the server's processes now: the API workers (granian's children) and the delivery
+    worker."""
     if server.proc is None:
         return {}
     tree = tree_memory(server.proc.pid)
@@ -427,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: starting `jianwu serve` on 127.0.0.1:{server.api_port} (PostgreSQL {server.pg_port}, "
           f"Redis {server.redis_port}, data {data_dir.relative_to(ROOT)}, log bench/out/server.log)", flush=True)
     measured: dict[str, Any] | None = None
+    at_start: dict[str, Any] = {}
     bare: BareServer | None = None
     info: dict[str, Any] = {}
     try:
@@ -434,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: ready after {server.startup_s:.1f}s with {server.workers} workers; warm-up {args.warmup:g}s, "
               f"measured {args.duration:g}s per row", flush=True)
         info = asyncio.run(server_info(server))
+        at_start = _memory(server)  # before any load: what a worker costs to start, apart from what the bench adds
         if any(s.bare for s in chosen):
             bare = BareServer(free_port(18100), server.workers or 2, OUT / "bare.log")
             bare.start()
@@ -456,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
             "api_port": server.api_port, "pg_port": server.pg_port, "redis_port": server.redis_port,
         }, **info,
     }
-    raw = {"meta": meta, **measured, "scenarios": {s.name: s.what for s in sc.SCENARIOS}}
+    raw = {"meta": meta, **measured, "memory_at_start": at_start, "scenarios": {s.name: s.what for s in sc.SCENARIOS}}
     (OUT / "results.json").write_text(json.dumps(raw, indent=1, ensure_ascii=False))
     verdicts = write_results(args.results, raw)
     print(f"bench: wrote {args.results.relative_to(ROOT) if args.results.is_relative_to(ROOT) else args.results} "

@@ -287,6 +287,11 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
         extra = "".join(f"; delivery worker {p['rss_mib']:.1f} MiB" for p in memory.get("delivery_workers") or [])
         line(f"**Memory per API worker** after the bench (RSS): {each} MiB{extra} → **{worst:.1f} MiB (target ≤ "
              f"{_f(RSS_MIB)} MiB) → {'PASS' if worst <= RSS_MIB else 'FAIL'}**")
+    started = raw.get("memory_at_start") or {}
+    if started.get("api_workers"):
+        each = ", ".join(f"{p['rss_mib']:.1f}" for p in started["api_workers"])
+        extra = "".join(f"; delivery worker {p['rss_mib']:.1f} MiB" for p in started.get("delivery_workers") or [])
+        line(f"Memory per API worker at start (RSS once /health/ready answered, before any load): {each} MiB{extra}")
     for label, w in (raw.get("wal") or {}).items():
         if w.get("per_item"):
             line(f"WAL per complaint creation ({label}): **{_f(w['per_item'])} bytes** ({w['created']:,} created, "
