@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -24,8 +25,13 @@ from api.db import connect
 from api.embedded import embedded_services
 from api.serve import ensure_database, prepare_database
 from api.settings import Settings
-from auth.passwords import hash_password
+from auth.passwords import hash_password, use_hasher
 from tests.helpers import CLIENT_FOR_KIND, bearer, token_for
+
+# argon2id at light parameters (1 MiB, one pass: under 1 ms a hash, not 160): some 900 hashes and sign-ins took two and a half
+# minutes of each run. The production parameters are asserted in tests/unit/auth/test_passwords.py; servers the
+# tests start as processes of their own (`jianwu serve`, the console's browser tests) hash with them.
+use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = f"jianwu_test_{os.getpid()}"
