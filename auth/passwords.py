@@ -12,15 +12,23 @@ __all__ = ("PRODUCTION", "hash_password", "hash_password_sync", "use_hasher", "v
 # RFC 9106's second recommended option, lighter on memory so a 2-core replica can serve bursts of sign-ins.
 PRODUCTION = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 _hasher = PRODUCTION
-# Verified when the account does not exist, so a miss takes as long as a hit and reveals nothing.
-_DUMMY = _hasher.hash("no such account")
+# Verified when the account does not exist, so a miss takes as long as a hit and reveals nothing. Made at the
+# first miss rather than at import, where it cost every process (each worker, each `jianwu` command) 155 ms.
+_dummy: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _dummy  # one per process and hasher; two first misses at once may both make it, which is harmless
+    if _dummy is None:
+        _dummy = _hasher.hash("no such account")
+    return _dummy
 
 
 def use_hasher(hasher: PasswordHasher) -> None:
     """Hash with other argon2id parameters from now on (the test suite's light ones). A stored hash carries its
     own parameters, so each verification costs what its hash was made with."""
-    global _hasher, _DUMMY  # the process's one hasher, set once before anything hashes
-    _hasher, _DUMMY = hasher, hasher.hash("no such account")
+    global _hasher, _dummy  # the process's one hasher, set once before anything hashes
+    _hasher, _dummy = hasher, None
 
 
 def hash_password_sync(password: str) -> str:
@@ -35,7 +43,7 @@ async def hash_password(password: str) -> str:
 
 def _verify(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

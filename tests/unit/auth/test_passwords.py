@@ -20,3 +20,10 @@ async def test_a_hash_made_with_production_parameters_verifies_under_the_suites_
     assert await verify_password(stored, "correct horse")
     assert not await verify_password(stored, "wrong horse")
     assert not await verify_password(None, "correct horse")
+
+
+async def test_a_miss_is_verified_against_a_dummy_made_by_the_current_hasher() -> None:
+    # No account: the password is checked against a dummy hash all the same, so a miss costs what a hit does.
+    assert not await verify_password(None, "no such account")
+    assert passwords._dummy is not None and passwords._hasher.verify(passwords._dummy, "no such account")
+    assert passwords._dummy.startswith("$argon2id$v=19$m=1024,t=1,p=1$")  # the suite's hasher, not production's
