@@ -28,9 +28,9 @@ from api.settings import Settings
 from auth.passwords import hash_password, use_hasher
 from tests.helpers import CLIENT_FOR_KIND, bearer, token_for
 
-# argon2id at light parameters (1 MiB, one pass: under 1 ms a hash, not 160): some 900 hashes and sign-ins took two and a half
-# minutes of each run. The production parameters are asserted in tests/unit/auth/test_passwords.py; servers the
-# tests start as processes of their own (`jianwu serve`, the console's browser tests) hash with them.
+# argon2id at light parameters (1 MiB, one pass: under 1 ms a hash, not 160): some 900 hashes and sign-ins took
+# two and a half minutes of each run. The production parameters are asserted in tests/unit/auth/test_passwords.py;
+# servers the tests start as processes of their own (`jianwu serve`, the console's browser tests) hash with them.
 use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -59,8 +59,8 @@ _CAL_TTL = 60.0
 _calendars: TTLCache[UUID, WorkCalendar] = TTLCache(_CAL_TTL)
 # Views already evaluated, by everything they depend on (see views_of): replaying a clock's events through the
 # engine was a third of a single read's own time, and a subject is read far more often than its clocks change.
-_VIEWS_MAX = 4096
-_views: dict[tuple[Any, ...], ClockView] = {}
+# The key holds the local day, so an entry is never used past it; the TTL only lets yesterday's go.
+_views: TTLCache[tuple[Any, ...], ClockView] = TTLCache(24 * 3600.0, max_entries=4096)
 
 
 class ClockView(msgspec.Struct, rename="camel", frozen=True):
@@ -302,9 +302,7 @@ async def views_of(conn: asyncpg.Connection, rows: Iterable[Any]) -> dict[UUID, 
                 days_remaining=s.days_remaining, warning=s.warning, calendar_estimated=s.calendar_estimated,
                 finished_at=s.finished_at, exemption=s.exemption,
             )
-            if len(_views) >= _VIEWS_MAX:
-                _views.clear()
-            _views[key] = view
+            _views.put(key, view)
         out.setdefault(row["subject_id"], []).append(view)
     return out
 
