@@ -64,6 +64,29 @@ async def test_only_a_connection_with_nothing_to_undo_skips_the_shielded_release
         assert not _quiet(conn)
 
 
+async def test_a_connection_released_in_place_still_goes_when_idle_too_long(settings) -> None:
+    # Released in place, a connection must still start the pool's inactivity clock: an idle worker gives its
+    # connections back to PostgreSQL, and the next request opens a new one.
+    import asyncpg
+
+    from api.db import PooledConnection, _init_pooled, _reset
+
+    pool = await asyncpg.create_pool(settings.database_url, min_size=0, max_size=1, init=_init_pooled, reset=_reset,
+                                     max_inactive_connection_lifetime=0.3, connection_class=PooledConnection)
+    db = Database(pool, settings.db_acquire_timeout)
+    try:
+        async with db.connection() as conn:
+            first = await conn.fetchval("select pg_backend_pid()")
+            assert _quiet(conn)
+        async with db.connection() as conn:
+            assert await conn.fetchval("select pg_backend_pid()") == first  # back in the pool, reused
+        await asyncio.sleep(0.8)
+        async with db.connection() as conn:
+            assert await conn.fetchval("select pg_backend_pid()") != first
+    finally:
+        await pool.close()
+
+
 @pytest.mark.parametrize("statement", [
     "set role postgres",  # the login role; the pool works as jianwu_app
     "set search_path = pg_catalog",
