@@ -118,7 +118,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
     runs: list[dict[str, Any]] = []
     floors: dict[str, Any] = {}
     wal: dict[str, Any] = {}
-    sql_rates: dict[str, dict[int, float]] = {}
+    read_floors: dict[str, dict[int, list[dict[str, float]]]] = {}
     quiet_waits: dict[str, float] = {}
     sizes = [10_000, 100_000 if args.quick else 1_000_000]
     floor_calls = 200 if args.quick else 2000
@@ -144,8 +144,6 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
         await prepare_liaison(server.pg_url, sizes, ctx.data)
         floors.update(await _list_floors(server.pg_url, suggestion_list_sql(), ctx.data.liaison_offices,
                                          ("staff suggestion list", "suggestions"), floor_calls))
-    if ctx.data is not None and (ctx.data.offices or ctx.data.liaison_offices):
-        sql_rates = await _read_sql_rates(server.pg_url, ctx.data, [1, args.concurrency], 1.0 if args.quick else 3.0)
     meter = CpuMeter()
     # Warm the fresh server first (pools opened, caches and code paths hot in both workers); not reported.
     warm = [await sc.by_name(name).group(ctx, 4) for name in (sc.BASELINE, "auth_me")]
@@ -191,6 +189,9 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
                 print(f"    (other processes took {cpu['other_cpu_pct']}% of the machine's CPU meanwhile)", flush=True)
             runs.append({"scenario": scenario.name, "concurrency": level, "loadgen_cpu_pct": result["loadgen_cpu_pct"],
                          "groups": result["groups"], **cpu})
+    if ctx.data is not None and (ctx.data.offices or ctx.data.liaison_offices):
+        await _wait_for_quiet(server.pg_url, quiet_waits, "read floors")
+        read_floors = await _read_floors(args, server, ctx, chosen)
     soak = None
     if any(s.name == "complaint_create" for s in chosen):
         await _wait_for_quiet(server.pg_url, quiet_waits, "soak")
@@ -233,7 +234,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
         for p in procs:
             print(f"  memory {role}: pid {p['pid']} RSS {p['rss_mib']:.1f} MiB", flush=True)
     return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors, "statements": statements,
-            "wal": wal, "soak": soak, "memory": memory, "sql_rates": sql_rates, "quiet_waits": quiet_waits}
+            "wal": wal, "soak": soak, "memory": memory, "read_floors": read_floors, "quiet_waits": quiet_waits}
 
 
 async def _wal_and_items(pg_url: str) -> tuple[int, int]:
@@ -390,27 +391,100 @@ def _list_reads(prefix: str, sql: str, offices: dict[int, str]) -> dict[str, Cal
     return {f"{prefix}_small": lambda c: c.fetch(sql, small, 51), f"{prefix}_large": lambda c: c.fetch(sql, large, 51)}
 
 
-async def _read_sql_rates(pg_url: str, data: Any, levels: list[int], seconds: float) -> dict[str, dict[int, float]]:
-    """D of the read-floor verdict: each measured read's own SQL through asyncpg alone, at each concurrency."""
-    import asyncpg
-
+async def _read_sqls(pool: Any, data: Any) -> dict[str, Callable[[Any], Awaitable[Any]]]:
+    """D of the read-floor verdict: each measured read's own SQL, to run through asyncpg alone."""
     from bench.seed_liaison import suggestion_list_sql
     from modules.complaints.queries import _STAFF_READ
 
-    pool = await asyncpg.create_pool(pg_url, min_size=1, max_size=max(levels))
+    reads: dict[str, Callable[[Any], Awaitable[Any]]] = {}
+    if data.offices:
+        item = uuid.UUID(data.item_id)
+        office = await pool.fetchval("select office_id from complaints where id = $1", item)
+        reads["complaint_get"] = lambda c: c.fetchrow(_STAFF_READ, item, office)
+        reads.update(_list_reads("complaint_list", data.list_sql, data.offices))
+    if data.liaison_offices:
+        reads.update(_list_reads("suggestion_list", suggestion_list_sql(), data.liaison_offices))
+    return reads
+
+
+async def _turns(pool: Any, ctx: sc.Context, scenario: sc.Scenario, fn: Callable[[Any], Awaitable[Any]],
+                 seconds: float) -> dict[str, float]:
+    """At concurrency 1: health_live, the read's SQL alone and the read over HTTP taking turns, one request each, so
+    every triple meets the same moment; each rate is one over its mean time."""
+    from bench.http1 import Http1
+
+    live = (await sc.by_name(sc.BASELINE).group(ctx, 1))["requests"][0].encode("latin-1")
+    read = (await scenario.group(ctx, 1))["requests"][0].encode("latin-1")
+    http = Http1(ctx.host, ctx.port)
+    await http.connect()
+    spent = {"h": 0, "d": 0, "r": 0}
+    done = errors = 0
+    clock = time.perf_counter_ns
     try:
-        reads: dict[str, Callable[[Any], Awaitable[Any]]] = {}
-        if data.offices:
-            item = uuid.UUID(data.item_id)
-            office = await pool.fetchval("select office_id from complaints where id = $1", item)
-            reads["complaint_get"] = lambda c: c.fetchrow(_STAFF_READ, item, office)
-            reads.update(_list_reads("complaint_list", data.list_sql, data.offices))
-        if data.liaison_offices:
-            reads.update(_list_reads("suggestion_list", suggestion_list_sql(), data.liaison_offices))
-        return {name: {level: await _sql_rate(pool, fn, level, seconds) for level in levels}
-                for name, fn in reads.items()}
+        async with pool.acquire() as conn:
+            stop = time.perf_counter() + 0.5 + seconds
+            warm_until = time.perf_counter() + 0.5
+            while time.perf_counter() < stop:
+                t0 = clock()
+                live_status, _, _ = await http.request(live)
+                t1 = clock()
+                await fn(conn)
+                t2 = clock()
+                read_status, _, _ = await http.request(read)
+                t3 = clock()
+                if time.perf_counter() < warm_until:
+                    continue
+                errors += (live_status != 200) + (read_status != 200)
+                spent["h"] += t1 - t0
+                spent["d"] += t2 - t1
+                spent["r"] += t3 - t2
+                done += 1
+    finally:
+        await http.close()
+    return {key: done * 1e9 / ns for key, ns in spent.items()} | {"errors": errors}
+
+
+async def _read_floors(args: argparse.Namespace, server: BenchServer, ctx: sc.Context,
+                       chosen: list[sc.Scenario]) -> dict[str, dict[int, list[dict[str, float]]]]:
+    """The read-floor verdict's three figures, H (health_live over HTTP), D (the read's SQL through asyncpg alone) and
+    the read over HTTP, measured so that they meet the same moments of the machine: measured apart, minutes from each
+    other, the ratio moved by up to 40 points between two runs on a quiet machine. At concurrency 1 they take turns
+    request by request; at the higher concurrency in slices of a few seconds, round after round. The verdict takes
+    the median round."""
+    import asyncpg
+
+    rounds, slice_s = (2, 1.0) if args.quick else (5, 1.5)
+    pool = await asyncpg.create_pool(server.pg_url, min_size=1, max_size=args.concurrency)
+    out: dict[str, dict[int, list[dict[str, float]]]] = {}
+
+    async def over_http(name: str, level: int) -> dict[str, Any]:
+        spec = {"host": server.host, "port": server.api_port, "warmup": 0.5, "duration": slice_s,
+                "request_timeout": 10, "groups": [await sc.by_name(name).group(ctx, level)]}
+        return (await _loadgen(spec, timeout=slice_s + 60))["groups"][0]
+
+    try:
+        reads = await _read_sqls(pool, ctx.data)
+        for scenario in (s for s in chosen if s.name in reads):
+            fn = reads[scenario.name]
+            for level in (1, args.concurrency):
+                taken = []
+                for _ in range(rounds):
+                    if level == 1:
+                        # D back to back too, for the record: a statement run between HTTP requests meets colder
+                        # caches than one run in a tight loop, and so does the app's own statement.
+                        taken.append(await _turns(pool, ctx, scenario, fn, 2 * slice_s)
+                                     | {"d_loop": await _sql_rate(pool, fn, 1, slice_s)})
+                        continue
+                    h = await over_http(sc.BASELINE, level)
+                    d = await _sql_rate(pool, fn, level, slice_s)
+                    r = await over_http(scenario.name, level)
+                    taken.append({"h": h["rps"], "d": d, "r": r["rps"], "errors": h["error_count"] + r["error_count"]})
+                out.setdefault(scenario.name, {})[level] = taken
+                print(f"  floor rounds {scenario.name} c={level}: " + "; ".join(
+                    f"H {t['h']:,.0f} D {t['d']:,.0f} read {t['r']:,.0f}/s" for t in taken), flush=True)
     finally:
         await pool.close()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -235,7 +235,8 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "auth_me_fresh_tokens", "GET /api/v1/auth/me, every request with an access token no worker has seen "
         "(minted by the bench with the server's own key): no cache of verified tokens or revocation answers "
-        "helps, so each pays signature verification and the Redis round trip — many users, one request each.",
+        "helps, so each pays signature verification (revocation is checked against the worker's own copy of the "
+        "marks, as for every token) — many users, one request each.",
         path="/api/v1/auth/me", custom_group=_fresh_tokens,
     ),
     Scenario(
