@@ -51,7 +51,7 @@ bench: $(STAMP)
 	sh bench/run $(BENCH_ARGS)
 	$(BIN)/python -m bench.push_fanout
 
-## The same, with short measuring windows (under 3 minutes).
+## The same, with short measuring windows (about 5 minutes).
 bench-quick: $(STAMP)
 	sh bench/run --quick $(BENCH_ARGS)
 

@@ -1,7 +1,7 @@
 """`bench/run` (= `python -m bench`): start Jianwu as `make run` does, load it, write bench/RESULTS.md.
 
-    bench/run                      # full run (about 4 minutes)
-    bench/run --quick              # shorter windows (under 3 minutes)
+    bench/run                      # full run (about 20 minutes on a new database, 15 with --keep-data)
+    bench/run --quick              # shorter windows (about 5 minutes)
     bench/run --scenarios auth_me,jwks
 """
 
