@@ -45,6 +45,11 @@ def _conc(g: dict[str, Any]) -> str:
     return str(n)
 
 
+def _floor(h: float, d: float) -> float:
+    """A read's floor, 1 / (1/H + 1/D): health_live's rate H and the read's SQL alone D, one after the other."""
+    return 1 / (1 / h + 1 / d)
+
+
 def _group(runs: list[dict[str, Any]], name: str, c: int) -> dict[str, Any] | None:
     for r in runs:
         if r["scenario"] == name and r["concurrency"] == c:
@@ -254,7 +259,7 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
              f"pg_stat_statements for the app's role): **{per:.2f} (target 1) → {'PASS' if per <= 1.05 else 'FAIL'}**")
     for name, levels in (raw.get("read_floors") or {}).items():
         for level, taken in sorted((int(k), v) for k, v in levels.items()):
-            shares = [t["r"] * (1 / t["h"] + 1 / t["d"]) for t in taken if t["h"] and t["d"]]
+            shares = [t["r"] / _floor(t["h"], t["d"]) for t in taken if t["h"] and t["d"]]
             if not shares:
                 continue
             share = statistics.median(shares)
@@ -262,10 +267,10 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
             errors = sum(t["errors"] for t in taken)
             verdict = "PASS" if share >= READ_FLOOR_SHARE else "FAIL"
             loop = statistics.median(t["d_loop"] for t in taken) if all("d_loop" in t for t in taken) else None
-            aside = (f"; D back to back instead, {_f(loop)}/s, would make the floor {_f(1 / (1 / h + 1 / loop))} and "
-                     f"the share {r * (1 / h + 1 / loop):.0%}") if loop else ""
+            aside = (f"; D back to back instead, {_f(loop)}/s, would make the floor {_f(_floor(h, loop))} and the "
+                     f"share {r / _floor(h, loop):.0%}") if loop else ""
             line(f"**Read against its floor**, {name} at concurrency {level}: {_f(r)} req/s against 1 / (1/H + 1/D) "
-                 f"= {_f(1 / (1 / h + 1 / d))} (H = health_live {_f(h)}, D = its SQL through asyncpg alone "
+                 f"= {_f(_floor(h, d))} (H = health_live {_f(h)}, D = its SQL through asyncpg alone "
                  f"{_f(d)}/s; medians of {len(taken)} rounds, the three taking turns "
                  f"{'request by request' if level == 1 else 'in slices of seconds'}, the rounds "
                  f"{', '.join(f'{x:.0%}' for x in shares)}{f'; {errors} errors' if errors else ''}{aside}) = "
