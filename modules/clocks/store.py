@@ -41,7 +41,9 @@ __all__ = (
     "clock_views",
     "end_open_clocks",
     "forget_calendars",
+    "insert_clocks_sql",
     "office_calendar",
+    "plan_clocks",
     "record_event",
     "refresh",
     "start_chained",
@@ -118,42 +120,68 @@ def _state(spec: ClockSpec, cal: WorkCalendar, row: Any, events: list[Any], now:
                     event_at=row["event_at"])
 
 
-async def start_clocks(
-    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, started_at: datetime,
-    clocks: list[tuple[str, str | None]], overrides: dict[str, Any] | None = None, occurrence: int = 1,
-    periods: dict[str, Period] | None = None, event_at: datetime | None = None,
-) -> list[ClockState]:
-    """Start several clocks of one subject in one round trip; each is (code, exemption reason or None).
-    `periods` gives a case's own length for clocks whose rule offers a choice (e.g. 15 days when urgent);
-    `event_at` the scheduled event a before-event clock counts back from (a hearing its panellists are told of)."""
+# A planned clock's row as `plan_clocks` gives it, read back from one jsonb array parameter: a subject's clocks go
+# in with one statement, alone (`start_clocks`) or as part of a module's own insert (`insert_clocks_sql`).
+_PLANNED = ("r(code text, occurrence integer, started_at timestamptz, day_type text, lead_days integer[], events jsonb,"
+            " status text, due date, finished_at timestamptz, calendar_estimated boolean, event_at timestamptz)")
+
+
+def insert_clocks_sql(*, office: str, module: str, subject: str, rows: str) -> str:
+    """An INSERT of the clock rows `plan_clocks` gave (`rows`: the SQL expression of that jsonb array) for the
+    subject whose office, module and id are the SQL expressions given; usable as a CTE of the subject's insert."""
+    return f"""
+        insert into clocks (office_id, module, subject_id, code, occurrence, started_at, day_type, lead_days, events,
+                            status, due, finished_at, calendar_estimated, event_at)
+        select {office}, {module}, {subject}, r.code, r.occurrence, r.started_at, r.day_type, r.lead_days, r.events,
+               r.status, r.due, r.finished_at, r.calendar_estimated, r.event_at
+        from jsonb_to_recordset({rows}) as {_PLANNED}"""
+
+
+_INSERT_CLOCKS = insert_clocks_sql(office="$1", module="$2", subject="$3", rows="$4::jsonb")
+
+
+async def plan_clocks(
+    conn: asyncpg.Connection, *, office_id: UUID, started_at: datetime, clocks: list[tuple[str, str | None]],
+    overrides: dict[str, Any] | None = None, occurrence: int = 1, periods: dict[str, Period] | None = None,
+    event_at: datetime | None = None,
+) -> tuple[list[ClockState], list[dict[str, Any]]]:
+    """Evaluate clocks about to start, each (code, exemption reason or None): their states, and their rows for
+    `insert_clocks_sql`. `periods` gives a case's own length for clocks whose rule offers a choice (e.g. 15 days
+    when urgent); `event_at` the scheduled event a before-event clock counts back from (a hearing its panellists
+    are told of)."""
     cal = await office_calendar(conn, office_id)
     now = max(datetime.now(UTC), started_at)
     rows, states = [], []
     for code, exempt in clocks:
         spec = resolve(CLOCKS[code], (overrides or {}).get(code, {}))
         events: list[Any] = []
+        before = event_at if spec.anchor == "before_event" else None
         try:
             if periods and code in periods:
                 events.append(admit(spec, [], PeriodSet(at=started_at, amount=periods[code].amount,
                                                        unit=periods[code].unit)))
             if exempt:
                 events.append(Exempted(at=started_at, reason_code=exempt))
-            state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence,
-                             event_at=event_at if spec.anchor == "before_event" else None)
+            state = evaluate(spec, cal, started_at, events, now=now, occurrence=occurrence, event_at=before)
         except ClockEventError as exc:
             raise ProblemError(ErrorCode.UNPROCESSABLE, str(exc), extra={"clock": code}) from None
         states.append(state)
-        rows.append((office_id, module, subject_id, code, occurrence, started_at, spec.day_type, list(spec.lead_days),
-                     msgspec.to_builtins(events), state.status, state.due, state.finished_at,
-                     state.calendar_estimated, event_at if spec.anchor == "before_event" else None))
-    await conn.executemany(
-        """
-        insert into clocks (office_id, module, subject_id, code, occurrence, started_at, day_type, lead_days, events,
-                            status, due, finished_at, calendar_estimated, event_at)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-        """,
-        rows,
-    )
+        rows.append({"code": code, "occurrence": occurrence, "started_at": started_at, "day_type": spec.day_type,
+                     "lead_days": list(spec.lead_days), "events": events, "status": state.status, "due": state.due,
+                     "finished_at": state.finished_at, "calendar_estimated": state.calendar_estimated,
+                     "event_at": before})
+    return states, rows
+
+
+async def start_clocks(
+    conn: asyncpg.Connection, *, office_id: UUID, module: str, subject_id: UUID, started_at: datetime,
+    clocks: list[tuple[str, str | None]], overrides: dict[str, Any] | None = None, occurrence: int = 1,
+    periods: dict[str, Period] | None = None, event_at: datetime | None = None,
+) -> list[ClockState]:
+    """Start several clocks of one subject in one statement (see `plan_clocks` for the arguments)."""
+    states, rows = await plan_clocks(conn, office_id=office_id, started_at=started_at, clocks=clocks,
+                                     overrides=overrides, occurrence=occurrence, periods=periods, event_at=event_at)
+    await conn.execute(_INSERT_CLOCKS, office_id, module, subject_id, rows)
     return states
 
 

@@ -21,10 +21,11 @@ from modules.clocks.engine import (
 from modules.clocks.rules import CLOCKS
 from modules.clocks.store import (
     clock_request,
+    insert_clocks_sql,
     office_calendar,
+    plan_clocks,
     record_event,
     start_clock,
-    start_clocks,
     start_next,
     stop_clock,
 )
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "SUBJECT", "Reporter", "add_material", "assign", "check_fields", "check_received_at", "clock_event", "create",
-    "decide", "fill_template", "find_duplicates", "may_take", "new_receipt_no", "note", "query_code_hash", "rate",
+    "decide", "fill_template", "may_take", "new_receipt_no", "note", "query_code_hash", "rate",
     "reply", "request_review", "review_open", "step", "transfer",
 )
 MODULE = "complaints"
@@ -182,51 +183,46 @@ SUBJECT = Subject(
 )
 
 
-_DUPLICATES = f"""
+def _duplicates_sql(office: str, category: str, complainant: str, phone: str, lat: str, lon: str) -> str:
+    """Earlier items (90 days) in the same category from the same person, or within about 500 m of the same place,
+    newest first, at most ten; the arguments are the SQL expressions of what the new item gives."""
+    return f"""
     select id, created_at from (
         (select id, created_at from complaints
-         where $3::uuid is not null and complainant_id = $3 and category_id = $2
+         where {complainant}::uuid is not null and complainant_id = {complainant} and category_id = {category}
            and created_at > now() - interval '90 days' order by created_at desc limit 10)
         union
         (select id, created_at from complaints
-         where $4::text is not null and reporter_phone_index = $4 and category_id = $2
+         where {phone}::text is not null and reporter_phone_index = {phone} and category_id = {category}
            and created_at > now() - interval '90 days' order by created_at desc limit 10)
         union
         (select id, created_at from complaints
-         where $5::float8 is not null and office_id = $1 and category_id = $2 and {within_500m("$5", "$6")}
-           and created_at > now() - interval '90 days' limit 10)
+         where {lat}::float8 is not null and office_id = {office} and category_id = {category}
+           and {within_500m(lat, lon)} and created_at > now() - interval '90 days' limit 10)
     ) candidates order by created_at desc limit 10
-"""
-
-
-async def find_duplicates(conn: asyncpg.Connection, *, office_id: UUID, category_id: UUID, complainant_id: UUID | None,
-                          phone_index: str | None, latitude: float | None, longitude: float | None) -> list[UUID]:
-    """Earlier items (90 days) in the same category from the same person, or within about 500 m of the same place.
-    Flagged to staff, never merged. Each branch walks its own index and stops at ten rows, so the cost does not
-    grow with the office (the place branch takes any ten near matches: a busy spot must not make intake slow)."""
-    rows = await conn.fetch(
-        _DUPLICATES,
-        office_id, category_id, complainant_id, phone_index, latitude, longitude,
-    )
-    return [r["id"] for r in rows]
+    """
 
 
 _RECEIPT_TRIES = 5
-# The item, its first timeline entry and the office's notification in one statement: intake is the hot path. No row
-# when the receipt number is taken.
-_INSERT_ITEM = """
-    with item as (
+# Intake is the hot path, so it is one statement: the duplicate search, the item, its clocks, its first timeline
+# entry and the office's notification. No row when the receipt number is taken (then nothing was written).
+_INSERT_ITEM = f"""
+    with dupes as ({_duplicates_sql("$2::uuid", "$4::uuid", "$6", "$11", "$16", "$17")}
+    ), item as (
         insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state,
             complainant_id, anonymous, query_code_hash, reporter_name_enc, reporter_phone_enc,
             reporter_phone_index, reporter_id_number_enc, contact_reachable, title, body, latitude, longitude,
             address, persons_reported, extra, possible_duplicates, created_by, created_at, parent_id, review_level)
         values ($1, $2, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                $19, $20, $21, $22, $23, $24, $25)
+                $19, $20, (select coalesce(array_agg(id order by created_at desc), '{{}}') from dupes), $21, $22, $23,
+                $24)
         on conflict (receipt_no) do nothing
         returning *
+    ), clocks as ({insert_clocks_sql(office="item.office_id", module="'complaints'", subject="item.id",
+                                      rows="$28::jsonb")} cross join item
     ), timeline as (
         insert into timeline_events (module, subject_id, actor_id, actor_kind, type, public, body, data)
-        select 'complaints', id, $26, $27, 'received', true, $28, $29 from item
+        select 'complaints', id, $25, $26, 'received', true, $27, $29 from item
     ), notice as (
         insert into outbox (topic, office_id, payload)
         select 'complaint.staff', office_id,
@@ -249,13 +245,19 @@ async def create(
     phone_index = box.blind_index(reporter.phone, purpose="phone") if reporter.phone else None
     lat = location.latitude if location else None
     lon = location.longitude if location else None
-    dupes = await find_duplicates(conn, office_id=office["id"], category_id=category["id"],
-                                  complainant_id=complainant_id, phone_index=phone_index, latitude=lat, longitude=lon)
     exempt = reporter.exemption(complainant_id is not None)
     enc = box.encrypt_text
     sealed = (enc(reporter.name, aad=b"name") if reporter.name else None,
               enc(reporter.phone, aad=b"phone") if reporter.phone else None, phone_index,
               enc(reporter.id_number, aad=b"id_number") if reporter.id_number else None)
+    if parent is not None:
+        clocks: list[tuple[str, str | None]] = [("review_answer", None)]
+    else:
+        clocks = [("procedural_reply", None), ("result_reply", exempt)]
+        if category["kind"] in CLOCK_KINDS["receipt_notice"]:
+            clocks.append(("receipt_notice", exempt))
+    _, clock_rows = await plan_clocks(conn, office_id=office["id"], started_at=now, clocks=clocks,
+                                      overrides=clock_overrides)
     # A receipt number already taken (random tails meet now and then on a busy day) inserts nothing; draw again.
     for _ in range(_RECEIPT_TRIES):
         receipt_no = new_receipt_no(office["code"], now)
@@ -263,24 +265,18 @@ async def create(
             _INSERT_ITEM,
             receipt_no, office["id"], category["kind"], category["id"], channel, complainant_id, reporter.anonymous,
             query_code_hash(box, receipt_no, query_code) if query_code else None, *sealed, reporter.reachable,
-            title, body, lat, lon, location.address if location else None, persons, fields, dupes, created_by, now,
+            title, body, lat, lon, location.address if location else None, persons, fields, created_by, now,
             parent["id"] if parent else None, ("re_review" if parent["review_level"] else "review") if parent else None,
-            actor.id, actor.kind, f"已登记，受理编号 {receipt_no}。", {"channel": channel, "exempt": exempt},
+            actor.id, actor.kind, f"已登记，受理编号 {receipt_no}。", clock_rows,
+            {"channel": channel, "exempt": exempt},
         )
         if row is not None:
             break
     else:
         raise RuntimeError(f"no free receipt number after {_RECEIPT_TRIES} draws")  # five taken draws: a bug, not luck
-    common = {"office_id": office["id"], "module": "complaints", "subject_id": row["id"], "started_at": now}
-    if parent is not None:
-        clocks: list[tuple[str, str | None]] = [("review_answer", None)]
-    else:
-        clocks = [("procedural_reply", None), ("result_reply", exempt)]
-        if category["kind"] in CLOCK_KINDS["receipt_notice"]:
-            clocks.append(("receipt_notice", exempt))
-    await start_clocks(conn, clocks=clocks, overrides=clock_overrides, **common)
     await record(conn, actor, "complaint.created", office_id=row["office_id"], object_type="complaint",
-                 object_id=row["id"], detail={"channel": channel, "receipt_no": receipt_no, "duplicates": len(dupes)})
+                 object_id=row["id"], detail={"channel": channel, "receipt_no": receipt_no,
+                                              "duplicates": len(row["possible_duplicates"])})
     return row, query_code
 
 

@@ -1,0 +1,73 @@
+"""Intake in one statement: earlier items flagged as possible duplicates by each of the three ways a person or
+place recurs, and the item's clocks started with it."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.helpers import citizen, item, key
+
+
+def _spot() -> dict[str, float]:
+    # A place of this test's own (other tests file at fixed points): about 500 m around it is this test's alone.
+    n = uuid.uuid4().int
+    return {"latitude": 30.0 + (n % 10**6) / 10**7, "longitude": 121.0 + (n // 10**6 % 10**6) / 10**7}
+
+
+async def _file(client, headers: dict[str, str], **over) -> dict:  # noqa: ANN001
+    resp = await client.post("/api/v1/me/complaints" if "Authorization" in headers else "/api/v1/public/complaints",
+                             headers={**headers, **key()}, json=item(**{"category": "petition", **over}))
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+async def _flagged(client, chief: dict[str, str], filed: dict) -> list[str]:  # noqa: ANN001
+    resp = await client.get(f"/api/v1/staff/complaints/{filed['id']}", headers=chief)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["possibleDuplicates"]
+
+
+async def test_intake_flags_the_same_account_phone_or_place(client, settings, staff, conn) -> None:  # noqa: ANN001
+    chief = await staff("jinshan", "chief")
+    me = await citizen(client, settings)
+    first = await _file(client, me)
+    second = await _file(client, me)
+    third = await _file(client, me)
+    assert await _flagged(client, chief, first) == []
+    assert await _flagged(client, chief, third) == [second["id"], first["id"]]  # newest first
+    other_kind = await _file(client, me, category="accusation")
+    assert await _flagged(client, chief, other_kind) == []  # another category is another matter
+
+    phone = f"139{uuid.uuid4().int % 10**8:08d}"
+    by_phone = [await _file(client, {}, phone=phone, realName="李四") for _ in range(2)]
+    assert await _flagged(client, chief, by_phone[1]) == [by_phone[0]["id"]]
+
+    here = _spot()
+    near = {"latitude": here["latitude"] + 0.002, "longitude": here["longitude"] + 0.002}
+    far = {"latitude": here["latitude"] + 0.02, "longitude": here["longitude"]}
+    at_place = await _file(client, {}, location=here)
+    assert await _flagged(client, chief, await _file(client, {}, location=near)) == [at_place["id"]]
+    assert await _flagged(client, chief, await _file(client, {}, location=far)) == []
+
+    audited = await conn.fetchval("select detail->>'duplicates' from audit_log where action = 'complaint.created' "
+                                  "and object_id = $1", third["id"])
+    assert audited == "2"
+
+
+async def test_intake_starts_the_items_clocks_with_it(client, settings, staff, conn) -> None:  # noqa: ANN001
+    filed = await _file(client, await citizen(client, settings))
+    rows = await conn.fetch("select code, occurrence, status, started_at, events, lead_days, due from clocks "
+                            "where subject_id = $1 order by code", uuid.UUID(filed["id"]))
+    # A petition (信访) is also owed notice of whether it is taken up (receipt_notice).
+    assert [r["code"] for r in rows] == ["procedural_reply", "receipt_notice", "result_reply"]
+    created = await conn.fetchval("select created_at from complaints where id = $1", uuid.UUID(filed["id"]))
+    assert all(r["started_at"] == created and r["occurrence"] == 1 and r["status"] == "running" for r in rows)
+    assert all(r["lead_days"] and r["due"] > created.date() for r in rows)
+    seen = (await client.get(f"/api/v1/staff/complaints/{filed['id']}", headers=await staff("jinshan", "chief")))
+    assert {d["code"] for d in seen.json()["clocks"]} == {r["code"] for r in rows}
+
+    # An anonymous filer cannot be replied to: the result clock starts exempt (an event of its own), not running.
+    anonymous = await _file(client, {})
+    exempt = await conn.fetchrow("select status, events from clocks where subject_id = $1 and code = 'result_reply'",
+                                 uuid.UUID(anonymous["id"]))
+    assert exempt["status"] != "running" and exempt["events"][0]["kind"] == "exempted", exempt
