@@ -185,7 +185,9 @@ SUBJECT = Subject(
 
 def _duplicates_sql(office: str, category: str, complainant: str, phone: str, lat: str, lon: str) -> str:
     """Earlier items (90 days) in the same category from the same person, or within about 500 m of the same place,
-    newest first, at most ten; the arguments are the SQL expressions of what the new item gives."""
+    newest first, at most ten: flagged to staff, never merged. The arguments are the SQL expressions of what the new
+    item gives. Each branch walks its own index and stops at ten rows, so the cost does not grow with the office
+    (the place branch takes any ten near matches: a busy spot must not make intake slow)."""
     return f"""
     select id, created_at from (
         (select id, created_at from complaints
