@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from api.db import opaque
 from api.errors import ErrorCode, ProblemError, conflict
 from api.outbox import emit
 from auth.audit import Actor, record
@@ -207,9 +208,11 @@ def _duplicates_sql(office: str, category: str, complainant: str, phone: str, la
 
 _RECEIPT_TRIES = 5
 # Intake is the hot path, so it is one statement: the duplicate search, the item, its clocks, its first timeline
-# entry and the office's notification. No row when the receipt number is taken (then nothing was written).
+# entry and the office's notification. No row when the receipt number is taken (then nothing was written). The
+# values the planner could fold (a filing without phone or place) are opaque to it, or every filing re-plans it.
 _INSERT_ITEM = f"""
-    with dupes as ({_duplicates_sql("$2::uuid", "$4::uuid", "$6", "$11", "$16", "$17")}
+    with dupes as ({_duplicates_sql(*map(opaque, ("$2::uuid", "$4::uuid", "$6::uuid", "$11::text", "$16::float8",
+                                                  "$17::float8")))}
     ), item as (
         insert into complaints (receipt_no, office_id, first_office_id, kind, category_id, channel, state,
             complainant_id, anonymous, query_code_hash, reporter_name_enc, reporter_phone_enc,
@@ -221,7 +224,7 @@ _INSERT_ITEM = f"""
         on conflict (receipt_no) do nothing
         returning *
     ), clocks as ({insert_clocks_sql(office="item.office_id", module="'complaints'", subject="item.id",
-                                      rows="$28::jsonb")} cross join item
+                                      rows=opaque("$28::jsonb"))} cross join item
     ), timeline as (
         insert into timeline_events (module, subject_id, actor_id, actor_kind, type, public, body, data)
         select 'complaints', id, $25, $26, 'received', true, $27, $29 from item

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from api.db import opaque
 from api.errors import ErrorCode, ProblemError, conflict, forbidden, invalid, not_found
 from api.outbox import emit
 from auth.audit import record
@@ -117,17 +118,24 @@ async def _office_code(conn: asyncpg.Connection, office_id: UUID) -> str:
     return (await conn.fetchval("select code from offices where id = $1", office_id)).upper()
 
 
-_DUPLICATES = f"""
+def _duplicates_sql() -> str:
+    # Every value is opaque to the planner, or it would plan the search again for every clue (api.db.opaque).
+    office, domain, address, lat, lon, exclude = map(
+        opaque, ("$1::uuid", "$2::text", "$3::text", "$4::float8", "$5::float8", "$6::uuid"))
+    return f"""
     select id from (
         (select id, created_at from pil_clues
-         where $3::text is not null and office_id = $1 and domain = $2 and address = $3
+         where {address} is not null and office_id = {office} and domain = {domain} and address = {address}
            and created_at > now() - interval '1 year' order by created_at desc limit 10)
         union
         (select id, created_at from pil_clues
-         where $4::float8 is not null and office_id = $1 and domain = $2 and {within_500m("$4", "$5")}
+         where {lat} is not null and office_id = {office} and domain = {domain} and {within_500m(lat, lon)}
            and created_at > now() - interval '1 year' limit 10)
-    ) found where $6::uuid is null or id <> $6 order by created_at desc limit 10
-"""
+    ) found where {exclude} is null or id <> {exclude} order by created_at desc limit 10
+    """
+
+
+_DUPLICATES = _duplicates_sql()
 
 
 async def possible_duplicates(conn: asyncpg.Connection, *, office_id: UUID, domain: str, address: str | None,
