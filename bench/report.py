@@ -155,8 +155,8 @@ def _breakdown(add: Any, runs: list[dict[str, Any]], floors: dict[str, Any]) -> 
     rest = [_sub(a, sum(v[i] or 0 for v in inside.values())) for i, a in enumerate(asgi)]
     add(f"| … the rest: Litestar's guard and handler machinery, `Me`, the larger response | {cell(rest[0])} | "
         f"{cell(rest[1])} |")
-    add(f"| granian and HTTP beyond in-process: the worker's loop sleeps while Redis answers and is woken again, "
-        f"the response crosses back to granian's thread, the larger request | {cell(_sub(http[0], asgi[0]))} | "
+    add(f"| granian and HTTP beyond in-process: the request and the response cross between granian's threads and the "
+        f"worker's loop, the larger request | {cell(_sub(http[0], asgi[0]))} | "
         f"{cell(_sub(http[1], asgi[1]))} |")
     alone = {k: _p50(floors.get(k)) for k in (VERIFY_ALONE, ECDSA_ALONE, PRINCIPAL_ALONE, MGET_REDIS_PY, MGET_BARE)}
     add("")
