@@ -7,11 +7,9 @@ import pytest
 from modules.complaints.service import _INSERT_ITEM
 from modules.litigation.service import _DUPLICATES
 
-# PostgreSQL plans a prepared statement afresh for its first five runs and then keeps a generic plan, unless the
-# fresh plans were cheaper. A value the planner can see (a null that folds a branch away, a frequent value that
-# makes a LIMIT look cheap) makes them cheaper, and the statement is planned again on every run: complaint intake
-# spent as long planning as executing on a grown database. With every such value behind api.db.opaque, a plan made
-# with the values in sight costs exactly what the generic one does, whatever the data.
+# A plan made with a run's values in sight that costs less than the generic plan (a null folding a branch away)
+# makes PostgreSQL plan the statement again on every run (api.db.opaque): on a grown database complaint intake spent
+# about 0.3 ms of its 0.7 planning. With every such value opaque, both plans cost the same, whatever the data.
 HOT = {"complaint intake": _INSERT_ITEM, "clue duplicate search": _DUPLICATES}
 
 
