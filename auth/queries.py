@@ -25,7 +25,7 @@ async def user_page(conn: asyncpg.Connection, *, office_id: UUID | None, kind: s
                     limit: int) -> list[asyncpg.Record]:
     """One page of the office's accounts, newest first, optionally one kind."""
     q = keyset("created_at", "id")
-    q.add("office_id = ?", office_id)
+    q.owner("office_id", office_id)
     if kind:
         q.add("kind = ?", kind)
     sql, args = q.sql("select * from users", after, limit)
@@ -62,7 +62,7 @@ async def partner_client_page(conn: asyncpg.Connection, *, office_id: UUID | Non
                               limit: int) -> list[asyncpg.Record]:
     """One page of the office's partner clients, newest first."""
     q = keyset("created_at", "id")
-    q.add("office_id = ?", office_id)
+    q.owner("office_id", office_id)
     sql, args = q.sql("select * from partner_clients", after, limit)
     return await conn.fetch(sql, *args)
 

@@ -358,7 +358,7 @@ async def _list_floors(pg_url: str, sql: str, offices: dict[int, str], names: tu
         for size, office in sorted(offices.items()):
             office_id = uuid.UUID(office)
             out[f"asyncpg: {first} first page, office of {size:,} {rows}"] = await _timed_async(
-                lambda o=office_id: conn.fetch(sql, o, 51), count, 5.0)
+                lambda o=office_id: conn.fetch(sql, o), count, 5.0)
     finally:
         await conn.close()
     return out
@@ -388,7 +388,7 @@ def _list_reads(prefix: str, sql: str, offices: dict[int, str]) -> dict[str, Cal
     """A list's first page through asyncpg alone, for the offices of the smaller and the larger size."""
     sizes = sorted(offices)
     small, large = uuid.UUID(offices[sizes[0]]), uuid.UUID(offices[sizes[-1]])
-    return {f"{prefix}_small": lambda c: c.fetch(sql, small, 51), f"{prefix}_large": lambda c: c.fetch(sql, large, 51)}
+    return {f"{prefix}_small": lambda c: c.fetch(sql, small), f"{prefix}_large": lambda c: c.fetch(sql, large)}
 
 
 async def _read_sqls(pool: Any, data: Any) -> dict[str, Callable[[Any], Awaitable[Any]]]:

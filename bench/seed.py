@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ async def prepare(pg_url: str, sizes: list[int], citizens: int = 64) -> BenchDat
     """Seed an office per size (kept between runs with --keep-data), make citizens, pick an item to read."""
     import asyncpg
 
+    from api.pagination import keyset
     from modules.complaints.queries import _LIST_SELECT
 
     data = BenchData()
@@ -109,7 +111,10 @@ async def prepare(pg_url: str, sizes: list[int], citizens: int = 64) -> BenchDat
         data.item_id = str(await conn.fetchval(
             "select c.id from complaints c join offices o on o.id = c.office_id where o.code = 'jinshan' "
             "order by c.created_at desc limit 1"))
-        data.list_sql = f"{_LIST_SELECT} where c.office_id = $1 order by c.created_at desc, c.id desc limit $2"
+        # The staff list's first page of 50 exactly as the app sends it ($1 the office).
+        q = keyset("c.created_at", "c.id")
+        q.owner("c.office_id", uuid.UUID(int=0))
+        data.list_sql = q.sql(_LIST_SELECT, None, 50)[0]
     finally:
         await conn.close()
     return data

@@ -57,12 +57,12 @@ async def seed_liaison_office(conn: asyncpg.Connection, code: str, count: int) -
 
 
 def suggestion_list_sql() -> str:
-    """The staff list's first-page statement exactly as the app sends it ($1 the office, $2 the limit + 1)."""
+    """The staff list's first page of 50 exactly as the app sends it ($1 the office)."""
     from api.pagination import keyset
     from modules.liaison.queries import _ITEM_SELECT
 
     q = keyset("s.created_at", "s.id")
-    q.add("s.office_id = ?", uuid.UUID(int=0))
+    q.owner("s.office_id", uuid.UUID(int=0))
     return q.sql(_ITEM_SELECT, None, 50)[0]
 
 

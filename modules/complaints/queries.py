@@ -280,9 +280,9 @@ async def list_items(conn: asyncpg.Connection, *, limit: int, after: Cursor | No
     """A page (newest first) of an office's items, or of a citizen's own."""
     q = keyset("c.created_at", "c.id")
     if office_id is not None:
-        q.add("c.office_id = ?", office_id)
+        q.owner("c.office_id", office_id)
     if complainant_id is not None:
-        q.add("c.complainant_id = ?", complainant_id)
+        q.owner("c.complainant_id", complainant_id)
     f = where or ListFilter()
     if f.state:
         q.add("c.state = ?", f.state)

@@ -121,7 +121,7 @@ async def representatives(conn: asyncpg.Connection, box: SecretBox, *, office_id
                           limit: int) -> Page[RepresentativeOut]:
     """The office's register, newest first, by kind and handler."""
     q = keyset("created_at", "id")
-    q.add("office_id = ?", office_id)
+    q.owner("office_id", office_id)
     if kind:
         q.add("kind = ?", kind)
     if handler:
@@ -135,9 +135,9 @@ async def contacts(conn: asyncpg.Connection, office_id: UUID, *, representative:
                    after: Cursor | None, limit: int) -> Page[ContactRecordOut]:
     """The office's contact history, newest first: of one representative, by one member of staff."""
     q = keyset("created_at", "id")
-    q.add("office_id = ?", office_id)
+    q.owner("office_id", office_id)
     if representative is not None:
-        q.add("representative_id = ?", representative)
+        q.owner("representative_id", representative)
     if staff is not None:
         q.add("staff_id = ?", staff)
     sql, args = q.sql("select * from liaison_contacts", after, limit)
@@ -316,9 +316,9 @@ async def suggestions(conn: asyncpg.Connection, *, office_id: UUID | None = None
     """The office's suggestions (or one representative's), newest first."""
     q = keyset("s.created_at", "s.id")
     if rep_id is not None:
-        q.add("s.representative_id = ?", rep_id)
+        q.owner("s.representative_id", rep_id)
     else:
-        q.add("s.office_id = ?", office_id)
+        q.owner("s.office_id", office_id)
     f = where or SuggestionFilter()
     for clause, value in (("s.state = ?", f.state), ("s.department = ?", f.department),
                           ("s.classification = ?", f.classification), ("s.representative_id = ?", f.representative)):
@@ -398,7 +398,7 @@ async def invitations(conn: asyncpg.Connection, office_id: UUID, *, kind: str | 
                       after: Cursor | None, limit: int) -> Page[InvitationOut]:
     """The office's invitations, newest first (invitees in the single view)."""
     q = keyset("i.created_at", "i.id")
-    q.add("i.office_id = ?", office_id)
+    q.owner("i.office_id", office_id)
     if kind:
         q.add("i.kind = ?", kind)
     if state:
@@ -426,7 +426,7 @@ async def own_invitations(conn: asyncpg.Connection, rep: Any, *, after: Cursor |
     if rep is None:
         return Page(items=[])
     q = keyset("v.invited_at", "v.invitation_id")
-    q.add("v.representative_id = ?", rep["id"])
+    q.owner("v.representative_id", rep["id"])
     sql, args = q.sql("select i.*, v.invited_at, v.invitation_id, v.response, v.attended, v.opinion "
                       "from liaison_invitees v join liaison_invitations i on i.id = v.invitation_id", after, limit)
     return page_of(await conn.fetch(sql, *args), limit, lambda r: rep_invitation(r, r),
@@ -459,7 +459,7 @@ async def bulletins(conn: asyncpg.Connection, office_id: UUID, *, after: Cursor 
                     limit: int) -> Page[LiaisonBulletinOut]:
     """The office's bulletins, newest first, with read receipts."""
     q = keyset("b.published_at", "b.id")
-    q.add("b.office_id = ?", office_id)
+    q.owner("b.office_id", office_id)
     sql, args = q.sql(_BULLETIN, after, limit)
     return page_of(await conn.fetch(sql, *args), limit, _bulletin_out, lambda r: (r["published_at"], r["id"]))
 
@@ -601,7 +601,7 @@ async def concerns(conn: asyncpg.Connection, rep: Any, *, after: Cursor | None, 
     if rep is None:
         return Page(items=[])
     q = keyset("created_at", "subject_id")
-    q.add("representative_id = ?", rep["id"])
+    q.owner("representative_id", rep["id"])
     sql, args = q.sql("select * from liaison_concerns", after, limit)
     page = page_of(await conn.fetch(sql, *args), limit, lambda r: r, lambda r: (r["created_at"], r["subject_id"]))
     return Page(items=[await concern_out(conn, r["module"], r["subject_id"], r["created_at"]) for r in page.items],

@@ -188,7 +188,7 @@ class CaseFilter(msgspec.Struct, kw_only=True):
 def _office_list(office_id: UUID | None, **equal: Any) -> Keyset:
     """An office's list, newest first, narrowed to rows whose column equals each filter given (None: not asked)."""
     q = keyset("c.created_at", "c.id")
-    q.add("c.office_id = ?", office_id)
+    q.owner("c.office_id", office_id)
     for column, value in equal.items():
         if value is not None:
             q.add(f"c.{column} = ?", value)

@@ -79,7 +79,7 @@ async def list_volunteers(conn: asyncpg.Connection, box: SecretBox, office_id: U
                           limit: int, after: Cursor | None) -> Page[VolunteerItem]:
     """The office's applications and volunteers, newest first, names masked."""
     q = keyset("v.created_at", "v.id")
-    q.add("v.office_id = ?", office_id)
+    q.owner("v.office_id", office_id)
     if state:
         q.add("v.state = ?", state)
     sql, args = q.sql("select v.* from pil_volunteers v", after, limit)

@@ -19,7 +19,7 @@ async def actions(conn: asyncpg.Connection, office_id: UUID, *, rung: Literal["r
     """The office's rungs, newest first: `limit + 1` rows (see `page_of`); `unanswered` keeps the notices still
     waiting for the handler."""
     q = keyset("created_at", "id")
-    q.add("office_id = ?", office_id)
+    q.owner("office_id", office_id)
     if rung:
         q.add("rung = ?", rung)
     if unanswered:

@@ -120,7 +120,7 @@ async def _page(conn: asyncpg.Connection, select: str, *, office_id: UUID | None
     if client_uuid is not None:
         q.add("x.client_uuid = ?", client_uuid)
     else:
-        q.add("x.office_id = ?", office_id)
+        q.owner("x.office_id", office_id)
     for column, value in filters.items():
         if value is not None:
             q.add(f"x.{column} = ?", value)

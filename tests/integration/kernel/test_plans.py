@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 
+from api.pagination import Cursor, keyset
+from modules.complaints.queries import _LIST_SELECT
 from modules.complaints.service import _INSERT_ITEM
 from modules.litigation.service import _DUPLICATES
 
 # A plan made with a run's values in sight that costs less than the generic plan (a null folding a branch away)
 # makes PostgreSQL plan the statement again on every run (api.db.opaque): on a grown database complaint intake spent
-# about 0.3 ms of its 0.7 planning. With every such value opaque, both plans cost the same, whatever the data.
-HOT = {"complaint intake": _INSERT_ITEM, "clue duplicate search": _DUPLICATES}
+# about 0.3 ms of its 0.7 planning; a list page with `limit $n` was planned again on every page (api.pagination.Keyset).
+# With every such value opaque, both plans cost the same, whatever the data.
+
+
+def _office_page(after: Cursor | None) -> str:
+    q = keyset("c.created_at", "c.id")
+    q.owner("c.office_id", uuid.uuid4())
+    return q.sql(_LIST_SELECT, after, 50)[0]
+
+
+HOT = {"complaint intake": _INSERT_ITEM, "clue duplicate search": _DUPLICATES,
+       "an office's list, first page": _office_page(None),
+       "an office's list, next page": _office_page(Cursor(datetime.now(UTC), uuid.uuid4()))}
 
 
 async def _cost(conn, sql: str, mode: str) -> float:  # noqa: ANN001
