@@ -95,7 +95,8 @@ class Keyset:
         self.args: list[Any] = []
 
     def owner(self, column: str, owner_id: UUID | None) -> None:
-        """Narrow the list to one owner's rows (an office's, a complainant's, a representative's; None: no row)."""
+        """Narrow the list to one owner's rows (an office's, a complainant's, a representative's, a partner
+        client's; None: no row)."""
         self.args.append(owner_id)
         self.where.append(f"{column} = {opaque(f'${len(self.args)}::uuid')}")
 

@@ -137,7 +137,7 @@ async def contacts(conn: asyncpg.Connection, office_id: UUID, *, representative:
     q = keyset("created_at", "id")
     q.owner("office_id", office_id)
     if representative is not None:
-        q.owner("representative_id", representative)
+        q.add("representative_id = ?", representative)
     if staff is not None:
         q.add("staff_id = ?", staff)
     sql, args = q.sql("select * from liaison_contacts", after, limit)

@@ -118,7 +118,7 @@ async def _page(conn: asyncpg.Connection, select: str, *, office_id: UUID | None
     """One page of `select`'s rows `x`, newest first: the client's own (partner) or the office's (staff)."""
     q = keyset("x.created_at", "x.id")
     if client_uuid is not None:
-        q.add("x.client_uuid = ?", client_uuid)
+        q.owner("x.client_uuid", client_uuid)
     else:
         q.owner("x.office_id", office_id)
     for column, value in filters.items():
