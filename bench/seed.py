@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ("BenchData", "office_cte", "prepare", "seed_office", "seed_once")
+__all__ = ("BenchData", "first_page_sql", "office_cte", "prepare", "seed_office", "seed_once")
+
+
+def first_page_sql(select: str, alias: str) -> str:
+    """A staff list's first page of 50 exactly as the app sends it: `select`'s rows `alias`, $1 the office."""
+    from api.pagination import keyset
+
+    q = keyset(f"{alias}.created_at", f"{alias}.id")
+    q.owner(f"{alias}.office_id", uuid.UUID(int=0))
+    return q.sql(select, None, 50)[0]
 
 
 def office_cte(module: str) -> str:
@@ -93,7 +102,6 @@ async def prepare(pg_url: str, sizes: list[int], citizens: int = 64) -> BenchDat
     """Seed an office per size (kept between runs with --keep-data), make citizens, pick an item to read."""
     import asyncpg
 
-    from api.pagination import keyset
     from modules.complaints.queries import _LIST_SELECT
 
     data = BenchData()
@@ -111,10 +119,7 @@ async def prepare(pg_url: str, sizes: list[int], citizens: int = 64) -> BenchDat
         data.item_id = str(await conn.fetchval(
             "select c.id from complaints c join offices o on o.id = c.office_id where o.code = 'jinshan' "
             "order by c.created_at desc limit 1"))
-        # The staff list's first page of 50 exactly as the app sends it ($1 the office).
-        q = keyset("c.created_at", "c.id")
-        q.owner("c.office_id", uuid.UUID(int=0))
-        data.list_sql = q.sql(_LIST_SELECT, None, 50)[0]
+        data.list_sql = first_page_sql(_LIST_SELECT, "c")
     finally:
         await conn.close()
     return data

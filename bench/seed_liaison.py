@@ -3,10 +3,9 @@ representatives on its register, each with its 3-month reply clock), straight in
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from bench.seed import office_cte, seed_once
+from bench.seed import first_page_sql, office_cte, seed_once
 
 if TYPE_CHECKING:
     import asyncpg
@@ -58,12 +57,9 @@ async def seed_liaison_office(conn: asyncpg.Connection, code: str, count: int) -
 
 def suggestion_list_sql() -> str:
     """The staff list's first page of 50 exactly as the app sends it ($1 the office)."""
-    from api.pagination import keyset
     from modules.liaison.queries import _ITEM_SELECT
 
-    q = keyset("s.created_at", "s.id")
-    q.owner("s.office_id", uuid.UUID(int=0))
-    return q.sql(_ITEM_SELECT, None, 50)[0]
+    return first_page_sql(_ITEM_SELECT, "s")
 
 
 async def prepare_liaison(pg_url: str, sizes: list[int], data: Any) -> None:

@@ -3,10 +3,9 @@ case opened from its clue, with its open deadline), straight in SQL, and the dem
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from bench.seed import office_cte, seed_once
+from bench.seed import first_page_sql, office_cte, seed_once
 
 if TYPE_CHECKING:
     import asyncpg
@@ -53,12 +52,9 @@ async def seed_litigation_office(conn: asyncpg.Connection, code: str, count: int
 
 def pil_case_list_sql() -> str:
     """The PIL case list's first page of 50 exactly as the app sends it ($1 the office)."""
-    from api.pagination import keyset
     from modules.litigation.queries import _CASE_SELECT
 
-    q = keyset("c.created_at", "c.id")
-    q.owner("c.office_id", uuid.UUID(int=0))
-    return q.sql(_CASE_SELECT, None, 50)[0]
+    return first_page_sql(_CASE_SELECT, "c")
 
 
 async def prepare_litigation(pg_url: str, sizes: list[int], data: Any) -> None:
