@@ -71,3 +71,26 @@ async def citizen(client, settings) -> dict[str, str]:  # noqa: ANN001
                                                           "client_id": "public-app"})
     assert resp.status_code == 200, resp.text
     return bearer(resp.json())
+
+
+async def index_reads(conn: Any, table: str, sql: str, values: list[Any]) -> list[tuple[str, int]]:
+    """Run `sql` (prepared, generic plan) with `values` under EXPLAIN ANALYZE; (index, rows read) of each scan of
+    `table` that ran. The test tables are small, where reading a whole history is what PostgreSQL rightly prefers;
+    the question asked here is whether an index lets a search stop early, so plans that read everything are off."""
+    literals = ", ".join("null" if v is None else "'" + str(v).replace("'", "''") + "'" for v in values)
+    await conn.execute(f"prepare probe as {sql}")
+    await conn.execute("set enable_seqscan = off; set enable_bitmapscan = off; set plan_cache_mode = force_generic_plan")
+    try:
+        plan = await conn.fetchval(f"explain (analyze, format json) execute probe({literals})")
+    finally:
+        await conn.execute("reset enable_seqscan; reset enable_bitmapscan; reset plan_cache_mode; deallocate probe")
+
+    def walk(node: dict[str, Any]) -> list[tuple[str, int]]:
+        found = []
+        if node.get("Relation Name") == table and node.get("Actual Loops"):
+            read = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+            found.append((node.get("Index Name", node["Node Type"]), read))
+        for child in node.get("Plans", []):
+            found += walk(child)
+        return found
+    return walk((plan[0] if isinstance(plan, list) else plan)["Plan"])

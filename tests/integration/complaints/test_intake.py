@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from tests.helpers import citizen, item, key
+from api.db import opaque
+from modules.complaints.service import _duplicates_sql
+from tests.helpers import citizen, index_reads, item, key
 
 
 def _spot() -> dict[str, float]:
@@ -71,3 +73,20 @@ async def test_intake_starts_the_items_clocks_with_it(client, settings, staff, c
     exempt = await conn.fetchrow("select status, events from clocks where subject_id = $1 and code = 'result_reply'",
                                  uuid.UUID(anonymous["id"]))
     assert exempt["status"] != "running" and exempt["events"][0]["kind"] == "exempted", exempt
+
+
+async def test_a_frequent_filers_duplicate_search_reads_ten_items_not_their_history(
+        client, settings, conn) -> None:  # noqa: ANN001
+    me = await citizen(client, settings)
+    for category in ("petition", "accusation"):  # the newest twelve are in another category than the search's
+        for _ in range(12):
+            await _file(client, me, category=category)
+    row = await conn.fetchrow("select office_id, category_id, complainant_id, reporter_phone_index from complaints "
+                              "where complainant_id = (select complainant_id from complaints where receipt_no = $1) "
+                              "order by created_at limit 1", (await _file(client, me, category="petition"))["receiptNo"])
+    assert row["reporter_phone_index"]  # a citizen's filing searches by account and by phone
+    search = _duplicates_sql(*map(opaque, ("$1::uuid", "$2::uuid", "$3::uuid", "$4::text", "$5::float8",
+                                           "$6::float8")))
+    values = [row[c] for c in ("office_id", "category_id", "complainant_id", "reporter_phone_index")]
+    scans = await index_reads(conn, "complaints", search, [*values, None, None])
+    assert len(scans) == 2 and all(read <= 10 for _, read in scans), scans  # the account and the phone branch

@@ -4,10 +4,12 @@ through its notice to a suit; a complaint converted into a clue; duplicates flag
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
-from tests.helpers import bearer, item, key, partner_token
+from modules.litigation.service import _DUPLICATES
+from tests.helpers import bearer, index_reads, item, key, partner_token
 from tests.integration.clocks.helpers import backdate
 from tests.unit.attachments.files import exif_with, jpeg
 
@@ -237,6 +239,19 @@ async def test_a_complaint_becomes_a_clue_linked_both_ways(client, staff) -> Non
     refused = await client.post(f"{CLUES}/from-complaint", headers={**await staff("jinshan", "case_mgmt"), **key()},
                                 json=body)
     assert refused.status_code == 403
+
+
+async def test_a_busy_addresss_duplicate_search_reads_ten_clues_not_its_history(client, staff, conn) -> None:  # noqa: ANN001
+    prosecutor = await staff("jinshan", "prosecutor")
+    address = f"上海市金山区测试路{uuid.uuid4().int % 10**6}号"
+    for n in range(24):  # twelve at the address, then the domain's twelve newest elsewhere
+        where = address if n < 12 else f"{address}{n}室"
+        filed = await client.post(CLUES, headers={**prosecutor, **key()},
+                                  json=_clue(place={"address": where}, domain="minors"))
+        assert filed.status_code == 201, filed.text
+    office_id = await conn.fetchval("select office_id from pil_clues where id = $1", uuid.UUID(filed.json()["id"]))
+    scans = await index_reads(conn, "pil_clues", _DUPLICATES, [office_id, "minors", address, None, None, None])
+    assert len(scans) == 1 and scans[0][1] <= 10, scans  # the address branch, the place branch having no point
 
 
 async def test_duplicates_are_flagged_never_merged_and_lists_page_and_filter(client, staff) -> None:  # noqa: ANN001
