@@ -79,6 +79,7 @@ def _lifespan(settings: Settings) -> Any:
                 if not await _bounded(db.replica.pool.close(), "replica pool"):
                     db.replica.pool.terminate()
             await app.state.revocations.stop()
+            await _bounded(app.state.anchors.flush(), "audit anchors")  # the heads committed last, before Redis goes
             # This app's anchors write through the Redis client closed next: put back the ones in use before (a
             # process that runs several apps in turn, as the tests do, goes back to the one still running).
             use_anchors(app.state.anchors_before)

@@ -39,6 +39,7 @@ class AppState(State):
     limiter: RateLimiter
     sms: SmsProvider
     modules: ModuleSwitches
+    anchors: Anchors  # this worker's audit anchors (queued heads written by one task)
     anchors_before: Anchors | None  # the audit anchors in use before this app started (put back when it stops)
 
 

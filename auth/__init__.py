@@ -28,7 +28,8 @@ async def setup_auth(state: Any, settings: Settings, db: Database, redis: Any) -
     state.box = SecretBox(master_secret(settings))
     use_chain_key(state.box)
     use_answer_key(state.box)
-    state.anchors_before = use_anchors(Anchors(state.box, settings.data_path, redis, settings.redis_prefix))
+    state.anchors = Anchors(state.box, settings.data_path, redis, settings.redis_prefix)
+    state.anchors_before = use_anchors(state.anchors)
     state.keyring = Keyring(db, state.box)
     from api.cache import create_watcher
     from auth.guards import VerifiedTokens

@@ -23,11 +23,17 @@ __all__ = ("Anchors", "Head", "truncations")
 log = logging.getLogger("jianwu.audit")
 FILE_NAME = "audit-anchors.jsonl"
 _REDIS_WAIT = 0.5
-# Keep the higher head: anchors of one lane can arrive out of order from the workers that committed them.
+# How long the writer lets heads gather before it writes them: a busy worker commits several times in this while.
+_GATHER = 0.01
+# Keep the higher head of each lane (KEYS[i] with seq, hash, sig at ARGV[3i-2..3i]): anchors of one lane can arrive
+# out of order from the workers that committed them.
 _KEEP_HIGHER = """
-local cur = redis.call('HGET', KEYS[1], 'seq')
-if not cur or tonumber(cur) < tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'hash', ARGV[2], 'sig', ARGV[3])
+for i, key in ipairs(KEYS) do
+  local seq = tonumber(ARGV[3 * i - 2])
+  local cur = redis.call('HGET', key, 'seq')
+  if not cur or tonumber(cur) < seq then
+    redis.call('HSET', key, 'seq', seq, 'hash', ARGV[3 * i - 1], 'sig', ARGV[3 * i])
+  end
 end
 return 1
 """
@@ -43,10 +49,18 @@ class Head(msgspec.Struct, frozen=True):
 
 
 class Anchors:
-    """Writes and reads lane heads; `redis` may be None (the CLI without Redis reads the file only)."""
+    """Writes and reads lane heads; `redis` may be None (the CLI without Redis reads the file only).
+
+    A commit queues its lane's new head and goes on; one writer task per process lets heads gather for 10 ms, then
+    writes every lane's highest head in one append to the file and one Redis script call, and so on while heads keep
+    coming. A busy worker so writes one batch where it wrote one head per commit (an append and a Redis round trip
+    inside every audited request); an anchor lags its commit by about 10 ms, and `flush()` (at shutdown) writes
+    what is left."""
 
     def __init__(self, box: SecretBox, data_dir: Path, redis: aioredis.Redis | None, prefix: str) -> None:
         self.box, self.path, self.redis, self.prefix = box, data_dir / FILE_NAME, redis, prefix
+        self._queued: dict[str, tuple[int, str]] = {}
+        self._writer: asyncio.Task[None] | None = None
 
     def _sign(self, chain: str, seq: int, digest: str) -> str:
         return self.box.blind_index(f"{chain}|{seq}|{digest}", purpose="audit-anchor")
@@ -56,23 +70,42 @@ class Anchors:
         return self._sign(head.chain, head.seq, head.hash) == head.sig
 
     async def publish(self, chain: str, seq: int, digest: str) -> None:
-        """Anchor a committed row as its lane's head (after commit; a failure is logged, never raised)."""
-        head = Head(chain, seq, digest, self._sign(chain, seq, digest))
+        """Queue a committed row as its lane's head (after commit); the writer task anchors it (failures logged)."""
+        queued = self._queued.get(chain)
+        if queued is None or queued[0] < seq:
+            self._queued[chain] = (seq, digest)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+
+    async def flush(self) -> None:
+        """Wait until every queued head is written."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def _write_queued(self) -> None:
+        while self._queued:
+            await asyncio.sleep(_GATHER)
+            batch, self._queued = self._queued, {}
+            await self._write([Head(chain, seq, digest, self._sign(chain, seq, digest))
+                               for chain, (seq, digest) in batch.items()])
+
+    async def _write(self, heads: list[Head]) -> None:
         try:
-            # One short O_APPEND write per line: lines from several workers never interleave.
+            # One O_APPEND write of whole lines: lines from several workers never interleave.
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, msgspec.json.encode(head) + b"\n")
+                os.write(fd, b"".join(msgspec.json.encode(h) + b"\n" for h in heads))
             finally:
                 os.close(fd)
         except OSError:
             log.exception("audit anchor file %s not written", self.path)
         if self.redis is not None:
             try:
-                await asyncio.wait_for(self.redis.eval(_KEEP_HIGHER, 1, f"{self.prefix}audit:head:{chain}",
-                                                       seq, digest, head.sig), _REDIS_WAIT)
-            except Exception:  # the file still holds the anchor
-                log.warning("audit anchor for %s not written to Redis", chain, exc_info=True)
+                keys = [f"{self.prefix}audit:head:{h.chain}" for h in heads]
+                values = [v for h in heads for v in (h.seq, h.hash, h.sig)]
+                await asyncio.wait_for(self.redis.eval(_KEEP_HIGHER, len(keys), *keys, *values), _REDIS_WAIT)
+            except Exception:  # the file still holds the anchors
+                log.warning("audit anchors for %s not written to Redis", [h.chain for h in heads], exc_info=True)
 
     async def heads(self) -> tuple[dict[str, Head], list[Head]]:
         """The highest signed head of every lane from both stores, and any head whose signature is wrong."""

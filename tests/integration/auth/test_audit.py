@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -100,6 +101,12 @@ async def test_verify_detects_a_cut_off_tail_and_a_whole_lane(client, conn, sett
     redis = create_redis(settings, settings.redis_url)
     anchors = Anchors(SecretBox(settings.secret_key), settings.data_path, redis, settings.redis_prefix)
     try:
+        # Heads are written by each worker's anchor task just after the commits: wait for this lane's.
+        for _ in range(100):
+            heads, _ = await anchors.heads()
+            if lane in heads and heads[lane].seq >= last:
+                break
+            await asyncio.sleep(0.02)
         assert (await verify_chains(conn, anchors))[1] == []
         tx = conn.transaction()
         await tx.start()
@@ -155,6 +162,30 @@ async def test_every_audit_row_is_anchored_once_it_commits_and_never_when_it_rol
         assert await conn.fetchval("select count(*) from audit_log where action like 'test.un%'") == 0
     finally:
         audit.use_anchors(anchors)
+
+
+async def test_a_burst_of_commits_is_anchored_in_one_batch_at_each_lanes_highest_head(settings, tmp_path) -> None:  # noqa: ANN001
+    """Heads queued while nothing yields (a busy worker's commits) are written as one batch: one line per lane,
+    each its highest row, in the file and in Redis; `flush()` waits for them."""
+    redis = create_redis(settings, settings.redis_url)
+    prefix = f"{settings.redis_prefix}burst-{tmp_path.name}:"
+    anchors = Anchors(SecretBox(settings.secret_key), tmp_path, redis, prefix)
+    try:
+        for seq in range(1, 11):
+            for lane in ("a:0", "a:1", "b:0"):
+                await anchors.publish(lane, seq, f"{lane}-{seq}")
+        await anchors.publish("a:0", 4, "late")  # an older head arriving late never lowers a lane's anchor
+        await anchors.flush()
+        lines = (tmp_path / "audit-anchors.jsonl").read_bytes().splitlines()
+        assert len(lines) == 3
+        heads, forged = await anchors.heads()
+        assert forged == [] and {c: (h.seq, h.hash) for c, h in heads.items()} == {
+            "a:0": (10, "a:0-10"), "a:1": (10, "a:1-10"), "b:0": (10, "b:0-10")}
+        assert await redis.hget(f"{prefix}audit:head:b:0", "seq") == b"10"
+    finally:
+        async for key in redis.scan_iter(match=f"{prefix}*"):
+            await redis.delete(key)
+        await redis.aclose()
 
 
 async def _office(conn, code: str) -> str:  # noqa: ANN001
