@@ -3,6 +3,7 @@ place recurs, and the item's clocks started with it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from api.db import opaque
@@ -90,3 +91,16 @@ async def test_a_frequent_filers_duplicate_search_reads_ten_items_not_their_hist
     values = [row[c] for c in ("office_id", "category_id", "complainant_id", "reporter_phone_index")]
     scans = await index_reads(conn, "complaints", search, [*values, None, None])
     assert len(scans) == 2 and all(read <= 10 for _, read in scans), scans  # the account and the phone branch
+
+
+async def test_items_and_their_clocks_get_ids_that_start_with_their_time(client, settings, conn) -> None:  # noqa: ANN001
+    # Time-ordered ids make intake append to the right end of the primary keys and subject indexes (migration 0023).
+    me = await citizen(client, settings)
+    first = uuid.UUID((await _file(client, me))["id"])
+    await asyncio.sleep(0.002)
+    second = uuid.UUID((await _file(client, me))["id"])
+    created = await conn.fetchval("select created_at from complaints where id = $1", second)
+    assert first.version == second.version == 7 and first < second
+    assert abs(int.from_bytes(second.bytes[:6], "big") / 1000 - created.timestamp()) < 5  # milliseconds since 1970
+    clocks = await conn.fetch("select id from clocks where subject_id = $1", second)
+    assert clocks and all(c["id"].version == 7 for c in clocks)
