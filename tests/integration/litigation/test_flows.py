@@ -241,7 +241,7 @@ async def test_a_complaint_becomes_a_clue_linked_both_ways(client, staff) -> Non
     assert refused.status_code == 403
 
 
-async def test_a_busy_addresss_duplicate_search_reads_ten_clues_not_its_history(client, staff, conn) -> None:  # noqa: ANN001
+async def test_a_busy_address_duplicate_search_reads_ten_clues_not_its_history(client, staff, conn) -> None:  # noqa: ANN001
     prosecutor = await staff("jinshan", "prosecutor")
     address = f"上海市金山区测试路{uuid.uuid4().int % 10**6}号"
     for n in range(24):  # twelve at the address, then the domain's twelve newest elsewhere
