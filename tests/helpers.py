@@ -73,17 +73,26 @@ async def citizen(client, settings) -> dict[str, str]:  # noqa: ANN001
     return bearer(resp.json())
 
 
+async def explain_prepared(conn: Any, sql: str, values: list[Any], settings: dict[str, str], *,
+                           analyze: bool = False) -> dict[str, Any]:
+    """The top plan node of `sql` prepared in SQL (so EXPLAIN EXECUTE shows the plan the plan cache would run) and
+    executed with `values` as literals, under the planner `settings` for that one statement; `analyze` runs it."""
+    literals = ", ".join("null" if v is None else "'" + str(v).replace("'", "''") + "'" for v in values)
+    await conn.execute(f"prepare probe as {sql}")
+    await conn.execute("; ".join(f"set {name} = {value}" for name, value in settings.items()))
+    try:
+        plan = await conn.fetchval(f"explain ({'analyze, ' if analyze else ''}format json) execute probe({literals})")
+    finally:
+        await conn.execute("; ".join([*(f"reset {name}" for name in settings), "deallocate probe"]))
+    return plan[0]["Plan"]
+
+
 async def index_reads(conn: Any, table: str, sql: str, values: list[Any]) -> list[tuple[str, int]]:
     """Run `sql` (prepared, generic plan) with `values` under EXPLAIN ANALYZE; (index, rows read) of each scan of
     `table` that ran. The test tables are small, where reading a whole history is what PostgreSQL rightly prefers;
     the question asked here is whether an index lets a search stop early, so plans that read everything are off."""
-    literals = ", ".join("null" if v is None else "'" + str(v).replace("'", "''") + "'" for v in values)
-    await conn.execute(f"prepare probe as {sql}")
-    await conn.execute("set enable_seqscan = off; set enable_bitmapscan = off; set plan_cache_mode = force_generic_plan")
-    try:
-        plan = await conn.fetchval(f"explain (analyze, format json) execute probe({literals})")
-    finally:
-        await conn.execute("reset enable_seqscan; reset enable_bitmapscan; reset plan_cache_mode; deallocate probe")
+    plan = await explain_prepared(conn, sql, values, {"enable_seqscan": "off", "enable_bitmapscan": "off",
+                                                      "plan_cache_mode": "force_generic_plan"}, analyze=True)
 
     def walk(node: dict[str, Any]) -> list[tuple[str, int]]:
         found = []
@@ -93,4 +102,4 @@ async def index_reads(conn: Any, table: str, sql: str, values: list[Any]) -> lis
         for child in node.get("Plans", []):
             found += walk(child)
         return found
-    return walk((plan[0] if isinstance(plan, list) else plan)["Plan"])
+    return walk(plan)

@@ -11,6 +11,7 @@ from api.pagination import Cursor, keyset
 from modules.complaints.queries import _LIST_SELECT
 from modules.complaints.service import _INSERT_ITEM
 from modules.litigation.service import _DUPLICATES
+from tests.helpers import explain_prepared
 
 # A plan made with a run's values in sight that costs less than the generic plan (a null folding a branch away)
 # makes PostgreSQL plan the statement again on every run (api.db.opaque): on a grown database complaint intake spent
@@ -30,16 +31,9 @@ HOT = {"complaint intake": _INSERT_ITEM, "clue duplicate search": _DUPLICATES,
 
 
 async def _cost(conn, sql: str, mode: str) -> float:  # noqa: ANN001
-    # A statement prepared in SQL, so EXPLAIN EXECUTE shows the plan the plan cache would run; every argument null
-    # (a filing with no phone and no place). EXPLAIN plans, never runs.
+    # Every argument null (a filing with no phone and no place); EXPLAIN plans, never runs.
     params = len((await conn.prepare(sql)).get_parameters())
-    await conn.execute(f"prepare hot as {sql}")
-    await conn.execute(f"set plan_cache_mode = {mode}")
-    try:
-        plan = await conn.fetchval(f"explain (format json) execute hot({', '.join(['null'] * params)})")
-    finally:
-        await conn.execute("reset plan_cache_mode; deallocate hot")
-    return plan[0]["Plan"]["Total Cost"]
+    return (await explain_prepared(conn, sql, [None] * params, {"plan_cache_mode": mode}))["Total Cost"]
 
 
 @pytest.mark.parametrize("name", HOT)
