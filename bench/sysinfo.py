@@ -101,7 +101,8 @@ def _tree_ticks(root: int) -> int:
 
 
 def tree_memory(root: int) -> list[dict[str, Any]]:
-    """Resident memory of every live process under `root`: pid, parent, command line and RSS in MiB."""
+    """Resident memory of every live process under `root`: pid, parent, command line, RSS and its anonymous and
+    file-backed parts in MiB."""
     procs: dict[int, dict[str, Any]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -112,9 +113,10 @@ def tree_memory(root: int) -> list[dict[str, Any]]:
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        rss_kib = int(fields.get("VmRSS", "0 kB").split()[0])
+        kib = {name: int(fields.get(name, "0 kB").split()[0]) for name in ("VmRSS", "RssAnon", "RssFile")}
         procs[int(entry)] = {"pid": int(entry), "ppid": int(fields["PPid"]), "cmd": cmdline.strip()[:200],
-                             "rss_mib": round(rss_kib / 1024, 1)}
+                             "rss_mib": round(kib["VmRSS"] / 1024, 1), "anon_mib": round(kib["RssAnon"] / 1024, 1),
+                             "file_mib": round(kib["RssFile"] / 1024, 1)}
     children: dict[int, list[int]] = {}
     for pid, info in procs.items():
         children.setdefault(info["ppid"], []).append(pid)
@@ -131,9 +133,9 @@ _ROLES = (("bench.loadgen", "load generator"), (" -m push", "delivery worker"), 
           ("jianwu serve", "API workers"), ("postgres", "PostgreSQL"), ("redis", "Redis"))
 
 
-def _role_ticks(root: int) -> dict[str, int]:
-    """CPU ticks (own utime + stime) of every live process under `root`, summed by what the process is."""
-    out: dict[str, int] = {}
+def _role_ticks(root: int) -> dict[int, tuple[str, int]]:
+    """CPU ticks (own utime + stime) of every live process under `root`, by pid, with what the process is."""
+    out: dict[int, tuple[str, int]] = {}
     for p in tree_memory(root):
         try:
             raw = Path(f"/proc/{p['pid']}/stat").read_text()
@@ -141,8 +143,19 @@ def _role_ticks(root: int) -> dict[str, int]:
             continue
         rest = raw[raw.rindex(")") + 2:].split()
         role = next((name for needle, name in _ROLES if needle in p["cmd"]), "bench")
-        out[role] = out.get(role, 0) + int(rest[11]) + int(rest[12])
+        out[p["pid"]] = (role, int(rest[11]) + int(rest[12]))
     return out
+
+
+def _role_shares(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]], one_core: float
+                 ) -> dict[str, float]:
+    """Each role's CPU between two `_role_ticks`, as a share of one core (100 = a whole core). A process that
+    started in between counts whole; one that ended in between is missing (its last ticks are unknown), so a
+    PostgreSQL backend closed mid-window makes its role read low, never below zero."""
+    spent: dict[str, int] = {}
+    for pid, (role, ticks) in after.items():
+        spent[role] = spent.get(role, 0) + ticks - before.get(pid, (role, 0))[1]
+    return {role: round(100 * ticks / one_core, 1) for role, ticks in spent.items()}
 
 
 class CpuMeter:
@@ -153,7 +166,7 @@ class CpuMeter:
         self.tick = os.sysconf("SC_CLK_TCK") if self.available else 100
         self.cores = os.cpu_count() or 1
 
-    def snapshot(self) -> tuple[float, int, int, int, dict[str, int]] | None:
+    def snapshot(self) -> tuple[float, int, int, int, dict[int, tuple[str, int]]] | None:
         if not self.available:
             return None
         import time
@@ -161,7 +174,7 @@ class CpuMeter:
         busy, steal = _busy_and_steal()
         return time.monotonic(), busy, steal, _tree_ticks(os.getpid()), _role_ticks(os.getpid())
 
-    def since(self, before: tuple[float, int, int, int, dict[str, int]] | None) -> dict[str, Any]:
+    def since(self, before: tuple[float, int, int, int, dict[int, tuple[str, int]]] | None) -> dict[str, Any]:
         after = self.snapshot()
         if before is None or after is None:
             return {}
@@ -170,10 +183,7 @@ class CpuMeter:
             return {}
         ours = after[3] - before[3]
         other = max(0, (after[1] - before[1]) - ours)
-        # Each role's share of one core (100 = a whole core), processes alive at both snapshots.
-        one_core = capacity / self.cores
-        by_role = {role: round(100 * (ticks - before[4].get(role, ticks)) / one_core, 1)
-                   for role, ticks in after[4].items()}
+        by_role = _role_shares(before[4], after[4], capacity / self.cores)
         return {"other_cpu_pct": round(100 * other / capacity, 1), "steal_pct": round(100 * (after[2] - before[2])
                                                                                        / capacity, 1),
                 "bench_cpu_pct": round(100 * ours / capacity, 1), "cpu_by_role": by_role}
