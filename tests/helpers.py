@@ -62,9 +62,9 @@ def sms_code(settings, phone: str) -> str:  # noqa: ANN001
     return code
 
 
-async def citizen(client, settings) -> dict[str, str]:  # noqa: ANN001
-    """A brand-new citizen signed in through the code flow; the Authorization header."""
-    phone = f"158{uuid.uuid4().int % 10**8:08d}"
+async def citizen(client, settings, phone: str | None = None) -> dict[str, str]:  # noqa: ANN001
+    """A citizen signed in through the code flow (a new number unless `phone` is given); the Authorization header."""
+    phone = phone or f"158{uuid.uuid4().int % 10**8:08d}"
     assert (await client.post("/api/v1/auth/otp", json={"phone": phone})).status_code == 202
     resp = await client.post("/api/v1/auth/token", data={"grant_type": "urn:jianwu:otp", "phone": phone,
                                                           "code": sms_code(settings, phone),

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from modules.kernel.rows import SubjectRow
 
 __all__ = (
-    "PUBLIC_READ_COLUMNS", "Deadline", "ListFilter", "Rate", "Stats", "account_phone", "anonymous_item",
+    "PUBLIC_READ_COLUMNS", "Deadline", "ListFilter", "Rate", "Stats", "anonymous_item",
     "anonymous_read", "catalog", "categories", "categories_as_written", "category", "category_by_id", "category_out",
     "deadlines", "has_review", "list_items", "listed", "own_item", "own_read", "public_view", "reply_template",
     "staff_item", "staff_read", "staff_view", "stats", "templates",
@@ -56,12 +56,6 @@ def _missing() -> Any:
 
 
 _categories: TTLCache[tuple[UUID, str], Any] = TTLCache(5.0)
-
-
-async def account_phone(conn: asyncpg.Connection, box: SecretBox, user_id: UUID) -> str | None:
-    """The account's phone number in clear, or None when it has none."""
-    enc = await conn.fetchval("select phone_enc from users where id = $1", user_id)
-    return box.decrypt_text(enc, aad=b"phone") if enc else None
 
 
 async def category(conn: asyncpg.Connection, office_id: UUID, code: str) -> Any:

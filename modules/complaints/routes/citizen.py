@@ -16,7 +16,7 @@ from api.pagination import Limit, Page, decode_cursor
 from api.state import AppState
 from auth.principal import current_principal
 from modules.complaints import service
-from modules.complaints.queries import account_phone, list_items, own_item, own_read, public_view
+from modules.complaints.queries import list_items, own_item, own_read, public_view
 from modules.complaints.routes import common
 from modules.complaints.routes.common import UploadForm
 from modules.complaints.schemas import (
@@ -65,12 +65,10 @@ class CitizenController(Controller):
         """File with an office. Requires an Idempotency-Key: a retry returns the first answer, never a second item."""
         p = current_principal(request)
 
-        async def work(conn: asyncpg.Connection) -> tuple[int, ComplaintReceipt]:
-            # The account's phone is the contact for replies (read in the command's own transaction).
-            phone = await account_phone(conn, state.box, p.account)
-            reporter = service.Reporter(name=data.real_name, phone=phone, id_number=data.id_number)
-            return await common.file_item(state, request, conn, data, principal=p, reporter=reporter, channel="app")
-        return await run_once(state.db, request, p.sub, data, work)
+        # The account's phone is the contact for replies (copied by the intake statement, in its transaction).
+        reporter = service.Reporter(name=data.real_name, phone=None, id_number=data.id_number, from_account=True)
+        return await run_once(state.db, request, p.sub, data, lambda conn: common.file_item(
+            state, request, conn, data, principal=p, reporter=reporter, channel="app"))
 
     @get("/", operation_id="complaintListOwn", summary="My items", opt={"action": "complaint.own"},
          responses=problem_docs(400, 401, 403))

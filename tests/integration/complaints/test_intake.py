@@ -57,6 +57,24 @@ async def test_intake_flags_the_same_account_phone_or_place(client, settings, st
     assert audited == "2"
 
 
+async def test_a_citizens_item_takes_the_accounts_phone_and_meets_a_caller_with_that_number(
+        client, settings, staff, conn) -> None:  # noqa: ANN001
+    phone = f"158{uuid.uuid4().int % 10**8:08d}"
+    filed = await _file(client, await citizen(client, settings, phone))
+    # Sealed as the account holds it (intake copies it): the same blind index, and the number reads back in full for
+    # a permission list that shows identities, masked for one that does not.
+    stored = await conn.fetchrow("select c.reporter_phone_index as item, u.phone_index as account from complaints c "
+                                 "join users u on u.id = c.complainant_id where c.id = $1", uuid.UUID(filed["id"]))
+    assert stored["item"] == stored["account"] is not None
+    path = f"/api/v1/staff/complaints/{filed['id']}"
+    assert (await client.get(path, headers=await staff("jinshan", "chief"))).json()["reporter"]["phone"] == phone
+    masked = (await client.get(path, headers=await staff("jinshan", "complaints_office"))).json()["reporter"]
+    assert masked["phone"] == phone[:3] + "****" + phone[-4:] and masked["masked"] is True
+    # Someone filing later without an account, giving that number, is flagged as maybe the same person.
+    caller = await _file(client, {}, phone=phone, realName="王五")
+    assert await _flagged(client, await staff("jinshan", "chief"), caller) == [filed["id"]]
+
+
 async def test_intake_starts_the_items_clocks_with_it(client, settings, staff, conn) -> None:  # noqa: ANN001
     filed = await _file(client, await citizen(client, settings))
     rows = await conn.fetch("select code, occurrence, status, started_at, events, lead_days, due from clocks "
