@@ -216,7 +216,8 @@ _RECEIPT_TRIES = 5
 # or place) are opaque to it, or every filing re-plans it.
 _INSERT_ITEM = f"""
     with contact as (
-        select u.phone_enc, u.phone_index from users u where {opaque("$30::bool")} and u.id = {opaque("$6::uuid")}
+        select u.phone_enc, u.phone_index from users u
+        where {opaque("$30::bool")} and u.id = {opaque("$6::uuid")} and u.phone_enc is not null
         union all
         select $10::text, $11::text where not {opaque("$30::bool")}
     ), dupes as ({_duplicates_sql(opaque("$2::uuid"), opaque("$4::uuid"), opaque("$6::uuid"),

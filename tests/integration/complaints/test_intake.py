@@ -60,7 +60,8 @@ async def test_intake_flags_the_same_account_phone_or_place(client, settings, st
 async def test_a_citizens_item_takes_the_accounts_phone_and_meets_a_caller_with_that_number(
         client, settings, staff, conn) -> None:  # noqa: ANN001
     phone = f"158{uuid.uuid4().int % 10**8:08d}"
-    filed = await _file(client, await citizen(client, settings, phone))
+    me = await citizen(client, settings, phone)
+    filed = await _file(client, me)
     # Sealed as the account holds it (intake copies it): the same blind index, and the number reads back in full for
     # a permission list that shows identities, masked for one that does not.
     stored = await conn.fetchrow("select c.reporter_phone_index as item, u.phone_index as account from complaints c "
@@ -73,6 +74,12 @@ async def test_a_citizens_item_takes_the_accounts_phone_and_meets_a_caller_with_
     # Someone filing later without an account, giving that number, is flagged as maybe the same person.
     caller = await _file(client, {}, phone=phone, realName="王五")
     assert await _flagged(client, await staff("jinshan", "chief"), caller) == [filed["id"]]
+    # An account without a number gives none: no blind index either, so no one is matched on a phone not stored.
+    await conn.execute("update users set phone_enc = null where phone_index = $1", stored["account"])
+    second = await _file(client, me, category="accusation")
+    bare = await conn.fetchrow("select reporter_phone_enc, reporter_phone_index from complaints where id = $1",
+                               uuid.UUID(second["id"]))
+    assert tuple(bare) == (None, None)
 
 
 async def test_intake_starts_the_items_clocks_with_it(client, settings, staff, conn) -> None:  # noqa: ANN001
