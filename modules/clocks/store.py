@@ -312,15 +312,21 @@ async def clock_views(conn: asyncpg.Connection, subject_ids: Iterable[UUID]) -> 
 async def views_of(conn: asyncpg.Connection, rows: Iterable[Any]) -> dict[UUID, list[ClockView]]:
     """Clock rows already read (e.g. as a sub-select of a subject's single read), evaluated now."""
     now = datetime.now(UTC)
+    today = local_date(now)
+    calendars: dict[UUID, WorkCalendar] = {}  # a subject's clocks share their office's calendar
     out: dict[UUID, list[ClockView]] = {}
     for row in rows:
-        cal = await office_calendar(conn, row["office_id"])
-        at = max(now, row["started_at"])
+        office_id = row["office_id"]
+        cal = calendars.get(office_id)
+        if cal is None:
+            cal = calendars[office_id] = await office_calendar(conn, office_id)
+        started = row["started_at"]
+        at, day = (now, today) if started <= now else (started, local_date(started))
         events = msgspec.json.encode(row["events"])
         # Everything the view depends on: the row's rule inputs and events, the calendar and the local day
         # (evaluate() reads `now` only as the day it falls on, and as a bound the events are already behind).
-        key = (row["id"], events, row["code"], row["day_type"], tuple(row["lead_days"]), row["started_at"],
-               row["occurrence"], row["event_at"], cal, local_date(at))
+        key = (row["id"], events, row["code"], row["day_type"], tuple(row["lead_days"]), started,
+               row["occurrence"], row["event_at"], cal, day)
         view = _views.get(key)
         if view is None:
             spec = _spec(row)

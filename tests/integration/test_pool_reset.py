@@ -87,6 +87,42 @@ async def test_a_connection_released_in_place_still_goes_when_idle_too_long(sett
         await pool.close()
 
 
+async def test_an_idle_connection_taken_in_place_is_held_like_one_asyncpg_hands_out(settings, monkeypatch) -> None:
+    # An idle open connection is taken without asyncpg's acquire (its four nested coroutines never wait then):
+    # the pool must count it as in use, and its inactivity clock must stop while a request holds it.
+    import asyncpg
+
+    from api.db import PooledConnection, _init_pooled, _reset
+
+    pool = await asyncpg.create_pool(settings.database_url, min_size=0, max_size=2, init=_init_pooled, reset=_reset,
+                                     max_inactive_connection_lifetime=0.3, connection_class=PooledConnection)
+    db = Database(pool, settings.db_acquire_timeout)
+    through_asyncpg = 0
+    acquire = asyncpg.pool.Pool._acquire
+
+    async def counted(self: asyncpg.Pool, timeout: float | None) -> object:
+        nonlocal through_asyncpg
+        through_asyncpg += 1
+        return await acquire(self, timeout)
+
+    monkeypatch.setattr(asyncpg.pool.Pool, "_acquire", counted)
+    try:
+        async with db.connection() as conn:  # the first opens the connection, through asyncpg
+            first = await conn.fetchval("select pg_backend_pid()")
+        assert through_asyncpg == 1 and pool.get_idle_size() == 1
+        async with db.connection() as conn:
+            assert through_asyncpg == 1  # taken in place
+            assert pool.get_idle_size() == 0
+            await asyncio.sleep(0.8)  # past the inactivity limit, but held: still open
+            assert await conn.fetchval("select pg_backend_pid()") == first
+        assert pool.get_idle_size() == 1
+        async with db.connection() as conn:  # the same connection again, the last one released
+            assert await conn.fetchval("select pg_backend_pid()") == first
+        assert through_asyncpg == 1
+    finally:
+        await asyncio.wait_for(pool.close(), 5)
+
+
 @pytest.mark.parametrize("statement", [
     "set role postgres",  # the login role; the pool works as jianwu_app
     "set search_path = pg_catalog",
