@@ -387,9 +387,10 @@ class Replica:
             return None
 
 
-# The holder steps an acquire of an idle connection takes in place of Pool.acquire (checked once, as _IN_PLACE).
-_TAKE_IN_PLACE = _IN_PLACE and all(hasattr(asyncpg.pool.PoolConnectionHolder, name)
-                                   for name in ("_maybe_cancel_inactive_callback", "acquire"))
+# The holder's parts an acquire of an idle connection uses in place of Pool.acquire (checked once, as _IN_PLACE):
+# an asyncpg without any of them takes its own acquire every time.
+_TAKE_IN_PLACE = _IN_PLACE and all(hasattr(asyncpg.pool.PoolConnectionHolder, name) for name in (
+    "_con", "_generation", "_maybe_cancel_inactive_callback", "_proxy", "_in_use", "_timeout"))
 
 
 def _take_idle(pool: asyncpg.Pool) -> Any:
