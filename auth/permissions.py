@@ -18,6 +18,7 @@ __all__ = ("NATIONAL", "PermissionCache", "effective_grants", "replace_grants")
 # Rows under this province apply where a province has set no list of its own (and to citizens, who have no office).
 NATIONAL = "*"
 _TTL = 10.0
+_MAX_UNIONS = 1024  # role sets times offices a worker serves within a few seconds
 
 # Each level can only narrow the one above: the office's own list (if any) within its province's (if any) within
 # the nation's. Narrowing upstream takes effect at once everywhere below, including offices with their own list.
@@ -64,6 +65,10 @@ class PermissionCache:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: TTLCache[UUID | None, dict[str, frozenset[str]]] = TTLCache(_TTL)
+        # The union of a role set's actions under one office's grants (3 µs a request to rebuild), keyed by the
+        # grants' identity: grants read again are a new dict, so a change is seen as soon as the TTL cache sees it.
+        # Each entry holds its grants, so their id cannot be reused by another dict while the entry lives.
+        self._unions: dict[tuple[int, tuple[str, ...]], tuple[dict[str, frozenset[str]], frozenset[str]]] = {}
 
     async def grants(self, office_id: UUID | None) -> dict[str, frozenset[str]]:
         """The grants in force for an office (cached for a few seconds)."""
@@ -76,11 +81,21 @@ class PermissionCache:
     def forget(self) -> None:
         """Drop everything cached (after this worker changed a list)."""
         self._cache.clear()
+        self._unions.clear()
 
     async def actions_of(self, principal: Principal) -> frozenset[str]:
         """Every action the principal's roles are granted in its office (what a module offers it, who approves)."""
         grants = await self.grants(principal.office_id)
-        return frozenset().union(*(grants.get(role, frozenset()) for role in principal.effective_roles))
+        roles = principal.effective_roles
+        key = (id(grants), roles)
+        hit = self._unions.get(key)
+        if hit is not None:
+            return hit[1]
+        if len(self._unions) >= _MAX_UNIONS:
+            self._unions.clear()
+        union = frozenset().union(*(grants.get(role, frozenset()) for role in roles))
+        self._unions[key] = (grants, union)
+        return union
 
     async def allows(self, principal: Principal, action: str) -> bool:
         """Whether any of the principal's roles is granted the action (partners also need it in their scope)."""
