@@ -26,16 +26,23 @@ _NO_REFERRER = (b"referrer-policy", b"no-referrer")
 
 def security_headers(headers: list[tuple[bytes, bytes]], scope: Any) -> None:
     """Response-start hook: add to `headers` (the answer's own list) the headers its route did not set itself."""
-    present = {name.lower() for name, _ in headers}
-    if b"x-content-type-options" not in present:
+    nosniff = cached = False
+    for name, _ in headers:  # one pass, no set: this runs on every answer
+        lowered = name.lower()
+        if lowered == b"x-content-type-options":
+            nosniff = True
+        elif lowered == b"cache-control":
+            cached = True
+    if not nosniff:
         headers.append(_NOSNIFF)
     # Identities, complaints and tokens must not stay in a browser's, proxy's or app's cache. Routes whose answer is
     # the same for everyone (the catalogue) set their own Cache-Control.
-    if b"cache-control" not in present and scope["path"].startswith("/api/"):
+    if not cached and scope["path"].startswith("/api/"):
         headers.append(_NO_STORE)
     state = scope.get("state")
     csp = state.get("content_security_policy") if state else None
     if csp:
+        present = {name.lower() for name, _ in headers}
         for name, value in ((b"content-security-policy", csp.encode()), _FRAMES_DENIED, _NO_REFERRER):
             if name not in present:
                 headers.append((name, value))
