@@ -18,7 +18,7 @@ __all__ = ("NATIONAL", "PermissionCache", "effective_grants", "replace_grants")
 # Rows under this province apply where a province has set no list of its own (and to citizens, who have no office).
 NATIONAL = "*"
 _TTL = 10.0
-_MAX_UNIONS = 1024  # role sets times offices a worker serves within a few seconds
+_MAX_OFFICES = 4096  # offices whose role-set unions a worker keeps (each with a handful of role sets)
 
 # Each level can only narrow the one above: the office's own list (if any) within its province's (if any) within
 # the nation's. Narrowing upstream takes effect at once everywhere below, including offices with their own list.
@@ -65,10 +65,10 @@ class PermissionCache:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: TTLCache[UUID | None, dict[str, frozenset[str]]] = TTLCache(_TTL)
-        # The union of a role set's actions under one office's grants (3 µs a request to rebuild), keyed by the
-        # grants' identity: grants read again are a new dict, so a change is seen as soon as the TTL cache sees it.
-        # Each entry holds its grants, so their id cannot be reused by another dict while the entry lives.
-        self._unions: dict[tuple[int, tuple[str, ...]], tuple[dict[str, frozenset[str]], frozenset[str]]] = {}
+        # Per office: the grants last seen and the union of each role set's actions under them (about 1 µs a call to
+        # rebuild). Grants read again are a new dict, so a change is seen as soon as the TTL cache sees it, and at most
+        # one grants dict per office stays referenced here.
+        self._unions: dict[UUID | None, tuple[dict[str, frozenset[str]], dict[tuple[str, ...], frozenset[str]]]] = {}
 
     async def grants(self, office_id: UUID | None) -> dict[str, frozenset[str]]:
         """The grants in force for an office (cached for a few seconds)."""
@@ -85,16 +85,17 @@ class PermissionCache:
 
     async def actions_of(self, principal: Principal) -> frozenset[str]:
         """Every action the principal's roles are granted in its office (what a module offers it, who approves)."""
-        grants = await self.grants(principal.office_id)
+        office = principal.office_id
+        grants = await self.grants(office)
+        held = self._unions.get(office)
+        if held is None or held[0] is not grants:
+            if len(self._unions) >= _MAX_OFFICES:
+                self._unions.clear()
+            held = self._unions[office] = (grants, {})
         roles = principal.effective_roles
-        key = (id(grants), roles)
-        hit = self._unions.get(key)
-        if hit is not None:
-            return hit[1]
-        if len(self._unions) >= _MAX_UNIONS:
-            self._unions.clear()
-        union = frozenset().union(*(grants.get(role, frozenset()) for role in roles))
-        self._unions[key] = (grants, union)
+        union = held[1].get(roles)
+        if union is None:
+            union = held[1][roles] = frozenset().union(*(grants.get(role, frozenset()) for role in roles))
         return union
 
     async def allows(self, principal: Principal, action: str) -> bool:

@@ -38,6 +38,7 @@ async def test_grants_read_again_change_the_actions_at_once() -> None:
     assert await cache.actions_of(someone) == {"complaint.read"}
     cache._cache.put(OFFICE, {"prosecutor": frozenset({"complaint.read", "complaint.assign"})})  # the TTL's reload
     assert await cache.actions_of(someone) == {"complaint.read", "complaint.assign"}
+    assert len(cache._unions) == 1  # the office's earlier grants are no longer held
     cache.forget()
     cache._cache.put(OFFICE, {"prosecutor": frozenset()})
     assert await cache.actions_of(someone) == frozenset()
