@@ -100,8 +100,7 @@ class PermissionCache:
 
     async def allows(self, principal: Principal, action: str) -> bool:
         """Whether any of the principal's roles is granted the action (partners also need it in their scope)."""
-        grants = await self.grants(principal.office_id)
-        granted = any(action in grants.get(role, ()) for role in principal.effective_roles)
+        granted = action in await self.actions_of(principal)
         if principal.kind == "partner":
             return granted and action in principal.scopes
         return granted
