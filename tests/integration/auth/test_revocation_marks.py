@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import redis as redis_sync
 
 from api.cache import create_redis, create_watcher
 from api.errors import ProblemError
@@ -111,3 +112,31 @@ async def test_a_worker_without_its_channel_asks_redis(settings, workers) -> Non
     token = _token()
     await two.redis.set(f"{two.prefix}deny:{token.jti}", b"1", ex=600)
     assert await _refused(two, token)
+
+
+
+async def test_a_check_in_the_turn_the_channel_drops_asks_redis(settings) -> None:  # noqa: ANN001
+    name = f"jianwu-test-watch-{uuid.uuid4().hex[:8]}"
+    watcher = create_watcher(settings, settings.redis_url)
+    watcher.connection_pool.connection_kwargs["client_name"] = name  # so this test can find its subscription
+    counted = _Counting(create_redis(settings, settings.redis_url))
+    worker = Revocations(counted, f"{settings.redis_prefix}drop{uuid.uuid4().hex[:6]}:", watcher)  # type: ignore[arg-type]
+    worker.start()
+    sync = redis_sync.Redis.from_url(settings.redis_url)
+    try:
+        await _ready(worker)
+        await worker.check(_token())
+        assert counted.mgets == 0
+        # Redis closes the subscription. A blocking client sends the kill, so the event loop cannot run the
+        # watcher in between: the check below comes before the watcher could have noticed anything.
+        channel = [c["id"] for c in sync.client_list(_type="pubsub") if c.get("name") == name]
+        assert len(channel) == 1
+        sync.client_kill_filter(_id=channel[0])
+        time.sleep(0.05)  # the close reaches the worker's socket
+        assert worker._live  # the watcher has not run yet; without the kernel's word the copy would answer
+        await worker.check(_token())
+        assert counted.mgets == 1  # asked Redis, not a copy whose source has gone
+    finally:
+        sync.close()
+        await worker.stop()
+        await counted.real.aclose()
