@@ -107,7 +107,9 @@ class Revocations:
                 last_ping = time.monotonic()
                 while not self._ending():
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=_HEARTBEAT)
-                    if message is not None:
+                    # Only published marks: the heartbeat's own PONG arrives here too, and taken for a mark it
+                    # cost every worker a full reload of every mark each second.
+                    if message is not None and message.get("type") == "message":
                         await self._receive(message.get("data"))
                     if time.monotonic() - last_ping >= _HEARTBEAT:
                         await pubsub.ping()  # a silent network partition shows here, within two heartbeats

@@ -140,3 +140,20 @@ async def test_a_check_in_the_turn_the_channel_drops_asks_redis(settings) -> Non
         sync.close()
         await worker.stop()
         await counted.real.aclose()
+
+
+async def test_heartbeats_do_not_reload_the_copy(workers) -> None:  # noqa: ANN001
+    one, two, _ = workers
+    reloads = 0
+    reload = two._reload
+
+    async def counted() -> None:
+        nonlocal reloads
+        reloads += 1
+        await reload()
+
+    two._reload = counted  # type: ignore[method-assign]
+    await asyncio.sleep(2.6)  # two heartbeats at least, each with its PING and the channel's PONG
+    await one.deny_token(uuid.uuid4().hex, int(time.time()) + 600)  # a mark is applied, not reloaded either
+    await asyncio.sleep(0.3)
+    assert reloads == 0
