@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from auth.keyring import ISSUER
 from bench import scenarios as sc
 from bench.bare import BareServer
 from bench.floors import measure_floors
@@ -153,7 +154,9 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
         levels = levels_needed if scenario.name == sc.BASELINE else scenario.levels(args.concurrency)
         for level in levels:
             groups = [await scenario.group(ctx, level)]
-            if scenario.bare:
+            if scenario.bare and scenario.alone:
+                groups = [{**groups[0], "port": bare_port}]
+            elif scenario.bare:
                 # Both at once, same concurrency, from one load generator: the framework-floor ratio compares
                 # two servers meeting the same moment of the machine.
                 groups = [{**groups[0], "port": bare_port}, await sc.by_name(sc.BASELINE).group(ctx, level)]
@@ -214,9 +217,7 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
             wrk.append(res)
             print(f"  wrk {scenario.name}: {res.get('rps')} req/s p50 {res.get('p50_us')} µs", flush=True)
     if do_floors:
-        status, jwks = await fetch_json(server.host, server.api_port, "GET", "/.well-known/jwks.json")
-        if status != 200 or not isinstance(jwks, dict):
-            raise RuntimeError(f"bench: /.well-known/jwks.json answered {status}")
+        jwks = await _jwks(server)
         count, max_s = (2000, 1.0) if args.quick else (20000, 5.0)
         token = await ctx.access_token()
         fresh = await mint.mint(token, count + 200)
@@ -235,6 +236,14 @@ async def _measure_with(args: argparse.Namespace, server: BenchServer, chosen: l
             print(f"  memory {role}: pid {p['pid']} RSS {p['rss_mib']:.1f} MiB", flush=True)
     return {"runs": runs, "wrk": wrk, "floors": floors, "setup_errors": ctx.setup_errors, "statements": statements,
             "wal": wal, "soak": soak, "memory": memory, "read_floors": read_floors, "quiet_waits": quiet_waits}
+
+
+async def _jwks(server: BenchServer) -> dict[str, Any]:
+    """Jianwu's published key set (the bare app verifies tokens with it)."""
+    status, jwks = await fetch_json(server.host, server.api_port, "GET", "/.well-known/jwks.json")
+    if status != 200 or not isinstance(jwks, dict):
+        raise RuntimeError(f"bench: /.well-known/jwks.json answered {status}")
+    return jwks
 
 
 async def _wal_and_items(pg_url: str) -> tuple[int, int]:
@@ -511,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         info = asyncio.run(server_info(server))
         at_start = _memory(server)  # before any load: what a worker costs to start, apart from what the bench adds
         if any(s.bare for s in chosen):
-            bare = BareServer(free_port(18100), server.workers or 2, OUT / "bare.log")
+            bare = BareServer(free_port(18100), server.workers or 2, OUT / "bare.log",
+                              jwks=asyncio.run(_jwks(server)), issuer=ISSUER)
             bare.start()
         measured = asyncio.run(_measure(args, server, chosen, do_floors, bare.port if bare else None))
     finally:

@@ -1,9 +1,13 @@
 """`bare_litestar`: a minimal Litestar app with one JSON route, served by granian with the same workers as Jianwu,
-so `/health/live` can be set against the framework's own floor in the same run."""
+so `/health/live` can be set against the framework's own floor in the same run. Its `/verify` route verifies the
+request's access token with Jianwu's own verifier and nothing else (`bare_verify`): what an ES256 verification costs
+under granian, apart from everything Jianwu's guard does around it."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -12,8 +16,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar, get
+from cryptography.hazmat.primitives.asymmetric import ec
+from litestar import Litestar, Request, get
+
+from auth.jwt import AUDIENCES, TokenVerifier
 
 __all__ = ("BareServer", "app")
 
@@ -26,14 +34,41 @@ def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-app = Litestar([live], openapi_config=None)
+def _verifier() -> TokenVerifier | None:
+    """Jianwu's verifier over the key set the bench hands over (BENCH_BARE_JWKS: Jianwu's published JWKS)."""
+    raw = os.environ.get("BENCH_BARE_JWKS")
+    if not raw:
+        return None
+
+    def coordinate(value: str) -> int:
+        return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+    keys = {k["kid"]: ec.EllipticCurvePublicNumbers(coordinate(k["x"]), coordinate(k["y"]), ec.SECP256R1()).public_key()
+            for k in json.loads(raw)["keys"]}
+    return TokenVerifier(keys, issuer=os.environ["BENCH_BARE_ISSUER"])
+
+
+_VERIFIER = _verifier()
+
+
+@get("/verify", sync_to_thread=False)
+def verify(request: Request) -> dict[str, str]:  # type: ignore[type-arg]
+    """Verify the Bearer token (read from the scope, as Jianwu's guard reads it) and answer as `live` does."""
+    header = next(v for k, v in request.scope["headers"] if k == b"authorization")
+    _VERIFIER.verify(header.decode("latin-1").partition(" ")[2], audiences=AUDIENCES)  # type: ignore[union-attr]
+    return {"status": "ok"}
+
+
+app = Litestar([live, verify], openapi_config=None)
 
 
 class BareServer:
     """granian serving `bench.bare:app` on its own port, started and stopped by the bench."""
 
-    def __init__(self, port: int, workers: int, log_path: Path) -> None:
+    def __init__(self, port: int, workers: int, log_path: Path, jwks: dict[str, Any] | None = None,
+                 issuer: str = "") -> None:
         self.port, self.workers, self.log_path = port, workers, log_path
+        self.env = {**os.environ, "BENCH_BARE_JWKS": json.dumps(jwks), "BENCH_BARE_ISSUER": issuer} if jwks else None
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> None:
@@ -42,7 +77,7 @@ class BareServer:
                "--port", str(self.port), "--workers", str(self.workers), "--no-ws", "--log-level", "warning"]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                         start_new_session=True, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -76,9 +76,10 @@ def _machine_time(me: dict[str, Any], base: dict[str, Any]) -> str:
             f"saturated machine's time per request")
 
 
-def _paired(runs: list[dict[str, Any]]) -> dict[str, float]:
-    """p50 per label of the auth_paired measurement (health_live, auth_me, auth_me_fresh_tokens)."""
-    g = _group(runs, "auth_paired", 1)
+def _paired(runs: list[dict[str, Any]], scenario: str = "auth_paired") -> dict[str, float]:
+    """p50 per label of a paired measurement (auth_paired: health_live, auth_me, auth_me_fresh_tokens;
+    bare_verify: bare_live, bare_verify_fresh)."""
+    g = _group(runs, scenario, 1)
     return {label: st["p50_us"] for label, st in ((g or {}).get("by_label") or {}).items() if st["p50_us"] is not None}
 
 
@@ -169,6 +170,11 @@ def _breakdown(add: Any, runs: list[dict[str, Any]], floors: dict[str, Any]) -> 
     add(f"| granian and HTTP beyond in-process: the request and the response cross between granian's threads and the "
         f"worker's loop, the larger request | {cell(_sub(http[0], asgi[0]))} | "
         f"{cell(_sub(http[1], asgi[1]))} |")
+    bare = _paired(runs, "bare_verify")
+    if "bare_verify_fresh" in bare and "bare_live" in bare:
+        add(f"| for comparison, the verification alone under granian: the bare app's `/verify` (`TokenVerifier.verify`"
+            f" and nothing else) − its `/health/live`, taking turns (`bare_verify`) | not called | "
+            f"{cell(bare['bare_verify_fresh'] - bare['bare_live'])} |")
     alone = {k: _p50(floors.get(k)) for k in (VERIFY_ALONE, ECDSA_ALONE, PRINCIPAL_ALONE, MGET_REDIS_PY, MGET_BARE)}
     add("")
     add(f"Alone in a tight loop: `TokenVerifier.verify` {cell(alone[VERIFY_ALONE])} µs, of which the bare ECDSA "
@@ -239,9 +245,13 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
              f"= **{_f(diff)} µs → {verdict(diff)}**")
         if "auth_me_fresh_tokens" in paired:
             diff = paired["auth_me_fresh_tokens"] - paired[BASELINE]
+            bare = _paired(runs, "bare_verify")
+            floor = (f" (the verification alone, in the bare app under granian: "
+                     f"{_f(bare['bare_verify_fresh'] - bare['bare_live'])} µs, `bare_verify`)"
+                     if "bare_verify_fresh" in bare and "bare_live" in bare else "")
             line(f"… with a never-seen token on every request (nothing cached; many users, one request each): "
                  f"{_f(paired['auth_me_fresh_tokens'])} µs − {_f(paired[BASELINE])} µs = **{_f(diff)} µs → "
-                 f"{verdict(diff)}**")
+                 f"{verdict(diff)}**{floor}")
     for name, what in (("auth_me", "one token"), ("auth_me_fresh_tokens", "a never-seen token each time")):
         for c, diff, _ok in _auth_verdicts(runs, high, name):
             me, base = _group(runs, name, c), _group(runs, BASELINE, c)

@@ -96,6 +96,7 @@ class Scenario:
     custom_group: Callable[[Context, int], Awaitable[Group]] | None = None
     alongside: tuple[str, int] | None = None
     bare: bool = False  # sent to the bare Litestar app (bench/bare.py) instead of Jianwu
+    alone: bool = False  # with bare: measured by itself, not at the same time as Jianwu's health_live
 
     def levels(self, high: int) -> list[int]:
         return [high if c == "high" else int(c) for c in self.concurrency]
@@ -148,6 +149,17 @@ async def _paired(ctx: Context, connections: int) -> Group:
         {"label": "health_live", "requests": [live]},
         {"label": "auth_me", "requests": [me]},
         {"label": "auth_me_fresh_tokens", "requests": fresh, "once": True},
+    ]}
+
+
+async def _bare_paired(ctx: Context, connections: int) -> Group:
+    # The bare app's two routes taking turns on one connection, as auth_paired does on Jianwu's.
+    live = build_request("GET", "/health/live", ctx.hostport).decode("latin-1")
+    fresh = [build_request("GET", "/verify", ctx.hostport, {"Authorization": f"Bearer {t}"}).decode("latin-1")
+             for t in await ctx.fresh_access_tokens(per_second=2500)]
+    return {"kind": "cycle", "parts": [
+        {"label": "bare_live", "requests": [live]},
+        {"label": "bare_verify_fresh", "requests": fresh, "once": True},
     ]}
 
 
@@ -255,6 +267,12 @@ SCENARIOS: list[Scenario] = [
         "token_password", "POST /api/v1/auth/token grant_type=password: argon2id verification (t=3, 64 MiB, in "
         "a thread), new refresh family, ES256 signing, audit row.",
         method="POST", path=TOKEN_PATH, headers=_form_headers, body=_password_form, concurrency=(1, 4),
+    ),
+    Scenario(
+        "bare_verify", "GET /health/live and GET /verify on the bare app (bench/bare.py) taking turns on one "
+        "connection, /verify with a never-seen token each time, verified by Jianwu's own TokenVerifier and nothing "
+        "else: what the ES256 verification itself costs under granian, the floor under auth_me_fresh_tokens.",
+        path="/verify", concurrency=(1,), custom_group=_bare_paired, bare=True, alone=True,
     ),
     Scenario(
         "bare_litestar", "GET /health/live on a minimal Litestar app (one JSON route, nothing around it), served by "
