@@ -38,7 +38,7 @@ def subject_key(principal: Principal) -> str:
 # revocation increments) on each message and each heartbeat, reloading when it missed one. The subscription drops
 # the moment Redis goes away (its socket closes); from then on every check asks Redis, which fails closed. The
 # watcher task learns of the close only an event-loop turn or two later, so each check also asks the kernel (one
-# zero-timeout poll, about 0.3 us) whether the subscription's peer has hung up: a request handled in that turn is
+# zero-timeout poll, under a microsecond) whether the subscription's peer has hung up: a request handled in that turn is
 # refused too, not answered from a copy whose source is gone.
 # CHECK_TTL is how stale the copy can be when a published mark is lost: at most two heartbeats.
 CHECK_TTL = 2.0
@@ -63,7 +63,6 @@ class Revocations:
         self._version = -1  # the last version this worker's copy is complete up to; -1: no complete copy
         # A client of its own without retries: a lost connection must show at once, not after reconnect attempts.
         self._watcher = watcher
-        self._live = False
         self._hangup: select.poll | None = None  # watches the subscription's socket for the peer closing it
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -89,6 +88,11 @@ class Revocations:
             except (TimeoutError, RedisError, OSError):
                 log.warning("the revocation watcher's Redis connection did not close cleanly")
 
+    @property
+    def _live(self) -> bool:
+        """Whether this worker follows the channel (it holds the subscription's socket to watch)."""
+        return self._hangup is not None
+
     def _ending(self) -> bool:
         # A cancellation can reach us disguised: redis-py may turn it into a timeout (an OSError in 3.11) while it
         # reads. Whatever was raised, a cancelled or stopping watcher ends instead of subscribing again.
@@ -103,7 +107,6 @@ class Revocations:
                 await pubsub.subscribe(self.channel)
                 await self._reload()  # after subscribing: a mark published meanwhile arrives as a message too
                 self._hangup = _hangup_poll(pubsub)
-                self._live = self._hangup is not None
                 last_ping = time.monotonic()
                 while not self._ending():
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=_HEARTBEAT)
@@ -120,7 +123,6 @@ class Revocations:
             except (RedisError, OSError, ValueError):
                 pass
             finally:
-                self._live = False
                 self._hangup = None
                 self._version = -1
                 with contextlib.suppress(Exception):
@@ -199,7 +201,7 @@ class Revocations:
 
     def _local(self, principal: Principal) -> bool | None:
         """Whether the token is revoked, from this worker's copy; None when the copy cannot be trusted."""
-        if not self._live or self._version < 0 or self._hangup is None or self._hangup.poll(0):
+        if self._hangup is None or self._version < 0 or self._hangup.poll(0):
             return None
         now = time.time()
         hit = self._marks["deny"].get(principal.jti)

@@ -83,6 +83,12 @@ def _paired(runs: list[dict[str, Any]], scenario: str = "auth_paired") -> dict[s
     return {label: st["p50_us"] for label, st in ((g or {}).get("by_label") or {}).items() if st["p50_us"] is not None}
 
 
+def _verify_floor(runs: list[dict[str, Any]]) -> float | None:
+    """bare_verify's /verify − /health/live (µs, p50): the ES256 verification alone under granian."""
+    bare = _paired(runs, "bare_verify")
+    return _sub(bare.get("bare_verify_fresh"), bare.get("bare_live"))
+
+
 def _rss_parts(workers: list[dict[str, Any]]) -> str:
     """The anonymous and file-backed parts of the workers' RSS (older runs' figures have none)."""
     if not all("anon_mib" in p for p in workers):
@@ -170,11 +176,10 @@ def _breakdown(add: Any, runs: list[dict[str, Any]], floors: dict[str, Any]) -> 
     add(f"| granian and HTTP beyond in-process: the request and the response cross between granian's threads and the "
         f"worker's loop, the larger request | {cell(_sub(http[0], asgi[0]))} | "
         f"{cell(_sub(http[1], asgi[1]))} |")
-    bare = _paired(runs, "bare_verify")
-    if "bare_verify_fresh" in bare and "bare_live" in bare:
+    floor = _verify_floor(runs)
+    if floor is not None:
         add(f"| for comparison, the verification alone under granian: the bare app's `/verify` (`TokenVerifier.verify`"
-            f" and nothing else) − its `/health/live`, taking turns (`bare_verify`) | not called | "
-            f"{cell(bare['bare_verify_fresh'] - bare['bare_live'])} |")
+            f" and nothing else) − its `/health/live`, taking turns (`bare_verify`) | not called | {cell(floor)} |")
     alone = {k: _p50(floors.get(k)) for k in (VERIFY_ALONE, ECDSA_ALONE, PRINCIPAL_ALONE, MGET_REDIS_PY, MGET_BARE)}
     add("")
     add(f"Alone in a tight loop: `TokenVerifier.verify` {cell(alone[VERIFY_ALONE])} µs, of which the bare ECDSA "
@@ -245,10 +250,9 @@ def write_results(path: Path, raw: dict[str, Any]) -> list[str]:
              f"= **{_f(diff)} µs → {verdict(diff)}**")
         if "auth_me_fresh_tokens" in paired:
             diff = paired["auth_me_fresh_tokens"] - paired[BASELINE]
-            bare = _paired(runs, "bare_verify")
-            floor = (f" (the verification alone, in the bare app under granian: "
-                     f"{_f(bare['bare_verify_fresh'] - bare['bare_live'])} µs, `bare_verify`)"
-                     if "bare_verify_fresh" in bare and "bare_live" in bare else "")
+            alone = _verify_floor(runs)
+            floor = (f" (the verification alone, in the bare app under granian: {_f(alone)} µs, `bare_verify`)"
+                     if alone is not None else "")
             line(f"… with a never-seen token on every request (nothing cached; many users, one request each): "
                  f"{_f(paired['auth_me_fresh_tokens'])} µs − {_f(paired[BASELINE])} µs = **{_f(diff)} µs → "
                  f"{verdict(diff)}**{floor}")
