@@ -13,7 +13,7 @@ from uuid import UUID
 from api.db import opaque
 from api.errors import ErrorCode, ProblemError, conflict
 from api.outbox import emit
-from auth.audit import Actor, record
+from auth.audit import Actor, Lane, lane_claim_sql, record
 from modules.clocks.engine import (
     NotApplicable,
     deadline_end,
@@ -211,7 +211,8 @@ def _duplicates_sql(office: str, category: str, complainant: str, phone: str, la
 
 _RECEIPT_TRIES = 5
 # Intake is the hot path, so it is one statement: the contact phone (a signed-in citizen's is their account's, $30),
-# the duplicate search, the item, its clocks, its first timeline entry and the office's notification. No row when
+# the duplicate search, the item, its clocks, its first timeline entry, the office's notification and the claim of
+# the audit lane its record goes to (otherwise a round trip of its own). No row when
 # the receipt number is taken (then nothing was written). The values the planner could fold (a filing without phone
 # or place) are opaque to it, or every filing re-plans it.
 _INSERT_ITEM = f"""
@@ -242,7 +243,8 @@ _INSERT_ITEM = f"""
         select 'complaint.staff', office_id,
                jsonb_build_object('complaintId', id::text, 'event', 'complaint.created') from item
     )
-    select * from item
+    select item.*, claim.lane as audit_lane, claim.seq as audit_seq, claim.hash as audit_hash
+    from item, {lane_claim_sql("item.office_id")} as claim
 """
 
 
@@ -291,7 +293,8 @@ async def create(
         raise RuntimeError(f"no free receipt number after {_RECEIPT_TRIES} draws")  # five taken draws: a bug, not luck
     await record(conn, actor, "complaint.created", office_id=row["office_id"], object_type="complaint",
                  object_id=row["id"], detail={"channel": channel, "receipt_no": receipt_no,
-                                              "duplicates": len(row["possible_duplicates"])})
+                                              "duplicates": len(row["possible_duplicates"])},
+                 lane=Lane(str(row["office_id"]), row["audit_lane"], row["audit_seq"], row["audit_hash"]))
     return row, query_code
 
 
