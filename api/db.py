@@ -9,7 +9,7 @@ import functools
 import logging
 import operator
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from api.settings import Settings
 
 __all__ = ("APP_ROLE", "WORKER_ROLE", "Database", "PooledConnection", "Replica", "after_commit", "atomic",
-           "connect", "create_pool", "held_connection", "opaque", "primary_of")
+           "connect", "create_pool", "held_connection", "hold_write", "holding_writes", "opaque", "primary_of",
+           "send_held_writes", "with_held_writes")
 
 APP_ROLE = "jianwu_app"
 # The delivery worker's role: jianwu_app's rights, its own name in PostgreSQL's statistics and logs.
@@ -51,6 +52,63 @@ def opaque(param: str) -> str:
     return f"(select {param})"
 
 
+# Writes nothing in the transaction reads again (an audit row), held back by a command so they go out with its
+# last statement as data-modifying CTEs: one round trip fewer per command. Only on that command's connection, and
+# never across a savepoint (a savepoint rolled back must take its writes with it).
+_held_writes: contextvars.ContextVar[tuple[asyncpg.Connection, list[tuple[str, tuple[Any, ...]]]] | None] = (
+    contextvars.ContextVar("jianwu_held_writes", default=None))
+_PARAM = re.compile(r"\$(\d+)")
+
+
+@contextlib.contextmanager
+def holding_writes(conn: asyncpg.Connection) -> Iterator[None]:
+    """Inside, `hold_write` on `conn` keeps writes back for `with_held_writes` to send with the last statement;
+    the caller must send them (or leave by an error, which rolls the transaction back)."""
+    token = _held_writes.set((conn, []))
+    try:
+        yield
+    finally:
+        _held_writes.reset(token)
+
+
+def hold_write(conn: asyncpg.Connection, sql: str, *args: Any) -> bool:
+    """Keep a write back for the command's last statement; False when nothing holds writes on `conn` (then the
+    caller runs it itself)."""
+    held = _held_writes.get()
+    if held is None or held[0] is not conn:
+        return False
+    held[1].append((sql, args))
+    return True
+
+
+async def send_held_writes(conn: asyncpg.Connection) -> None:
+    """Run the writes held on `conn` now, each on its own (before a savepoint, or a read they must precede)."""
+    held = _held_writes.get()
+    if held is None or held[0] is not conn:
+        return
+    writes, held[1][:] = list(held[1]), []
+    for sql, args in writes:
+        await conn.execute(sql, *args)
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    return _PARAM.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
+
+
+def with_held_writes(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """`sql` (one statement, parameters $1..$n) with the writes held on `conn` in front of it as CTEs, and its
+    arguments; the held writes are then gone from the hold."""
+    held = _held_writes.get()
+    if held is None or held[0] is not conn or not held[1]:
+        return sql, args
+    ctes, all_args = [], list(args)
+    for n, (write, write_args) in enumerate(held[1]):
+        ctes.append(f"held_{n} as ({_renumbered(write, len(all_args))})")
+        all_args.extend(write_args)
+    held[1].clear()
+    return f"with {', '.join(ctes)} {sql}", tuple(all_args)
+
+
 def held_connection() -> asyncpg.Connection | None:
     """The pooled connection the running task holds, if any."""
     held = _held.get()
@@ -77,12 +135,16 @@ async def atomic(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
     outer = _after_commit.get()
     if outer is not None and conn.is_in_transaction():
         mark = len(outer)
+        await send_held_writes(conn)
+        token = _held_writes.set(None)
         try:
             async with conn.transaction():
                 yield conn
         except BaseException:
             del outer[mark:]
             raise
+        finally:
+            _held_writes.reset(token)
         return
     async with _collecting(), conn.transaction():
         yield conn

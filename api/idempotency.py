@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from litestar import Response
 
+from api.db import holding_writes, send_held_writes, with_held_writes
 from api.errors import ErrorCode, ProblemError
 from api.headers import created_location
 
@@ -121,9 +122,11 @@ async def begin(conn: asyncpg.Connection, scope: str, key: str, request_hash: by
 
 
 async def finish(conn: asyncpg.Connection, scope: str, key: str, status: int, body: bytes) -> None:
-    """Store the answer with the key, sealed, in the same transaction as the work."""
-    await conn.execute("update idempotency_keys set status = $3, response = $4 where scope = $1 and key = $2",
-                       scope, key, status, _seal(scope, key, body))
+    """Store the answer with the key, sealed, in the same transaction as the work (and the writes the work held
+    back for its last statement, such as its audit row)."""
+    sql, args = with_held_writes(conn, "update idempotency_keys set status = $3, response = $4 "
+                                       "where scope = $1 and key = $2", (scope, key, status, _seal(scope, key, body)))
+    await conn.execute(sql, *args)
 
 
 async def run_once(
@@ -145,16 +148,20 @@ async def run_once(
     key = idempotency_key(request) if required or "idempotency-key" in request.headers else None
     key_scope, request_hash = _scoped(request, scope, payload)
     async with db.transaction() as conn:
-        found = await authorize(conn) if authorize is not None else None
-        if key is not None:
-            replay = await begin(conn, key_scope, key, request_hash)
-            if replay is not None:
-                where = created_location(request, msgspec.json.decode(replay.body)) if replay.status == 201 else {}
-                return Response(replay.body, status_code=replay.status, media_type="application/json",
-                                headers={"Idempotent-Replayed": "true", **where})
-        status, body = await (work(conn, found) if authorize is not None else work(conn))
-        encoded = msgspec.json.encode(body)
-        if key is not None:
-            await finish(conn, key_scope, key, status, msgspec.json.encode(kept(body)) if kept else encoded)
+        with holding_writes(conn):
+            found = await authorize(conn) if authorize is not None else None
+            if key is not None:
+                replay = await begin(conn, key_scope, key, request_hash)
+                if replay is not None:
+                    await send_held_writes(conn)  # what `authorize` recorded stands, as it would have without holding
+                    where = created_location(request, msgspec.json.decode(replay.body)) if replay.status == 201 else {}
+                    return Response(replay.body, status_code=replay.status, media_type="application/json",
+                                    headers={"Idempotent-Replayed": "true", **where})
+            status, body = await (work(conn, found) if authorize is not None else work(conn))
+            encoded = msgspec.json.encode(body)
+            if key is not None:
+                await finish(conn, key_scope, key, status, msgspec.json.encode(kept(body)) if kept else encoded)
+            else:
+                await send_held_writes(conn)
     return Response(encoded, status_code=status, media_type="application/json",
                     headers=created_location(request, body) if status == 201 else None)

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.db import after_commit
+from api.db import after_commit, hold_write, send_held_writes
 from api.net import client_ip, device_id
 from auth.audit_anchor import Anchors, truncations
 
@@ -39,6 +39,13 @@ class Lane:
     lane: int
     seq: int | None
     hash: str | None
+
+
+_INSERT = """
+    insert into audit_log (chain, seq, at, office_id, actor_id, actor_kind, action, object_type, object_id,
+                           device_id, ip, request_id, detail, prev_hash, hash)
+    values ($1, $2, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+"""
 
 
 def lane_claim_sql(office_sql: str) -> str:
@@ -137,6 +144,7 @@ async def record(
     # until commit so each row links to the one committed before it, and reads its head (migration 0018).
     prefix = f"{office or 'system'}"
     if lane is None:
+        await send_held_writes(conn)  # a row held back may be this lane's head: it must be in before the claim reads
         claimed = await conn.fetchrow("select lane, seq, hash from audit_lane_claim($1, $2)", prefix, AUDIT_LANES)
         lane = Lane(prefix, claimed["lane"], claimed["seq"], claimed["hash"])
     elif lane.prefix != prefix:
@@ -150,15 +158,11 @@ async def record(
         "device_id": actor.device_id, "ip": actor.ip, "request_id": actor.request_id, "detail": detail or {},
     }
     digest = _digest(prev, _fields(chain, seq, at, row))
-    await conn.execute(
-        """
-        insert into audit_log (chain, seq, at, office_id, actor_id, actor_kind, action, object_type, object_id,
-                               device_id, ip, request_id, detail, prev_hash, hash)
-        values ($1, $2, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-        """,
-        chain, seq, at, row["office_id"], actor.id, actor.kind, action, row["object_type"], row["object_id"],
-        actor.device_id, actor.ip, actor.request_id, row["detail"], prev, digest,
-    )
+    args = (chain, seq, at, row["office_id"], actor.id, actor.kind, action, row["object_type"], row["object_id"],
+            actor.device_id, actor.ip, actor.request_id, row["detail"], prev, digest)
+    # Inside a command that stores its answer (api/idempotency.run_once) the row goes out with that last statement.
+    if not hold_write(conn, _INSERT, *args):
+        await conn.execute(_INSERT, *args)
     anchors = _anchors
     if anchors is not None and not after_commit(lambda: anchors.publish(chain, seq, digest)):
         # A row no anchor will ever cover: cutting it off later would go unseen. Server code writes the trail
