@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from api.settings import Settings
 
 __all__ = ("APP_ROLE", "WORKER_ROLE", "Database", "PooledConnection", "Replica", "after_commit", "atomic",
-           "connect", "create_pool", "held_connection", "hold_write", "holding_writes", "opaque", "primary_of",
-           "send_held_writes", "with_held_writes")
+           "connect", "create_pool", "held_connection", "hold_write", "holding_writes", "holds_writes", "opaque",
+           "primary_of", "send_held_writes", "with_held_writes")
 
 APP_ROLE = "jianwu_app"
 # The delivery worker's role: jianwu_app's rights, its own name in PostgreSQL's statistics and logs.
@@ -79,6 +79,12 @@ def hold_write(conn: asyncpg.Connection, sql: str, *args: Any) -> bool:
         return False
     held[1].append((sql, args))
     return True
+
+
+def holds_writes(conn: asyncpg.Connection) -> bool:
+    """Whether writes are held back on `conn` now."""
+    held = _held_writes.get()
+    return held is not None and held[0] is conn and bool(held[1])
 
 
 async def send_held_writes(conn: asyncpg.Connection) -> None:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.db import after_commit, hold_write, send_held_writes
+from api.db import after_commit, hold_write, holds_writes, send_held_writes
 from api.net import client_ip, device_id
 from auth.audit_anchor import Anchors, truncations
 
@@ -51,7 +51,7 @@ _INSERT = """
 def lane_claim_sql(office_sql: str) -> str:
     """SQL yielding (lane, seq, hash): the claim `record` makes, for a hot command to fold into a statement it
     runs anyway (one round trip fewer); `office_sql` is the office id's expression. Hand the result to `record`
-    as `Lane(str(office_id), ...)`."""
+    as `Lane(str(office_id), ...)`; no audit row of the command may be held back when that statement runs."""
     return f"audit_lane_claim(({office_sql})::text, {AUDIT_LANES})"
 
 
@@ -149,6 +149,9 @@ async def record(
         lane = Lane(prefix, claimed["lane"], claimed["seq"], claimed["hash"])
     elif lane.prefix != prefix:
         raise RuntimeError(f"audit lane claimed for {lane.prefix}, row is for {prefix}")
+    elif holds_writes(conn):
+        # A held row may be the head of the lane the caller's statement claimed, which read the table without it.
+        raise RuntimeError("audit lane claimed while rows were held back: send_held_writes() before that statement")
     chain = f"{prefix}:{lane.lane}"
     seq, prev = (lane.seq + 1, lane.hash) if lane.seq is not None and lane.hash is not None else (1, GENESIS)
     at = datetime.now(UTC)

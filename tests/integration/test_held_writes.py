@@ -61,3 +61,14 @@ async def test_nothing_is_held_on_another_connection_or_outside_the_block(db: Da
             async with db.pool.acquire() as other:
                 assert not hold_write(other, _PUT, 1, "elsewhere")
         assert not hold_write(conn, _PUT, 1, "after")
+
+
+async def test_a_lane_claimed_by_a_statement_is_refused_while_a_row_is_held(db: Database) -> None:
+    from auth.audit import Actor, Lane, record
+
+    actor = Actor(id=None, kind=None, office_id=None, device_id=None, ip=None, request_id=None)
+    async with db.transaction() as conn:
+        with holding_writes(conn):
+            hold_write(conn, "select $1::int", 1)  # a row held back: the claimed lane's head may be missing it
+            with pytest.raises(RuntimeError, match="send_held_writes"):
+                await record(conn, actor, "test.lane", lane=Lane("system", 0, None, None))
